@@ -1,0 +1,100 @@
+/* kernels.h — the compute kernels the encoder is built from (internal to the engine).
+ *
+ * Every kernel has a scalar reference (kernels_ref.c) and SIMD paths (kernels_simd.c, written once against the
+ * vector vocabulary of simd.h and compiled for 128-bit — SSE natively, wasm_simd128 in the browser — and, natively,
+ * for 256-bit AVX2+FMA). dsp_kctx picks the set; the public dsp_* entry points below dispatch on it.
+ *
+ * Determinism: work is split into tasks whose outputs are disjoint, and each output element is reduced in one
+ * fixed order that does not depend on the thread count, so 1, 2 or 4 threads give bit-identical results.
+ * The scalar and SIMD128 paths use separate multiply and add (no FMA contraction) so that the native 128-bit
+ * build and the WebAssembly build compute the same bits.
+ *
+ * Shapes: T tokens (rows), C input features, OC output features, H hidden, A heads, B sequences.
+ * "+=" marks outputs that are accumulated into (gradients); everything else is overwritten.
+ */
+#ifndef DSP_KERNELS_H
+#define DSP_KERNELS_H
+
+#include "dissipate.h"
+
+typedef struct {
+    dsp_pool *pool;      /* may be NULL: serial */
+    dsp_kernels set;     /* resolved: SCALAR, SIMD128 or AVX2 */
+} dsp_kctx;
+
+/* Inverted dropout driven by the counter-based generator: element idx is kept iff
+ * dsp_uniform(seed, stream, idx) >= p, and a kept element is scaled by 1/(1-p). p == 0 disables it. */
+typedef struct { float p; uint64_t seed; uint64_t stream; } dsp_dropout;
+
+/* ---- matmul (nn.Linear) */
+/* out[T,OC] = inp[T,C] · w[OC,C]ᵀ + b[OC]   (b may be NULL) */
+void dsp_matmul_forward(const dsp_kctx *k, float *out, const float *inp, const float *w, const float *b,
+                        int T, int C, int OC);
+/* dinp[T,C] += dout[T,OC] · w[OC,C]       (dinp may be NULL)
+ * dw[OC,C]  += dout[T,OC]ᵀ · inp[T,C]
+ * db[OC]    += Σ_t dout[t,OC]             (db may be NULL) */
+void dsp_matmul_backward(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
+                         const float *inp, const float *w, int T, int C, int OC);
+
+/* ---- layernorm over the last dimension */
+/* out[T,C] = (inp - mean)·rstd·w + b; mean[T], rstd[T] are saved for the backward. */
+void dsp_layernorm_forward(const dsp_kctx *k, float *out, float *mean, float *rstd, const float *inp,
+                           const float *w, const float *b, int T, int C, float eps);
+/* dinp[T,C] += ..., dw[C] += ..., db[C] += ... */
+void dsp_layernorm_backward(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
+                            const float *inp, const float *w, const float *mean, const float *rstd, int T, int C);
+
+/* ---- GELU, the erf form: x·½(1 + erf(x/√2)) */
+void dsp_gelu_forward(const dsp_kctx *k, float *out, const float *inp, size_t n);
+/* dinp[n] += dout · gelu'(inp) */
+void dsp_gelu_backward(const dsp_kctx *k, float *dinp, const float *inp, const float *dout, size_t n);
+
+/* ---- softmax over rows: out[R,C] = softmax(inp[R,C]) (max-subtracted) */
+void dsp_softmax_forward(const dsp_kctx *k, float *out, const float *inp, int R, int C);
+
+/* ---- multi-head self-attention over a ragged batch (each sequence attends to its own tokens only)
+ * qkv[T,3H]: per token the query (H), key (H) and value (H) vectors; head a uses features [a·d, (a+1)·d), d = H/A.
+ * att: softmax probabilities before dropout, for sequence b and head a a len_b × len_b block at
+ *      att_off[b] + a·len_b² (att_off[b] = A·Σ_{b'<b} len_b'²; the caller sizes it).
+ * out[T,H] = concat_a( dropout(softmax(q kᵀ/√d)) · v ).
+ * Dropout index of element (b, a, i, j) is att_off[b] + a·len_b² + i·len_b + j. */
+void dsp_attention_forward(const dsp_kctx *k, float *out, float *att, const float *qkv, const int *seq_off,
+                           const int *seq_len, const size_t *att_off, int B, int H, int A, dsp_dropout drop);
+/* dqkv[T,3H] is overwritten (not accumulated). scratch holds dsp_attention_scratch_floats(max_len, threads). */
+void dsp_attention_backward(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv,
+                            const float *att, const int *seq_off, const int *seq_len, const size_t *att_off,
+                            int B, int H, int A, dsp_dropout drop, float *scratch);
+size_t dsp_attention_scratch_floats(int max_len, int n_threads);
+
+/* ---- dropout (in place), forward and backward share the mask through the generator */
+void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop);
+
+/* ---- per-set implementations, for tests and benchmarks (the dispatchers above call these) */
+#define DSP_DECLARE_KERNEL_SET(sfx)                                                                          \
+    void dsp_matmul_forward_##sfx(const dsp_kctx *k, float *out, const float *inp, const float *w,         \
+                                  const float *b, int T, int C, int OC);                                    \
+    void dsp_matmul_backward_##sfx(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout, \
+                                   const float *inp, const float *w, int T, int C, int OC);                 \
+    void dsp_layernorm_forward_##sfx(const dsp_kctx *k, float *out, float *mean, float *rstd,               \
+                                     const float *inp, const float *w, const float *b, int T, int C,        \
+                                     float eps);                                                            \
+    void dsp_layernorm_backward_##sfx(const dsp_kctx *k, float *dinp, float *dw, float *db,                 \
+                                      const float *dout, const float *inp, const float *w,                  \
+                                      const float *mean, const float *rstd, int T, int C);                  \
+    void dsp_gelu_forward_##sfx(const dsp_kctx *k, float *out, const float *inp, size_t n);                \
+    void dsp_gelu_backward_##sfx(const dsp_kctx *k, float *dinp, const float *inp, const float *dout,      \
+                                 size_t n);                                                                 \
+    void dsp_softmax_forward_##sfx(const dsp_kctx *k, float *out, const float *inp, int R, int C);         \
+    void dsp_attention_forward_##sfx(const dsp_kctx *k, float *out, float *att, const float *qkv,          \
+                                     const int *seq_off, const int *seq_len, const size_t *att_off, int B,  \
+                                     int H, int A, dsp_dropout drop);                                       \
+    void dsp_attention_backward_##sfx(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv, \
+                                      const float *att, const int *seq_off, const int *seq_len,             \
+                                      const size_t *att_off, int B, int H, int A, dsp_dropout drop,         \
+                                      float *scratch);
+
+DSP_DECLARE_KERNEL_SET(scalar)
+DSP_DECLARE_KERNEL_SET(simd128)
+DSP_DECLARE_KERNEL_SET(avx2)
+
+#endif
