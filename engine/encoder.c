@@ -1,0 +1,446 @@
+/* encoder.c — the BERT encoder's forward and backward over a ragged batch (spec/encoder.md).
+ *
+ * A batch is B sequences concatenated into T token rows; nothing is padded. Each layer is post-LN:
+ *   qkv = x·Wqkvᵀ + b → attention (per sequence, per head) → dense → dropout → + x → LN1 → y
+ *   y·W1ᵀ + b1 → GELU → ·W2ᵀ + b2 → dropout → + y → LN2 → next x
+ * Activations live in one flat buffer laid out by one size table (act_layout), grown on demand.
+ * Dropout masks come from the counter-based generator, so the backward regenerates them instead of storing them.
+ */
+#include "encoder_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- activation size table */
+enum { ACT_EMB_SUM, ACT_X0, ACT_EMB_MEAN, ACT_EMB_RSTD, ACT_POOL_PRE, ACT_GLOBAL_COUNT };
+enum { LACT_QKV, LACT_ATT, LACT_CTX, LACT_RES1, LACT_Y1, LACT_MEAN1, LACT_RSTD1, LACT_FFN_PRE, LACT_FFN_ACT,
+       LACT_RES2, LACT_X, LACT_MEAN2, LACT_RSTD2, LACT_COUNT };
+
+static size_t act_sizes(const dsp_config *c, int T, int B, size_t att_total, size_t *global, size_t *layer) {
+    const size_t H = (size_t)c->hidden_size, I = (size_t)c->intermediate_size, t = (size_t)T;
+    global[ACT_EMB_SUM] = t * H;  /* word + position + type, LayerNorm input */
+    global[ACT_X0] = t * H;       /* dropout(LayerNorm(sum)): layer 0 input */
+    global[ACT_EMB_MEAN] = t;
+    global[ACT_EMB_RSTD] = t;
+    global[ACT_POOL_PRE] = (size_t)B * H; /* [CLS] rows (cls_mlp input) */
+    layer[LACT_QKV] = t * 3 * H;
+    layer[LACT_ATT] = att_total;
+    layer[LACT_CTX] = t * H;      /* attention output before the dense */
+    layer[LACT_RES1] = t * H;     /* x + dropout(dense(ctx)): LN1 input */
+    layer[LACT_Y1] = t * H;
+    layer[LACT_MEAN1] = t;
+    layer[LACT_RSTD1] = t;
+    layer[LACT_FFN_PRE] = t * I;  /* GELU input */
+    layer[LACT_FFN_ACT] = t * I;  /* GELU output */
+    layer[LACT_RES2] = t * H;     /* y + dropout(ffn): LN2 input */
+    layer[LACT_X] = t * H;        /* layer output */
+    layer[LACT_MEAN2] = t;
+    layer[LACT_RSTD2] = t;
+    size_t total = 0;
+    for (int i = 0; i < ACT_GLOBAL_COUNT; i++) total += global[i];
+    size_t per = 0;
+    for (int i = 0; i < LACT_COUNT; i++) per += layer[i];
+    return total + per * (size_t)c->num_hidden_layers;
+}
+
+typedef struct {
+    float *g[ACT_GLOBAL_COUNT];
+    float *l[DSP_MAX_LAYERS][LACT_COUNT];
+} act_view;
+
+static void act_view_make(act_view *v, const dsp_config *c, float *base, const size_t *global, const size_t *layer) {
+    float *p = base;
+    for (int i = 0; i < ACT_GLOBAL_COUNT; i++) { v->g[i] = p; p += global[i]; }
+    for (int l = 0; l < c->num_hidden_layers; l++)
+        for (int i = 0; i < LACT_COUNT; i++) { v->l[l][i] = p; p += layer[i]; }
+}
+
+struct dsp_encoder {
+    dsp_config cfg;
+    const dsp_layout *layout;
+    dsp_kctx k;
+    /* the last forward's batch (copied) and settings */
+    int *ids, *seq_off, *seq_len;
+    size_t *att_off;
+    int B, T, capB, capT, max_len;
+    size_t att_total;
+    dsp_pooler pooler;
+    int train, have_forward;
+    uint64_t mask_seed;
+    /* activations and backward scratch */
+    float *acts;
+    size_t acts_cap;
+    size_t gsz[ACT_GLOBAL_COUNT], lsz[LACT_COUNT];
+    act_view av;
+    float *dx, *dres, *dqkv, *dctx, *dffn, *dffn_pre, *dpool, *att_scratch;
+    size_t att_scratch_cap;
+    size_t scratch_T;
+    /* parity recording of dropout masks */
+    float *rec;
+    size_t rec_cap, rec_len;
+};
+
+int dsp_encoder_create(dsp_encoder **out, const dsp_model *m, dsp_pool *pool, dsp_kernels kernels, dsp_err *err) {
+    *out = NULL;
+    dsp_kernels got;
+    if (dsp_kernels_resolve(kernels, &got, err)) return -1;
+    dsp_encoder *e = calloc(1, sizeof *e);
+    if (!e) return dsp_fail(err, "out of memory creating the encoder");
+    e->cfg = m->cfg;
+    e->layout = &m->layout;
+    e->k.pool = pool;
+    e->k.set = got;
+    *out = e;
+    return 0;
+}
+
+void dsp_encoder_free(dsp_encoder *e) {
+    if (!e) return;
+    free(e->ids); free(e->seq_off); free(e->seq_len); free(e->att_off);
+    free(e->acts);
+    free(e->dx); free(e->dres); free(e->dqkv); free(e->dctx); free(e->dffn); free(e->dffn_pre); free(e->dpool); free(e->att_scratch);
+    free(e);
+}
+
+dsp_kctx *dsp_encoder_kctx(dsp_encoder *e) { return &e->k; }
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return 0;
+    void *q = realloc(*p, need * elem);
+    if (!q) return -1;
+    *p = q;
+    *cap = need;
+    return 0;
+}
+
+/* Copies the batch, checks ids and lengths, and sizes every buffer for it. */
+static int prepare(dsp_encoder *e, const dsp_batch *b, dsp_err *err) {
+    const dsp_config *c = &e->cfg;
+    if (b->B < 1) return dsp_fail(err, "empty batch");
+    size_t T = 0;
+    int max_len = 0;
+    for (int i = 0; i < b->B; i++) {
+        int len = b->seq_len[i];
+        if (len < 1) return dsp_fail(err, "sequence %d of the batch is empty", i);
+        if (len > c->max_position_embeddings)
+            return dsp_fail(err, "sequence %d has %d tokens, more than max_position_embeddings %d", i, len,
+                            c->max_position_embeddings);
+        if (b->seq_off[i] < 0 || (size_t)b->seq_off[i] + (size_t)len > (size_t)b->T)
+            return dsp_fail(err, "sequence %d lies outside the batch's %d tokens", i, b->T);
+        for (int t = 0; t < len; t++) {
+            int id = b->ids[b->seq_off[i] + t];
+            if (id < 0 || id >= c->vocab_size)
+                return dsp_fail(err, "token id %d in sequence %d is outside the vocabulary (size %d)", id, i,
+                                c->vocab_size);
+        }
+        T += (size_t)len;
+        if (len > max_len) max_len = len;
+    }
+    size_t capB = (size_t)e->capB, capT = (size_t)e->capT;
+    if (grow((void **)&e->seq_off, &capB, (size_t)b->B, sizeof(int))) goto oom;
+    capB = (size_t)e->capB;
+    if (grow((void **)&e->seq_len, &capB, (size_t)b->B, sizeof(int))) goto oom;
+    capB = (size_t)e->capB;
+    if (grow((void **)&e->att_off, &capB, (size_t)b->B, sizeof(size_t))) goto oom;
+    e->capB = (int)capB;
+    if (grow((void **)&e->ids, &capT, T, sizeof(int))) goto oom;
+    e->capT = (int)capT;
+    /* Re-pack the batch contiguously in sequence order: T rows, sequence i at seq_off[i]. */
+    const int A = c->num_attention_heads;
+    size_t off = 0, att = 0;
+    for (int i = 0; i < b->B; i++) {
+        int len = b->seq_len[i];
+        memcpy(e->ids + off, b->ids + b->seq_off[i], (size_t)len * sizeof(int));
+        e->seq_off[i] = (int)off;
+        e->seq_len[i] = len;
+        e->att_off[i] = att;
+        off += (size_t)len;
+        att += (size_t)A * (size_t)len * (size_t)len;
+    }
+    e->B = b->B;
+    e->T = (int)T;
+    e->att_total = att;
+    e->max_len = max_len;
+    size_t need = act_sizes(c, (int)T, b->B, att, e->gsz, e->lsz);
+    if (grow((void **)&e->acts, &e->acts_cap, need, sizeof(float))) goto oom;
+    act_view_make(&e->av, c, e->acts, e->gsz, e->lsz);
+    return 0;
+oom:
+    return dsp_fail(err, "out of memory for a batch of %zu tokens", T);
+}
+
+/* Dropout sites: each gets its own generator stream; elements are indexed by their flat position. */
+static uint64_t site_stream(int layer, int site) { return 1 + (uint64_t)layer * 8 + (uint64_t)site; }
+enum { SITE_ATT_PROBS = 1, SITE_ATT_OUT = 2, SITE_FFN_OUT = 3 };
+
+static dsp_dropout drop_at(const dsp_encoder *e, float p, uint64_t stream) {
+    dsp_dropout d = {e->train ? p : 0.0f, e->mask_seed, stream};
+    return d;
+}
+
+static void record_mask(dsp_encoder *e, dsp_dropout d, size_t n) {
+    if (!e->rec || d.p <= 0) return;
+    float scale = 1.0f / (1.0f - d.p);
+    for (size_t i = 0; i < n && e->rec_len < e->rec_cap; i++)
+        e->rec[e->rec_len++] = dsp_uniform(d.seed, d.stream, i) >= d.p ? scale : 0.0f;
+}
+
+size_t dsp_encoder_dropout_record(dsp_encoder *e, float *buf, size_t cap) {
+    e->rec = buf;
+    e->rec_cap = buf ? cap : 0;
+    e->rec_len = 0;
+    return 0;
+}
+
+size_t dsp_encoder_dropout_recorded(const dsp_encoder *e) { return e->rec_len; }
+
+static void embed_forward(dsp_encoder *e, const dsp_param_view *p) {
+    const int H = e->cfg.hidden_size;
+    float *sum = e->av.g[ACT_EMB_SUM];
+    for (int b = 0; b < e->B; b++) {
+        for (int t = 0; t < e->seq_len[b]; t++) {
+            size_t row = (size_t)(e->seq_off[b] + t);
+            const float *w = p->word_emb + (size_t)e->ids[row] * H;
+            const float *pos = p->pos_emb + (size_t)t * H;
+            float *o = sum + row * H;
+            for (int h = 0; h < H; h++) o[h] = w[h] + pos[h] + p->type_emb[h];
+        }
+    }
+}
+
+static void pool_forward(dsp_encoder *e, const dsp_param_view *p, const float *x, float *pooled) {
+    const int H = e->cfg.hidden_size;
+    for (int b = 0; b < e->B; b++) {
+        const int off = e->seq_off[b], len = e->seq_len[b];
+        float *o = pooled + (size_t)b * H;
+        if (e->pooler == DSP_POOL_MEAN) {
+            for (int h = 0; h < H; h++) {
+                float s = 0;
+                for (int t = 0; t < len; t++) s += x[(size_t)(off + t) * H + h];
+                o[h] = s / (float)len;
+            }
+        } else {
+            memcpy(o, x + (size_t)off * H, (size_t)H * sizeof(float));
+        }
+    }
+    if (e->pooler == DSP_POOL_CLS_MLP) {
+        float *cls = e->av.g[ACT_POOL_PRE];
+        memcpy(cls, pooled, (size_t)e->B * H * sizeof(float));
+        dsp_matmul_forward(&e->k, pooled, cls, p->mlp_w, p->mlp_b, e->B, H, H);
+        for (size_t i = 0; i < (size_t)e->B * H; i++) pooled[i] = tanhf(pooled[i]);
+    }
+}
+
+int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *batch, dsp_pooler pooler, int train,
+                        uint64_t dropout_seed, uint64_t step, float *pooled, dsp_err *err) {
+    e->have_forward = 0;
+    if (pooler != DSP_POOL_CLS && pooler != DSP_POOL_CLS_MLP && pooler != DSP_POOL_MEAN)
+        return dsp_fail(err, "unknown pooler %d", (int)pooler);
+    if (prepare(e, batch, err)) return -1;
+    e->pooler = pooler;
+    e->train = train;
+    e->mask_seed = dsp_hash64(dropout_seed, 0x64726f706f7574ULL /* "dropout" */, step);
+    e->rec_len = 0;
+    const dsp_config *c = &e->cfg;
+    const int H = c->hidden_size, I = c->intermediate_size, A = c->num_attention_heads, T = e->T;
+    const size_t TH = (size_t)T * H;
+    dsp_param_view p;
+    dsp_param_view_make(&p, e->layout, c, (float *)params);
+    act_view *a = &e->av;
+
+    embed_forward(e, &p);
+    dsp_layernorm_forward(&e->k, a->g[ACT_X0], a->g[ACT_EMB_MEAN], a->g[ACT_EMB_RSTD], a->g[ACT_EMB_SUM], p.emb_ln_w,
+                          p.emb_ln_b, T, H, c->layer_norm_eps);
+    dsp_dropout d = drop_at(e, c->hidden_dropout_prob, site_stream(0, 0));
+    dsp_dropout_apply(&e->k, a->g[ACT_X0], TH, d);
+    record_mask(e, d, TH);
+
+    const float *x = a->g[ACT_X0];
+    for (int l = 0; l < c->num_hidden_layers; l++) {
+        const dsp_layer_view *w = &p.layer[l];
+        float **L = a->l[l];
+        dsp_matmul_forward(&e->k, L[LACT_QKV], x, w->qkv_w, w->qkv_b, T, H, 3 * H);
+        d = drop_at(e, c->attention_probs_dropout_prob, site_stream(l, SITE_ATT_PROBS));
+        dsp_attention_forward(&e->k, L[LACT_CTX], L[LACT_ATT], L[LACT_QKV], e->seq_off, e->seq_len, e->att_off,
+                              e->B, H, A, d);
+        record_mask(e, d, e->att_total);
+        /* res1 = x + dropout(ctx·Woᵀ + bo) */
+        dsp_matmul_forward(&e->k, L[LACT_RES1], L[LACT_CTX], w->attn_out_w, w->attn_out_b, T, H, H);
+        d = drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_ATT_OUT));
+        dsp_dropout_apply(&e->k, L[LACT_RES1], TH, d);
+        record_mask(e, d, TH);
+        for (size_t i = 0; i < TH; i++) L[LACT_RES1][i] += x[i];
+        dsp_layernorm_forward(&e->k, L[LACT_Y1], L[LACT_MEAN1], L[LACT_RSTD1], L[LACT_RES1], w->ln1_w, w->ln1_b, T,
+                              H, c->layer_norm_eps);
+        /* FFN */
+        dsp_matmul_forward(&e->k, L[LACT_FFN_PRE], L[LACT_Y1], w->ffn_in_w, w->ffn_in_b, T, H, I);
+        dsp_gelu_forward(&e->k, L[LACT_FFN_ACT], L[LACT_FFN_PRE], (size_t)T * I);
+        dsp_matmul_forward(&e->k, L[LACT_RES2], L[LACT_FFN_ACT], w->ffn_out_w, w->ffn_out_b, T, I, H);
+        d = drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_FFN_OUT));
+        dsp_dropout_apply(&e->k, L[LACT_RES2], TH, d);
+        record_mask(e, d, TH);
+        for (size_t i = 0; i < TH; i++) L[LACT_RES2][i] += L[LACT_Y1][i];
+        dsp_layernorm_forward(&e->k, L[LACT_X], L[LACT_MEAN2], L[LACT_RSTD2], L[LACT_RES2], w->ln2_w, w->ln2_b, T, H,
+                              c->layer_norm_eps);
+        x = L[LACT_X];
+    }
+    if (pooled) pool_forward(e, &p, x, pooled);
+    e->have_forward = 1;
+    return 0;
+}
+
+const float *dsp_encoder_hidden(const dsp_encoder *e) {
+    return e->have_forward ? e->av.l[e->cfg.num_hidden_layers - 1][LACT_X] : NULL;
+}
+
+int dsp_encoder_tokens(const dsp_encoder *e) { return e->T; }
+
+static int ensure_scratch(dsp_encoder *e, dsp_err *err) {
+    const size_t T = (size_t)e->T, H = (size_t)e->cfg.hidden_size, I = (size_t)e->cfg.intermediate_size;
+    if (T > e->scratch_T) {
+        free(e->dx); free(e->dres); free(e->dqkv); free(e->dctx); free(e->dffn); free(e->dffn_pre);
+        e->dx = malloc(T * H * sizeof(float));
+        e->dres = malloc(T * H * sizeof(float));
+        e->dqkv = malloc(T * 3 * H * sizeof(float));
+        e->dctx = malloc(T * H * sizeof(float));
+        e->dffn = malloc(T * I * sizeof(float));
+        e->dffn_pre = malloc(T * I * sizeof(float));
+        e->scratch_T = T;
+        if (!e->dx || !e->dres || !e->dqkv || !e->dctx || !e->dffn || !e->dffn_pre) {
+            e->scratch_T = 0;
+            return dsp_fail(err, "out of memory for the backward of %zu tokens", T);
+        }
+    }
+    size_t need = dsp_attention_scratch_floats(e->max_len, dsp_pool_threads(e->k.pool));
+    if (grow((void **)&e->att_scratch, &e->att_scratch_cap, need, sizeof(float)))
+        return dsp_fail(err, "out of memory for attention scratch");
+    free(e->dpool);
+    e->dpool = malloc((size_t)e->B * H * sizeof(float));
+    if (!e->dpool) return dsp_fail(err, "out of memory");
+    return 0;
+}
+
+/* Backward through the layers and embeddings, starting from e->dx = ∂L/∂(final hidden) [T, H]. */
+static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_param_view *g) {
+    const dsp_config *c = &e->cfg;
+    const int H = c->hidden_size, I = c->intermediate_size, A = c->num_attention_heads, T = e->T;
+    const size_t TH = (size_t)T * H;
+    act_view *a = &e->av;
+    float *dx = e->dx, *dres = e->dres;
+    for (int l = c->num_hidden_layers - 1; l >= 0; l--) {
+        const dsp_layer_view *w = &p->layer[l];
+        const dsp_layer_view *gw = &g->layer[l];
+        float **L = a->l[l];
+        const float *x_in = l == 0 ? a->g[ACT_X0] : a->l[l - 1][LACT_X];
+        /* LN2: dres = ∂L/∂res2; res2 = y1 + dropout(ffn) so y1 receives dres directly */
+        memset(dres, 0, TH * sizeof(float));
+        dsp_layernorm_backward(&e->k, dres, gw->ln2_w, gw->ln2_b, dx, L[LACT_RES2], w->ln2_w, L[LACT_MEAN2],
+                               L[LACT_RSTD2], T, H);
+        memcpy(dx, dres, TH * sizeof(float)); /* dx now accumulates ∂L/∂y1 */
+        dsp_dropout_apply(&e->k, dres, TH, drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_FFN_OUT)));
+        memset(e->dffn, 0, (size_t)T * I * sizeof(float));
+        dsp_matmul_backward(&e->k, e->dffn, gw->ffn_out_w, gw->ffn_out_b, dres, L[LACT_FFN_ACT], w->ffn_out_w, T, I,
+                            H);
+        memset(e->dffn_pre, 0, (size_t)T * I * sizeof(float));
+        dsp_gelu_backward(&e->k, e->dffn_pre, L[LACT_FFN_PRE], e->dffn, (size_t)T * I);
+        dsp_matmul_backward(&e->k, dx, gw->ffn_in_w, gw->ffn_in_b, e->dffn_pre, L[LACT_Y1], w->ffn_in_w, T, H, I);
+        /* LN1 */
+        memset(dres, 0, TH * sizeof(float));
+        dsp_layernorm_backward(&e->k, dres, gw->ln1_w, gw->ln1_b, dx, L[LACT_RES1], w->ln1_w, L[LACT_MEAN1],
+                               L[LACT_RSTD1], T, H);
+        memcpy(dx, dres, TH * sizeof(float)); /* dx now accumulates ∂L/∂x_in (the residual path) */
+        dsp_dropout_apply(&e->k, dres, TH, drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_ATT_OUT)));
+        memset(e->dctx, 0, TH * sizeof(float));
+        dsp_matmul_backward(&e->k, e->dctx, gw->attn_out_w, gw->attn_out_b, dres, L[LACT_CTX], w->attn_out_w, T, H,
+                            H);
+        dsp_attention_backward(&e->k, e->dqkv, e->dctx, L[LACT_QKV], L[LACT_ATT], e->seq_off, e->seq_len, e->att_off,
+                               e->B, H, A, drop_at(e, c->attention_probs_dropout_prob, site_stream(l, SITE_ATT_PROBS)),
+                               e->att_scratch);
+        dsp_matmul_backward(&e->k, dx, gw->qkv_w, gw->qkv_b, e->dqkv, x_in, w->qkv_w, T, H, 3 * H);
+    }
+    /* embeddings: dropout, LayerNorm, then scatter into the tables in token order (deterministic) */
+    dsp_dropout_apply(&e->k, dx, TH, drop_at(e, c->hidden_dropout_prob, site_stream(0, 0)));
+    memset(dres, 0, TH * sizeof(float));
+    dsp_layernorm_backward(&e->k, dres, g->emb_ln_w, g->emb_ln_b, dx, a->g[ACT_EMB_SUM], p->emb_ln_w,
+                           a->g[ACT_EMB_MEAN], a->g[ACT_EMB_RSTD], T, H);
+    for (int b = 0; b < e->B; b++) {
+        for (int t = 0; t < e->seq_len[b]; t++) {
+            size_t row = (size_t)(e->seq_off[b] + t);
+            const float *d = dres + row * H;
+            float *gw = g->word_emb + (size_t)e->ids[row] * H;
+            float *gp = g->pos_emb + (size_t)t * H;
+            for (int h = 0; h < H; h++) {
+                gw[h] += d[h];
+                gp[h] += d[h];
+                g->type_emb[h] += d[h];
+            }
+        }
+    }
+}
+
+int dsp_encoder_backward_hidden(dsp_encoder *e, const float *params, const float *dhidden, float *grads, dsp_err *err) {
+    if (!e->have_forward) return dsp_fail(err, "backward called without a forward");
+    if (ensure_scratch(e, err)) return -1;
+    dsp_param_view p, g;
+    dsp_param_view_make(&p, e->layout, &e->cfg, (float *)params);
+    dsp_param_view_make(&g, e->layout, &e->cfg, grads);
+    memcpy(e->dx, dhidden, (size_t)e->T * e->cfg.hidden_size * sizeof(float));
+    backward_layers(e, &p, &g);
+    return 0;
+}
+
+int dsp_encoder_backward(dsp_encoder *e, const float *params, const float *dpooled, float *grads, dsp_err *err) {
+    if (!e->have_forward) return dsp_fail(err, "backward called without a forward");
+    if (ensure_scratch(e, err)) return -1;
+    const int H = e->cfg.hidden_size;
+    dsp_param_view p, g;
+    dsp_param_view_make(&p, e->layout, &e->cfg, (float *)params);
+    dsp_param_view_make(&g, e->layout, &e->cfg, grads);
+    const float *dpool = dpooled;
+    if (e->pooler == DSP_POOL_CLS_MLP) {
+        /* pooled = tanh(u): du = dpooled·(1 − pooled²); pooled is recomputed from the saved [CLS] rows */
+        float *u = e->dpool;
+        dsp_matmul_forward(&e->k, u, e->av.g[ACT_POOL_PRE], p.mlp_w, p.mlp_b, e->B, H, H);
+        for (size_t i = 0; i < (size_t)e->B * H; i++) {
+            float y = tanhf(u[i]);
+            u[i] = dpooled[i] * (1.0f - y * y);
+        }
+        float *dcls = e->dres;
+        memset(dcls, 0, (size_t)e->B * H * sizeof(float));
+        dsp_matmul_backward(&e->k, dcls, g.mlp_w, g.mlp_b, u, e->av.g[ACT_POOL_PRE], p.mlp_w, e->B, H, H);
+        memcpy(e->dpool, dcls, (size_t)e->B * H * sizeof(float));
+        dpool = e->dpool;
+    }
+    float *dx = e->dx;
+    memset(dx, 0, (size_t)e->T * H * sizeof(float));
+    for (int b = 0; b < e->B; b++) {
+        const int off = e->seq_off[b], len = e->seq_len[b];
+        const float *d = dpool + (size_t)b * H;
+        if (e->pooler == DSP_POOL_MEAN) {
+            float inv = 1.0f / (float)len;
+            for (int t = 0; t < len; t++)
+                for (int h = 0; h < H; h++) dx[(size_t)(off + t) * H + h] = d[h] * inv;
+        } else {
+            memcpy(dx + (size_t)off * H, d, (size_t)H * sizeof(float));
+        }
+    }
+    backward_layers(e, &p, &g);
+    return 0;
+}
+
+const char *dsp_pooler_name(dsp_pooler p) {
+    switch (p) {
+    case DSP_POOL_CLS: return "cls";
+    case DSP_POOL_CLS_MLP: return "cls_mlp";
+    case DSP_POOL_MEAN: return "mean";
+    }
+    return "?";
+}
+
+int dsp_pooler_parse(const char *name, dsp_pooler *out) {
+    static const dsp_pooler all[] = {DSP_POOL_CLS, DSP_POOL_CLS_MLP, DSP_POOL_MEAN};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(name, dsp_pooler_name(all[i])) == 0) { *out = all[i]; return 0; }
+    return -1;
+}

@@ -1,0 +1,111 @@
+/* optimizer.c — AdamW (decoupled weight decay) and SGD with momentum over one flat parameter buffer, with a
+ * linear warm-up/decay schedule and global-norm clipping. SGD sits beside AdamW on purpose: Adam rescales a
+ * dissipated (tiny but non-zero) gradient back to full-size steps, SGD does not (notes/tiny-scale.md, lesson 2). */
+#include "dissipate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+dsp_optim_config dsp_optim_default(void) {
+    dsp_optim_config c = {0};
+    c.kind = DSP_OPT_ADAMW;
+    c.lr = 3e-5f;
+    c.beta1 = 0.9f;
+    c.beta2 = 0.999f;
+    c.eps = 1e-8f;
+    c.weight_decay = 0.0f;
+    c.momentum = 0.9f;
+    c.warmup_steps = 0;
+    c.total_steps = 0;
+    c.clip_norm = 1.0f;
+    return c;
+}
+
+int dsp_optim_validate(const dsp_optim_config *c, dsp_err *err) {
+    if (c->kind != DSP_OPT_ADAMW && c->kind != DSP_OPT_SGD) return dsp_fail(err, "unknown optimizer %d", (int)c->kind);
+    if (!(c->lr > 0) || !isfinite(c->lr)) return dsp_fail(err, "learning rate %g must be a positive number", c->lr);
+    if (!(c->beta1 >= 0 && c->beta1 < 1)) return dsp_fail(err, "beta1 %g must be in [0, 1)", c->beta1);
+    if (!(c->beta2 >= 0 && c->beta2 < 1)) return dsp_fail(err, "beta2 %g must be in [0, 1)", c->beta2);
+    if (!(c->eps > 0) || !isfinite(c->eps)) return dsp_fail(err, "adam eps %g must be a positive number", c->eps);
+    if (!(c->weight_decay >= 0) || !isfinite(c->weight_decay))
+        return dsp_fail(err, "weight decay %g must be >= 0", c->weight_decay);
+    if (!(c->momentum >= 0 && c->momentum < 1)) return dsp_fail(err, "momentum %g must be in [0, 1)", c->momentum);
+    if (c->warmup_steps < 0) return dsp_fail(err, "warm-up steps %d must be >= 0", c->warmup_steps);
+    if (c->total_steps < 0) return dsp_fail(err, "total steps %d must be >= 0", c->total_steps);
+    if (isnan(c->clip_norm)) return dsp_fail(err, "clip norm must be a number (<= 0 disables clipping)");
+    return 0;
+}
+
+float dsp_lr_at(const dsp_optim_config *c, int step) {
+    if (c->warmup_steps > 0 && step < c->warmup_steps) return c->lr * (float)(step + 1) / (float)c->warmup_steps;
+    if (c->total_steps <= 0) return c->lr;
+    /* linear decay from the end of warm-up to 0 at total_steps (as transformers' linear schedule) */
+    int span = c->total_steps - c->warmup_steps;
+    if (span <= 0) return c->lr;
+    float frac = (float)(c->total_steps - step) / (float)span;
+    return frac > 0 ? c->lr * frac : 0.0f;
+}
+
+int dsp_optimizer_init(dsp_optimizer *o, const dsp_optim_config *cfg, size_t n, dsp_err *err) {
+    memset(o, 0, sizeof *o);
+    if (dsp_optim_validate(cfg, err)) return -1;
+    o->cfg = *cfg;
+    o->n = n;
+    o->m = calloc(n, sizeof(float));
+    o->v = cfg->kind == DSP_OPT_ADAMW ? calloc(n, sizeof(float)) : NULL;
+    if (!o->m || (cfg->kind == DSP_OPT_ADAMW && !o->v)) {
+        dsp_optimizer_free(o);
+        return dsp_fail(err, "out of memory for optimizer state (%zu parameters)", n);
+    }
+    return 0;
+}
+
+void dsp_optimizer_free(dsp_optimizer *o) {
+    free(o->m);
+    free(o->v);
+    o->m = o->v = NULL;
+}
+
+double dsp_grad_norm(const float *g, size_t n) {
+    /* blocks of 4096 summed in double, in index order: the same bits on every host */
+    double total = 0;
+    for (size_t i = 0; i < n; i += 4096) {
+        size_t e = i + 4096 < n ? i + 4096 : n;
+        double s = 0;
+        for (size_t j = i; j < e; j++) s += (double)g[j] * (double)g[j];
+        total += s;
+    }
+    return sqrt(total);
+}
+
+float dsp_optimizer_step(dsp_optimizer *o, float *params, float *grads, double grad_norm, const uint8_t *mask) {
+    const dsp_optim_config *c = &o->cfg;
+    const float lr = dsp_lr_at(c, o->step);
+    float scale = 1.0f;
+    if (c->clip_norm > 0 && grad_norm > c->clip_norm) scale = (float)(c->clip_norm / (grad_norm + 1e-6));
+    o->step++;
+    if (c->kind == DSP_OPT_ADAMW) {
+        const float b1 = c->beta1, b2 = c->beta2;
+        /* β^t by repeated multiplication in double rather than powf: libm's powf differs across hosts */
+        double p1 = 1, p2 = 1;
+        for (int t = 0; t < o->step; t++) { p1 *= b1; p2 *= b2; }
+        const float bc1 = (float)(1.0 - p1), bc2 = (float)(1.0 - p2);
+        for (size_t i = 0; i < o->n; i++) {
+            if (mask && !mask[i]) continue;
+            float g = grads[i] * scale;
+            float m = o->m[i] = b1 * o->m[i] + (1.0f - b1) * g;
+            float v = o->v[i] = b2 * o->v[i] + (1.0f - b2) * g * g;
+            float mhat = m / bc1, vhat = v / bc2;
+            params[i] -= lr * (mhat / (sqrtf(vhat) + c->eps) + c->weight_decay * params[i]);
+        }
+    } else {
+        for (size_t i = 0; i < o->n; i++) {
+            if (mask && !mask[i]) continue;
+            float g = grads[i] * scale + c->weight_decay * params[i];
+            float m = o->m[i] = c->momentum * o->m[i] + g;
+            params[i] -= lr * m;
+        }
+    }
+    return lr;
+}

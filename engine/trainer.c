@@ -1,0 +1,310 @@
+/* trainer.c — one SimCSE step: two dropout views of N sentences → pooled z, z' → normalise → objective →
+ * backward through the normalisation and the encoder → clip → AdamW/SGD. And STS evaluation. */
+#include "trainer.h"
+
+#include "encoder_internal.h"
+#include "metrics_sts.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+dsp_train_config dsp_train_default(void) {
+    dsp_train_config c;
+    memset(&c, 0, sizeof c);
+    c.objective = dsp_objective_default(DSP_OBJ_INFONCE);
+    c.optim = dsp_optim_default();
+    c.pooler = DSP_POOL_MEAN;
+    c.batch_size = 64;
+    c.max_len = 32;
+    c.seed = 42;
+    c.threads = 1;
+    c.kernels = DSP_KERNELS_AUTO;
+    return c;
+}
+
+int dsp_train_validate(const dsp_train_config *c, dsp_err *err) {
+    if (c->batch_size < 2) return dsp_fail(err, "batch size %d is too small: a contrastive batch needs >= 2 sentences",
+                                           c->batch_size);
+    if (c->batch_size > 4096) return dsp_fail(err, "batch size %d is too large (at most 4096)", c->batch_size);
+    if (c->max_len < 3) return dsp_fail(err, "max length %d is too small (>= 3: [CLS], a token, [SEP])", c->max_len);
+    if (c->threads < 1 || c->threads > 256) return dsp_fail(err, "threads %d must be in 1 .. 256", c->threads);
+    if (dsp_objective_validate(&c->objective, err)) return -1;
+    if (dsp_optim_validate(&c->optim, err)) return -1;
+    return 0;
+}
+
+struct dsp_trainer {
+    dsp_train_config cfg;
+    dsp_model *model;
+    const dsp_token_set *corpus;
+    dsp_pool *pool;
+    dsp_encoder *enc;
+    dsp_optimizer opt;
+    float *grads;
+    uint8_t *trainable;
+    int *perm, perm_epoch;
+    int *ids, *seq_off, *seq_len;
+    float *pooled, *dpooled;
+    double *z, *h, *norms, *dh, *dz;
+    int steps;
+    int last_T;
+    double last_grad_norm;
+};
+
+/* Fisher–Yates with the counter-based generator: epoch e's order depends only on (seed, e). */
+static void shuffle_epoch(dsp_trainer *t, int epoch) {
+    const int n = t->corpus->count;
+    for (int i = 0; i < n; i++) t->perm[i] = i;
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(dsp_hash64(t->cfg.seed, 0x73687566666c65ULL /* "shuffle" */ + (uint64_t)epoch, (uint64_t)i) %
+                      (uint64_t)(i + 1));
+        int tmp = t->perm[i];
+        t->perm[i] = t->perm[j];
+        t->perm[j] = tmp;
+    }
+    t->perm_epoch = epoch;
+}
+
+static void mark_trainable(dsp_trainer *t) {
+    const dsp_layout *L = &t->model->layout;
+    memset(t->trainable, 1, L->total);
+    for (int i = 0; i < L->count; i++) {
+        const char *n = L->tensors[i].name;
+        int frozen = strncmp(n, "pooler.", 7) == 0 ||
+                     (strncmp(n, "mlp.", 4) == 0 && t->cfg.pooler != DSP_POOL_CLS_MLP);
+        if (frozen) memset(t->trainable + L->tensors[i].offset, 0, L->tensors[i].numel);
+    }
+}
+
+int dsp_trainer_create(dsp_trainer **out, dsp_model *model, const dsp_token_set *corpus, const dsp_train_config *cfg,
+                       dsp_err *err) {
+    *out = NULL;
+    if (dsp_train_validate(cfg, err)) return -1;
+    if (corpus->count < cfg->batch_size)
+        return dsp_fail(err, "the corpus has %d sentences, fewer than the batch size %d", corpus->count,
+                        cfg->batch_size);
+    dsp_trainer *t = calloc(1, sizeof *t);
+    if (!t) return dsp_fail(err, "out of memory");
+    t->cfg = *cfg;
+    t->model = model;
+    t->corpus = corpus;
+    t->perm_epoch = -1;
+    const size_t N = (size_t)cfg->batch_size, H = (size_t)model->cfg.hidden_size, P = model->layout.total;
+    t->pool = dsp_pool_create(cfg->threads);
+    t->grads = malloc(P * sizeof(float));
+    t->trainable = malloc(P);
+    t->perm = malloc((size_t)corpus->count * sizeof(int));
+    t->ids = malloc(2 * N * (size_t)cfg->max_len * sizeof(int));
+    t->seq_off = malloc(2 * N * sizeof(int));
+    t->seq_len = malloc(2 * N * sizeof(int));
+    t->pooled = malloc(2 * N * H * sizeof(float));
+    t->dpooled = malloc(2 * N * H * sizeof(float));
+    t->z = malloc(2 * N * H * sizeof(double));
+    t->h = malloc(2 * N * H * sizeof(double));
+    t->norms = malloc(2 * N * sizeof(double));
+    t->dh = malloc(2 * N * H * sizeof(double));
+    t->dz = malloc(2 * N * H * sizeof(double));
+    if (!t->pool || !t->grads || !t->trainable || !t->perm || !t->ids || !t->seq_off || !t->seq_len || !t->pooled ||
+        !t->dpooled || !t->z || !t->h || !t->norms || !t->dh || !t->dz) {
+        dsp_trainer_free(t);
+        return dsp_fail(err, "out of memory creating the trainer");
+    }
+    if (dsp_optimizer_init(&t->opt, &cfg->optim, P, err) ||
+        dsp_encoder_create(&t->enc, model, t->pool, cfg->kernels, err)) {
+        dsp_trainer_free(t);
+        return -1;
+    }
+    mark_trainable(t);
+    *out = t;
+    return 0;
+}
+
+void dsp_trainer_free(dsp_trainer *t) {
+    if (!t) return;
+    dsp_encoder_free(t->enc);
+    dsp_optimizer_free(&t->opt);
+    dsp_pool_free(t->pool);
+    free(t->grads); free(t->trainable); free(t->perm); free(t->ids); free(t->seq_off); free(t->seq_len);
+    free(t->pooled); free(t->dpooled); free(t->z); free(t->h); free(t->norms); free(t->dh); free(t->dz);
+    free(t);
+}
+
+int dsp_trainer_steps_done(const dsp_trainer *t) { return t->steps; }
+dsp_encoder *dsp_trainer_encoder(dsp_trainer *t) { return t->enc; }
+const dsp_train_config *dsp_trainer_config(const dsp_trainer *t) { return &t->cfg; }
+
+/* Sentences for step s are positions s·N .. s·N+N−1 of the endless sequence of shuffled epochs. Sequence i is
+ * view 1 of sentence i, sequence N+i view 2 (the same tokens; dropout makes them differ). */
+static int assemble_batch(dsp_trainer *t, dsp_batch *b, int *epoch_out) {
+    const int N = t->cfg.batch_size, count = t->corpus->count;
+    const dsp_token_set *ts = t->corpus;
+    int off = 0;
+    for (int i = 0; i < N; i++) {
+        long long pos = (long long)t->steps * N + i;
+        int epoch = (int)(pos / count);
+        if (epoch != t->perm_epoch) shuffle_epoch(t, epoch);
+        if (i == 0) *epoch_out = epoch;
+        int s = t->perm[pos % count];
+        int len = ts->len[s] < t->cfg.max_len ? ts->len[s] : t->cfg.max_len;
+        memcpy(t->ids + off, ts->ids + ts->offset[s], (size_t)len * sizeof(int));
+        if (len < ts->len[s]) t->ids[off + len - 1] = ts->ids[ts->offset[s] + ts->len[s] - 1]; /* keep [SEP] */
+        t->seq_off[i] = off;
+        t->seq_len[i] = len;
+        off += len;
+    }
+    for (int i = 0; i < N; i++) {
+        t->seq_off[N + i] = t->seq_off[i];
+        t->seq_len[N + i] = t->seq_len[i];
+    }
+    b->ids = t->ids;
+    b->seq_off = t->seq_off;
+    b->seq_len = t->seq_len;
+    b->B = 2 * N;
+    b->T = off;
+    t->last_T = off;
+    return 2 * off;
+}
+
+static int all_finite(const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+int dsp_trainer_step(dsp_trainer *t, dsp_step_record *rec, dsp_err *err) {
+    const int N = t->cfg.batch_size, H = t->model->cfg.hidden_size;
+    const size_t NH = (size_t)N * H, P = t->model->layout.total;
+    memset(rec, 0, sizeof *rec);
+    dsp_batch b;
+    int epoch = 0;
+    rec->tokens = assemble_batch(t, &b, &epoch);
+    rec->epoch = epoch;
+    if (dsp_encoder_forward(t->enc, t->model->params, &b, t->cfg.pooler, 1, t->cfg.seed, (uint64_t)t->steps, t->pooled,
+                            err))
+        return -1;
+    if (!all_finite(t->pooled, 2 * NH))
+        return dsp_fail(err, "step %d: the encoder produced a non-finite embedding (NaN or Inf); stopping before the "
+                        "update, the model is unchanged", t->steps + 1);
+    for (size_t i = 0; i < 2 * NH; i++) t->z[i] = t->pooled[i];
+    dsp_normalize_forward(t->z, t->h, t->norms, 2 * N, H);
+    dsp_objective_diag diag;
+    if (dsp_objective_eval(&t->cfg.objective, t->h, t->h + NH, N, H, t->dh, t->dh + NH, &diag, err))
+        return dsp_fail_prefix(err, "step %d: ", t->steps + 1);
+    if (!isfinite(diag.loss))
+        return dsp_fail(err, "step %d: the loss is %g; stopping before the update, the model is unchanged",
+                        t->steps + 1, diag.loss);
+    dsp_normalize_backward(t->h, t->norms, t->dh, t->dz, 2 * N, H);
+    for (size_t i = 0; i < 2 * NH; i++) t->dpooled[i] = (float)t->dz[i];
+    memset(t->grads, 0, P * sizeof(float));
+    if (dsp_encoder_backward(t->enc, t->model->params, t->dpooled, t->grads, err)) return -1;
+    double gnorm = dsp_grad_norm(t->grads, P);
+    if (!isfinite(gnorm) || !all_finite(t->grads, P))
+        return dsp_fail(err, "step %d: the gradient norm is %g; stopping before the update, the model is unchanged",
+                        t->steps + 1, gnorm);
+    t->last_grad_norm = gnorm;
+    rec->lr = dsp_optimizer_step(&t->opt, t->model->params, t->grads, gnorm, t->trainable);
+    t->steps++;
+    rec->step = t->steps;
+    rec->loss = diag.loss;
+    rec->gd = diag.gd;
+    rec->grad_h = diag.grad_h;
+    rec->grad_h_pos = diag.grad_h_pos;
+    rec->grad_h_neg = diag.grad_h_neg;
+    rec->pos_cos = diag.pos_cos;
+    rec->neg_cos = diag.neg_cos;
+    rec->grad_norm = gnorm;
+    return 0;
+}
+
+void dsp_trainer_debug_view(const dsp_trainer *t, dsp_trainer_debug *d) {
+    /* the batch holds view 1 then view 2 over the same token rows: B = 2N sequences over T rows */
+    d->ids = t->ids;
+    d->seq_len = t->seq_len;
+    d->B = 2 * t->cfg.batch_size;
+    d->T = t->last_T;
+    d->pooled = t->pooled;
+    d->dh = t->dh;
+    d->grads = t->grads;
+    d->grad_norm = t->last_grad_norm;
+}
+
+/* ---------------------------------------------------------------- evaluation */
+int dsp_sts_tokens_build(dsp_sts_tokens *st, const dsp_sts *sts, const dsp_vocab *v, int max_len, dsp_err *err) {
+    memset(st, 0, sizeof *st);
+    if (sts->count < 2) return dsp_fail(err, "an STS set needs at least 2 pairs, this one has %d", sts->count);
+    st->gold = malloc((size_t)sts->count * sizeof(double));
+    if (!st->gold) return dsp_fail(err, "out of memory");
+    for (int i = 0; i < sts->count; i++) st->gold[i] = sts->gold[i];
+    st->count = sts->count;
+    if (dsp_token_set_build(&st->s1, v, sts->s1, sts->count, max_len, err) ||
+        dsp_token_set_build(&st->s2, v, sts->s2, sts->count, max_len, err)) {
+        dsp_sts_tokens_free(st);
+        return -1;
+    }
+    return 0;
+}
+
+void dsp_sts_tokens_free(dsp_sts_tokens *st) {
+    dsp_token_set_free(&st->s1);
+    dsp_token_set_free(&st->s2);
+    free(st->gold);
+    memset(st, 0, sizeof *st);
+}
+
+int dsp_encode_sentences(dsp_encoder *enc, const dsp_model *m, const dsp_token_set *ts, dsp_pooler pooler, float *out,
+                         dsp_err *err) {
+    const int H = m->cfg.hidden_size, chunk = 128;
+    if (pooler == DSP_POOL_CLS_MLP) pooler = DSP_POOL_CLS;
+    for (int s0 = 0; s0 < ts->count; s0 += chunk) {
+        int n = ts->count - s0 < chunk ? ts->count - s0 : chunk;
+        dsp_batch b;
+        /* the token set is already contiguous: sequence s starts at offset[s] */
+        int off[128], len[128];
+        for (int i = 0; i < n; i++) {
+            off[i] = ts->offset[s0 + i] - ts->offset[s0];
+            len[i] = ts->len[s0 + i];
+        }
+        b.ids = ts->ids + ts->offset[s0];
+        b.seq_off = off;
+        b.seq_len = len;
+        b.B = n;
+        b.T = off[n - 1] + len[n - 1];
+        float *o = out + (size_t)s0 * H;
+        if (dsp_encoder_forward(enc, m->params, &b, pooler, 0, 0, 0, o, err)) return -1;
+        for (int i = 0; i < n; i++) {
+            float *r = o + (size_t)i * H;
+            double ss = 0;
+            for (int h = 0; h < H; h++) ss += (double)r[h] * r[h];
+            float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;
+            for (int h = 0; h < H; h++) r[h] *= inv;
+        }
+    }
+    return 0;
+}
+
+int dsp_evaluate_sts(dsp_encoder *enc, const dsp_model *m, const dsp_sts_tokens *st, dsp_pooler pooler,
+                     dsp_sts_result *res, dsp_err *err) {
+    const int n = st->count, H = m->cfg.hidden_size;
+    float *a = malloc((size_t)n * H * sizeof(float)), *b = malloc((size_t)n * H * sizeof(float));
+    double *cos = malloc((size_t)n * sizeof(double));
+    float *gold = malloc((size_t)n * sizeof(float));
+    int rc = -1;
+    if (!a || !b || !cos || !gold) { dsp_fail(err, "out of memory evaluating %d pairs", n); goto done; }
+    if (dsp_encode_sentences(enc, m, &st->s1, pooler, a, err) || dsp_encode_sentences(enc, m, &st->s2, pooler, b, err))
+        goto done;
+    for (int i = 0; i < n; i++) {
+        double d = 0;
+        for (int h = 0; h < H; h++) d += (double)a[(size_t)i * H + h] * b[(size_t)i * H + h];
+        cos[i] = d;
+        gold[i] = (float)st->gold[i];
+    }
+    res->pairs = n;
+    res->spearman = 100.0 * dsp_spearman(cos, st->gold, n);
+    res->align = dsp_sts_align(a, b, gold, n, H);
+    res->uniform = dsp_sts_uniform(a, b, n, H);
+    rc = 0;
+done:
+    free(a); free(b); free(cos); free(gold);
+    return rc;
+}

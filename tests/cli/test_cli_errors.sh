@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Bad input gets a clear message and a non-zero exit: unknown commands and flags, missing or malformed files,
+# impossible values. --help works for every subcommand.
+source "$(dirname "$0")/lib.sh"
+
+make_vocab "$TMP/vocab.txt"
+expect_ok "init" "$DSP" init --vocab "$TMP/vocab.txt" --out "$TMP/model" --hidden 32 --intermediate 64 --seed 3
+C="$DATA/corpus/wiki1m_head.txt"
+DEV="$DATA/stsb/dev.tsv"
+
+for cmd in train eval init bench; do
+  if "$DSP" $cmd --help >"$TMP/out" 2>&1 && grep -q "usage: dissipate $cmd" "$TMP/out"; then ok; else fail "$cmd --help"; fi
+done
+expect_fail "unknown command" "unknown command" "$DSP" frobnicate
+expect_fail "unknown flag" "unknown flag '--bogus'" "$DSP" train --model "$TMP/model" --corpus "$C" --bogus 1
+expect_fail "missing model" "model" "$DSP" train --corpus "$C"
+expect_fail "model dir absent" "$TMP/nope" "$DSP" train --model "$TMP/nope" --corpus "$C" --steps 1
+expect_fail "corpus absent" "$TMP/none.txt" "$DSP" train --model "$TMP/model" --corpus "$TMP/none.txt" --steps 1
+expect_fail "batch 1" "batch size 1" "$DSP" train --model "$TMP/model" --corpus "$C" --batch 1 --steps 1
+expect_fail "nan lr" "learning rate" "$DSP" train --model "$TMP/model" --corpus "$C" --lr nan --steps 1
+expect_fail "lr not a number" "expects a number" "$DSP" train --model "$TMP/model" --corpus "$C" --lr fast
+expect_fail "tau 0" "tau" "$DSP" train --model "$TMP/model" --corpus "$C" --tau 0 --steps 1
+expect_fail "lambda 2" "lambda" "$DSP" train --model "$TMP/model" --corpus "$C" --objective au --lambda 2 --steps 1
+expect_fail "unknown objective" "unknown objective 'simclr'" "$DSP" train --model "$TMP/model" --corpus "$C" --objective simclr
+expect_fail "steps 0" "steps" "$DSP" train --model "$TMP/model" --corpus "$C" --steps 0
+expect_fail "threads 0" "threads" "$DSP" train --model "$TMP/model" --corpus "$C" --threads 0 --steps 1
+expect_fail "negative seed" "expects an integer" "$DSP" train --model "$TMP/model" --corpus "$C" --seed -4
+
+# malformed STS file: the message names the file and line
+printf '4.0\tA man.\tA man sits.\nnot-a-score\tx\ty\n' > "$TMP/bad.tsv"
+expect_fail "bad sts" "bad.tsv:2" "$DSP" eval --model "$TMP/model" --sts "$TMP/bad.tsv"
+# malformed config.json and safetensors
+cp -r "$TMP/model" "$TMP/broken"; echo '{"hidden_size": 32,' > "$TMP/broken/config.json"
+expect_fail "bad config" "config.json" "$DSP" eval --model "$TMP/broken" --sts "$DEV"
+cp -r "$TMP/model" "$TMP/trunc"; head -c 1000 "$TMP/model/model.safetensors" > "$TMP/trunc/model.safetensors"
+expect_fail "truncated weights" "model.safetensors" "$DSP" eval --model "$TMP/trunc" --sts "$DEV"
+cp -r "$TMP/model" "$TMP/relu"; sed -i 's/"gelu"/"relu"/' "$TMP/relu/config.json"
+expect_fail "relu activation" "relu" "$DSP" eval --model "$TMP/relu" --sts "$DEV"
+# H not divisible by A
+expect_fail "H % A" "divisible" "$DSP" init --vocab "$TMP/vocab.txt" --out "$TMP/x" --hidden 30 --heads 4
+# config file: bad key and bad value type
+echo '{"steps": 2, "bogus": 1}' > "$TMP/cfg.json"
+expect_fail "config unknown key" "unknown setting \"bogus\"" "$DSP" train --config "$TMP/cfg.json" --model "$TMP/model" --corpus "$C"
+echo '{"steps": 2.5}' > "$TMP/cfg.json"
+expect_fail "config non-integer" "integer" "$DSP" train --config "$TMP/cfg.json" --model "$TMP/model" --corpus "$C"
+finish

@@ -1,0 +1,170 @@
+/* test_training.c — reproducibility and failure behaviour of the trainer:
+ *  - 1, 2 and 4 threads give bit-identical losses and weights after several steps (every kernel set);
+ *  - the same seed twice gives identical runs, another seed a different one;
+ *  - a NaN/Inf stops the step before the update and leaves the weights as they were;
+ *  - impossible configurations are rejected with a message. */
+#include "dissipate.h"
+#include "testutil.h"
+#include "trainer.h"
+
+#define V 60
+
+static dsp_vocab *make_vocab(void) {
+    char text[4096];
+    size_t n = (size_t)snprintf(text, sizeof text, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n");
+    for (int i = 5; i < V; i++) n += (size_t)snprintf(text + n, sizeof text - n, "w%d\n", i);
+    dsp_vocab *v = NULL;
+    dsp_err err;
+    if (dsp_vocab_from_text(&v, text, n, &err)) { fprintf(stderr, "%s\n", err.msg); exit(1); }
+    return v;
+}
+
+/* 40 synthetic sentences "[CLS] w.. [SEP]" of lengths 3..12. */
+static void make_corpus(dsp_token_set *ts) {
+    const int n = 40;
+    ts->count = n;
+    ts->ids = malloc(n * 12 * sizeof(int));
+    ts->offset = malloc(n * sizeof(int));
+    ts->len = malloc(n * sizeof(int));
+    unsigned long long s = 5;
+    int off = 0;
+    for (int i = 0; i < n; i++) {
+        int len = 3 + i % 10;
+        ts->offset[i] = off;
+        ts->len[i] = len;
+        ts->ids[off] = 2;
+        for (int t = 1; t < len - 1; t++) ts->ids[off + t] = 5 + (int)((dsp_test_rand(&s) + 1.0f) * 0.5f * (V - 6));
+        ts->ids[off + len - 1] = 3;
+        off += len;
+    }
+    ts->total = (size_t)off;
+}
+
+static void small_model(dsp_model *m) {
+    dsp_config cfg = dsp_config_tiny(V);
+    cfg.hidden_size = 16;
+    cfg.num_attention_heads = 2;
+    cfg.intermediate_size = 24;
+    cfg.max_position_embeddings = 16;
+    dsp_err err;
+    if (dsp_model_init(m, &cfg, make_vocab(), 3, &err)) { fprintf(stderr, "%s\n", err.msg); exit(1); }
+}
+
+/* Runs `steps` steps; returns the final weights (malloc'd) and the losses. */
+static float *run(const dsp_token_set *ts, int threads, dsp_kernels k, uint64_t seed, int steps, double *losses,
+                  dsp_objective_kind obj) {
+    dsp_model m = {0};
+    small_model(&m);
+    dsp_train_config cfg = dsp_train_default();
+    cfg.batch_size = 8;
+    cfg.max_len = 12;
+    cfg.threads = threads;
+    cfg.kernels = k;
+    cfg.seed = seed;
+    cfg.optim.lr = 1e-3f;
+    cfg.objective = dsp_objective_default(obj);
+    dsp_trainer *t = NULL;
+    dsp_err err = {{0}};
+    CHECK_OK(dsp_trainer_create(&t, &m, ts, &cfg, &err), &err);
+    for (int s = 0; s < steps && t; s++) {
+        dsp_step_record r;
+        CHECK_OK(dsp_trainer_step(t, &r, &err), &err);
+        losses[s] = r.loss;
+        CHECK(r.step == s + 1);
+    }
+    dsp_trainer_free(t);
+    float *w = malloc(m.layout.total * sizeof(float));
+    memcpy(w, m.params, m.layout.total * sizeof(float));
+    dsp_model_free(&m);
+    return w;
+}
+
+static size_t n_params(void) {
+    dsp_model m = {0};
+    small_model(&m);
+    size_t n = m.layout.total;
+    dsp_model_free(&m);
+    return n;
+}
+
+int main(void) {
+    dsp_token_set ts = {0};
+    make_corpus(&ts);
+    const size_t P = n_params();
+    const int S = 6; /* 6 steps of 8 sentences: crosses the epoch boundary of 40 sentences */
+    const dsp_kernels sets[] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_AVX2};
+    for (int k = 0; k < 3; k++) {
+        dsp_kernels got;
+        if (dsp_kernels_resolve(sets[k], &got, NULL)) continue; /* AVX2 absent on this CPU/build */
+        double l1[6], l2[6], l4[6];
+        float *w1 = run(&ts, 1, got, 42, S, l1, DSP_OBJ_INFONCE);
+        float *w2 = run(&ts, 2, got, 42, S, l2, DSP_OBJ_INFONCE);
+        float *w4 = run(&ts, 4, got, 42, S, l4, DSP_OBJ_INFONCE);
+        CHECK_MSG(memcmp(w1, w2, P * sizeof(float)) == 0, "%s: 1 vs 2 threads differ", dsp_kernels_name(got));
+        CHECK_MSG(memcmp(w1, w4, P * sizeof(float)) == 0, "%s: 1 vs 4 threads differ", dsp_kernels_name(got));
+        CHECK(memcmp(l1, l2, sizeof l1) == 0 && memcmp(l1, l4, sizeof l1) == 0);
+        free(w1); free(w2); free(w4);
+    }
+    /* same seed → same run; another seed → another run */
+    double a[6], b[6], c[6];
+    float *wa = run(&ts, 2, DSP_KERNELS_AUTO, 42, S, a, DSP_OBJ_AU);
+    float *wb = run(&ts, 2, DSP_KERNELS_AUTO, 42, S, b, DSP_OBJ_AU);
+    float *wc = run(&ts, 2, DSP_KERNELS_AUTO, 43, S, c, DSP_OBJ_AU);
+    CHECK(memcmp(wa, wb, P * sizeof(float)) == 0 && memcmp(a, b, sizeof a) == 0);
+    CHECK(memcmp(wa, wc, P * sizeof(float)) != 0 && memcmp(a, c, sizeof a) != 0);
+    free(wa); free(wb); free(wc);
+
+    /* A huge learning rate drives the weights to overflow: the failing step must not touch them. */
+    {
+        dsp_model m = {0};
+        small_model(&m);
+        dsp_train_config cfg = dsp_train_default();
+        cfg.batch_size = 8;
+        cfg.max_len = 12;
+        cfg.optim.lr = 1e37f;
+        cfg.optim.total_steps = 0;
+        dsp_trainer *t = NULL;
+        dsp_err err = {{0}};
+        CHECK_OK(dsp_trainer_create(&t, &m, &ts, &cfg, &err), &err);
+        float *before = malloc(m.layout.total * sizeof(float));
+        int failed_at = -1;
+        for (int s = 0; s < 20 && t; s++) {
+            memcpy(before, m.params, m.layout.total * sizeof(float));
+            dsp_step_record r;
+            if (dsp_trainer_step(t, &r, &err)) { failed_at = s; break; }
+        }
+        CHECK_MSG(failed_at >= 0, "a learning rate of 1e37 never produced a non-finite loss or gradient");
+        if (failed_at >= 0) {
+            CHECK_MSG(strstr(err.msg, "unchanged") != NULL, "message: %s", err.msg);
+            CHECK(memcmp(before, m.params, m.layout.total * sizeof(float)) == 0);
+            CHECK(dsp_trainer_steps_done(t) == failed_at);
+        }
+        free(before);
+        dsp_trainer_free(t);
+        dsp_model_free(&m);
+    }
+
+    /* impossible configurations */
+    {
+        dsp_model m = {0};
+        small_model(&m);
+        dsp_err err;
+        dsp_trainer *t = NULL;
+        dsp_train_config cfg = dsp_train_default();
+        cfg.batch_size = 1;
+        CHECK_FAILS(dsp_trainer_create(&t, &m, &ts, &cfg, &err), &err, "batch size");
+        cfg = dsp_train_default();
+        cfg.batch_size = 41;
+        CHECK_FAILS(dsp_trainer_create(&t, &m, &ts, &cfg, &err), &err, "fewer than the batch size");
+        cfg = dsp_train_default();
+        cfg.batch_size = 8;
+        cfg.optim.lr = NAN;
+        CHECK_FAILS(dsp_trainer_create(&t, &m, &ts, &cfg, &err), &err, "learning rate");
+        cfg.optim = dsp_optim_default();
+        cfg.objective.tau = 0;
+        CHECK_FAILS(dsp_trainer_create(&t, &m, &ts, &cfg, &err), &err, "tau");
+        dsp_model_free(&m);
+    }
+    free(ts.ids); free(ts.offset); free(ts.len);
+    return dsp_test_end("test_training");
+}

@@ -1,0 +1,200 @@
+/* args.c — the flag parser behind every subcommand (see args.h). */
+#include "args.h"
+
+#include "json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static arg_spec *find(arg_spec *specs, int n, const char *name, size_t len) {
+    for (int i = 0; i < n; i++)
+        if (strlen(specs[i].name) == len && strncmp(specs[i].name, name, len) == 0) return &specs[i];
+    return NULL;
+}
+
+int args_seen(const arg_spec *specs, int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(specs[i].name, name) == 0) return specs[i].seen;
+    return 0;
+}
+
+static const char *type_word(arg_type t) {
+    switch (t) {
+    case ARG_INT: case ARG_U64: return "an integer";
+    case ARG_FLOAT: case ARG_DOUBLE: return "a number";
+    case ARG_BOOL: return "true or false";
+    default: return "a value";
+    }
+}
+
+/* Sets one flag from its text form. Strings are borrowed (argv or the JSON tree, both outlive the run). */
+static int set_value(arg_spec *s, const char *v, const char *origin, dsp_err *err) {
+    char *end = NULL;
+    errno = 0;
+    switch (s->type) {
+    case ARG_INT: {
+        long x = strtol(v, &end, 10);
+        if (!*v || *end || errno || x < -2147483647L || x > 2147483647L) goto bad;
+        *(int *)s->ptr = (int)x;
+        break;
+    }
+    case ARG_U64: {
+        if (*v == '-') goto bad;
+        unsigned long long x = strtoull(v, &end, 10);
+        if (!*v || *end || errno) goto bad;
+        *(uint64_t *)s->ptr = (uint64_t)x;
+        break;
+    }
+    case ARG_FLOAT: case ARG_DOUBLE: {
+        double x = strtod(v, &end);
+        if (!*v || *end || errno == ERANGE) goto bad;
+        if (s->type == ARG_FLOAT) *(float *)s->ptr = (float)x;
+        else *(double *)s->ptr = x;
+        break;
+    }
+    case ARG_BOOL:
+        if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0) *(int *)s->ptr = 1;
+        else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) *(int *)s->ptr = 0;
+        else goto bad;
+        break;
+    case ARG_STR:
+        *(const char **)s->ptr = v;
+        break;
+    case ARG_STRLIST: {
+        arg_strlist *l = s->ptr;
+        if (l->count >= ARG_MAX_LIST) return dsp_fail(err, "%s: too many values for --%s", origin, s->name);
+        l->items[l->count++] = v;
+        break;
+    }
+    }
+    s->seen = 1;
+    return 0;
+bad:
+    return dsp_fail(err, "%s: --%s expects %s, got '%s'", origin, s->name, type_word(s->type), v);
+}
+
+static char *read_text(const char *path, size_t *len, dsp_err *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { dsp_fail(err, "cannot open config file %s: %s", path, strerror(errno)); return NULL; }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n >= 0 && n < (1L << 24) ? malloc((size_t)n + 1) : NULL;
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f);
+        free(buf);
+        dsp_fail(err, "cannot read config file %s", path);
+        return NULL;
+    }
+    fclose(f);
+    buf[n] = 0;
+    *len = (size_t)n;
+    return buf;
+}
+
+/* The config file's tree is kept for the life of the process: flag strings point into it. */
+static dsp_json *config_tree;
+
+static int apply_config(arg_spec *specs, int n, const char *path, dsp_err *err) {
+    size_t len;
+    char *text = read_text(path, &len, err);
+    if (!text) return -1;
+    int rc = dsp_json_parse(&config_tree, text, len, err);
+    free(text);
+    if (rc) return dsp_fail_prefix(err, "config file %s: ", path);
+    if (config_tree->type != DSP_JSON_OBJECT) return dsp_fail(err, "config file %s: expected a JSON object", path);
+    for (int i = 0; i < config_tree->count; i++) {
+        const char *key = config_tree->keys[i];
+        const dsp_json *v = &config_tree->items[i];
+        arg_spec *s = find(specs, n, key, strlen(key));
+        if (!s || strcmp(key, "config") == 0)
+            return dsp_fail(err, "config file %s: unknown setting \"%s\"", path, key);
+        char num[64], origin[512];
+        snprintf(origin, sizeof origin, "config file %s", path);
+        if (v->type == DSP_JSON_ARRAY) {
+            if (s->type != ARG_STRLIST) return dsp_fail(err, "%s: \"%s\" takes one value, not a list", origin, key);
+            for (int j = 0; j < v->count; j++) {
+                if (v->items[j].type != DSP_JSON_STRING)
+                    return dsp_fail(err, "%s: \"%s\" must be a list of strings", origin, key);
+                if (set_value(s, v->items[j].string, origin, err)) return -1;
+            }
+            continue;
+        }
+        const char *text_value = NULL;
+        if (v->type == DSP_JSON_STRING) text_value = v->string;
+        else if (v->type == DSP_JSON_BOOL) text_value = v->boolean ? "true" : "false";
+        else if (v->type == DSP_JSON_NUMBER) {
+            if (s->type == ARG_INT || s->type == ARG_U64) {
+                if (v->number != floor(v->number)) return dsp_fail(err, "%s: \"%s\" must be an integer", origin, key);
+                snprintf(num, sizeof num, "%.0f", v->number);
+            } else {
+                snprintf(num, sizeof num, "%.17g", v->number);
+            }
+            text_value = num;
+        } else {
+            return dsp_fail(err, "%s: \"%s\" has an unsupported value type", origin, key);
+        }
+        if (set_value(s, text_value, origin, err)) return -1;
+    }
+    return 0;
+}
+
+void args_usage(FILE *out, const char *usage_head, const arg_spec *specs, int n) {
+    fprintf(out, "%s\n\nOptions:\n", usage_head);
+    for (int i = 0; i < n; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", specs[i].name, specs[i].metavar ? " " : "",
+                 specs[i].metavar ? specs[i].metavar : "");
+        fprintf(out, "  %-24s %s\n", left, specs[i].help);
+    }
+    fprintf(out, "  %-24s %s\n", "--config FILE.json", "read settings from a JSON object (keys are flag names)");
+    fprintf(out, "  %-24s %s\n", "--help", "show this help");
+}
+
+int args_parse(arg_spec *specs, int n, int argc, char **argv, int first, const char *usage_head, FILE *out,
+               dsp_err *err) {
+    /* pass 1: --help and --config, so that the command line overrides the file whatever the order */
+    for (int i = first; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            args_usage(out, usage_head, specs, n);
+            return 1;
+        }
+    }
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--config", 8) == 0 && (a[8] == 0 || a[8] == '=')) {
+            const char *path = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[i + 1] : NULL);
+            if (!path) return dsp_fail(err, "--config needs a file name");
+            if (apply_config(specs, n, path, err)) return -1;
+        }
+    }
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) return dsp_fail(err, "unexpected argument '%s' (flags start with --)", a);
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        if (len == 6 && strncmp(name, "config", 6) == 0) {
+            if (!eq) i++;
+            continue;
+        }
+        arg_spec *s = find(specs, n, name, len);
+        if (!s) return dsp_fail(err, "unknown flag '--%.*s' (see --help)", (int)len, name);
+        if (s->type == ARG_STRLIST && !s->from_cli) {
+            ((arg_strlist *)s->ptr)->count = 0;
+            s->from_cli = 1;
+        }
+        const char *v;
+        if (eq) v = eq + 1;
+        else if (s->type == ARG_BOOL && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) v = "true";
+        else if (i + 1 < argc) v = argv[++i];
+        else return dsp_fail(err, "--%s needs a value", s->name);
+        if (set_value(s, v, "command line", err)) return -1;
+        /* a list flag takes every following value up to the next flag: --corpus a.txt b.txt */
+        if (s->type == ARG_STRLIST && !eq)
+            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+                if (set_value(s, argv[++i], "command line", err)) return -1;
+    }
+    return 0;
+}

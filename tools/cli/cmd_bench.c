@@ -1,0 +1,119 @@
+/* cmd_bench.c — `dissipate bench`: the training step of the tiny preset at 1 and 2 threads for each kernel set, and
+ * the GEMM kernels beside OpenBLAS, all measured in one run so the ratios compare like with like. */
+#include "args.h"
+#include "bench_kernels.h"
+#include "commands.h"
+#include "runlog.h"
+#include "trainer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *USAGE =
+    "usage: dissipate bench [--model DIR] [--corpus FILE] [--batch N] [--steps N] [--threads-max N] [--no-gemm]\n\n"
+    "Times full training steps (InfoNCE, batch of real corpus sentences x 2 views, max length 32) for each kernel set\n"
+    "at 1..threads-max threads and prints ms/step, achieved GFLOP/s and the thread speedup; then GEMM GFLOP/s at the\n"
+    "model's shapes for scalar, SIMD128, AVX2 and OpenBLAS (when libopenblas is present).";
+
+/* Matmul and attention FLOPs of one training step (forward + backward = 3x forward) for these sequence lengths. */
+static double step_flops(const dsp_config *c, const int *len, int B) {
+    const double H = c->hidden_size, I = c->intermediate_size;
+    double T = 0, att = 0;
+    for (int b = 0; b < B; b++) {
+        T += len[b];
+        att += 4.0 * len[b] * len[b] * H;
+    }
+    double fwd_layer = 2.0 * T * (4 * H * H + 2 * H * I) + att;
+    return 3.0 * fwd_layer * c->num_hidden_layers;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int cmd_bench(int argc, char **argv) {
+    const char *model_dir = DSP_DEFAULT_MODEL_DIR, *corpus_path = DSP_DEFAULT_DATA_DIR "/corpus/wiki1m_head.txt";
+    int batch = 64, steps = 10, threads_max = 2, no_gemm = 0;
+    arg_spec specs[] = {
+        {"model", ARG_STR, &model_dir, "DIR", "model folder (default: the bundled tiny model)", 0, 0},
+        {"corpus", ARG_STR, &corpus_path, "FILE", "sentences to batch (default: the shared Wikipedia head)", 0, 0},
+        {"batch", ARG_INT, &batch, "N", "sentences per batch (default 64)", 0, 0},
+        {"steps", ARG_INT, &steps, "N", "timed steps per configuration; the median is reported (default 10)", 0, 0},
+        {"threads-max", ARG_INT, &threads_max, "N", "time 1..N threads (default 2)", 0, 0},
+        {"no-gemm", ARG_BOOL, &no_gemm, NULL, "skip the GEMM table", 0, 0},
+    };
+    dsp_err err = {{0}};
+    int rc = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, 2, USAGE, stdout, &err);
+    if (rc == 1) return 0;
+    if (rc) return cli_error(&err);
+    if (batch < 2 || steps < 1 || threads_max < 1) return cli_usage_error("bench", "batch >= 2, steps >= 1, threads >= 1");
+
+    dsp_model m = {0};
+    dsp_corpus corpus = {0};
+    dsp_token_set ts = {0};
+    float *backup = NULL;
+    int status = 1;
+    if (dsp_model_load(&m, model_dir, &err)) goto done;
+    if (dsp_corpus_load(&corpus, &corpus_path, 1, &err)) goto done;
+    if (corpus.count < batch) { dsp_fail(&err, "%s has fewer than %d sentences", corpus_path, batch); goto done; }
+    /* exactly one batch of sentences, so every timed step sees the same tokens */
+    if (dsp_token_set_build(&ts, m.vocab, corpus.text, batch, 32, &err)) goto done;
+    int *lens = malloc(2 * (size_t)batch * sizeof(int));
+    for (int i = 0; i < batch; i++) lens[i] = lens[batch + i] = ts.len[i];
+    const double flops = step_flops(&m.cfg, lens, 2 * batch);
+    free(lens);
+    backup = malloc(m.layout.total * sizeof(float));
+    memcpy(backup, m.params, m.layout.total * sizeof(float));
+    printf("training step: tiny model L=%d H=%d A=%d I=%d, %d sentences x 2 views, %zu real tokens, %.2f GFLOP/step\n",
+           m.cfg.num_hidden_layers, m.cfg.hidden_size, m.cfg.num_attention_heads, m.cfg.intermediate_size, batch,
+           2 * ts.total, flops / 1e9);
+    printf("%-8s %7s %10s %10s %9s\n", "kernels", "threads", "ms/step", "GFLOP/s", "speedup");
+    const dsp_kernels sets[] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_AVX2};
+    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+        dsp_kernels got;
+        if (dsp_kernels_resolve(sets[k], &got, NULL)) continue;
+        double ms1 = 0;
+        for (int th = 1; th <= threads_max; th++) {
+            memcpy(m.params, backup, m.layout.total * sizeof(float));
+            dsp_train_config cfg = dsp_train_default();
+            cfg.batch_size = batch;
+            cfg.threads = th;
+            cfg.kernels = got;
+            cfg.optim.lr = 1e-4f;
+            dsp_trainer *t = NULL;
+            if (dsp_trainer_create(&t, &m, &ts, &cfg, &err)) goto done;
+            int n = sets[k] == DSP_KERNELS_SCALAR ? (steps + 2) / 3 : steps;
+            double *ms = malloc((size_t)n * sizeof(double));
+            dsp_step_record rec;
+            int ok = dsp_trainer_step(t, &rec, &err) == 0; /* warm-up: first touches of every buffer */
+            for (int s = 0; ok && s < n; s++) {
+                double t0 = now_ms();
+                ok = dsp_trainer_step(t, &rec, &err) == 0;
+                ms[s] = now_ms() - t0;
+            }
+            dsp_trainer_free(t);
+            if (!ok) { free(ms); goto done; }
+            qsort(ms, (size_t)n, sizeof(double), cmp_double);
+            double med = ms[n / 2];
+            free(ms);
+            if (th == 1) ms1 = med;
+            printf("%-8s %7d %10.1f %10.1f %8.2fx\n", dsp_kernels_name(got), th, med, flops / med / 1e6, ms1 / med);
+            fflush(stdout);
+        }
+    }
+    memcpy(m.params, backup, m.layout.total * sizeof(float));
+    if (!no_gemm) {
+        printf("\n");
+        fflush(stdout);
+        dsp_bench_gemm(stdout, threads_max);
+    }
+    status = 0;
+done:
+    if (status) cli_error(&err);
+    free(backup);
+    dsp_token_set_free(&ts);
+    dsp_corpus_free(&corpus);
+    dsp_model_free(&m);
+    return status;
+}

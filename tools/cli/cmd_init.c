@@ -1,0 +1,79 @@
+/* cmd_init.c — `dissipate init`: a BERT-initialised model from a vocabulary, optionally with given word embeddings
+ * (the default model's GloVe rows, tools/build-model). Makes everything testable without a downloaded checkpoint. */
+#include "args.h"
+#include "commands.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *USAGE =
+    "usage: dissipate init --vocab FILE --out DIR [--preset tiny] [--hidden H] [--layers L] [--heads A]\n"
+    "                      [--intermediate I] [--max-pos P] [--word-embeddings FILE] [--seed N] [--f16]\n\n"
+    "Creates config.json, vocab.txt and model.safetensors for a BERT with N(0, 0.02) weights. With\n"
+    "--word-embeddings, the tensor \"word_embeddings\" [V, H] of that safetensors file replaces the random rows.";
+
+static int load_word_embeddings(dsp_model *m, const char *path, dsp_err *err) {
+    dsp_safetensors st;
+    if (dsp_st_read_file(&st, path, err)) return -1;
+    int rc = -1, i = dsp_st_find(&st, "word_embeddings");
+    const int V = m->cfg.vocab_size, H = m->cfg.hidden_size;
+    if (i < 0) {
+        dsp_fail(err, "%s has no tensor named \"word_embeddings\"", path);
+    } else if (st.entries[i].ndim != 2 || st.entries[i].shape[0] != V || st.entries[i].shape[1] != H) {
+        dsp_fail(err, "%s: word_embeddings must be [%d, %d] (vocabulary x hidden), found %d dims [%lld, %lld]", path,
+                 V, H, st.entries[i].ndim, (long long)st.entries[i].shape[0],
+                 (long long)(st.entries[i].ndim > 1 ? st.entries[i].shape[1] : 0));
+    } else {
+        dsp_param_view v;
+        dsp_param_view_make(&v, &m->layout, &m->cfg, m->params);
+        rc = dsp_st_to_f32(&st, i, v.word_emb, (size_t)V * H, err);
+    }
+    dsp_st_free(&st);
+    return rc;
+}
+
+int cmd_init(int argc, char **argv) {
+    const char *vocab_path = NULL, *out = NULL, *preset = "tiny", *emb = NULL;
+    int hidden = 0, layers = 0, heads = 0, inter = 0, max_pos = 0, f16 = 0;
+    uint64_t seed = 1;
+    arg_spec specs[] = {
+        {"vocab", ARG_STR, &vocab_path, "FILE", "vocab.txt, one WordPiece token per line (required)", 0, 0},
+        {"out", ARG_STR, &out, "DIR", "output model folder (required)", 0, 0},
+        {"preset", ARG_STR, &preset, "NAME", "tiny (L=2, H=128, A=2, I=512); the flags below override it", 0, 0},
+        {"hidden", ARG_INT, &hidden, "H", "hidden size", 0, 0},
+        {"layers", ARG_INT, &layers, "L", "number of layers", 0, 0},
+        {"heads", ARG_INT, &heads, "A", "attention heads (must divide H)", 0, 0},
+        {"intermediate", ARG_INT, &inter, "I", "feed-forward size", 0, 0},
+        {"max-pos", ARG_INT, &max_pos, "P", "position embeddings", 0, 0},
+        {"word-embeddings", ARG_STR, &emb, "FILE", "safetensors with word_embeddings [V, H] to use as the word table", 0, 0},
+        {"seed", ARG_U64, &seed, "N", "initialisation seed (default 1)", 0, 0},
+        {"f16", ARG_BOOL, &f16, NULL, "store weights as F16 (half the size; compute stays F32)", 0, 0},
+    };
+    dsp_err err = {{0}};
+    int rc = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, 2, USAGE, stdout, &err);
+    if (rc == 1) return 0;
+    if (rc) return cli_error(&err);
+    if (!vocab_path) return cli_usage_error("init", "--vocab FILE is required");
+    if (!out) return cli_usage_error("init", "--out DIR is required");
+    if (strcmp(preset, "tiny") != 0) return cli_usage_error("init", "unknown --preset (known: tiny)");
+    dsp_vocab *vocab = NULL;
+    if (dsp_vocab_load(&vocab, vocab_path, &err)) return cli_error(&err);
+    dsp_config cfg = dsp_config_tiny(dsp_vocab_size(vocab));
+    if (hidden) cfg.hidden_size = hidden;
+    if (layers) cfg.num_hidden_layers = layers;
+    if (heads) cfg.num_attention_heads = heads;
+    if (inter) cfg.intermediate_size = inter;
+    if (max_pos) cfg.max_position_embeddings = max_pos;
+    dsp_model m = {0};
+    if (dsp_model_init(&m, &cfg, vocab, seed, &err)) {
+        dsp_vocab_free(vocab);
+        return cli_error(&err);
+    }
+    int status = 0;
+    if ((emb && load_word_embeddings(&m, emb, &err)) || dsp_model_save(&m, out, f16, &err)) status = cli_error(&err);
+    else
+        printf("wrote %s: L=%d H=%d A=%d I=%d V=%d, %zu parameters\n", out, cfg.num_hidden_layers, cfg.hidden_size,
+               cfg.num_attention_heads, cfg.intermediate_size, cfg.vocab_size, m.layout.total);
+    dsp_model_free(&m);
+    return status;
+}

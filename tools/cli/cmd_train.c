@@ -1,0 +1,259 @@
+/* cmd_train.c — `dissipate train`: unsupervised SimCSE fine-tuning with any objective, a JSONL log and checkpoints. */
+#include "args.h"
+#include "commands.h"
+#include "runlog.h"
+#include "trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *USAGE =
+    "usage: dissipate train --model DIR --corpus FILE... [--eval FILE...] [--objective NAME] [--steps N]\n"
+    "                       [--batch N] [--lr X] [--seed N] [--threads N] [--eval-every K] [--log FILE.jsonl]\n"
+    "                       [--out DIR] [objective flags]\n\n"
+    "Fine-tunes a BERT encoder with unsupervised SimCSE (two dropout views per sentence) and the chosen objective:\n"
+    "infonce, au (alignment + uniformity), dcl, dclp, mpt, met, mat. Writes one JSONL record per step and per\n"
+    "evaluation; a NaN or Inf stops the run with a message and leaves the log and earlier checkpoints intact.";
+
+typedef struct {
+    const char *model, *objective, *log, *out, *optimizer, *pooler, *kernels, *schedule;
+    arg_strlist corpus, eval;
+    int steps, batch, max_len, threads, eval_every, warmup, save_every, per_anchor, quiet;
+    uint64_t seed;
+    float lr, clip, weight_decay, momentum, dropout;
+    double tau, lambda, alpha, unif_t, margin;
+} train_opts;
+
+/* Objective hyper-parameters given on the command line override the objective's defaults. */
+static int build_config(const train_opts *o, const arg_spec *specs, int n, dsp_train_config *c, dsp_err *err) {
+    *c = dsp_train_default();
+    dsp_objective_kind kind;
+    if (dsp_objective_parse(o->objective, &kind))
+        return dsp_fail(err, "unknown objective '%s' (infonce, au, dcl, dclp, mpt, met, mat)", o->objective);
+    c->objective = dsp_objective_default(kind);
+    if (args_seen(specs, n, "tau")) c->objective.tau = o->tau;
+    if (args_seen(specs, n, "lambda")) c->objective.lambda = o->lambda;
+    if (args_seen(specs, n, "alpha")) c->objective.alpha = o->alpha;
+    if (args_seen(specs, n, "unif-t")) c->objective.t = o->unif_t;
+    if (args_seen(specs, n, "margin")) c->objective.margin = o->margin;
+    c->objective.per_anchor = o->per_anchor;
+    if (strcmp(o->optimizer, "adamw") == 0) c->optim.kind = DSP_OPT_ADAMW;
+    else if (strcmp(o->optimizer, "sgd") == 0) c->optim.kind = DSP_OPT_SGD;
+    else return dsp_fail(err, "unknown optimizer '%s' (adamw, sgd)", o->optimizer);
+    c->optim.lr = o->lr;
+    c->optim.clip_norm = o->clip;
+    c->optim.weight_decay = o->weight_decay;
+    c->optim.momentum = o->momentum;
+    c->optim.warmup_steps = o->warmup;
+    if (strcmp(o->schedule, "linear") == 0) c->optim.total_steps = o->steps;
+    else if (strcmp(o->schedule, "constant") == 0) c->optim.total_steps = 0;
+    else return dsp_fail(err, "unknown schedule '%s' (linear, constant)", o->schedule);
+    if (dsp_pooler_parse(o->pooler, &c->pooler))
+        return dsp_fail(err, "unknown pooler '%s' (cls, cls_mlp, mean)", o->pooler);
+    if (dsp_kernels_parse(o->kernels, &c->kernels))
+        return dsp_fail(err, "unknown kernel set '%s' (auto, scalar, simd128, avx2)", o->kernels);
+    c->batch_size = o->batch;
+    c->max_len = o->max_len;
+    c->seed = o->seed;
+    c->threads = o->threads;
+    if (o->steps < 1) return dsp_fail(err, "--steps %d must be >= 1", o->steps);
+    if (o->eval_every < 0) return dsp_fail(err, "--eval-every %d must be >= 0 (0: only at the start and end)",
+                                           o->eval_every);
+    if (o->save_every < 0) return dsp_fail(err, "--save-every %d must be >= 0", o->save_every);
+    return dsp_train_validate(c, err);
+}
+
+static void log_config(runlog *log, const train_opts *o, const dsp_train_config *c, const char *kernels) {
+    char b[2048];
+    size_t n = (size_t)snprintf(b, sizeof b,
+                                "{\"type\":\"config\",\"version\":\"%s\",\"model\":\"%s\",\"objective\":\"%s\","
+                                "\"optimizer\":\"%s\",\"pooler\":\"%s\",\"kernels\":\"%s\",\"schedule\":\"%s\"",
+                                DSP_VERSION, o->model, dsp_objective_name(c->objective.kind), o->optimizer,
+                                dsp_pooler_name(c->pooler), kernels, o->schedule);
+    json_num(b, sizeof b, &n, "steps", o->steps, 0);
+    json_num(b, sizeof b, &n, "batch", c->batch_size, 0);
+    json_num(b, sizeof b, &n, "max_len", c->max_len, 0);
+    json_num(b, sizeof b, &n, "lr", c->optim.lr, 0);
+    json_num(b, sizeof b, &n, "seed", (double)c->seed, 0);
+    json_num(b, sizeof b, &n, "threads", c->threads, 0);
+    json_num(b, sizeof b, &n, "tau", c->objective.tau, 0);
+    json_num(b, sizeof b, &n, "lambda", c->objective.lambda, 0);
+    json_num(b, sizeof b, &n, "alpha", c->objective.alpha, 0);
+    json_num(b, sizeof b, &n, "unif_t", c->objective.t, 0);
+    json_num(b, sizeof b, &n, "margin", c->objective.margin, 0);
+    json_num(b, sizeof b, &n, "per_anchor", c->objective.per_anchor, 0);
+    json_num(b, sizeof b, &n, "clip", c->optim.clip_norm, 0);
+    json_num(b, sizeof b, &n, "weight_decay", c->optim.weight_decay, 0);
+    json_num(b, sizeof b, &n, "warmup", c->optim.warmup_steps, 0);
+    json_num(b, sizeof b, &n, "eval_every", o->eval_every, 0);
+    if (n < sizeof b - 2) { b[n++] = '}'; b[n] = 0; }
+    runlog_raw(log, b);
+}
+
+/* Name of an evaluation set in the log: the file's stem ("dev" for .../stsb/dev.tsv). */
+static void set_name(const char *path, char *out, size_t cap) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(out, cap, "%s", base);
+    char *dot = strrchr(out, '.');
+    if (dot && dot != out) *dot = 0;
+}
+
+typedef struct {
+    dsp_sts_tokens *sets;
+    char (*names)[64];
+    int count;
+    double best;
+    int best_step;
+} eval_state;
+
+static int run_evals(eval_state *ev, dsp_trainer *t, dsp_model *m, int step, runlog *log, dsp_err *err) {
+    for (int i = 0; i < ev->count; i++) {
+        dsp_sts_result r;
+        if (dsp_evaluate_sts(dsp_trainer_encoder(t), m, &ev->sets[i], dsp_trainer_config(t)->pooler, &r, err))
+            return -1;
+        runlog_eval(log, step, ev->names[i], &r);
+        if (i == 0 && (ev->best_step < 0 || r.spearman > ev->best)) {
+            ev->best = r.spearman;
+            ev->best_step = step;
+        }
+        fprintf(stderr, "%sstep %d  %s spearman %.2f  align %.4f  uniform %.4f\n", isatty_stderr() ? "\r\033[K" : "",
+                step, ev->names[i], r.spearman, r.align, r.uniform);
+    }
+    return 0;
+}
+
+int cmd_train(int argc, char **argv) {
+    train_opts o = {0};
+    o.objective = "infonce";
+    o.optimizer = "adamw";
+    o.pooler = "mean";
+    o.kernels = "auto";
+    o.schedule = "linear";
+    o.steps = 1000;
+    o.batch = 64;
+    o.max_len = 32;
+    o.threads = 1;
+    o.eval_every = 50;
+    o.seed = 42;
+    o.lr = 1e-4f;
+    o.clip = 1.0f;
+    o.momentum = 0.9f;
+    o.dropout = -1;
+    arg_spec specs[] = {
+        {"model", ARG_STR, &o.model, "DIR", "model folder: config.json, vocab.txt, model.safetensors (required)", 0, 0},
+        {"corpus", ARG_STRLIST, &o.corpus, "FILE...", "training sentences, one per line (required)", 0, 0},
+        {"eval", ARG_STRLIST, &o.eval, "FILE...", "STS pair files (score<TAB>s1<TAB>s2); the first selects the best step", 0, 0},
+        {"objective", ARG_STR, &o.objective, "NAME", "infonce | au | dcl | dclp | mpt | met | mat (default infonce)", 0, 0},
+        {"steps", ARG_INT, &o.steps, "N", "training steps (default 1000)", 0, 0},
+        {"batch", ARG_INT, &o.batch, "N", "sentences per batch, each encoded twice (default 64)", 0, 0},
+        {"max-len", ARG_INT, &o.max_len, "N", "tokens per sentence incl. [CLS] and [SEP] (default 32)", 0, 0},
+        {"lr", ARG_FLOAT, &o.lr, "X", "peak learning rate (default 1e-4)", 0, 0},
+        {"optimizer", ARG_STR, &o.optimizer, "NAME", "adamw | sgd (default adamw)", 0, 0},
+        {"momentum", ARG_FLOAT, &o.momentum, "X", "SGD momentum (default 0.9)", 0, 0},
+        {"weight-decay", ARG_FLOAT, &o.weight_decay, "X", "decoupled weight decay (default 0)", 0, 0},
+        {"schedule", ARG_STR, &o.schedule, "NAME", "linear (decay to 0 at the last step) | constant (default linear)", 0, 0},
+        {"warmup", ARG_INT, &o.warmup, "N", "linear warm-up steps (default 0)", 0, 0},
+        {"clip", ARG_FLOAT, &o.clip, "X", "global gradient-norm clipping, <= 0 disables (default 1)", 0, 0},
+        {"pooler", ARG_STR, &o.pooler, "NAME", "cls | cls_mlp | mean (default mean)", 0, 0},
+        {"dropout", ARG_FLOAT, &o.dropout, "P", "override the model's hidden and attention dropout", 0, 0},
+        {"seed", ARG_U64, &o.seed, "N", "seed of shuffling and dropout (default 42)", 0, 0},
+        {"threads", ARG_INT, &o.threads, "N", "worker threads (default 1)", 0, 0},
+        {"kernels", ARG_STR, &o.kernels, "NAME", "auto | scalar | simd128 | avx2 (simd128 matches the browser bit for bit)", 0, 0},
+        {"eval-every", ARG_INT, &o.eval_every, "K", "evaluate every K steps, and at the start and end (default 50)", 0, 0},
+        {"log", ARG_STR, &o.log, "FILE", "JSONL log: a config record, one record per step and per evaluation", 0, 0},
+        {"out", ARG_STR, &o.out, "DIR", "save the trained model here (Hugging Face layout) at the end", 0, 0},
+        {"save-every", ARG_INT, &o.save_every, "K", "also save to --out every K steps (default 0: only at the end)", 0, 0},
+        {"quiet", ARG_BOOL, &o.quiet, NULL, "no per-evaluation lines on stderr", 0, 0},
+        {"tau", ARG_DOUBLE, &o.tau, "X", "temperature of infonce, dcl, dclp (default 0.05)", 0, 0},
+        {"lambda", ARG_DOUBLE, &o.lambda, "X", "au: weight of uniformity in [0, 1] (default 0.5)", 0, 0},
+        {"alpha", ARG_DOUBLE, &o.alpha, "X", "au: alignment exponent (default 2)", 0, 0},
+        {"unif-t", ARG_DOUBLE, &o.unif_t, "X", "au: uniformity temperature t (default 2; the paper's script uses 6)", 0, 0},
+        {"margin", ARG_DOUBLE, &o.margin, "X", "mpt/met/mat margin (defaults 0.09 / 0.44 / 0.15)", 0, 0},
+        {"per-anchor", ARG_BOOL, &o.per_anchor, NULL, "mpt/met/mat: hardest negative per anchor, without floors", 0, 0},
+    };
+    const int n_specs = (int)(sizeof specs / sizeof specs[0]);
+    dsp_err err = {{0}};
+    int rc = args_parse(specs, n_specs, argc, argv, 2, USAGE, stdout, &err);
+    if (rc == 1) return 0;
+    if (rc) return cli_error(&err);
+    if (!o.model) return cli_usage_error("train", "--model DIR is required");
+    if (o.corpus.count == 0) return cli_usage_error("train", "--corpus FILE is required");
+    dsp_train_config cfg;
+    if (build_config(&o, specs, n_specs, &cfg, &err)) return cli_error(&err);
+
+    dsp_model model = {0};
+    dsp_corpus corpus = {0};
+    dsp_token_set tokens = {0};
+    dsp_trainer *trainer = NULL;
+    runlog log = {0};
+    eval_state ev = {0};
+    ev.best_step = -1;
+    int status = 1;
+    if (dsp_model_load(&model, o.model, &err)) goto fail;
+    if (o.dropout >= 0) {
+        if (!(o.dropout < 1)) { dsp_fail(&err, "--dropout %g must be in [0, 1)", o.dropout); goto fail; }
+        model.cfg.hidden_dropout_prob = model.cfg.attention_probs_dropout_prob = o.dropout;
+    }
+    if (dsp_corpus_load(&corpus, o.corpus.items, o.corpus.count, &err)) goto fail;
+    if (dsp_token_set_build(&tokens, model.vocab, corpus.text, corpus.count, cfg.max_len, &err)) goto fail;
+    ev.count = o.eval.count;
+    ev.sets = calloc((size_t)(ev.count ? ev.count : 1), sizeof *ev.sets);
+    ev.names = calloc((size_t)(ev.count ? ev.count : 1), sizeof *ev.names);
+    for (int i = 0; i < ev.count; i++) {
+        dsp_sts sts = {0};
+        if (dsp_sts_load(&sts, o.eval.items[i], &err)) goto fail;
+        int r = dsp_sts_tokens_build(&ev.sets[i], &sts, model.vocab, cfg.max_len, &err);
+        dsp_sts_free(&sts);
+        if (r) goto fail;
+        set_name(o.eval.items[i], ev.names[i], sizeof ev.names[i]);
+    }
+    if (dsp_trainer_create(&trainer, &model, &tokens, &cfg, &err)) goto fail;
+    if (runlog_open(&log, o.log, &err)) goto fail;
+    dsp_kernels ks;
+    dsp_kernels_resolve(cfg.kernels, &ks, NULL);
+    log_config(&log, &o, &cfg, dsp_kernels_name(ks));
+    fprintf(stderr, "training %s on %d sentences: %d steps of %d sentences x 2 views, lr %g, %d thread(s), %s kernels\n",
+            dsp_objective_name(cfg.objective.kind), corpus.count, o.steps, cfg.batch_size, cfg.optim.lr, cfg.threads,
+            dsp_kernels_name(ks));
+    if (ev.count && run_evals(&ev, trainer, &model, 0, &log, &err)) goto fail;
+    progress bar;
+    progress_init(&bar, o.steps);
+    double total_ms = 0;
+    for (int s = 1; s <= o.steps; s++) {
+        dsp_step_record rec;
+        double t0 = now_ms();
+        if (dsp_trainer_step(trainer, &rec, &err)) goto fail;
+        rec.ms = now_ms() - t0;
+        total_ms += rec.ms;
+        runlog_step(&log, &rec);
+        char status_text[128];
+        snprintf(status_text, sizeof status_text, "loss %.4f  %.0f ms/step", rec.loss, total_ms / s);
+        progress_update(&bar, s, status_text);
+        int last = s == o.steps;
+        if (ev.count && ((o.eval_every > 0 && s % o.eval_every == 0) || last) &&
+            run_evals(&ev, trainer, &model, s, &log, &err))
+            goto fail;
+        if (o.out && ((o.save_every > 0 && s % o.save_every == 0) || last)) {
+            model.has_mlp |= cfg.pooler == DSP_POOL_CLS_MLP; /* a trained MLP is part of the checkpoint */
+            if (dsp_model_save(&model, o.out, 0, &err)) goto fail;
+        }
+    }
+    progress_done(&bar);
+    printf("trained %d steps in %.1f s (%.1f ms/step)\n", o.steps, total_ms / 1000, total_ms / o.steps);
+    if (ev.count) printf("best %s spearman %.2f at step %d\n", ev.names[0], ev.best, ev.best_step);
+    if (o.out) printf("saved the model to %s\n", o.out);
+    status = 0;
+fail:
+    if (status) cli_error(&err);
+    runlog_close(&log);
+    dsp_trainer_free(trainer);
+    for (int i = 0; i < ev.count; i++) dsp_sts_tokens_free(&ev.sets[i]);
+    free(ev.sets);
+    free(ev.names);
+    dsp_token_set_free(&tokens);
+    dsp_corpus_free(&corpus);
+    dsp_model_free(&model);
+    return status;
+}

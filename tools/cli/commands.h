@@ -1,0 +1,19 @@
+/* commands.h — the subcommands of the `dissipate` command line and their shared error reporting. */
+#ifndef DSP_COMMANDS_H
+#define DSP_COMMANDS_H
+
+#include "dissipate.h"
+
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_parity(int argc, char **argv);
+
+/* Prints "dissipate: error: MSG" to stderr; returns the exit status 1. */
+int cli_error(const dsp_err *err);
+/* Prints "dissipate CMD: MSG (see dissipate CMD --help)"; returns the exit status 2. */
+int cli_usage_error(const char *cmd, const char *msg);
+int isatty_stderr(void);
+
+#endif

@@ -1,0 +1,102 @@
+/* runlog.c — JSONL records and the progress bar (see runlog.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "runlog.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int runlog_open(runlog *log, const char *path, dsp_err *err) {
+    log->f = NULL;
+    log->path = path;
+    if (!path) return 0;
+    log->f = fopen(path, "w");
+    if (!log->f) return dsp_fail(err, "cannot write the log %s: %s", path, strerror(errno));
+    return 0;
+}
+
+void runlog_close(runlog *log) {
+    if (log->f) fclose(log->f);
+    log->f = NULL;
+}
+
+void runlog_raw(runlog *log, const char *line) {
+    if (!log->f) return;
+    fputs(line, log->f);
+    fputc('\n', log->f);
+    fflush(log->f);
+}
+
+void json_num(char *buf, size_t cap, size_t *len, const char *key, double v, int first) {
+    if (*len >= cap) return;
+    int n = isfinite(v) ? snprintf(buf + *len, cap - *len, "%s\"%s\":%.9g", first ? "" : ",", key, v)
+                        : snprintf(buf + *len, cap - *len, "%s\"%s\":null", first ? "" : ",", key);
+    if (n > 0) *len += (size_t)n;
+}
+
+void runlog_step(runlog *log, const dsp_step_record *r) {
+    if (!log->f) return;
+    char b[1024];
+    size_t n = 0;
+    n += (size_t)snprintf(b, sizeof b, "{\"type\":\"step\"");
+    json_num(b, sizeof b, &n, "step", r->step, 0);
+    json_num(b, sizeof b, &n, "epoch", r->epoch, 0);
+    json_num(b, sizeof b, &n, "loss", r->loss, 0);
+    json_num(b, sizeof b, &n, "gd", r->gd, 0);
+    json_num(b, sizeof b, &n, "grad_h", r->grad_h, 0);
+    json_num(b, sizeof b, &n, "grad_h_pos", r->grad_h_pos, 0);
+    json_num(b, sizeof b, &n, "grad_h_neg", r->grad_h_neg, 0);
+    json_num(b, sizeof b, &n, "grad_norm", r->grad_norm, 0);
+    json_num(b, sizeof b, &n, "pos_cos", r->pos_cos, 0);
+    json_num(b, sizeof b, &n, "neg_cos", r->neg_cos, 0);
+    json_num(b, sizeof b, &n, "lr", r->lr, 0);
+    json_num(b, sizeof b, &n, "tokens", r->tokens, 0);
+    json_num(b, sizeof b, &n, "ms", r->ms, 0);
+    if (n < sizeof b - 2) { b[n++] = '}'; b[n] = 0; }
+    runlog_raw(log, b);
+}
+
+void runlog_eval(runlog *log, int step, const char *set, const dsp_sts_result *r) {
+    if (!log->f) return;
+    char b[1024];
+    size_t n = (size_t)snprintf(b, sizeof b, "{\"type\":\"eval\",\"set\":\"%s\"", set);
+    json_num(b, sizeof b, &n, "step", step, 0);
+    json_num(b, sizeof b, &n, "spearman", r->spearman, 0);
+    json_num(b, sizeof b, &n, "align", r->align, 0);
+    json_num(b, sizeof b, &n, "uniform", r->uniform, 0);
+    json_num(b, sizeof b, &n, "pairs", r->pairs, 0);
+    if (n < sizeof b - 2) { b[n++] = '}'; b[n] = 0; }
+    runlog_raw(log, b);
+}
+
+void progress_init(progress *p, int total) {
+    p->enabled = isatty(2);
+    p->total = total;
+    p->start_ms = now_ms();
+}
+
+void progress_update(progress *p, int done, const char *status) {
+    if (!p->enabled) return;
+    const int width = 30;
+    int fill = p->total > 0 ? (int)((long long)done * width / p->total) : 0;
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    bar[width] = 0;
+    double el = (now_ms() - p->start_ms) / 1000.0;
+    double eta = done > 0 ? el / done * (p->total - done) : 0;
+    fprintf(stderr, "\r[%s] %d/%d  %.0fs elapsed, %.0fs left  %s\033[K", bar, done, p->total, el, eta,
+            status ? status : "");
+    fflush(stderr);
+}
+
+void progress_done(progress *p) {
+    if (p->enabled) fputc('\n', stderr);
+}
