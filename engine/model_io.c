@@ -195,7 +195,9 @@ static int load_config(dsp_config *cfg, const char *dir, dsp_err *err) {
     if (!path) return dsp_fail(err, "out of memory");
     size_t len;
     int r = dsp_read_file(path, CONFIG_LIMIT, &text, &len, err);
-    if (!r && dsp_config_from_json(cfg, text, len, err)) r = dsp_fail_prefix(err, "%s: ", path);
+    /* The parser's messages start with "config.json"; prefixing the folder makes them name the file. */
+    if (!r && dsp_config_from_json(cfg, text, len, err))
+        r = dsp_fail_prefix(err, "%s%s", dir, dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/");
     free(text);
     free(path);
     return r;
