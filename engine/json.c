@@ -30,7 +30,7 @@ int dsp_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
     return len;
 }
 
-static int utf8_encode(uint32_t cp, char *out) {
+int dsp_utf8_encode(uint32_t cp, char *out) {
     if (cp < 0x80) { out[0] = (char)cp; return 1; }
     if (cp < 0x800) {
         out[0] = (char)(0xC0 | (cp >> 6));
@@ -158,7 +158,7 @@ static int parse_string(parser *p, char **out) {
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
             if (cp == 0) { free(buf); return fail_at(p, at, "\\u0000 is not supported in strings"); }
-            o += (size_t)utf8_encode(cp, buf + o);
+            o += (size_t)dsp_utf8_encode(cp, buf + o);
             break;
         }
         default: free(buf); return fail_at(p, at, "invalid escape in string");

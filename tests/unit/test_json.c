@@ -1,6 +1,7 @@
 /* test_json.c — the strict JSON reader, the writer helpers, and config.json in both directions. */
 #include "dissipate.h"
 #include "json.h"
+#include "fixtures_io.h"
 #include "testutil.h"
 
 static dsp_err err;
@@ -175,9 +176,8 @@ static void check_config_rejected(const char *json, const char *needle) {
 }
 
 static char *read_fixture(const char *name) {
-    const char *src = getenv("DSP_SOURCE_DIR");
     char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/io/%s", src ? src : ".", name);
+    fixture_path(name, path, sizeof path);
     FILE *f = fopen(path, "rb");
     CHECK_MSG(f != NULL, "cannot open %s", path);
     if (!f) return NULL;

@@ -1,6 +1,7 @@
 /* test_safetensors.c — half-precision conversions, write/read round trips, and a malformed file of every
  * kind giving a message (never a crash: the sanitizer build runs the fuzz loop below). */
 #include "dissipate.h"
+#include "fixtures_io.h"
 #include "testutil.h"
 
 #include <stdint.h>
@@ -57,6 +58,39 @@ static void test_f16(void) {
     CHECK(dsp_bf16_to_f32(0x3F80) == 1.0f);
     CHECK(dsp_bf16_to_f32(0xC040) == -3.0f);
     CHECK(dsp_bf16_to_f32(0x3E20) == 0.15625f);
+}
+
+/* Against torch: a file torch's conversions wrote (tests/fixtures/io/make_torch_dtypes.py). */
+static void test_torch_fixture(void) {
+    char path[1024];
+    fixture_path("torch_dtypes.safetensors", path, sizeof path);
+    dsp_safetensors st;
+    CHECK_OK(dsp_st_read_file(&st, path, &err), &err);
+    if (st.count == 0) return;
+    int src = dsp_st_find(&st, "src"), f16 = dsp_st_find(&st, "src.f16"), f16f = dsp_st_find(&st, "src.f16.as_f32"),
+        bf16 = dsp_st_find(&st, "src.bf16"), bf16f = dsp_st_find(&st, "src.bf16.as_f32");
+    CHECK(src >= 0 && f16 >= 0 && f16f >= 0 && bf16 >= 0 && bf16f >= 0);
+    if (src < 0 || f16 < 0 || f16f < 0 || bf16 < 0 || bf16f < 0) return;
+    enum { N = 88 };
+    CHECK(st.entries[src].ndim == 1 && st.entries[src].shape[0] == N);
+    float x[N], a[N], b[N];
+    CHECK_OK(dsp_st_to_f32(&st, src, x, N, &err), &err);
+    /* f32 -> f16 rounding: the same bits as torch's .half() */
+    const uint8_t *h = st.data + st.entries[f16].begin;
+    int bad = 0;
+    for (int j = 0; j < N; j++) bad += dsp_f32_to_f16(x[j]) != (uint16_t)(h[2 * j] | h[2 * j + 1] << 8);
+    CHECK_MSG(bad == 0, "%d of %d halves differ from torch", bad, N);
+    /* f16 -> f32 and bf16 -> f32: the same floats as torch's .float() */
+    CHECK_OK(dsp_st_to_f32(&st, f16, a, N, &err), &err);
+    CHECK_OK(dsp_st_to_f32(&st, f16f, b, N, &err), &err);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    CHECK_OK(dsp_st_to_f32(&st, bf16, a, N, &err), &err);
+    CHECK_OK(dsp_st_to_f32(&st, bf16f, b, N, &err), &err);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    int ids = dsp_st_find(&st, "position_ids");
+    CHECK(ids >= 0 && st.entries[ids].ndim == 2 && st.entries[ids].shape[1] == 8);
+    CHECK_FAILS(dsp_st_to_f32(&st, ids, a, 8, &err), &err, "dtype I64");
+    dsp_st_free(&st);
 }
 
 /* ---------------------------------------------------------------- files */
@@ -337,6 +371,7 @@ static void test_fuzz(void) {
 int main(void) {
     fill();
     test_f16();
+    test_torch_fixture();
     test_round_trip(0);
     test_round_trip(1);
     test_write_errors();
