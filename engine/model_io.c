@@ -58,20 +58,13 @@ static int alloc_params(dsp_model *m, const dsp_config *cfg, dsp_err *err) {
 }
 
 int dsp_model_init(dsp_model *m, const dsp_config *cfg, dsp_vocab *vocab, uint64_t seed, dsp_err *err) {
-    /* Ownership of vocab passes to the model even on failure (it is freed then), so that callers have a
-     * single rule and no path leaks it or frees it twice. */
+    /* The model owns vocab from a successful return on; after a failure the caller still owns it. */
     memset(m, 0, sizeof *m);
     if (!vocab) return dsp_fail(err, "dsp_model_init: no vocabulary");
-    if (dsp_vocab_size(vocab) != cfg->vocab_size) {
-        int r = dsp_fail(err, "the vocabulary has %d tokens but vocab_size is %d", dsp_vocab_size(vocab),
-                         cfg->vocab_size);
-        dsp_vocab_free(vocab);
-        return r;
-    }
-    if (alloc_params(m, cfg, err)) {
-        dsp_vocab_free(vocab);
-        return -1;
-    }
+    if (dsp_vocab_size(vocab) != cfg->vocab_size)
+        return dsp_fail(err, "the vocabulary has %d tokens but vocab_size is %d", dsp_vocab_size(vocab),
+                        cfg->vocab_size);
+    if (alloc_params(m, cfg, err)) return -1;
     for (int k = 0; k < m->layout.count; k++) init_tensor(m->params, &m->layout.tensors[k], seed);
     /* As nn.Embedding(padding_idx=pad_token_id): the [PAD] row starts at zero. */
     int pad = dsp_vocab_special(vocab).pad, H = cfg->hidden_size;

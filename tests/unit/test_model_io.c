@@ -101,12 +101,18 @@ static void test_init(void) {
     dsp_model_free(&d);
     CHECK(a.params == NULL && a.vocab == NULL);
 
+    /* After a failure the caller still owns the vocabulary (the sanitizer build would see a leak or a
+     * double free otherwise). */
+    dsp_vocab *v = vocab();
     dsp_config wrong = c;
     wrong.vocab_size = V + 1;
-    CHECK_FAILS(dsp_model_init(&a, &wrong, vocab(), 1, &err), &err, "the vocabulary has 14 tokens but vocab_size is 15");
+    CHECK_FAILS(dsp_model_init(&a, &wrong, v, 1, &err), &err, "the vocabulary has 14 tokens but vocab_size is 15");
     wrong = c;
     wrong.num_attention_heads = 3;
-    CHECK_FAILS(dsp_model_init(&a, &wrong, vocab(), 1, &err), &err, "not divisible");
+    CHECK_FAILS(dsp_model_init(&a, &wrong, v, 1, &err), &err, "not divisible");
+    CHECK(a.vocab == NULL && a.params == NULL);
+    CHECK(dsp_vocab_size(v) == V);
+    dsp_vocab_free(v);
 }
 
 static void test_round_trip(void) {
