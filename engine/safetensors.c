@@ -220,8 +220,10 @@ int dsp_st_parse(dsp_safetensors *st, const uint8_t *bytes, size_t len, dsp_err 
     st->data = bytes + 8 + n;
     st->data_len = len - 8 - (size_t)n;
     dsp_json *root;
-    if (dsp_json_parse(&root, (const char *)bytes + 8, (size_t)n, err))
+    if (dsp_json_parse(&root, (const char *)bytes + 8, (size_t)n, err)) {
+        memset(st, 0, sizeof *st);
         return dsp_fail_prefix(err, "safetensors header: ");
+    }
     int r = parse_header(st, root, err);
     dsp_json_free(root);
     if (r) {

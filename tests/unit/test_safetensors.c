@@ -221,7 +221,7 @@ static void expect_parse_error(const char *header, size_t data_len, const char *
     uint8_t *b = make(header, data_len, &len);
     dsp_safetensors st;
     CHECK_FAILS(dsp_st_parse(&st, b, len, &err), &err, needle);
-    CHECK(st.entries == NULL && st.count == 0);
+    CHECK(st.entries == NULL && st.count == 0 && st.data == NULL);
     free(b);
 }
 
