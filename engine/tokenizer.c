@@ -37,28 +37,7 @@ struct dsp_vocab {
     dsp_special_ids special;
 };
 
-/* ---------------------------------------------------------------- UTF-8 */
-/* Decoding is json.h's dsp_utf8_decode (strict: no overlong forms, surrogates or values past U+10FFFF). */
-
-static int utf8_encode(uint32_t cp, char *out) {
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
+/* UTF-8 is json.h's: dsp_utf8_decode is strict (no overlong forms, surrogates or values past U+10FFFF). */
 
 /* ---------------------------------------------------------------- vocab hash table */
 
@@ -299,7 +278,7 @@ static void flush_word(tok_state *st) {
     int len = 0;
     for (int i = 0; i < n; i++) {
         at[i] = len;
-        len += utf8_encode(st->cp[i], bytes + len);
+        len += dsp_utf8_encode(st->cp[i], bytes + len);
     }
     at[n] = len;
     int pieces[MAX_WORD_CHARS], n_pieces = 0;
