@@ -170,6 +170,35 @@ static void test_writer(void) {
     dsp_buf_free(&b);
 }
 
+/* Random corruption of a valid document: every outcome is a tree or a message, never a crash (the sanitizer
+ * build checks the reads), and a success still yields a well-formed tree. */
+static void test_fuzz(void) {
+    const char *doc = "{\"a\": [1, -2.5e-3, true, null, {\"b\": \"x\\u00e9\\ud83d\\ude00\\n\"}], \"c\": {}, \"d\": \"caf\xC3\xA9\"}";
+    size_t n = strlen(doc);
+    unsigned long long s = 2024;
+    int parsed = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        char *copy = malloc(n);
+        memcpy(copy, doc, n);
+        for (int k = 0; k <= iter % 4; k++) {
+            size_t at = (size_t)((dsp_test_rand(&s) + 1.0f) * 0.5f * (float)n) % n;
+            copy[at] = (iter & 1) ? "{}[],:\"\\u0123456789eE.-+tfn \xC3\xED\xF0"[at % 31] : (char)(dsp_test_rand(&s) * 128);
+        }
+        size_t len = (size_t)((dsp_test_rand(&s) + 1.0f) * 0.5f * (float)n) % (n + 1);
+        if (iter % 3) len = n;
+        dsp_json *j = NULL;
+        if (dsp_json_parse(&j, copy, len, &err) == 0) {
+            parsed++;
+            CHECK(j != NULL);
+        } else {
+            CHECK_MSG(j == NULL && strstr(err.msg, "JSON error at line ") == err.msg, "%s", err.msg);
+        }
+        dsp_json_free(j);
+        free(copy);
+    }
+    printf("fuzz: %d of 20000 corrupted documents still parsed\n", parsed);
+}
+
 static void check_config_rejected(const char *json, const char *needle) {
     dsp_config c;
     CHECK_FAILS(dsp_config_from_json(&c, json, strlen(json), &err), &err, needle);
@@ -272,6 +301,7 @@ int main(void) {
     test_values();
     test_errors();
     test_writer();
+    test_fuzz();
     test_config();
     return dsp_test_end("test_json");
 }
