@@ -4,6 +4,7 @@
  * and the positive/negative split of the anchor gradient. Gradient checks by finite differences are in
  * test_objective_grads.c. */
 #include "dissipate.h"
+#include "mathd.h"
 #include "objective_impl.h"
 #include "testutil.h"
 
@@ -14,6 +15,39 @@ static dsp_err err;
 static dsp_objective obj(dsp_objective_kind k) { return dsp_objective_default(k); }
 
 static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+/* ---------------------------------------------------------------- deterministic double math (mathd.h) */
+
+/* |a − b| in units of the last place of b. */
+static double ulps(double a, double b) {
+    if (a == b) return 0;
+    return fabs(a - b) / (nextafter(fabs(b), INFINITY) - fabs(b));
+}
+
+static void test_mathd(void) {
+    unsigned long long s = 11;
+    double worst[5] = {0};
+    for (int i = 0; i < 200000; i++) {
+        double u = 0.5 * (dsp_test_rand(&s) + 1.0f), v = 0.5 * (dsp_test_rand(&s) + 1.0f);
+        double x = (2 * u - 1) * 700, y = ldexp(0.5 + 0.5 * v, (int)(u * 2000) - 1000);
+        double z = ldexp(v, -(int)(u * 60)), c = 2 * v - 1, r = 2 * u + 1e-12, a = 8 * v;
+        if (i % 3 == 0) c = 1 - ldexp(v, -(int)(u * 50));   /* the neighbourhood of s = 1 that mat guards */
+        double e[5] = {ulps(dsp_exp_d(x), exp(x)), ulps(dsp_log_d(y), log(y)), ulps(dsp_log1p_d(z), log1p(z)),
+                       ulps(dsp_acos_d(c), acos(c)), fabs(dsp_pow_d(r, a) / pow(r, a) - 1)};
+        for (int k = 0; k < 5; k++)
+            if (!(e[k] <= worst[k])) worst[k] = e[k];
+    }
+    CHECK_MSG(worst[0] <= 2, "exp: %g ulp", worst[0]);
+    CHECK_MSG(worst[1] <= 3, "log: %g ulp", worst[1]);
+    CHECK_MSG(worst[2] <= 6, "log1p: %g ulp", worst[2]);
+    CHECK_MSG(worst[3] <= 3, "acos: %g ulp", worst[3]);
+    CHECK_MSG(worst[4] <= 1e-13, "pow: %g relative", worst[4]);
+    CHECK(dsp_exp_d(0) == 1 && dsp_exp_d(-1000) == 0 && dsp_exp_d(800) == INFINITY && isnan(dsp_exp_d(NAN)));
+    CHECK(dsp_log_d(1) == 0 && dsp_log_d(0) == -INFINITY && isnan(dsp_log_d(-1)));
+    CHECK(dsp_log1p_d(1e-300) == 1e-300 && dsp_log1p_d(0) == 0);
+    CHECK(dsp_acos_d(1) == 0 && dsp_acos_d(-1) == PI && dsp_acos_d(0) == PI / 2 && isnan(dsp_acos_d(1.5)));
+    CHECK(dsp_pow_d(0, 0.5) == 0);
+}
 
 /* ---------------------------------------------------------------- registry */
 
@@ -552,6 +586,7 @@ static void test_normalize(void) {
 }
 
 int main(void) {
+    test_mathd();
     test_names_and_defaults();
     test_validation();
     test_infonce_by_hand();
