@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// build-site.mjs — packs the demo into one static folder (default: site/) that any static host can serve:
+//   web/ (page, widgets, css, js) · wasm/js/*.mjs and both engine builds → wasm/ · Chart.js → vendor/ ·
+//   coi-serviceworker.js at the root (its scope must cover the page) · the default model → model/ ·
+//   the training sentences and STS-B dev → data/ · manifest.json with every file's size (and the checksums of the
+//   model and data), so the page can show download sizes before it fetches anything.
+// Relative flags are relative to the current folder; defaults are relative to the repository.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const USAGE = `usage: node tools/build-site.mjs [--out DIR] [--model DIR] [--data DIR] [--wasm-mt DIR] [--wasm-st DIR]
+                                [--web DIR] [--wasm-js DIR] [--allow-missing-engine]
+
+  --out DIR         the site folder to (re)create (default: site; an existing folder is replaced only if it
+                    holds a manifest.json from an earlier build, or is empty)
+  --model DIR       model folder with config.json, vocab.txt, model.safetensors (default: models/tiny)
+  --data DIR        data folder with corpus/*.txt and stsb/dev.tsv (default: ../shared/data)
+  --wasm-mt DIR     Emscripten build with the threads + SIMD engine, dissipate-mt.* (default: build-wasm)
+  --wasm-st DIR     Emscripten build with the single-thread SIMD engine, dissipate-st.* (default: build-wasm-st)
+  --web DIR         the page sources (default: web)
+  --wasm-js DIR     the engine's JS runtime, lab.mjs and worker.mjs (default: wasm/js)
+  --allow-missing-engine   build even if an engine build is missing (the page then reports it; UI work only)`;
+
+function parseArgs(argv) {
+  const o = {
+    out: path.join(REPO, 'site'), model: path.join(REPO, 'models/tiny'), data: path.join(REPO, '../shared/data'),
+    wasmMt: path.join(REPO, 'build-wasm'), wasmSt: path.join(REPO, 'build-wasm-st'),
+    web: path.join(REPO, 'web'), wasmJs: path.join(REPO, 'wasm/js'), allowMissingEngine: false,
+  };
+  const keys = { '--out': 'out', '--model': 'model', '--data': 'data', '--wasm-mt': 'wasmMt', '--wasm-st': 'wasmSt',
+                 '--web': 'web', '--wasm-js': 'wasmJs' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') { console.log(USAGE); process.exit(0); }
+    if (a === '--allow-missing-engine') { o.allowMissingEngine = true; continue; }
+    if (!keys[a]) throw new Error(`unknown argument ${a}`);
+    if (i + 1 >= argv.length) throw new Error(`${a} needs a folder`);
+    o[keys[a]] = path.resolve(argv[++i]);
+  }
+  return o;
+}
+
+const NODE_MODULES = path.join(REPO, 'node_modules');
+
+function need(file, what) {
+  if (!fs.existsSync(file)) throw new Error(`${what} not found: ${file}`);
+  return file;
+}
+
+/** Files under dir whose name starts with `prefix.` (e.g. dissipate-mt.wasm), searched recursively, build
+ *  system folders skipped. The engine's CMake may put them in a subfolder (wasm/). */
+function findArtefacts(dir, prefix) {
+  const out = [];
+  const walk = (d, depth) => {
+    if (depth > 3) return;
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) { if (!/^(CMakeFiles|test-tmp|tests|_deps)$/.test(e.name)) walk(path.join(d, e.name), depth + 1); }
+      else if (e.name.startsWith(`${prefix}.`)) out.push(path.join(d, e.name));
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir, 0);
+  return out;
+}
+
+function copy(src, dst) {
+  fs.mkdirSync(path.dirname(dst), { recursive: true });
+  fs.copyFileSync(src, dst);
+}
+
+function copyTree(src, dst, skip = () => false) {
+  for (const e of fs.readdirSync(src, { withFileTypes: true })) {
+    const s = path.join(src, e.name), d = path.join(dst, e.name);
+    if (skip(s, e)) continue;
+    if (e.isDirectory()) copyTree(s, d, skip);
+    else copy(s, d);
+  }
+}
+
+function prepareOut(out) {
+  if (fs.existsSync(out)) {
+    const entries = fs.readdirSync(out);
+    if (entries.length && !entries.includes('manifest.json'))
+      throw new Error(`${out} exists and does not look like a built site (no manifest.json): not replacing it`);
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+  fs.mkdirSync(out, { recursive: true });
+}
+
+const sha256 = (file) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+function build(o) {
+  // Check everything before touching the output folder.
+  const model = ['config.json', 'vocab.txt', 'model.safetensors'].map((f) => need(path.join(o.model, f), `model file ${f}`));
+  const corpusDir = need(path.join(o.data, 'corpus'), 'training corpus folder');
+  const corpus = fs.readdirSync(corpusDir).filter((f) => f.endsWith('.txt')).sort();
+  if (!corpus.length) throw new Error(`no *.txt training sentences in ${corpusDir}`);
+  const dev = need(path.join(o.data, 'stsb/dev.tsv'), 'STS-B dev');
+  need(path.join(o.web, 'index.html'), 'the page');
+  const chartJs = need(path.join(NODE_MODULES, 'chart.js/dist/chart.umd.min.js'), 'Chart.js (npm install)');
+  const coi = need(path.join(NODE_MODULES, 'coi-serviceworker/coi-serviceworker.js'), 'coi-serviceworker (npm install)');
+  const variants = { 'threads-simd': findArtefacts(o.wasmMt, 'dissipate-mt'), 'single-simd': findArtefacts(o.wasmSt, 'dissipate-st') };
+  const missing = [];
+  if (!fs.existsSync(path.join(o.wasmJs, 'lab.mjs'))) missing.push(`the engine's JS runtime (${o.wasmJs}/lab.mjs)`);
+  for (const [v, files] of Object.entries(variants)) {
+    if (!files.some((f) => f.endsWith('.wasm'))) missing.push(`the ${v} engine build (${v === 'threads-simd' ? o.wasmMt : o.wasmSt}, dissipate-${v === 'threads-simd' ? 'mt' : 'st'}.wasm)`);
+  }
+  if (missing.length && !o.allowMissingEngine)
+    throw new Error(`missing ${missing.join('; ')}. Build the engine (see wasm/README.md) or pass --allow-missing-engine for UI work.`);
+
+  prepareOut(o.out);
+  const rel = (f) => path.relative(o.out, f).split(path.sep).join('/');
+  const entry = (f, hash = false) => {
+    const e = { path: rel(f), bytes: fs.statSync(f).size };
+    if (hash) e.sha256 = sha256(f);
+    return e;
+  };
+
+  // Page, widgets and their sources. web/README.md documents embedding; it is shipped too (harmless, useful).
+  copyTree(o.web, o.out);
+  copy(chartJs, path.join(o.out, 'vendor/chart.umd.min.js'));
+  copy(path.join(NODE_MODULES, 'chart.js/LICENSE.md'), path.join(o.out, 'vendor/chart.js-LICENSE.md'));
+  copy(coi, path.join(o.out, 'coi-serviceworker.js'));
+  copy(path.join(NODE_MODULES, 'coi-serviceworker/LICENSE'), path.join(o.out, 'vendor/coi-serviceworker-LICENSE'));
+
+  // Engine: the JS runtime and both builds side by side in wasm/.
+  const wasmOut = path.join(o.out, 'wasm');
+  fs.mkdirSync(wasmOut, { recursive: true });
+  if (fs.existsSync(o.wasmJs)) {
+    for (const f of fs.readdirSync(o.wasmJs)) if (/\.(mjs|js)$/.test(f)) copy(path.join(o.wasmJs, f), path.join(wasmOut, f));
+  }
+  const wasm = {};
+  for (const [v, files] of Object.entries(variants)) {
+    wasm[v] = files.map((f) => { const d = path.join(wasmOut, path.basename(f)); copy(f, d); return entry(d); });
+  }
+
+  // Model and data.
+  const [cfg, vocab, weights] = model.map((f) => { const d = path.join(o.out, 'model', path.basename(f)); copy(f, d); return d; });
+  for (const extra of ['README.md', 'LICENSE', 'LICENSE.md']) {
+    if (fs.existsSync(path.join(o.model, extra))) copy(path.join(o.model, extra), path.join(o.out, 'model', extra));
+  }
+  const corpusOut = corpus.map((f) => { const d = path.join(o.out, 'data/corpus', f); copy(path.join(corpusDir, f), d); return d; });
+  const devOut = path.join(o.out, 'data/stsb/dev.tsv');
+  copy(dev, devOut);
+  const stsbLicence = path.join(o.data, 'stsb/original/LICENSE.txt');
+  if (fs.existsSync(stsbLicence)) copy(stsbLicence, path.join(o.out, 'data/stsb/LICENSE.txt'));
+  if (fs.existsSync(path.join(o.data, 'README.md'))) copy(path.join(o.data, 'README.md'), path.join(o.out, 'data/README.md'));
+
+  const files = {};
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p); else files[rel(p)] = fs.statSync(p).size;
+    }
+  };
+  walk(o.out);
+  const manifest = {
+    format: 1,
+    generated: new Date().toISOString(),
+    model: { name: path.basename(o.model), config: entry(cfg, true), vocab: entry(vocab, true), weights: entry(weights, true) },
+    corpus: corpusOut.map((f) => entry(f, true)),
+    dev: entry(devOut, true),
+    wasm,
+    missing,
+    files,
+  };
+  fs.writeFileSync(path.join(o.out, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
+  return manifest;
+}
+
+try {
+  const o = parseArgs(process.argv.slice(2));
+  const m = build(o);
+  const total = Object.values(m.files).reduce((a, b) => a + b, 0);
+  console.log(`built ${o.out}: ${Object.keys(m.files).length} files, ${(total / 1048576).toFixed(1)} MB` +
+              ` (model ${m.model.name}, ${m.corpus.length} corpus files, engine builds: ${Object.entries(m.wasm).filter(([, f]) => f.length).map(([v]) => v).join(', ') || 'none'})`);
+  if (m.missing.length) console.log(`warning: missing ${m.missing.join('; ')}`);
+  console.log(`serve it with: node tools/serve.mjs ${path.relative(process.cwd(), o.out) || '.'}`);
+} catch (e) {
+  console.error(`build-site: ${e.message}`);
+  process.exit(1);
+}

@@ -1,0 +1,286 @@
+// app.mjs — the demo page: URL ⇄ form, session (lab + downloads), live charts, status, try-it box and exports.
+// Query flags (not configuration): ?fake=1 uses the fake lab for UI work; ?coi=0 turns the COOP/COEP service worker
+// off. The configuration itself lives in the fragment (#r1=infonce&…), so a copied link reproduces the run.
+
+import { fromUrlParams, toUrlParams } from './config.mjs';
+import { ConfigForm } from './controls.mjs';
+import { ChartsPanel, CHART_NAMES, CHART_DEFS, runStyles } from './charts.mjs';
+import { Session } from './session.mjs';
+import { loadChartJs } from './vendor.mjs';
+import { assetGroups, formatBytes, downloadSize } from './assets.mjs';
+import { describeEngine, threadsOffReason } from './status.mjs';
+import * as exporter from './exports.mjs';
+
+const $ = (id) => document.getElementById(id);
+const query = new URLSearchParams(location.search);
+const FAKE = query.get('fake') === '1';
+
+function readUrlConfig() {
+  const fromHash = fromUrlParams(location.hash);
+  if (fromHash.given) return fromHash;
+  const fromQuery = fromUrlParams(location.search); // links that put the configuration in the query also work
+  fromQuery.notices = fromQuery.notices.filter((n) => !/unknown or unused setting/.test(n) || fromQuery.given);
+  return fromQuery.given ? fromQuery : fromHash;
+}
+
+function showNotices(list) {
+  const box = $('notices');
+  box.textContent = '';
+  if (!list.length) { box.hidden = true; return; }
+  const p = document.createElement('p');
+  p.textContent = 'Some settings in the link were not valid and fell back to defaults:';
+  const ul = document.createElement('ul');
+  for (const n of list) { const li = document.createElement('li'); li.textContent = n; ul.append(li); }
+  const close = document.createElement('button');
+  close.type = 'button';
+  close.className = 'close';
+  close.textContent = 'Dismiss';
+  close.addEventListener('click', () => { box.hidden = true; });
+  box.append(p, ul, close);
+  box.hidden = false;
+}
+
+async function main() {
+  const initial = readUrlConfig();
+  showNotices(initial.notices);
+  const session = new Session({ fake: FAKE });
+  const hook = window.dissipate = {
+    session, fake: FAKE, errors: [], notices: initial.notices,
+    get state() { return session.state; },
+    get info() { return session.info; },
+    get records() { return session.store.runs; },
+    get config() { return form.getConfig(); },
+    get url() { return location.href; },
+    pointCounts: () => (charts ? charts.pointCounts() : {}),
+  };
+  window.addEventListener('error', (e) => hook.errors.push(String(e.message || e)));
+
+  let valid = false;
+  let form = null;
+  const start = $('start'), pause = $('pause'), reset = $('reset');
+  form = new ConfigForm($('config'), initial.config, {
+    onChange: (cfg, result) => {
+      valid = result.ok;
+      if (valid && session.state !== 'training' && session.state !== 'paused') {
+        const hash = `#${toUrlParams(cfg)}`;
+        if (location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+      }
+      updateButtons();
+    },
+  });
+  hook.form = form;
+  window.addEventListener('hashchange', () => {
+    if (session.state === 'training' || session.state === 'paused') return;
+    const next = fromUrlParams(location.hash);
+    showNotices(next.notices);
+    form.setConfig(next.config);
+  });
+
+  // ---------------------------------------------------------------- buttons
+  function updateButtons() {
+    if (!form) return; // the form's first check runs inside its constructor
+    const s = session.state;
+    const canStart = valid && (s === 'ready' || s === 'done');
+    start.disabled = !canStart;
+    pause.disabled = !(s === 'training' || s === 'paused');
+    pause.textContent = s === 'paused' ? 'Resume' : 'Pause';
+    reset.disabled = !(s === 'training' || s === 'paused' || s === 'done');
+    form.setLocked(s === 'training' || s === 'paused' || (s === 'loading' && !!session.assets));
+    const why = !valid ? 'Start is disabled: fix the values marked in red.'
+      : s === 'starting' || s === 'loading' ? 'Start is enabled once the model and data have downloaded.' : '';
+    $('start-why').textContent = why;
+    const trained = session.store.runs.some((r) => r.steps.length);
+    $('export-csv').disabled = $('export-json').disabled = !trained;
+    for (const b of $('export-png-row').querySelectorAll('button')) b.disabled = !trained;
+    const idle = s === 'paused' || s === 'done';
+    $('export-zip').disabled = $('export-files').disabled = $('export-run').disabled = !(trained && idle);
+    $('compare').disabled = !(trained && (idle || s === 'training'));
+  }
+  hook.updateButtons = updateButtons;
+  start.addEventListener('click', async () => {
+    const cfg = form.getConfig();
+    try { await session.start(cfg); } catch (e) { showError(e.message); }
+  });
+  pause.addEventListener('click', () => (session.state === 'paused' ? session.resume() : session.pause()));
+  reset.addEventListener('click', () => session.reset());
+  $('copy-link').addEventListener('click', async () => {
+    try { await navigator.clipboard.writeText(location.href); $('start-why').textContent = 'Link copied.'; }
+    catch { $('start-why').textContent = `Copy this link: ${location.href}`; }
+  });
+
+  // ---------------------------------------------------------------- charts
+  let charts = null;
+  const Chart = await loadChartJs();
+  charts = new ChartsPanel($('charts'), CHART_NAMES, Chart);
+  hook.charts = charts;
+  const previewRuns = (cfg) => cfg.runs.map((r) => ({ label: r.objective, objective: r.objective }));
+  charts.setRuns(previewRuns(form.getConfig()), Number(form.getConfig().steps) || 100);
+  for (const name of CHART_NAMES) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = `${CHART_DEFS[name].title.split(' (')[0]} (PNG)`;
+    b.dataset.chart = name;
+    b.disabled = true;
+    b.addEventListener('click', () => exporter.exportPNG(session, charts, name).catch((e) => say('export-msg', e.message)));
+    $('export-png-row').append(b);
+  }
+
+  // ---------------------------------------------------------------- session events
+  const trainLabel = $('train-label'), trainBar = $('train-progress');
+  let lastStatusDraw = 0;
+  function drawStatus(force) {
+    const now = performance.now();
+    if (!force && now - lastStatusDraw < 300) return;
+    lastStatusDraw = now;
+    $('status').textContent = describeEngine(session, FAKE);
+    const reason = threadsOffReason(session.info, query);
+    $('why').hidden = !reason;
+    $('why').textContent = reason ? `Threads are off: ${reason}` : '';
+    const s = session.state;
+    if (s === 'training' || s === 'paused' || s === 'done') {
+      trainBar.max = session.stepsPlanned;
+      trainBar.value = session.stepsDone;
+      trainLabel.textContent = `Training: step ${session.stepsDone} / ${session.stepsPlanned}` +
+        `${s === 'paused' ? ' (paused)' : s === 'done' ? ' — done' : ''}`;
+    } else if (s === 'ready') {
+      trainBar.value = 0;
+      trainLabel.textContent = 'Training: ready to start';
+    }
+  }
+  session.on('info', () => drawStatus(true));
+  session.on('state', (s) => { drawStatus(true); updateButtons(); if (s === 'done') fillExportRuns(); });
+  session.on('status', () => drawStatus(false));
+  session.on('error', (e) => { showError(e.message); drawStatus(true); updateButtons(); });
+  session.on('warning', (e) => showError(e.message, true));
+  session.on('runs', ({ runs, steps }) => {
+    charts.setRuns(runs, steps);
+    fillExportRuns();
+    $('tryit-out').hidden = true;
+  });
+  session.on('step', ({ run, record }) => { charts.addStep(run, record); drawStatus(false); if (record.step === 1) updateButtons(); });
+  session.on('eval', ({ run, record }) => charts.addEval(run, record));
+  session.on('reset', () => {
+    charts.setRuns(previewRuns(form.getConfig()), Number(form.getConfig().steps) || 100);
+    session.store.reset([]);
+    updateButtons();
+    drawStatus(true);
+  });
+
+  function fillExportRuns() {
+    const sel = $('export-run');
+    sel.textContent = '';
+    session.store.runs.forEach((r, i) => {
+      const o = document.createElement('option');
+      o.value = String(i);
+      o.textContent = r.label;
+      sel.append(o);
+    });
+  }
+
+  function showError(message, warning = false) {
+    const box = $('notices');
+    box.hidden = false;
+    box.classList.toggle('error', !warning);
+    box.textContent = message;
+  }
+
+  // ---------------------------------------------------------------- downloads
+  const rows = {};
+  session.on('manifest', (m) => {
+    const list = $('download-list');
+    list.textContent = '';
+    for (const g of [...assetGroups(m, session.siteBase), { id: 'prepare', label: 'tokenizing', files: [] }]) {
+      const li = document.createElement('li');
+      const id = `dl-${g.id}`;
+      const label = document.createElement('label');
+      label.htmlFor = id;
+      label.textContent = g.label;
+      const bar = document.createElement('progress');
+      bar.id = id;
+      bar.max = 1;
+      bar.value = 0;
+      const text = document.createElement('span');
+      text.className = 'bytes';
+      const bytes = g.files.reduce((s, f) => s + (f.bytes || 0), 0);
+      text.textContent = g.files.length ? `0 / ${formatBytes(bytes)}` : '';
+      li.append(label, bar, text);
+      list.append(li);
+      rows[g.id] = { bar, text };
+    }
+    const variant = session.info ? session.info.variant : 'single-simd';
+    $('download-total').textContent = `(${formatBytes(downloadSize(m, variant))} in all)`;
+  });
+  session.on('progress', ({ id, loaded, total }) => {
+    const r = rows[id];
+    if (!r) return;
+    r.bar.max = total || 1;
+    r.bar.value = Math.min(loaded, total || 1);
+    if (id !== 'prepare') r.text.textContent = `${formatBytes(loaded)} / ${formatBytes(total)}`;
+  });
+  session.on('state', (s) => { if (s === 'ready') $('downloads').open = false; });
+
+  // ---------------------------------------------------------------- try it
+  $('compare').addEventListener('click', async () => {
+    const a = $('s1').value.trim(), b = $('s2').value.trim();
+    if (!a || !b) { say('tryit-msg', 'Type two sentences first.'); return; }
+    say('tryit-msg', 'Encoding…');
+    const tbody = $('tryit-out').querySelector('tbody');
+    tbody.textContent = '';
+    const styles = runStyles(session.store.runs);
+    try {
+      for (let i = 0; i < session.store.runs.length; i++) {
+        const cos = await session.similarity(i, a, b);
+        const tr = document.createElement('tr');
+        const name = document.createElement('td');
+        const sw = document.createElement('span');
+        sw.className = 'swatch';
+        sw.style.setProperty('--c', styles[i].color);
+        name.append(sw, ` ${session.store.runs[i].label}`);
+        const val = document.createElement('td');
+        val.textContent = Number(cos).toFixed(3);
+        const bar = document.createElement('span');
+        bar.className = 'cos-bar';
+        bar.style.setProperty('--w', `${Math.max(0, Math.min(1, Number(cos))) * 100}%`);
+        bar.style.setProperty('--c', styles[i].color);
+        val.append(bar);
+        tr.append(name, val);
+        tbody.append(tr);
+      }
+      $('tryit-out').hidden = false;
+      say('tryit-msg', `At step ${session.stepsDone}.`);
+    } catch (e) { say('tryit-msg', `Could not compare: ${e.message}`); }
+  });
+
+  // ---------------------------------------------------------------- exports
+  $('export-csv').addEventListener('click', () => exporter.exportCSV(session));
+  $('export-json').addEventListener('click', () => exporter.exportJSON(session));
+  const run = () => Number($('export-run').value || 0);
+  $('export-zip').addEventListener('click', () => exporter.exportModelZip(session, run())
+    .then(() => say('export-msg', 'Saved the zip.')).catch((e) => say('export-msg', `Export failed: ${e.message}`)));
+  $('export-files').addEventListener('click', () => exporter.exportModelFiles(session, run())
+    .then(() => say('export-msg', 'Saved config.json, vocab.txt and model.safetensors.')).catch((e) => say('export-msg', `Export failed: ${e.message}`)));
+
+  updateButtons();
+
+  // ---------------------------------------------------------------- engine
+  const threads = Number(form.getConfig().threads) || 1;
+  try {
+    await session.open(globalThis.crossOriginIsolated ? threads : 1);
+    await session.prepare();
+  } catch (e) {
+    console.warn('dissipate:', e); // the message is on the page already
+  }
+  drawStatus(true);
+  updateButtons();
+  hook.ready = true;
+}
+
+function say(id, text) { $(id).textContent = text; }
+
+main().catch((e) => {
+  console.error(e);
+  const box = $('notices');
+  box.hidden = false;
+  box.classList.add('error');
+  box.textContent = `The page failed to start: ${e.message}`;
+});

@@ -1,0 +1,220 @@
+// charts.mjs — the live figures: one Chart.js chart per quantity, one colour per objective on every chart.
+// Records arrive at hundreds per second; they go into decimated series (series.mjs) and the charts redraw at
+// most a few times a second, without animation, so the page stays responsive over thousands of steps.
+
+import { DecimatedSeries } from './series.mjs';
+
+// Okabe–Ito colours (distinguishable with the common colour-vision deficiencies), one per objective.
+export const OBJECTIVE_COLORS = {
+  infonce: '#D55E00', au: '#0072B2', dcl: '#009E73', dclp: '#CC79A7', mpt: '#E69F00', met: '#56B4E9', mat: '#6A3D9A',
+};
+// A second run of the same objective keeps the colour and gets a dash pattern.
+const DASHES = [[], [7, 4], [2, 3], [10, 3, 2, 3]];
+
+/** The colour and dash of each run: colour by objective, dash by how many earlier runs share it. */
+export function runStyles(runs) {
+  const seen = {};
+  return runs.map((r) => {
+    const k = seen[r.objective] = (seen[r.objective] || 0) + 1;
+    return { color: OBJECTIVE_COLORS[r.objective] || '#444', dash: DASHES[(k - 1) % DASHES.length] };
+  });
+}
+
+// source: which records feed it; lines: [{ key, dash, suffix }] per run (several for the gradient split).
+export const CHART_DEFS = {
+  stsb: { title: 'STS-B dev Spearman ×100', y: 'Spearman ×100', source: 'eval', lines: [{ key: 'spearman' }], points: true,
+          caption: 'Semantic similarity on STS-B dev (1,500 pairs), evaluated without dropout. Higher is better.' },
+  loss: { title: 'Training loss', y: 'loss', source: 'step', lines: [{ key: 'loss' }],
+          caption: 'Each objective on its own scale: compare shapes, not heights.' },
+  gd: { title: 'Dissipation factor gd', y: 'mean gd', source: 'step', lines: [{ key: 'gd' }], yMin: 0, yMax: 1,
+        caption: 'InfoNCE: mean 1 − p_ii; hinged objectives: the fraction of active anchors. Absent for au and dcl, which never dissipate.' },
+  gradh: { title: 'Per-sample gradient ‖N·∂L/∂h_i‖', y: 'norm', source: 'step',
+           lines: [{ key: 'grad_h' }, { key: 'grad_h_pos', dash: [6, 3], suffix: ' via positive' },
+                   { key: 'grad_h_neg', dash: [1.5, 2.5], suffix: ' via negatives' }],
+           caption: 'Solid: total; dashed: through the positive pair; dotted: through the negatives.' },
+  plane: { title: 'Alignment vs uniformity (STS-B dev)', x: 'uniform (lower = more uniform)', y: 'align (lower = better aligned)',
+           source: 'eval', plane: true,
+           caption: 'One path per run, a marker per evaluation; the larger marker is step 0. Lower-left is better (Wang & Isola 2020; SimCSE Fig. 2).' },
+  gradnorm: { title: 'Parameter gradient norm', y: '‖∇θ L‖ before clipping', source: 'step', lines: [{ key: 'grad_norm' }],
+              caption: 'Global L2 norm of all parameter gradients, before clipping at 1.' },
+};
+export const CHART_NAMES = Object.keys(CHART_DEFS);
+
+// Paints a white background so that exported PNGs are not transparent.
+const whiteBackground = {
+  id: 'dspWhiteBackground',
+  beforeDraw(chart) {
+    const { ctx, width, height } = chart;
+    ctx.save();
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, width, height);
+    ctx.restore();
+  },
+};
+
+export class ChartsPanel {
+  /** container: element to fill; names: which charts; Chart: the Chart.js constructor; opts.compact for widgets. */
+  constructor(container, names, Chart, opts = {}) {
+    this.Chart = Chart;
+    this.compact = !!opts.compact;
+    this.maxPoints = opts.maxPoints || 400;
+    this.charts = {};
+    this.figures = {};
+    this.series = {};      // name → [run][line] → DecimatedSeries
+    this.pending = false;
+    this.lastDraw = 0;
+    this.runs = [];
+    this.steps = 100;
+    for (const name of names) {
+      const def = CHART_DEFS[name];
+      if (!def) continue;
+      const fig = document.createElement('figure');
+      fig.className = 'chart';
+      fig.dataset.chart = name;
+      const box = document.createElement('div');
+      box.className = 'chart-box';
+      const canvas = document.createElement('canvas');
+      canvas.setAttribute('role', 'img');
+      canvas.setAttribute('aria-label', def.title);
+      box.appendChild(canvas);
+      fig.appendChild(box);
+      if (!this.compact) {
+        const cap = document.createElement('figcaption');
+        cap.textContent = def.caption;
+        fig.appendChild(cap);
+      }
+      container.appendChild(fig);
+      this.figures[name] = fig;
+      this.charts[name] = new Chart(canvas, this.chartConfig(name, def));
+    }
+  }
+
+  chartConfig(name, def) {
+    const small = this.compact;
+    const axisTitle = (text) => ({ display: !small, text });
+    const scales = def.plane
+      ? { x: { type: 'linear', title: axisTitle(def.x) }, y: { type: 'linear', title: axisTitle(def.y) } }
+      : { x: { type: 'linear', min: 0, max: this.steps, title: axisTitle('step') },
+          y: { type: 'linear', title: axisTitle(def.y), min: def.yMin, max: def.yMax } };
+    return {
+      type: def.plane ? 'scatter' : 'line',
+      data: { datasets: [] },
+      plugins: [whiteBackground],
+      options: {
+        animation: false,
+        parsing: false,
+        normalized: true,
+        responsive: true,
+        maintainAspectRatio: false,
+        spanGaps: true,
+        interaction: { mode: def.plane ? 'nearest' : 'index', intersect: false, axis: def.plane ? 'xy' : 'x' },
+        scales,
+        elements: { line: { borderWidth: 1.75, tension: 0 }, point: { radius: def.points ? 2 : 0, hitRadius: 4 } },
+        plugins: {
+          title: { display: true, text: def.title, font: { size: small ? 12 : 13, weight: '600' }, color: '#222' },
+          legend: { display: true, labels: { boxWidth: 14, boxHeight: 2, font: { size: 11 }, filter: (item, data) => data.datasets[item.datasetIndex].dspLegend } },
+          tooltip: {
+            callbacks: def.plane
+              ? { label: (c) => `${c.dataset.label}: step ${c.raw.step}, uniform ${c.raw.x.toFixed(3)}, align ${c.raw.y.toFixed(3)}` }
+              : { label: (c) => `${c.dataset.label}: ${fmt(c.raw.y)}` },
+          },
+        },
+      },
+    };
+  }
+
+  /** Starts a new session: runs [{ label, objective }], the planned number of steps. Clears every chart. */
+  setRuns(runs, steps) {
+    this.runs = runs;
+    this.steps = steps;
+    const styles = runStyles(runs);
+    for (const [name, chart] of Object.entries(this.charts)) {
+      const def = CHART_DEFS[name];
+      const lines = def.plane ? [{ key: 'plane' }] : def.lines;
+      this.series[name] = runs.map(() => lines.map(() => new DecimatedSeries(this.maxPoints)));
+      chart.data.datasets = [];
+      runs.forEach((run, i) => {
+        lines.forEach((line, j) => {
+          const s = this.series[name][i][j];
+          const dash = line.dash || styles[i].dash;
+          chart.data.datasets.push({
+            label: run.label + (line.suffix || ''),
+            data: s.points,
+            borderColor: styles[i].color,
+            backgroundColor: styles[i].color,
+            borderDash: dash,
+            showLine: true,
+            dspLegend: j === 0,
+            pointRadius: def.plane ? (ctx) => (ctx.raw && ctx.raw.step === 0 ? 5 : 2.5) : undefined,
+            pointStyle: def.plane ? (ctx) => (ctx.raw && ctx.raw.step === 0 ? 'rectRot' : 'circle') : undefined,
+          });
+        });
+      });
+      if (!def.plane) chart.options.scales.x.max = steps;
+      chart.update('none');
+    }
+  }
+
+  addStep(run, rec) { this.add('step', run, rec); }
+  addEval(run, rec) { this.add('eval', run, rec); }
+
+  add(source, run, rec) {
+    for (const [name] of Object.entries(this.charts)) {
+      const def = CHART_DEFS[name];
+      if (def.source !== source) continue;
+      const lines = this.series[name]?.[run];
+      if (!lines) continue;
+      if (def.plane) lines[0].push(rec.uniform, rec.align, rec.step);
+      else def.lines.forEach((line, j) => lines[j].push(rec.step, rec[line.key]));
+    }
+    this.schedule();
+  }
+
+  // Redraws at most every 250 ms, in an animation frame.
+  schedule() {
+    if (this.pending) return;
+    this.pending = true;
+    const wait = Math.max(0, 250 - (performance.now() - this.lastDraw));
+    setTimeout(() => requestAnimationFrame(() => this.flush()), wait);
+  }
+
+  flush() {
+    this.pending = false;
+    this.lastDraw = performance.now();
+    for (const chart of Object.values(this.charts)) chart.update('none');
+  }
+
+  /** Points drawn per chart (all datasets), for tests and the status line. */
+  pointCounts() {
+    const out = {};
+    for (const [name, chart] of Object.entries(this.charts)) out[name] = chart.data.datasets.reduce((s, d) => s + d.data.length, 0);
+    return out;
+  }
+
+  /** The chart as a PNG Blob, drawn at twice its on-screen resolution. */
+  async toPNG(name) {
+    const chart = this.charts[name];
+    if (!chart) throw new Error(`no chart named ${name}`);
+    const ratio = chart.options.devicePixelRatio;
+    chart.options.devicePixelRatio = Math.max(2, window.devicePixelRatio || 1);
+    chart.resize();
+    chart.update('none');
+    const blob = await new Promise((res) => chart.canvas.toBlob(res, 'image/png'));
+    chart.options.devicePixelRatio = ratio;
+    chart.resize();
+    if (!blob) throw new Error(`the browser could not encode ${name} as PNG`);
+    return blob;
+  }
+
+  destroy() {
+    for (const c of Object.values(this.charts)) c.destroy();
+    for (const f of Object.values(this.figures)) f.remove();
+    this.charts = {};
+  }
+}
+
+function fmt(v) {
+  if (typeof v !== 'number') return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential(3) : v.toFixed(4);
+}

@@ -1,0 +1,193 @@
+// session.mjs — one training session as the page and the widgets see it: the lab (wasm/js/lab.mjs, or the fake
+// lab with ?fake=1), its downloads, the runs it trains, and every record they produce. UI-free; the page
+// (app.mjs) and the <dissipate-figure> element (widget.mjs) both drive it.
+//
+// States: 'starting' → 'loading' → 'ready' → 'training' ⇄ 'paused' → 'done' (→ 'ready' on reset), or 'error'.
+
+import { loadManifest, downloadAssets } from './assets.mjs';
+import { RecordStore } from './records.mjs';
+import { runLabels, toLabStart, toUrlParams } from './config.mjs';
+
+const SITE_BASE = new URL('../', import.meta.url).href;
+
+export class Session {
+  /** opts: { fake: use web/js/fake-lab.mjs (UI work only), siteBase } */
+  constructor(opts = {}) {
+    this.fake = !!opts.fake;
+    this.siteBase = opts.siteBase || SITE_BASE;
+    this.state = 'starting';
+    this.lab = null;
+    this.info = null;
+    this.manifest = null;
+    this.assets = null;          // the downloaded buffers, kept to re-load a lab created with other threads
+    this.store = new RecordStore();
+    this.config = null;          // the configuration (texts) of the current/last run
+    this.stepsDone = 0;
+    this.stepsPlanned = 0;
+    this.msPerStep = NaN;
+    this.stepsPerSecond = NaN;
+    this.error = '';
+    this.handlers = {};
+  }
+
+  on(type, fn) { (this.handlers[type] ||= []).push(fn); return this; }
+  emit(type, detail) { for (const fn of this.handlers[type] || []) { try { fn(detail); } catch (e) { console.error(e); } } }
+
+  setState(s) {
+    if (this.state === s) return;
+    this.state = s;
+    this.emit('state', s);
+  }
+
+  fail(message) {
+    this.error = message;
+    this.setState('error');
+    this.emit('error', { message });
+  }
+
+  /** Creates the lab with `threads` (clamped to 1 without cross-origin isolation by the lab itself). */
+  async open(threads) {
+    try {
+      const mod = this.fake
+        ? await import('./fake-lab.mjs')
+        : await import(new URL('wasm/lab.mjs', this.siteBase).href);
+      this.lab = await mod.createLab({ baseUrl: new URL('wasm/', this.siteBase).href, threads });
+    } catch (e) {
+      this.fail(`the training engine did not start: ${e.message || e}`);
+      throw e;
+    }
+    this.info = { ...this.lab.info };
+    this.requestedThreads = threads;
+    this.lab.on('step', ({ run, record }) => this.onStep(run, record));
+    this.lab.on('eval', ({ run, record }) => this.onEval(run, record));
+    this.lab.on('status', (s) => this.onStatus(s));
+    this.lab.on('error', (e) => this.onLabError(e || {}));
+    this.emit('info', this.info);
+    return this.info;
+  }
+
+  /** Downloads the manifest and the assets (progress: emit 'progress' {id, loaded, total}) and loads the lab. */
+  async prepare() {
+    this.setState('loading');
+    try {
+      this.manifest = await loadManifest(this.siteBase);
+      this.emit('manifest', this.manifest);
+      this.assets = await downloadAssets(this.manifest, this.siteBase, (id, loaded, total) => this.emit('progress', { id, loaded, total }));
+      await this.loadLab();
+    } catch (e) {
+      this.fail(e.message || String(e));
+      throw e;
+    }
+    this.setState('ready');
+  }
+
+  async loadLab() {
+    // lab.load copies what it is given before transferring it to its worker, so these buffers stay ours.
+    await this.lab.load(this.assets, (p) => this.emit('progress', { id: 'prepare', ...normaliseProgress(p) }));
+  }
+
+  /** Starts training a validated configuration (texts). Re-creates the lab if the thread count changed. */
+  async start(cfg) {
+    if (this.state !== 'ready' && this.state !== 'done') throw new Error(`cannot start while ${this.state}`);
+    const args = toLabStart(cfg);
+    const want = this.info.crossOriginIsolated ? args.threads : 1;
+    if (this.info.crossOriginIsolated && want !== this.requestedThreads) {
+      this.setState('loading');
+      this.lab.terminate();
+      await this.open(want);
+      await this.loadLab();
+    }
+    this.config = cfg;
+    const labels = runLabels(cfg.runs);
+    this.store.reset(cfg.runs.map((r, i) => ({ label: labels[i], objective: r.objective, params: { ...r } })));
+    this.stepsDone = 0;
+    this.stepsPlanned = args.steps;
+    this.msPerStep = this.stepsPerSecond = NaN;
+    this.t0 = performance.now();
+    this.emit('runs', { runs: this.store.runs, steps: args.steps });
+    this.setState('training');
+    this.lab.start(args);
+  }
+
+  pause() { if (this.state === 'training') { this.lab.pause(); this.setState('paused'); } }
+  resume() { if (this.state === 'paused') { this.lab.resume(); this.setState('training'); } }
+
+  reset() {
+    if (!this.lab || this.state === 'error' || this.state === 'loading' || this.state === 'starting') return;
+    this.lab.reset();
+    this.stepsDone = 0;
+    this.setState('ready');
+    this.emit('reset');
+  }
+
+  onStep(run, record) {
+    this.store.addStep(run, record);
+    // All runs train in lockstep: the last run's record completes a step.
+    if (run === this.store.runs.length - 1) {
+      this.stepsDone = record.step;
+      if (this.stepsDone >= this.stepsPlanned) this.maybeDone();
+    }
+    this.emit('step', { run, record });
+  }
+
+  onEval(run, record) {
+    this.store.addEval(run, record);
+    this.emit('eval', { run, record });
+    if (this.stepsDone >= this.stepsPlanned) this.maybeDone();
+  }
+
+  // Done once every step and the final evaluation of every run have arrived (or the lab says so).
+  maybeDone() {
+    const last = this.stepsPlanned;
+    if (this.store.runs.every((r) => r.evals.length && r.evals[r.evals.length - 1].step >= last)) this.setState('done');
+  }
+
+  // A run stopped by a NaN or an engine error: the others go on. A refused configuration: back to 'ready'.
+  // Anything else (the worker died): the session is over.
+  onLabError(e) {
+    const message = e.message || String(e);
+    if (Number.isInteger(e.run)) {
+      if (this.store.runs[e.run]) this.store.runs[e.run].error = message;
+      this.emit('warning', { message, run: e.run });
+    } else if (this.state === 'training' && this.stepsDone === 0 && !/^worker:/.test(message)) {
+      this.error = message;
+      this.setState('ready');
+      this.emit('warning', { message: `The engine refused this configuration: ${message}` });
+    } else {
+      this.fail(message);
+    }
+  }
+
+  onStatus(s) {
+    if (Number.isFinite(s.msPerStep)) this.msPerStep = s.msPerStep;
+    if (Number.isFinite(s.stepsPerSecond)) this.stepsPerSecond = s.stepsPerSecond;
+    if (s.state === 'done' && (this.state === 'training' || this.state === 'paused')) this.setState('done');
+    this.emit('status', s);
+  }
+
+  async similarity(run, s1, s2) { return this.lab.similarity(run, s1, s2); }
+  async exportModel(run) { return this.lab.exportModel(run); }
+
+  /** Everything the JSON export holds besides the records. */
+  meta() {
+    return {
+      generator: 'dissipate web lab',
+      config: this.config,
+      url: this.config ? `#${toUrlParams(this.config)}` : '',
+      build: this.info,
+      msPerStep: this.msPerStep,
+      model: this.manifest && this.manifest.model ? this.manifest.model.name : undefined,
+    };
+  }
+
+  terminate() { if (this.lab) this.lab.terminate(); }
+}
+
+// lab.load may report a fraction, {loaded,total}, or {stage, fraction}: show whatever it gives as a fraction.
+function normaliseProgress(p) {
+  if (typeof p === 'number') return { loaded: p, total: 1 };
+  if (p && Number.isFinite(p.allLoaded) && Number.isFinite(p.allTotal)) return { loaded: p.allLoaded, total: p.allTotal };
+  if (p && Number.isFinite(p.loaded) && Number.isFinite(p.total)) return { loaded: p.loaded, total: p.total, stage: p.stage };
+  if (p && Number.isFinite(p.fraction)) return { loaded: p.fraction, total: 1, stage: p.stage };
+  return { loaded: 0, total: 0, stage: p && p.stage };
+}
