@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// measure_vocab.mjs — how candidate vocabularies tokenize the SimCSE corpus and STS-B dev, what the model
+// files would weigh, and (--probe) how the embedding scale shows through the embedding LayerNorm.
+//
+// Usage: node --max-old-space-size=4096 tools/build-model/measure_vocab.mjs
+//            [--sizes 16000,20000,24000,26000] [--pieces 0,1000,2000] [--probe SIZE:PIECES]
+// Reads ../shared/data (or $DSP_DATA_DIR). Numbers go to stdout as Markdown tables for the model card.
+
+import path from 'node:path';
+import { loadGlove } from './glove.mjs';
+import { basicTokenize, wordPiece } from './bert_tokenizer.mjs';
+import { planVocab, longestEntry } from './vocab_plan.mjs';
+import { initialVectors } from './init_vectors.mjs';
+import { embeddingMatrix, HIDDEN, BERT_INIT_STD } from './embeddings.mjs';
+import { DATA_DIR, readPairs, corpusSentences, spearman, cosine } from './stsb.mjs';
+import { SplitMix64 } from './prng.mjs';
+import { SEED, RMS_TARGET, SIZE, PIECES } from './build_vocab.mjs';
+
+const MAX_LEN = 32; // SimCSE's max_seq_length, the engine's default
+
+// Parameters of the tiny preset besides the word embeddings (L=2, H=128, A=2, I=512, P=512, T=2), counting
+// HF's NSP pooler and SimCSE's MLP head too, so the estimate is an upper bound.
+function otherParams(H = 128, L = 2, I = 512, P = 512, T = 2) {
+    const layer = 4 * (H * H + H) + 2 * H + (I * H + I) + (H * I + H) + 2 * H;
+    return P * H + T * H + 2 * H + L * layer + 2 * (H * H + H);
+}
+const HEADER_BYTES = 8192; // safetensors JSON header for ~40 tensors, generous
+
+function args() {
+    const a = { sizes: [16000, 20000, 24000, 26000], pieces: [0, 1000, 2000], probe: null };
+    for (let i = 2; i < process.argv.length; i++) {
+        const k = process.argv[i], v = process.argv[++i];
+        if (k === '--sizes') a.sizes = v.split(',').map(Number);
+        else if (k === '--pieces') a.pieces = v.split(',').map(Number);
+        else if (k === '--probe') a.probe = v.split(':').map(Number);
+        else throw new Error(`unknown option ${k}`);
+    }
+    return a;
+}
+
+// sentences -> {sents: [[word]], counts: Map word -> n}
+function prepare(sentences) {
+    const sents = sentences.map(basicTokenize), counts = new Map();
+    for (const s of sents) for (const w of s) counts.set(w, (counts.get(w) || 0) + 1);
+    return { sents, counts };
+}
+
+function tokenStats(vocab, data, randomRow) {
+    const maxLen = longestEntry(vocab), pieces = new Map();
+    for (const w of data.counts.keys()) pieces.set(w, wordPiece(w, vocab, maxLen));
+    let words = 0, unk = 0, total = 0, split = 0, noGlove = 0, truncated = 0, sentTokens = 0;
+    for (const s of data.sents) {
+        let n = 2;
+        for (const w of s) {
+            const p = pieces.get(w);
+            words++;
+            if (!p) { unk++; total++; n++; noGlove++; continue; }
+            total += p.length; n += p.length;
+            if (p.length > 1) split++;
+            for (const t of p) if (randomRow.has(t)) noGlove++;
+        }
+        sentTokens += Math.min(n, MAX_LEN);
+        if (n > MAX_LEN) truncated++;
+    }
+    const pct = (x, y) => (100 * x / y).toFixed(2);
+    return { unk: pct(unk, words), ppw: (total / words).toFixed(3), split: pct(split, words),
+        noGlove: pct(noGlove, total), trunc: pct(truncated, data.sents.length), tokens: (sentTokens / data.sents.length).toFixed(1) };
+}
+
+function fileBytes(vocab) {
+    let vocabTxt = 0;
+    for (const t of vocab.keys()) vocabTxt += Buffer.byteLength(t) + 1;
+    const model = 2 * (vocab.size * HIDDEN + otherParams()) + HEADER_BYTES;
+    return { vocabTxt, model, total: vocabTxt + model + 1024 /* config.json */ };
+}
+
+// Embedding layer only: (word + position + type) -> LayerNorm -> mean over [CLS] … [SEP] -> cosine.
+function probe(rows, vocab, pairs, seed) {
+    const rng = new SplitMix64(seed), H = HIDDEN;
+    const pos = Float64Array.from({ length: MAX_LEN * H }, () => BERT_INIT_STD * rng.normal());
+    const type0 = Float64Array.from({ length: H }, () => BERT_INIT_STD * rng.normal());
+    const ids = [...vocab.keys()].reduce((m, t, i) => m.set(t, i), new Map()), maxLen = longestEntry(vocab);
+    const embed = (sentence) => {
+        const toks = ['[CLS]', ...basicTokenize(sentence).flatMap((w) => wordPiece(w, vocab, maxLen) || ['[UNK]']), '[SEP]'];
+        const seq = toks.length > MAX_LEN ? [...toks.slice(0, MAX_LEN - 1), '[SEP]'] : toks;
+        const out = new Float64Array(H), x = new Float64Array(H);
+        seq.forEach((t, p) => {
+            const r = ids.get(t) * H;
+            let mean = 0;
+            for (let d = 0; d < H; d++) { x[d] = rows[r + d] + pos[p * H + d] + type0[d]; mean += x[d]; }
+            mean /= H;
+            let v = 0;
+            for (let d = 0; d < H; d++) v += (x[d] - mean) ** 2;
+            const inv = 1 / Math.sqrt(v / H + 1e-12);
+            for (let d = 0; d < H; d++) out[d] += (x[d] - mean) * inv / seq.length;
+        });
+        return out;
+    };
+    const cos = pairs.map((p) => cosine(embed(p.a), embed(p.b)));
+    return (100 * spearman(cos, pairs.map((p) => p.score))).toFixed(2);
+}
+
+function main() {
+    const a = args();
+    const glove = loadGlove();
+    const corpus = prepare(corpusSentences());
+    const devPairs = readPairs(path.join(DATA_DIR, 'stsb', 'dev.tsv'));
+    const dev = prepare(devPairs.flatMap((p) => [p.a, p.b]));
+    console.log(`corpus: ${corpus.sents.length} sentences, ${[...corpus.counts.values()].reduce((x, y) => x + y, 0)} words; ` +
+        `STS-B dev: ${dev.sents.length} sentences, ${[...dev.counts.values()].reduce((x, y) => x + y, 0)} words (basic-tokenizer tokens)\n`);
+    console.log('| V | ## pieces | words | corpus [UNK] % | corpus pieces/word | corpus words split % | corpus tokens no GloVe % | corpus sentences > 32 % | dev [UNK] % | dev pieces/word | dev words split % | dev tokens no GloVe % | vocab.txt + F16 model bytes |');
+    console.log('|' + ' --- |'.repeat(13));
+    for (const size of a.sizes) for (const np of a.pieces) {
+        const vocab = planVocab(glove, { size, pieces: np });
+        const kinds = [...vocab.values()];
+        const init = initialVectors(glove, vocab);
+        const randomRow = new Set([...vocab.keys()].filter((t, i) => !init[i].vec));
+        const c = tokenStats(vocab, corpus, randomRow), d = tokenStats(vocab, dev, randomRow);
+        const words = kinds.filter((k) => k === 'word').length;
+        console.log(`| ${size} | ${np} | ${words} | ${c.unk} | ${c.ppw} | ${c.split} | ${c.noGlove} | ${c.trunc} | ${d.unk} | ${d.ppw} | ${d.split} | ${d.noGlove} | ${fileBytes(vocab).total} |`);
+    }
+    if (a.probe) {
+        const [size, np] = a.probe.length === 2 ? a.probe : [SIZE, PIECES];
+        const vocab = planVocab(glove, { size, pieces: np });
+        const init = initialVectors(glove, vocab), kinds = [...vocab.values()];
+        console.log(`\nEmbedding-layer probe, V=${size}, ${np} pieces: STS-B dev Spearman ×100 of mean-pooled LayerNorm(word + pos + type), ` +
+            `pos/type ~ N(0, ${BERT_INIT_STD}²), 3 seeds\n\n| word-row RMS per element | seed 1 | seed 2 | seed 3 |\n| --- | --- | --- | --- |`);
+        for (const rms of [0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.5, 2]) {
+            const { rows } = embeddingMatrix(init, kinds, { seed: SEED, rmsTarget: rms });
+            console.log(`| ${rms}${rms === RMS_TARGET ? ' (chosen)' : ''} | ${[1, 2, 3].map((s) => probe(rows, vocab, devPairs, s)).join(' | ')} |`);
+        }
+    }
+}
+
+main();
