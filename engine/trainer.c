@@ -283,6 +283,19 @@ int dsp_encode_sentences(dsp_encoder *enc, const dsp_model *m, const dsp_token_s
     return 0;
 }
 
+int dsp_sts_embed(dsp_encoder *enc, const dsp_model *m, const dsp_sts_tokens *st, dsp_pooler pooler, float *a,
+                  float *b, double *cos, dsp_err *err) {
+    const int H = m->cfg.hidden_size;
+    if (dsp_encode_sentences(enc, m, &st->s1, pooler, a, err) || dsp_encode_sentences(enc, m, &st->s2, pooler, b, err))
+        return -1;
+    for (int i = 0; i < st->count; i++) {
+        double d = 0;
+        for (int h = 0; h < H; h++) d += (double)a[(size_t)i * H + h] * b[(size_t)i * H + h];
+        cos[i] = d;
+    }
+    return 0;
+}
+
 int dsp_evaluate_sts(dsp_encoder *enc, const dsp_model *m, const dsp_sts_tokens *st, dsp_pooler pooler,
                      dsp_sts_result *res, dsp_err *err) {
     const int n = st->count, H = m->cfg.hidden_size;
@@ -291,14 +304,8 @@ int dsp_evaluate_sts(dsp_encoder *enc, const dsp_model *m, const dsp_sts_tokens 
     float *gold = malloc((size_t)n * sizeof(float));
     int rc = -1;
     if (!a || !b || !cos || !gold) { dsp_fail(err, "out of memory evaluating %d pairs", n); goto done; }
-    if (dsp_encode_sentences(enc, m, &st->s1, pooler, a, err) || dsp_encode_sentences(enc, m, &st->s2, pooler, b, err))
-        goto done;
-    for (int i = 0; i < n; i++) {
-        double d = 0;
-        for (int h = 0; h < H; h++) d += (double)a[(size_t)i * H + h] * b[(size_t)i * H + h];
-        cos[i] = d;
-        gold[i] = (float)st->gold[i];
-    }
+    if (dsp_sts_embed(enc, m, st, pooler, a, b, cos, err)) goto done;
+    for (int i = 0; i < n; i++) gold[i] = (float)st->gold[i];
     res->pairs = n;
     res->spearman = 100.0 * dsp_spearman(cos, st->gold, n);
     res->align = dsp_sts_align(a, b, gold, n, H);

@@ -76,6 +76,9 @@ void dsp_sts_tokens_free(dsp_sts_tokens *st);
  * cls (SimCSE trains with the MLP and evaluates without it). */
 int dsp_encode_sentences(dsp_encoder *enc, const dsp_model *m, const dsp_token_set *ts, dsp_pooler pooler,
                          float *out, dsp_err *err);
+/* Unit embeddings of both sides (a, b: [count, H]) and their cosines (cos: [count]). */
+int dsp_sts_embed(dsp_encoder *enc, const dsp_model *m, const dsp_sts_tokens *st, dsp_pooler pooler, float *a,
+                  float *b, double *cos, dsp_err *err);
 /* Spearman ×100 of cosine vs gold, with align and uniform. */
 int dsp_evaluate_sts(dsp_encoder *enc, const dsp_model *m, const dsp_sts_tokens *st, dsp_pooler pooler,
                      dsp_sts_result *res, dsp_err *err);

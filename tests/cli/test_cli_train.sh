@@ -34,7 +34,7 @@ PY
 /usr/bin/python3 - "$TMP/run.jsonl" "$TMP/eval.json" <<'PY' && ok || fail "saved model reproduces the logged score"
 import json, sys
 last = [json.loads(l) for l in open(sys.argv[1]) if '"eval"' in l][-1]
-got = json.load(open(sys.argv[2]))["results"][0]["spearman"]
+got = json.load(open(sys.argv[2]))["sets"][0]["spearman"]
 assert abs(got - last["spearman"]) < 1e-3, (got, last["spearman"])
 PY
 

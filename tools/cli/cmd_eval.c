@@ -1,15 +1,229 @@
-/* cmd_eval.c — `dissipate eval`: STS Spearman ×100 (cosine vs gold) of a model on pair files. */
+/* cmd_eval.c — `dissipate eval`: STS Spearman ×100 (cosine vs gold) of a model on pair files and folders.
+ * A folder is a multi-subset set (STS12–16: one folder per year, one pair file per subset), reported as SentEval
+ * does: "all" (subsets concatenated, one Spearman — SimCSE's number), the mean and the size-weighted mean. */
+#define _POSIX_C_SOURCE 200809L
 #include "args.h"
 #include "commands.h"
+#include "json.h"
+#include "metrics_sts.h"
 #include "trainer.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *USAGE =
-    "usage: dissipate eval --model DIR --sts FILE... [--pooler NAME] [--max-len N] [--threads N] [--json]\n\n"
-    "Encodes both sentences of every pair (no dropout), and reports the Spearman correlation x100 of their cosine\n"
-    "with the gold score, with alignment and uniformity (SimCSE's definitions).";
+    "usage: dissipate eval --model DIR --sts PATH... [--pooler NAME] [--max-len N] [--threads N] [--json]\n\n"
+    "Encodes both sentences of every pair (no dropout) and reports the Spearman correlation x100 of their cosine\n"
+    "with the gold score, in SimCSE's table layout (one column per set, then the average), with alignment and\n"
+    "uniformity. PATH is a pair file (score<TAB>s1<TAB>s2) or a folder of them (*.tsv), which is one multi-subset\n"
+    "set: 'all' concatenates its subsets (SimCSE's number); mean and weighted mean are listed below the table.";
+
+#define MAX_SUBSETS 64
+typedef struct {
+    char name[64];
+    int pairs;
+    double spearman;
+} subset_result;
+
+typedef struct {
+    char name[64];
+    const char *path;
+    int is_folder, n_sub;
+    subset_result sub[MAX_SUBSETS];
+    double all, mean, wmean, align, uniform;
+    int pairs;
+} set_result;
+
+typedef struct {
+    dsp_encoder *enc;
+    const dsp_model *m;
+    dsp_pooler pooler;
+    int max_len;
+} eval_ctx;
+
+static void stem(const char *path, char *out, size_t cap) {
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/') n--;
+    size_t s = n;
+    while (s > 0 && path[s - 1] != '/') s--;
+    snprintf(out, cap, "%.*s", (int)(n - s), path + s);
+    char *dot = strrchr(out, '.');
+    if (dot && dot != out) *dot = 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The *.tsv files of a folder, sorted by name. */
+static int list_subsets(const char *dir, char ***out, int *count, dsp_err *err) {
+    DIR *d = opendir(dir);
+    if (!d) return dsp_fail(err, "cannot open folder %s: %s", dir, strerror(errno));
+    char **names = NULL;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".tsv") != 0) continue;
+        if (n == MAX_SUBSETS) {
+            closedir(d);
+            for (int i = 0; i < n; i++) free(names[i]);
+            free(names);
+            return dsp_fail(err, "%s has more than %d subsets", dir, MAX_SUBSETS);
+        }
+        names = realloc(names, (size_t)(n + 1) * sizeof *names);
+        size_t cap = strlen(dir) + len + 2;
+        names[n] = malloc(cap);
+        snprintf(names[n], cap, "%s/%s", dir, e->d_name);
+        n++;
+    }
+    closedir(d);
+    if (n == 0) return dsp_fail(err, "folder %s has no *.tsv pair files", dir);
+    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    *out = names;
+    *count = n;
+    return 0;
+}
+
+/* Evaluates one set (file or folder) into r. */
+static int eval_set(const eval_ctx *c, const char *path, set_result *r, dsp_err *err) {
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    stem(path, r->name, sizeof r->name);
+    struct stat sb;
+    if (stat(path, &sb) != 0) return dsp_fail(err, "cannot read %s: %s", path, strerror(errno));
+    r->is_folder = S_ISDIR(sb.st_mode);
+    char **files = NULL;
+    int n_files = 1;
+    if (r->is_folder) {
+        if (list_subsets(path, &files, &n_files, err)) return -1;
+    }
+    const int H = c->m->cfg.hidden_size;
+    float *A = NULL, *B = NULL, *G = NULL;
+    double *COS = NULL, *GOLD = NULL;
+    int total = 0, rc = -1;
+    for (int f = 0; f < n_files; f++) {
+        const char *file = r->is_folder ? files[f] : path;
+        dsp_sts s = {0};
+        dsp_sts_tokens st = {0};
+        if (dsp_sts_load(&s, file, err) || dsp_sts_tokens_build(&st, &s, c->m->vocab, c->max_len, err)) {
+            dsp_sts_free(&s);
+            goto done;
+        }
+        dsp_sts_free(&s);
+        const int n = st.count;
+        A = realloc(A, (size_t)(total + n) * H * sizeof(float));
+        B = realloc(B, (size_t)(total + n) * H * sizeof(float));
+        G = realloc(G, (size_t)(total + n) * sizeof(float));
+        COS = realloc(COS, (size_t)(total + n) * sizeof(double));
+        GOLD = realloc(GOLD, (size_t)(total + n) * sizeof(double));
+        if (!A || !B || !G || !COS || !GOLD) {
+            dsp_sts_tokens_free(&st);
+            dsp_fail(err, "out of memory evaluating %s", file);
+            goto done;
+        }
+        if (dsp_sts_embed(c->enc, c->m, &st, c->pooler, A + (size_t)total * H, B + (size_t)total * H, COS + total,
+                          err)) {
+            dsp_sts_tokens_free(&st);
+            goto done;
+        }
+        for (int i = 0; i < n; i++) {
+            GOLD[total + i] = st.gold[i];
+            G[total + i] = (float)st.gold[i];
+        }
+        subset_result *sr = &r->sub[r->n_sub++];
+        stem(file, sr->name, sizeof sr->name);
+        sr->pairs = n;
+        sr->spearman = 100.0 * dsp_spearman(COS + total, GOLD + total, n);
+        total += n;
+        dsp_sts_tokens_free(&st);
+    }
+    r->pairs = total;
+    r->all = 100.0 * dsp_spearman(COS, GOLD, total);
+    double sum = 0, wsum = 0;
+    for (int i = 0; i < r->n_sub; i++) {
+        sum += r->sub[i].spearman;
+        wsum += r->sub[i].spearman * r->sub[i].pairs;
+    }
+    r->mean = sum / r->n_sub;
+    r->wmean = wsum / total;
+    r->align = dsp_sts_align(A, B, G, total, H);
+    r->uniform = dsp_sts_uniform(A, B, total, H);
+    rc = 0;
+done:
+    if (files) {
+        for (int i = 0; i < n_files; i++) free(files[i]);
+        free(files);
+    }
+    free(A); free(B); free(G); free(COS); free(GOLD);
+    return rc;
+}
+
+static void print_table(const set_result *r, int n) {
+    int w = 8;
+    for (int i = 0; i < n; i++) {
+        int l = (int)strlen(r[i].name);
+        if (l > w) w = l;
+    }
+    double avg = 0;
+    for (int i = 0; i < n; i++) avg += r[i].all;
+    avg /= n;
+    for (int i = 0; i < n; i++) printf("| %*s ", w, r[i].name);
+    if (n > 1) printf("| %*s ", w, "Avg.");
+    printf("|\n");
+    for (int i = 0; i < n; i++) printf("| %*.2f ", w, r[i].all);
+    if (n > 1) printf("| %*.2f ", w, avg);
+    printf("|\n\n");
+    for (int i = 0; i < n; i++) {
+        printf("%s: %d pairs, align %.4f, uniform %.4f", r[i].name, r[i].pairs, r[i].align, r[i].uniform);
+        if (r[i].is_folder)
+            printf(", %d subsets: all %.2f, mean %.2f, weighted mean %.2f", r[i].n_sub, r[i].all, r[i].mean, r[i].wmean);
+        printf("\n");
+        for (int j = 0; r[i].is_folder && j < r[i].n_sub; j++)
+            printf("    %-32s %8.2f %6d pairs\n", r[i].sub[j].name, r[i].sub[j].spearman, r[i].sub[j].pairs);
+    }
+}
+
+static void num(dsp_buf *b, const char *key, double v) {
+    dsp_buf_printf(b, ",");
+    dsp_buf_json_string(b, key);
+    if (v == v && v - v == 0) dsp_buf_printf(b, ":%.6f", v);
+    else dsp_buf_printf(b, ":null");
+}
+
+static void print_json(const char *model, const set_result *r, int n) {
+    dsp_buf b = {0};
+    dsp_buf_printf(&b, "{\"model\":");
+    dsp_buf_json_string(&b, model);
+    dsp_buf_printf(&b, ",\"sets\":[");
+    double avg = 0;
+    for (int i = 0; i < n; i++) {
+        avg += r[i].all / n;
+        dsp_buf_printf(&b, "%s{\"name\":", i ? "," : "");
+        dsp_buf_json_string(&b, r[i].name);
+        dsp_buf_printf(&b, ",\"path\":");
+        dsp_buf_json_string(&b, r[i].path);
+        num(&b, "spearman", r[i].all);
+        num(&b, "mean", r[i].mean);
+        num(&b, "weighted_mean", r[i].wmean);
+        num(&b, "align", r[i].align);
+        num(&b, "uniform", r[i].uniform);
+        dsp_buf_printf(&b, ",\"pairs\":%d,\"subsets\":[", r[i].pairs);
+        for (int j = 0; j < r[i].n_sub; j++) {
+            dsp_buf_printf(&b, "%s{\"name\":", j ? "," : "");
+            dsp_buf_json_string(&b, r[i].sub[j].name);
+            num(&b, "spearman", r[i].sub[j].spearman);
+            dsp_buf_printf(&b, ",\"pairs\":%d}", r[i].sub[j].pairs);
+        }
+        dsp_buf_printf(&b, "]}");
+    }
+    dsp_buf_printf(&b, "]");
+    num(&b, "avg", avg);
+    dsp_buf_printf(&b, "}\n");
+    fputs(b.data, stdout);
+    dsp_buf_free(&b);
+}
 
 int cmd_eval(int argc, char **argv) {
     const char *model_dir = NULL, *pooler_name = "mean", *kernels_name = "auto";
@@ -17,19 +231,19 @@ int cmd_eval(int argc, char **argv) {
     int max_len = 32, threads = 1, json = 0;
     arg_spec specs[] = {
         {"model", ARG_STR, &model_dir, "DIR", "model folder (required)", 0, 0},
-        {"sts", ARG_STRLIST, &sts, "FILE...", "STS pair files: score<TAB>s1<TAB>s2 (required)", 0, 0},
+        {"sts", ARG_STRLIST, &sts, "PATH...", "STS pair files or folders of them (required)", 0, 0},
         {"pooler", ARG_STR, &pooler_name, "NAME", "cls | cls_mlp (evaluates as cls) | mean (default mean)", 0, 0},
         {"max-len", ARG_INT, &max_len, "N", "tokens per sentence (default 32)", 0, 0},
         {"threads", ARG_INT, &threads, "N", "worker threads (default 1)", 0, 0},
         {"kernels", ARG_STR, &kernels_name, "NAME", "auto | scalar | simd128 | avx2", 0, 0},
-        {"json", ARG_BOOL, &json, NULL, "print one JSON object instead of a table", 0, 0},
+        {"json", ARG_BOOL, &json, NULL, "print one JSON object instead of the table", 0, 0},
     };
     dsp_err err = {{0}};
     int rc = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, 2, USAGE, stdout, &err);
     if (rc == 1) return 0;
     if (rc) return cli_error(&err);
     if (!model_dir) return cli_usage_error("eval", "--model DIR is required");
-    if (sts.count == 0) return cli_usage_error("eval", "--sts FILE is required");
+    if (sts.count == 0) return cli_usage_error("eval", "--sts PATH is required");
     dsp_pooler pooler;
     if (dsp_pooler_parse(pooler_name, &pooler)) return cli_usage_error("eval", "unknown --pooler (cls, cls_mlp, mean)");
     dsp_kernels kernels;
@@ -40,35 +254,21 @@ int cmd_eval(int argc, char **argv) {
     dsp_model m = {0};
     dsp_pool *pool = NULL;
     dsp_encoder *enc = NULL;
+    set_result *results = calloc((size_t)sts.count, sizeof *results);
     int status = 1;
+    if (!results) { dsp_fail(&err, "out of memory"); goto done; }
     if (dsp_model_load(&m, model_dir, &err)) goto done;
     pool = dsp_pool_create(threads);
     if (dsp_encoder_create(&enc, &m, pool, kernels, &err)) goto done;
-    if (json) printf("{\"model\":\"%s\",\"results\":[", model_dir);
-    else printf("%-40s %8s %8s %8s %6s\n", "set", "spearman", "align", "uniform", "pairs");
-    for (int i = 0; i < sts.count; i++) {
-        dsp_sts s = {0};
-        dsp_sts_tokens st = {0};
-        dsp_sts_result r;
-        if (dsp_sts_load(&s, sts.items[i], &err) || dsp_sts_tokens_build(&st, &s, m.vocab, max_len, &err) ||
-            dsp_evaluate_sts(enc, &m, &st, pooler, &r, &err)) {
-            dsp_sts_free(&s);
-            dsp_sts_tokens_free(&st);
-            if (json) printf("]}\n");
-            goto done;
-        }
-        if (json)
-            printf("%s{\"file\":\"%s\",\"spearman\":%.4f,\"align\":%.6f,\"uniform\":%.6f,\"pairs\":%d}", i ? "," : "",
-                   sts.items[i], r.spearman, r.align, r.uniform, r.pairs);
-        else
-            printf("%-40s %8.2f %8.4f %8.4f %6d\n", sts.items[i], r.spearman, r.align, r.uniform, r.pairs);
-        dsp_sts_free(&s);
-        dsp_sts_tokens_free(&st);
-    }
-    if (json) printf("]}\n");
+    eval_ctx c = {enc, &m, pooler, max_len};
+    for (int i = 0; i < sts.count; i++)
+        if (eval_set(&c, sts.items[i], &results[i], &err)) goto done;
+    if (json) print_json(model_dir, results, sts.count);
+    else print_table(results, sts.count);
     status = 0;
 done:
     if (status) cli_error(&err);
+    free(results);
     dsp_encoder_free(enc);
     dsp_pool_free(pool);
     dsp_model_free(&m);
