@@ -133,3 +133,31 @@ export function smallConfigHash({ objectives = ['infonce', 'au'], steps = 8, eva
   const runs = objectives.map((o, i) => `r${i + 1}=${o}`).join('&');
   return `#${runs}&batch=${batch}&steps=${steps}&eval=${evalEvery}&seed=${seed}&threads=${threads}&maxlen=${maxLen}`;
 }
+
+/** Opens the lab page and waits until its assets are loaded (state 'ready') or it failed (then throws). */
+export async function openLab(context, url, { timeout = 120000 } = {}) {
+  const page = await context.newPage();
+  const problems = watchPage(page);
+  await page.goto(url);
+  await waitFor(page, () => window.dissipate && (window.dissipate.ready || window.dissipate.state === 'error'), null,
+    { timeout, what: 'the page to download and load its assets' });
+  const state = await page.evaluate(() => window.dissipate.state);
+  if (state !== 'ready') {
+    const err = await page.evaluate(() => window.dissipate.session.error);
+    throw new Error(`the page did not become ready: state ${state}: ${err}`);
+  }
+  return { page, problems };
+}
+
+/** Clicks Start and waits for 'done'. Throws on 'error'. */
+export async function trainToDone(page, { timeout = 300000 } = {}) {
+  await page.click('#start');
+  await waitFor(page, () => ['done', 'error'].includes(window.dissipate.state), null, { timeout, what: 'training to finish' });
+  const state = await page.evaluate(() => window.dissipate.state);
+  if (state !== 'done') throw new Error(`training ended in state ${state}: ${await page.evaluate(() => window.dissipate.session.error)}`);
+}
+
+/** The records of every run: [{ label, objective, steps: [...], evals: [...] }]. */
+export function records(page) {
+  return page.evaluate(() => JSON.parse(JSON.stringify(window.dissipate.records)));
+}

@@ -97,6 +97,7 @@ export class Session {
       await this.open(want);
       await this.loadLab();
     }
+    args.threads = this.info.threads; // the thread count the lab was built for (1 without isolation)
     this.config = cfg;
     const labels = runLabels(cfg.runs);
     this.store.reset(cfg.runs.map((r, i) => ({ label: labels[i], objective: r.objective, params: { ...r } })));

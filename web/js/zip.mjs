@@ -59,8 +59,9 @@ export function makeZip(files, when = new Date()) {
     u32(0); u32(offsets[i]);
     out.set(e.name, p); p += e.name.length;
   });
+  const centralBytes = p - centralStart; // before the end record moves p
   u32(0x06054b50); u16(0); u16(0); u16(entries.length); u16(entries.length);
-  u32(p - centralStart); u32(centralStart); u16(0);
+  u32(centralBytes); u32(centralStart); u16(0);
   return out;
 }
 
@@ -74,6 +75,7 @@ export function readStoredZip(bytes) {
   if (eocd < 0) throw new Error('zip: no end-of-central-directory record');
   const count = dv.getUint16(eocd + 10, true);
   let p = dv.getUint32(eocd + 16, true);
+  if (p + dv.getUint32(eocd + 12, true) !== eocd) throw new Error('zip: central directory size and offset disagree with its end record');
   const out = [];
   for (let k = 0; k < count; k++) {
     if (dv.getUint32(p, true) !== 0x02014b50) throw new Error('zip: bad central directory entry');

@@ -1,0 +1,140 @@
+// test_exports.mjs — every export produces a valid file: the CSV parses (same width on every line, numbers where
+// expected), the JSON parses and holds the records and the configuration, each chart's PNG has the PNG signature,
+// and the trained weights (a zip with the Hugging Face folder, and the three separate files) have a safetensors
+// header that parses, names the expected tensors, and holds weights that differ from the untrained model.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs, requirePrerequisites, startServer, launchBrowser, runTest, openLab, trainToDone, smallConfigHash, REPO } from './lib.mjs';
+
+const opts = parseArgs();
+const pw = await requirePrerequisites(opts);
+const { readStoredZip } = await import(path.join(REPO, 'web/js/zip.mjs'));
+const { parseCSVLine } = await import(path.join(REPO, 'web/js/records.mjs'));
+const STEPS = 6, EVAL = 3;
+
+async function download(page, selector) {
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click(selector)]);
+  return { name: dl.suggestedFilename(), bytes: new Uint8Array(fs.readFileSync(await dl.path())) };
+}
+
+/** Parses a safetensors image: { header, dataStart } or throws. */
+function parseSafetensors(bytes) {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(dv.getBigUint64(0, true));
+  if (n <= 0 || 8 + n > bytes.length) throw new Error(`header length ${n} does not fit a ${bytes.length}-byte file`);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  const dataLen = bytes.length - 8 - n;
+  for (const [name, e] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const [a, b] = e.data_offsets;
+    const width = { F32: 4, F16: 2, BF16: 2 }[e.dtype];
+    if (!width) throw new Error(`${name}: dtype ${e.dtype}`);
+    if (!(a >= 0 && b <= dataLen && b - a === width * e.shape.reduce((x, y) => x * y, 1))) throw new Error(`${name}: offsets ${a}..${b} vs shape ${e.shape}`);
+  }
+  return { header, dataStart: 8 + n };
+}
+
+function tensor(st, bytes, name) {
+  const e = st.header[name];
+  const [a, b] = e.data_offsets;
+  return bytes.slice(st.dataStart + a, st.dataStart + b);
+}
+
+await runTest('exports', async (t, cleanup) => {
+  const server = await startServer(opts.site, { isolation: true });
+  cleanup(server.close);
+  const browser = await launchBrowser(pw, opts);
+  cleanup(browser.close);
+  const { page, problems } = await openLab(browser.context, `${server.url}index.html${smallConfigHash({ steps: STEPS, evalEvery: EVAL })}`);
+  await trainToDone(page);
+  await page.waitForTimeout(400);
+
+  // CSV
+  const csv = await download(page, '#export-csv');
+  const lines = new TextDecoder().decode(csv.bytes).trim().split('\n');
+  const head = parseCSVLine(lines[0]);
+  const rows = lines.slice(1).map(parseCSVLine);
+  t.ok('CSV: named .csv', csv.name.endsWith('.csv'), csv.name);
+  t.ok('CSV: a header with type, step, loss, spearman', ['run', 'type', 'step', 'loss', 'gd', 'grad_h', 'spearman', 'align', 'uniform'].every((c) => head.includes(c)), head.join());
+  t.ok('CSV: every line as wide as the header', rows.every((r) => r.length === head.length));
+  t.ok(`CSV: ${2 * STEPS} step rows and ${2 * (STEPS / EVAL + 1)} eval rows`,
+    rows.filter((r) => r[head.indexOf('type')] === 'step').length === 2 * STEPS && rows.filter((r) => r[head.indexOf('type')] === 'eval').length === 2 * (STEPS / EVAL + 1));
+  t.ok('CSV: losses and Spearmans are numbers', rows.every((r) => (r[head.indexOf('type')] === 'step' ? Number.isFinite(Number(r[head.indexOf('loss')])) : Number.isFinite(Number(r[head.indexOf('spearman')])))));
+
+  // JSON
+  const js = await download(page, '#export-json');
+  let doc = null;
+  try { doc = JSON.parse(new TextDecoder().decode(js.bytes)); } catch (e) { t.ok('JSON parses', false, e.message); }
+  t.ok('JSON: parses, with two runs', doc && doc.runs.length === 2);
+  t.ok('JSON: every step and evaluation', doc && doc.runs.every((r) => r.steps.length === STEPS && r.evals.length === STEPS / EVAL + 1));
+  t.ok('JSON: the configuration and its URL', doc && doc.config && doc.config.steps === String(STEPS) && /^#r1=infonce&/.test(doc.url), doc && doc.url);
+  t.ok('JSON: the build that ran it', doc && doc.build && /simd/.test(doc.build.variant));
+
+  // PNG of each chart
+  const charts = await page.evaluate(() => [...document.querySelectorAll('#export-png-row button')].map((b) => b.dataset.chart));
+  t.ok('a PNG button per chart (6)', charts.length === 6, charts.join());
+  for (const c of charts) {
+    const png = await download(page, `#export-png-row button[data-chart="${c}"]`);
+    const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+    const dv = new DataView(png.bytes.buffer, png.bytes.byteOffset);
+    t.ok(`PNG ${c}: signature, IHDR and a sensible size`, sig.every((b, i) => png.bytes[i] === b) &&
+      new TextDecoder().decode(png.bytes.subarray(12, 16)) === 'IHDR' && dv.getUint32(16) >= 300 && dv.getUint32(20) >= 200,
+      `${png.name} ${png.bytes.length} bytes`);
+  }
+
+  // The trained weights
+  const site = (f) => fs.readFileSync(path.join(opts.site, f));
+  const cfg0 = JSON.parse(site('model/config.json'));
+  const initial = new Uint8Array(site('model/model.safetensors'));
+  const st0 = parseSafetensors(initial);
+  const L = cfg0.num_hidden_layers;
+  const expected = ['embeddings.word_embeddings.weight', 'embeddings.position_embeddings.weight', 'embeddings.token_type_embeddings.weight',
+    'embeddings.LayerNorm.weight', 'embeddings.LayerNorm.bias'];
+  for (let l = 0; l < L; l++) {
+    for (const n of ['attention.self.query', 'attention.self.key', 'attention.self.value', 'attention.output.dense', 'intermediate.dense', 'output.dense'])
+      expected.push(`encoder.layer.${l}.${n}.weight`, `encoder.layer.${l}.${n}.bias`);
+    for (const n of ['attention.output.LayerNorm', 'output.LayerNorm']) expected.push(`encoder.layer.${l}.${n}.weight`, `encoder.layer.${l}.${n}.bias`);
+  }
+  const checkFolder = (what, files) => {
+    const config = JSON.parse(new TextDecoder().decode(files['config.json']));
+    t.ok(`${what}: config.json parses and matches the model`, config.hidden_size === cfg0.hidden_size && config.vocab_size === cfg0.vocab_size && config.num_hidden_layers === L);
+    const vocab = new TextDecoder().decode(files['vocab.txt']).split('\n').filter((l, i, a) => l !== '' || i < a.length - 1);
+    t.ok(`${what}: vocab.txt has vocab_size lines`, vocab.length === config.vocab_size, `${vocab.length} vs ${config.vocab_size}`);
+    let st = null;
+    try { st = parseSafetensors(files['model.safetensors']); } catch (e) { t.ok(`${what}: safetensors header parses`, false, e.message); return; }
+    t.ok(`${what}: safetensors header parses`, true);
+    const missing = expected.filter((n) => !st.header[n]);
+    t.ok(`${what}: the ${expected.length} expected BERT tensors are there (HF names)`, missing.length === 0, missing.join());
+    const we = st.header['embeddings.word_embeddings.weight'];
+    t.ok(`${what}: word embeddings are [vocab, hidden]`, we && we.shape[0] === config.vocab_size && we.shape[1] === config.hidden_size);
+    const name = 'encoder.layer.0.attention.self.query.weight';
+    const a = tensor(st, files['model.safetensors'], name), b = tensor(st0, initial, name);
+    t.ok(`${what}: ${name} was trained (differs from the downloaded model)`, a.length === b.length && a.some((x, i) => x !== b[i]));
+  };
+  await page.selectOption('#export-run', '0');
+  const zip = await download(page, '#export-zip');
+  t.ok('zip: named .zip', zip.name.endsWith('.zip'), zip.name);
+  let entries = [];
+  try { entries = readStoredZip(zip.bytes); } catch (e) { t.ok('zip: readable', false, e.message); }
+  t.ok('zip: every CRC matches', entries.length > 0 && entries.every((e) => e.crcOk));
+  const inZip = Object.fromEntries(entries.map((e) => [e.name.split('/').pop(), e.data]));
+  t.ok('zip: one folder with config.json, vocab.txt, model.safetensors, README.md', ['config.json', 'vocab.txt', 'model.safetensors', 'README.md'].every((f) => inZip[f]) &&
+    new Set(entries.map((e) => e.name.split('/')[0])).size === 1, entries.map((e) => e.name).join());
+  if (inZip['model.safetensors']) checkFolder('zip', inZip);
+
+  const files = {};
+  const got = new Promise((resolve) => {
+    page.on('download', async (dl) => {
+      files[dl.suggestedFilename()] = new Uint8Array(fs.readFileSync(await dl.path()));
+      if (Object.keys(files).length === 3) resolve();
+    });
+  });
+  await page.selectOption('#export-run', '1');
+  await page.click('#export-files');
+  await Promise.race([got, new Promise((r) => setTimeout(r, 30000))]);
+  const three = Object.fromEntries(Object.entries(files).map(([n, b]) => [n.replace(/^.*-(config\.json|vocab\.txt|model\.safetensors)$/, '$1'), b]));
+  t.ok('3 files: three downloads', Object.keys(three).sort().join() === 'config.json,model.safetensors,vocab.txt', Object.keys(files).join());
+  if (three['model.safetensors']) checkFolder('3 files (run 2)', three);
+  t.ok('no console errors', problems.length === 0, problems.join('\n'));
+});

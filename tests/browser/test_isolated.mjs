@@ -1,0 +1,37 @@
+// test_isolated.mjs — with COOP/COEP headers the page is cross-origin isolated, loads the threads + SIMD build,
+// trains two objectives with 2 threads to the end, and logs no console error.
+
+import { parseArgs, requirePrerequisites, startServer, launchBrowser, runTest, openLab, trainToDone, records, smallConfigHash } from './lib.mjs';
+
+const opts = parseArgs();
+const pw = await requirePrerequisites(opts);
+const STEPS = 8, EVAL = 4;
+
+await runTest('isolated', async (t, cleanup) => {
+  const server = await startServer(opts.site, { isolation: true });
+  cleanup(server.close);
+  const browser = await launchBrowser(pw, opts);
+  cleanup(browser.close);
+  const { page, problems } = await openLab(browser.context, `${server.url}index.html${smallConfigHash({ steps: STEPS, evalEvery: EVAL, threads: 2 })}`);
+  const env = await page.evaluate(() => ({ coi: self.crossOriginIsolated, sab: typeof SharedArrayBuffer, info: window.dissipate.info }));
+  t.ok('the page is cross-origin isolated', env.coi === true);
+  t.ok('SharedArrayBuffer exists', env.sab === 'function');
+  t.ok('the lab chose the threads-simd build', env.info.variant === 'threads-simd', JSON.stringify(env.info));
+  t.ok('the lab runs 2 threads', env.info.threads === 2, JSON.stringify(env.info));
+  t.ok('it is the real engine, not the fake lab', !env.info.fake && !(await page.evaluate(() => window.dissipate.fake)));
+  t.ok('no "threads are off" line', await page.isHidden('#why'));
+
+  await trainToDone(page);
+  const runs = await records(page);
+  t.ok('two runs', runs.length === 2);
+  for (const r of runs) {
+    t.ok(`${r.label}: ${STEPS} step records, steps 1..${STEPS}`, r.steps.length === STEPS && r.steps.every((s, i) => s.step === i + 1));
+    t.ok(`${r.label}: finite losses`, r.steps.every((s) => Number.isFinite(s.loss)));
+    t.ok(`${r.label}: evaluations at 0, ${EVAL}, ${STEPS}`, r.evals.map((e) => e.step).join() === `0,${EVAL},${STEPS}`, r.evals.map((e) => e.step).join());
+    t.ok(`${r.label}: Spearman in [-100, 100] on 1500 pairs`, r.evals.every((e) => Math.abs(e.spearman) <= 100 && e.pairs === 1500));
+  }
+  const status = await page.textContent('#status');
+  t.ok('the status line names the build and 2 threads', /threads \+ SIMD/.test(status) && /2 threads/.test(status), status);
+  t.ok('the status line shows ms/step and steps/s', /ms\/step/.test(status) && /steps\/s/.test(status), status);
+  t.ok('no console errors', problems.length === 0, problems.join('\n'));
+});

@@ -1,0 +1,74 @@
+// test_url.mjs — the URL holds the whole configuration: a link with settings → the controls show them → the URL
+// generated from the controls equals it; changing a control updates the URL; invalid values in a link fall back to
+// their defaults with a visible notice.
+
+import { parseArgs, requirePrerequisites, startServer, launchBrowser, runTest, watchPage, waitFor } from './lib.mjs';
+
+const opts = parseArgs();
+const pw = await requirePrerequisites(opts);
+
+// Every value differs from its default, and the per-run settings of three objectives are all there.
+const CANON = 'r1=dclp&r1.tau=0.1&r2=au&r2.lambda=0.7&r2.alpha=2&r2.t=6&r3=mat&r3.margin=0.2&r3.perAnchor=1' +
+  '&opt=sgd&mom=0.8&lr=3e-3&batch=32&steps=120&eval=10&seed=1234&threads=1&maxlen=40&pool=cls';
+
+async function open(context, url) {
+  const page = await context.newPage();
+  const problems = watchPage(page);
+  await page.goto(url);
+  await waitFor(page, () => window.dissipate && window.dissipate.form, null, { what: 'the form' });
+  return { page, problems };
+}
+
+await runTest('url', async (t, cleanup) => {
+  const server = await startServer(opts.site, { isolation: true });
+  cleanup(server.close);
+  const browser = await launchBrowser(pw, opts);
+  cleanup(browser.close);
+
+  // 1. a link with settings
+  const { page, problems } = await open(browser.context, `${server.url}index.html#${CANON}`);
+  const shown = await page.evaluate(() => {
+    const v = (sel) => document.querySelector(sel)?.value;
+    return {
+      objectives: [...document.querySelectorAll('.run select[name^="r"]')].map((s) => s.value),
+      tau: v('[name="r0-tau"]'), lambda: v('[name="r1-lambda"]'), t: v('[name="r1-t"]'), margin: v('[name="r2-margin"]'),
+      perAnchor: v('[name="r2-perAnchor"]'), opt: v('[name="optimizer"]'), mom: v('[name="momentum"]'), lr: v('[name="lr"]'),
+      batch: v('[name="batch"]'), steps: v('[name="steps"]'), eval: v('[name="evalEvery"]'), seed: v('[name="seed"]'),
+      threads: v('[name="threads"]'), maxlen: v('[name="maxLen"]'), pool: v('[name="pooler"]'),
+      notices: !document.getElementById('notices').hidden,
+    };
+  });
+  t.ok('the controls show the three objectives', shown.objectives.join() === 'dclp,au,mat', shown.objectives.join());
+  t.ok('the controls show the per-run settings', shown.tau === '0.1' && shown.lambda === '0.7' && shown.t === '6' && shown.margin === '0.2' && shown.perAnchor === '1', JSON.stringify(shown));
+  t.ok('the controls show the training settings', shown.opt === 'sgd' && shown.mom === '0.8' && shown.lr === '3e-3' && shown.batch === '32' &&
+    shown.steps === '120' && shown.eval === '10' && shown.seed === '1234' && shown.threads === '1' && shown.maxlen === '40' && shown.pool === 'cls', JSON.stringify(shown));
+  t.ok('no notice for a valid link', !shown.notices);
+  const generated = await page.evaluate(async () => (await import('./js/config.mjs')).toUrlParams(window.dissipate.form.getConfig()));
+  t.ok('the URL generated from the controls equals the link', generated === CANON, generated);
+  t.ok('the address bar still holds the link', (await page.evaluate(() => location.hash)) === `#${CANON}`);
+
+  // 2. editing a control updates the URL (keyboard, as a reader would)
+  await page.fill('[name="seed"]', '');
+  await page.type('[name="seed"]', '99');
+  await page.selectOption('select[name="r2"]', 'met');
+  const hash = await page.evaluate(() => location.hash);
+  t.ok('typing a seed updates the URL', /[#&]seed=99(&|$)/.test(hash), hash);
+  t.ok('choosing another objective updates the URL with its defaults', /&r2=met&r2\.margin=0\.44&r2\.perAnchor=0&/.test(hash), hash);
+  // a fresh page from the updated URL shows the same configuration
+  const { page: again } = await open(browser.context, `${server.url}index.html${hash}`);
+  const regenerated = await again.evaluate(async () => (await import('./js/config.mjs')).toUrlParams(window.dissipate.form.getConfig()));
+  t.ok('the updated link reproduces the configuration', `#${regenerated}` === hash, `${regenerated} vs ${hash}`);
+
+  // 3. invalid values in a link
+  const { page: bad, problems: badProblems } = await open(browser.context, `${server.url}index.html#r1=infonce&r1.tau=0&r2=au&lr=abc&batch=1&steps=50&bogus=1`);
+  const after = await bad.evaluate(() => ({
+    tau: document.querySelector('[name="r0-tau"]').value, lr: document.querySelector('[name="lr"]').value,
+    batch: document.querySelector('[name="batch"]').value, steps: document.querySelector('[name="steps"]').value,
+    notice: document.getElementById('notices').hidden ? '' : document.getElementById('notices').textContent, hash: location.hash,
+  }));
+  t.ok('invalid values fall back to defaults', after.tau === '0.05' && after.lr === '1e-4' && after.batch === '64', JSON.stringify(after));
+  t.ok('valid values beside them are kept', after.steps === '50');
+  t.ok('a visible notice names each refused setting', /tau/.test(after.notice) && /lr=abc/.test(after.notice) && /batch=1/.test(after.notice) && /bogus/.test(after.notice), after.notice);
+  t.ok('the address bar is rewritten to the valid configuration', !/abc|bogus|tau=0(&|$)/.test(after.hash) && /lr=1e-4/.test(after.hash), after.hash);
+  t.ok('no console errors', problems.length === 0 && badProblems.length === 0, [...problems, ...badProblems].join('\n'));
+});

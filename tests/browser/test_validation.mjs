@@ -1,0 +1,60 @@
+// test_validation.mjs — a bad value typed in a control is refused with a visible message next to it, Start is
+// disabled while anything is invalid, the URL keeps the last valid configuration, and fixing the value re-enables
+// Start.
+
+import { parseArgs, requirePrerequisites, startServer, launchBrowser, runTest, openLab, smallConfigHash } from './lib.mjs';
+
+const opts = parseArgs();
+const pw = await requirePrerequisites(opts);
+
+const CASES = [
+  { name: 'r0-tau', label: 'τ = 0', bad: '0', good: '0.05', msg: /> 0/ },
+  { name: 'batch', label: 'batch 1', bad: '1', good: '16', msg: /≥ 2/ },
+  { name: 'lr', label: 'learning rate "abc"', bad: 'abc', good: '1e-4', msg: /not a number/ },
+  { name: 'steps', label: 'steps 0', bad: '0', good: '8', msg: /≥ 1/ },
+  { name: 'seed', label: 'seed -1', bad: '-1', good: '7', msg: /whole number/ },
+  { name: 'r1-lambda', label: 'λ = 2', bad: '2', good: '0.5', msg: /≤ 1/ },
+  { name: 'evalEvery', label: 'evaluate every 1000 > steps', bad: '1000', good: '4', msg: /≤ steps/ },
+];
+
+await runTest('validation', async (t, cleanup) => {
+  const server = await startServer(opts.site, { isolation: true });
+  cleanup(server.close);
+  const browser = await launchBrowser(pw, opts);
+  cleanup(browser.close);
+  const { page, problems } = await openLab(browser.context, `${server.url}index.html${smallConfigHash()}`);
+  t.ok('Start is enabled with a valid configuration and loaded assets', await page.isEnabled('#start'));
+  const validHash = await page.evaluate(() => location.hash);
+  for (const c of CASES) {
+    const input = `[name="${c.name}"]`;
+    await page.fill(input, c.bad);
+    const state = await page.evaluate((sel) => {
+      const el = document.querySelector(sel);
+      const field = el.closest('.field');
+      const msg = field.querySelector('.msg');
+      const r = msg.getBoundingClientRect();
+      return { invalid: el.getAttribute('aria-invalid'), msg: msg.textContent, visible: r.width > 0 && r.height > 0,
+               describedBy: (el.getAttribute('aria-describedby') || '').split(' ').includes(msg.id), hash: location.hash,
+               why: document.getElementById('start-why').textContent };
+    }, input);
+    t.ok(`${c.label}: a visible message next to the control`, state.visible && c.msg.test(state.msg), JSON.stringify(state));
+    t.ok(`${c.label}: marked aria-invalid and described by the message`, state.invalid === 'true' && state.describedBy);
+    t.ok(`${c.label}: Start is disabled, with a reason`, (await page.isDisabled('#start')) && /fix/i.test(state.why), state.why);
+    t.ok(`${c.label}: the URL keeps the last valid configuration`, state.hash === validHash || !state.hash.includes(`=${encodeURIComponent(c.bad)}&`), state.hash);
+    await page.fill(input, c.good);
+    const fixed = await page.evaluate((sel) => document.querySelector(sel).closest('.field').querySelector('.msg').textContent, input);
+    t.ok(`${c.label}: fixing it clears the message and enables Start`, fixed === '' && (await page.isEnabled('#start')), fixed);
+  }
+  // two bad values at once: fixing one is not enough
+  await page.fill('[name="lr"]', 'x');
+  await page.fill('[name="batch"]', '1');
+  await page.fill('[name="lr"]', '1e-4');
+  t.ok('with one of two bad values fixed, Start stays disabled', await page.isDisabled('#start'));
+  await page.fill('[name="batch"]', '16');
+  t.ok('with both fixed, Start is enabled', await page.isEnabled('#start'));
+  // keyboard: the controls are reachable with Tab and have labels
+  const unlabeled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => !el.labels?.length && !el.getAttribute('aria-label')).map((el) => el.name || el.id));
+  t.ok('every control has a label', unlabeled.length === 0, unlabeled.join());
+  t.ok('no console errors', problems.length === 0, problems.join('\n'));
+});

@@ -1,0 +1,69 @@
+// test_widget.mjs — the embeddable figures of web/example-post.html: the <dissipate-figure> in view wakes up and
+// trains; scrolled out of view it pauses, and back in view it resumes (IntersectionObserver, Distill's d-figure
+// habit); the <iframe> figure far below does nothing until it nears the viewport; hidden controls stay hidden.
+
+import { parseArgs, requirePrerequisites, startServer, launchBrowser, runTest, watchPage, waitFor } from './lib.mjs';
+
+const opts = parseArgs();
+const pw = await requirePrerequisites(opts);
+
+await runTest('widget', async (t, cleanup) => {
+  const server = await startServer(opts.site, { isolation: true });
+  cleanup(server.close);
+  const browser = await launchBrowser(pw, opts);
+  cleanup(browser.close);
+  const page = await browser.context.newPage();
+  const problems = watchPage(page);
+  await page.goto(`${server.url}example-post.html`);
+  const fig = () => window.dissipateFigures && window.dissipateFigures[0];
+  await waitFor(page, () => { const f = window.dissipateFigures && window.dissipateFigures[0]; return f && f.session && (f.session.stepsDone > 2 || f.session.state === 'error'); },
+    null, { timeout: 180000, what: 'figure 1 to wake up and train a few steps' });
+  const s1 = await page.evaluate(() => { const f = window.dissipateFigures[0]; return { state: f.session.state, err: f.session.error, charts: f.chartNames, labels: f.session.store.runs.map((r) => r.label) }; });
+  t.ok('figure 1 trains on its own once in view', s1.state === 'training', JSON.stringify(s1));
+  t.ok('figure 1 trains the objectives of its attribute', s1.labels.join() === 'infonce,au', s1.labels.join());
+  t.ok('figure 1 shows the charts of its attribute', s1.charts.join() === 'stsb,gd');
+  const shown = await page.evaluate(() => {
+    const r = window.dissipateFigures[0].shadowRoot;
+    return { start: !r.querySelector('button.start').hidden, form: !r.querySelector('form.config').hidden, canvases: r.querySelectorAll('canvas').length };
+  });
+  t.ok('figure 1 shows Start and no settings form (controls="start,pause,reset")', shown.start && !shown.form);
+  t.ok('figure 1 draws two canvases', shown.canvases === 2);
+  const iframeBefore = await page.evaluate(() => {
+    const w = document.getElementById('fig-iframe').contentWindow;
+    try { return w && w.dissipateFigures ? w.dissipateFigures.map((f) => !!f.session) : []; } catch { return ['cross-origin?']; }
+  });
+  t.ok('the iframe figure far below has not woken up', iframeBefore.every((woken) => woken === false), JSON.stringify(iframeBefore));
+
+  // scroll away: figure 1 pauses, the iframe figure wakes
+  await page.evaluate(() => document.getElementById('fig-iframe').scrollIntoView({ block: 'center' }));
+  await waitFor(page, () => window.dissipateFigures[0].session.state === 'paused', null, { timeout: 20000, what: 'figure 1 to pause out of view' });
+  const paused = await page.evaluate(() => ({ byView: window.dissipateFigures[0].pausedByView, step: window.dissipateFigures[0].session.stepsDone }));
+  t.ok('figure 1 paused because it left the viewport', paused.byView === true);
+  const frame = page.frames().find((f) => f.url().includes('widget.html'));
+  t.ok('the iframe loaded widget.html', !!frame);
+  if (frame) {
+    await frame.waitForFunction(() => window.dissipateFigures && window.dissipateFigures[0] && window.dissipateFigures[0].session &&
+      ['training', 'done'].includes(window.dissipateFigures[0].session.state), null, { timeout: 180000 });
+    const f2 = await frame.evaluate(() => { const f = window.dissipateFigures[0]; return { labels: f.session.store.runs.map((r) => r.label), charts: f.chartNames,
+      lrShown: !f.shadowRoot.querySelector('[name="lr"]').closest('.field').hidden, seedShown: !f.shadowRoot.querySelector('[name="seed"]').closest('.field').hidden,
+      resetShown: !f.shadowRoot.querySelector('button.reset').hidden }; });
+    t.ok('the iframe figure woke up near the viewport and trains', true);
+    t.ok('the iframe figure trains au at t = 2 and t = 6', f2.labels.join() === 'au (t=2),au (t=6)', f2.labels.join());
+    t.ok('the iframe figure shows its charts (plane, stsb)', f2.charts.join() === 'plane,stsb');
+    t.ok('the iframe figure shows lr but hides seed and Reset (controls="start,pause,lr,opt")', f2.lrShown && !f2.seedShown && !f2.resetShown, JSON.stringify(f2));
+  }
+  const stillPaused = await page.evaluate(() => window.dissipateFigures[0].session.stepsDone);
+  t.ok('figure 1 does not train while out of view', stillPaused === paused.step, `${paused.step} → ${stillPaused}`);
+
+  // scroll back: figure 1 resumes, the iframe figure pauses
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await waitFor(page, () => window.dissipateFigures[0].session.state === 'training' && window.dissipateFigures[0].session.stepsDone > 0, null,
+    { timeout: 20000, what: 'figure 1 to resume in view' });
+  t.ok('figure 1 resumed back in view', true);
+  if (frame) {
+    await frame.waitForFunction(() => ['paused', 'done'].includes(window.dissipateFigures[0].session.state), null, { timeout: 20000 })
+      .then(() => t.ok('the iframe figure paused out of view', true), () => t.ok('the iframe figure paused out of view', false));
+  }
+  await page.evaluate(() => window.dissipateFigures[0].session.pause());
+  t.ok('no console errors', problems.length === 0, problems.join('\n'));
+});

@@ -1,0 +1,225 @@
+// widget.mjs — <dissipate-figure>: the lab as a figure an author drops into a blog post.
+//
+//   <script type="module" src="https://…/site/js/widget.mjs"></script>
+//   <dissipate-figure objectives="infonce,au" steps="500" charts="stsb,gd" controls="start"></dissipate-figure>
+//
+// Attributes: objectives (2–4, comma-separated), config (a page URL fragment: "r1=infonce&r1.tau=0.1&…"), any
+// configuration key of the page's URL (steps, eval, lr, batch, seed, threads, maxlen, pool, opt, mom), charts
+// (stsb, loss, gd, gradh, plane, gradnorm; default "stsb,gd"), controls (which to show: start, pause, reset,
+// objectives, or a setting's key; "all"; "none"; default "start,pause,reset"), autoplay ("off" to wait for Start).
+// Like a Distill d-figure, it does nothing until it nears the viewport, then downloads and trains; it pauses when
+// it leaves the viewport and resumes when it comes back. The worker must be same-origin with the page: host the
+// site's files beside the post (or embed widget.html in an <iframe>, see web/README.md).
+
+import { fromUrlParams, toUrlParams, validateConfig, FIELDS } from './config.mjs';
+import { ConfigForm } from './controls.mjs';
+import { ChartsPanel, CHART_NAMES } from './charts.mjs';
+import { Session } from './session.mjs';
+import { loadChartJs } from './vendor.mjs';
+import { describeEngine, threadsOffReason } from './status.mjs';
+
+const STYLE_URL = new URL('../css/widget.css', import.meta.url).href;
+const BUTTONS = ['start', 'pause', 'reset'];
+const KEY_TO_ID = Object.fromEntries(FIELDS.flatMap((f) => [[f.key, f.id], [f.id.toLowerCase(), f.id]]));
+
+/** The configuration an element's attributes describe: { config, notices }. */
+export function configFromAttributes(el) {
+  const parts = [];
+  const cfgAttr = el.getAttribute('config');
+  if (cfgAttr) parts.push(cfgAttr.replace(/^#/, ''));
+  const objectives = el.getAttribute('objectives');
+  if (objectives) {
+    const given = new URLSearchParams(parts.join('&'));
+    if (![...given.keys()].some((k) => /^r\d+$/.test(k)))
+      objectives.split(',').map((s) => s.trim()).filter(Boolean).forEach((o, i) => parts.push(`r${i + 1}=${encodeURIComponent(o)}`));
+  }
+  for (const f of FIELDS) {
+    const v = el.getAttribute(f.key) ?? el.getAttribute(f.id.toLowerCase());
+    if (v !== null) parts.push(`${f.key}=${encodeURIComponent(v)}`);
+  }
+  return fromUrlParams(parts.join('&'));
+}
+
+/** Which controls to show: a Set of 'start', 'pause', 'reset', 'objectives' and field ids. */
+export function visibleControls(attr) {
+  const words = (attr ?? 'start,pause,reset').split(/[\s,]+/).map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (words.includes('all')) return new Set([...BUTTONS, 'objectives', ...FIELDS.map((f) => f.id)]);
+  const out = new Set();
+  for (const w of words) {
+    if (w === 'none') continue;
+    if (BUTTONS.includes(w) || w === 'objectives') out.add(w);
+    else if (KEY_TO_ID[w]) out.add(KEY_TO_ID[w]);
+  }
+  return out;
+}
+
+export class DissipateFigure extends HTMLElement {
+  static get observedAttributes() { return []; }
+
+  constructor() {
+    super();
+    this.attachShadow({ mode: 'open' });
+    this.session = null;
+    this.charts = null;
+    this.near = false;
+    this.pausedByView = false;
+    this.woken = false;
+  }
+
+  connectedCallback() {
+    if (this.rendered) return;
+    this.rendered = true;
+    const { config, notices } = configFromAttributes(this);
+    this.config = config;
+    this.notices = notices;
+    this.show = visibleControls(this.getAttribute('controls'));
+    this.chartNames = (this.getAttribute('charts') || 'stsb,gd').split(/[\s,]+/).filter((c) => CHART_NAMES.includes(c));
+    if (!this.chartNames.length) this.chartNames = ['stsb', 'gd'];
+    this.autoplay = (this.getAttribute('autoplay') || 'on') !== 'off';
+    this.render();
+    (window.dissipateFigures ||= []).push(this);
+    // Distill d-figure habit: wake up near the viewport, sleep away from it.
+    this.observer = new IntersectionObserver((entries) => {
+      for (const e of entries) this.onVisibility(e.isIntersecting);
+    }, { rootMargin: this.getAttribute('margin') || '200px 0px' });
+    this.observer.observe(this);
+  }
+
+  disconnectedCallback() {
+    this.observer?.disconnect();
+    if (this.session && (this.session.state === 'training')) this.session.pause();
+  }
+
+  render() {
+    const root = this.shadowRoot;
+    root.innerHTML = `<link rel="stylesheet" href="${STYLE_URL}">
+      <div class="figure" part="figure">
+        <div class="charts" part="charts"></div>
+        <div class="bar">
+          <div class="buttons"></div>
+          <div class="progress"><progress max="1" value="0" aria-label="training progress"></progress>
+            <span class="status" aria-live="polite">Waiting to come into view…</span></div>
+        </div>
+        <p class="why" hidden></p>
+        <p class="notice" role="alert" hidden></p>
+        <form class="config" novalidate hidden></form>
+        <p class="credit">Training in your browser · <a href="${new URL('../index.html', import.meta.url).href}#${toUrlParams(this.config)}" target="_blank" rel="noopener">open in the full lab</a></p>
+      </div>`;
+    this.$ = (sel) => root.querySelector(sel);
+    const buttons = this.$('.buttons');
+    this.buttons = {};
+    for (const b of BUTTONS) {
+      const el = document.createElement('button');
+      el.type = 'button';
+      el.className = b;
+      el.textContent = b[0].toUpperCase() + b.slice(1);
+      el.disabled = true;
+      el.hidden = !this.show.has(b);
+      buttons.append(el);
+      this.buttons[b] = el;
+    }
+    this.buttons.start.addEventListener('click', () => this.startTraining());
+    this.buttons.pause.addEventListener('click', () => {
+      this.pausedByView = false;
+      if (this.session.state === 'paused') this.session.resume(); else this.session.pause();
+    });
+    this.buttons.reset.addEventListener('click', () => this.session.reset());
+    const formFields = [...this.show].filter((s) => !BUTTONS.includes(s));
+    this.valid = validateConfig(this.config).ok;
+    if (formFields.length) {
+      const hidden = new Set(['objectives', ...FIELDS.map((f) => f.id)].filter((k) => !this.show.has(k)));
+      const formEl = this.$('.config');
+      formEl.hidden = false;
+      this.form = new ConfigForm(formEl, this.config, {
+        hidden,
+        onChange: (cfg, result) => { this.config = cfg; this.valid = result.ok; this.updateButtons(); },
+      });
+    }
+    if (this.notices.length) this.say('.notice', `Settings that fell back to defaults: ${this.notices.join('; ')}`);
+  }
+
+  say(sel, text) {
+    const el = this.$(sel);
+    el.textContent = text;
+    el.hidden = !text;
+  }
+
+  async onVisibility(visible) {
+    this.near = visible;
+    if (visible && !this.woken) {
+      this.woken = true;
+      await this.wake();
+      return;
+    }
+    if (!this.session) return;
+    if (visible && this.pendingStart && this.session.state === 'ready') {
+      this.pendingStart = false;
+      this.startTraining();
+    } else if (!visible && this.session.state === 'training') {
+      this.session.pause();
+      this.pausedByView = true;
+    } else if (visible && this.pausedByView && this.session.state === 'paused') {
+      this.pausedByView = false;
+      this.session.resume();
+    }
+  }
+
+  async wake() {
+    const fake = new URLSearchParams(location.search).get('fake') === '1' || this.getAttribute('fake') === '1';
+    const session = this.session = new Session({ fake });
+    const Chart = await loadChartJs();
+    this.charts = new ChartsPanel(this.$('.charts'), this.chartNames, Chart, { compact: true });
+    this.charts.setRuns(this.config.runs.map((r) => ({ label: r.objective, objective: r.objective })), Number(this.config.steps));
+    session.on('runs', ({ runs, steps }) => this.charts.setRuns(runs, steps));
+    session.on('step', ({ run, record }) => { this.charts.addStep(run, record); this.drawStatus(); });
+    session.on('eval', ({ run, record }) => this.charts.addEval(run, record));
+    session.on('state', () => { this.drawStatus(true); this.updateButtons(); });
+    session.on('status', () => this.drawStatus());
+    session.on('progress', ({ id, loaded, total }) => {
+      if (session.state === 'loading' && id !== 'prepare') this.say('.status', `Downloading ${id}… ${total ? Math.round((100 * loaded) / total) : 0}%`);
+    });
+    session.on('error', (e) => this.say('.notice', e.message));
+    session.on('warning', (e) => this.say('.notice', e.message));
+    session.on('reset', () => this.charts.setRuns(this.config.runs.map((r) => ({ label: r.objective, objective: r.objective })), Number(this.config.steps)));
+    try {
+      await session.open(globalThis.crossOriginIsolated ? Number(this.config.threads) || 1 : 1);
+      await session.prepare();
+    } catch {
+      return; // the message is shown by the error handler
+    }
+    this.drawStatus(true);
+    if (this.autoplay && this.near && this.valid) this.startTraining();
+    else if (this.autoplay && !this.near) this.pendingStart = true;
+  }
+
+  async startTraining() {
+    if (!this.session || !this.valid) return;
+    try { await this.session.start(this.config); } catch (e) { this.say('.notice', e.message); }
+  }
+
+  updateButtons() {
+    const s = this.session ? this.session.state : 'starting';
+    this.buttons.start.disabled = !(this.valid && (s === 'ready' || s === 'done'));
+    this.buttons.pause.disabled = !(s === 'training' || s === 'paused');
+    this.buttons.pause.textContent = s === 'paused' ? 'Resume' : 'Pause';
+    this.buttons.reset.disabled = !(s === 'training' || s === 'paused' || s === 'done');
+    this.form?.setLocked(s === 'training' || s === 'paused');
+  }
+
+  drawStatus(force) {
+    const now = performance.now();
+    if (!force && now - (this.lastDraw || 0) < 300) return;
+    this.lastDraw = now;
+    const s = this.session;
+    const bar = this.$('progress');
+    bar.max = s.stepsPlanned || 1;
+    bar.value = s.stepsDone;
+    const head = s.state === 'training' || s.state === 'paused' || s.state === 'done'
+      ? `step ${s.stepsDone} / ${s.stepsPlanned}${s.state === 'paused' ? (this.pausedByView ? ' (paused: out of view)' : ' (paused)') : ''} · ` : '';
+    this.say('.status', head + describeEngine(s, s.fake).replace(/^Engine: /, ''));
+    const reason = threadsOffReason(s.info, new URLSearchParams(location.search));
+    this.say('.why', reason ? `Threads are off: ${reason}` : '');
+  }
+}
+
+if (!customElements.get('dissipate-figure')) customElements.define('dissipate-figure', DissipateFigure);
