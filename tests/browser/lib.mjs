@@ -161,3 +161,17 @@ export async function trainToDone(page, { timeout = 300000 } = {}) {
 export function records(page) {
   return page.evaluate(() => JSON.parse(JSON.stringify(window.dissipate.records)));
 }
+
+/** The frame of a browser test: checks prerequisites, serves the site (with or without isolation headers),
+ *  launches Chromium, runs body(checks, { opts, server, browser, cleanup }) and tears everything down. */
+export async function browserTest(name, { isolation = true } = {}, body) {
+  const opts = parseArgs();
+  const pw = await requirePrerequisites(opts);
+  await runTest(name, async (t, cleanup) => {
+    const server = await startServer(opts.site, { isolation });
+    cleanup(server.close);
+    const browser = await launchBrowser(pw, opts);
+    cleanup(browser.close);
+    await body(t, { opts, server, browser, cleanup });
+  });
+}

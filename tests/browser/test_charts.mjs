@@ -1,17 +1,11 @@
 // test_charts.mjs — two objectives train N steps and every chart receives points, for every run where the
 // quantity applies (gd does not apply to au), with one colour per objective shared by all charts.
 
-import { parseArgs, requirePrerequisites, startServer, launchBrowser, runTest, openLab, trainToDone, smallConfigHash } from './lib.mjs';
+import { browserTest, openLab, trainToDone, smallConfigHash } from './lib.mjs';
 
-const opts = parseArgs();
-const pw = await requirePrerequisites(opts);
 const STEPS = 12, EVAL = 4;
 
-await runTest('charts', async (t, cleanup) => {
-  const server = await startServer(opts.site, { isolation: true });
-  cleanup(server.close);
-  const browser = await launchBrowser(pw, opts);
-  cleanup(browser.close);
+await browserTest('charts', { isolation: true }, async (t, { server, browser, cleanup }) => {
   const { page, problems } = await openLab(browser.context, `${server.url}index.html${smallConfigHash({ objectives: ['infonce', 'au'], steps: STEPS, evalEvery: EVAL })}`);
   await trainToDone(page);
   await page.waitForTimeout(600); // the charts redraw at most every 250 ms

@@ -1,16 +1,10 @@
 // test_coi_sw.mjs — on a host that sends no COOP/COEP headers (serve.mjs --no-isolation), coi-serviceworker makes
 // the page cross-origin isolated after one reload, so the threads + SIMD build still runs (the GitHub Pages case).
 
-import { parseArgs, requirePrerequisites, startServer, launchBrowser, runTest, watchPage, waitFor, trainToDone, smallConfigHash } from './lib.mjs';
+import { browserTest, watchPage, waitFor, trainToDone, smallConfigHash } from './lib.mjs';
 
-const opts = parseArgs();
-const pw = await requirePrerequisites(opts);
 
-await runTest('coi_serviceworker', async (t, cleanup) => {
-  const server = await startServer(opts.site, { isolation: false });
-  cleanup(server.close);
-  const browser = await launchBrowser(pw, opts);
-  cleanup(browser.close);
+await browserTest('coi_serviceworker', { isolation: false }, async (t, { server, browser, cleanup }) => {
   const page = await browser.context.newPage();
   const problems = watchPage(page);
   let loads = 0;

@@ -2,17 +2,11 @@
 // turned off (?coi=0), the page is not cross-origin isolated: it falls back to the single-thread SIMD build, says
 // why threads are off, and still trains to the end without console errors.
 
-import { parseArgs, requirePrerequisites, startServer, launchBrowser, runTest, openLab, trainToDone, records, smallConfigHash } from './lib.mjs';
+import { browserTest, openLab, trainToDone, records, smallConfigHash } from './lib.mjs';
 
-const opts = parseArgs();
-const pw = await requirePrerequisites(opts);
 const STEPS = 6, EVAL = 3;
 
-await runTest('fallback', async (t, cleanup) => {
-  const server = await startServer(opts.site, { isolation: false });
-  cleanup(server.close);
-  const browser = await launchBrowser(pw, opts);
-  cleanup(browser.close);
+await browserTest('fallback', { isolation: false }, async (t, { server, browser, cleanup }) => {
   const { page, problems } = await openLab(browser.context, `${server.url}index.html?coi=0${smallConfigHash({ steps: STEPS, evalEvery: EVAL, threads: 2 })}`);
   const env = await page.evaluate(async () => ({
     coi: self.crossOriginIsolated, sab: typeof SharedArrayBuffer, info: window.dissipate.info,

@@ -1,17 +1,11 @@
 // test_isolated.mjs — with COOP/COEP headers the page is cross-origin isolated, loads the threads + SIMD build,
 // trains two objectives with 2 threads to the end, and logs no console error.
 
-import { parseArgs, requirePrerequisites, startServer, launchBrowser, runTest, openLab, trainToDone, records, smallConfigHash } from './lib.mjs';
+import { browserTest, openLab, trainToDone, records, smallConfigHash } from './lib.mjs';
 
-const opts = parseArgs();
-const pw = await requirePrerequisites(opts);
 const STEPS = 8, EVAL = 4;
 
-await runTest('isolated', async (t, cleanup) => {
-  const server = await startServer(opts.site, { isolation: true });
-  cleanup(server.close);
-  const browser = await launchBrowser(pw, opts);
-  cleanup(browser.close);
+await browserTest('isolated', { isolation: true }, async (t, { server, browser, cleanup }) => {
   const { page, problems } = await openLab(browser.context, `${server.url}index.html${smallConfigHash({ steps: STEPS, evalEvery: EVAL, threads: 2 })}`);
   const env = await page.evaluate(() => ({ coi: self.crossOriginIsolated, sab: typeof SharedArrayBuffer, info: window.dissipate.info }));
   t.ok('the page is cross-origin isolated', env.coi === true);

@@ -14,10 +14,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs, requirePrerequisites, startServer, launchBrowser, runTest, openLab, trainToDone, records, smallConfigHash } from './lib.mjs';
+import { browserTest, parseArgs, openLab, trainToDone, records, smallConfigHash } from './lib.mjs';
 
 const opts = parseArgs();
-const pw = await requirePrerequisites(opts);
 const STEPS = Number(opts.steps || 20), EVAL = Number(opts.eval || 10);
 const CFG = { objectives: ['infonce', 'au'], steps: STEPS, evalEvery: EVAL, batch: 16, threads: 2, seed: 7, maxLen: 24 };
 const REL = 1e-6;
@@ -43,13 +42,9 @@ function runCli(objective, tmp) {
   return { steps: lines.filter((l) => l.type === 'step'), evals: lines.filter((l) => l.type === 'eval' && l.set === 'dev') };
 }
 
-await runTest('parity', async (t, cleanup) => {
+await browserTest('parity', { isolation: true }, async (t, { server, browser, cleanup }) => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dsp-parity-'));
   cleanup(() => fs.rmSync(tmp, { recursive: true, force: true }));
-  const server = await startServer(opts.site, { isolation: true });
-  cleanup(server.close);
-  const browser = await launchBrowser(pw, opts);
-  cleanup(browser.close);
   const { page } = await openLab(browser.context, `${server.url}index.html${smallConfigHash(CFG)}&lr=1e-4&opt=adamw&mom=0.9&pool=mean`);
   const info = await page.evaluate(() => window.dissipate.info);
   t.ok('the page runs the threads-simd build with 2 threads', info.variant === 'threads-simd' && info.threads === 2, JSON.stringify(info));

@@ -2,10 +2,8 @@
 // generated from the controls equals it; changing a control updates the URL; invalid values in a link fall back to
 // their defaults with a visible notice.
 
-import { parseArgs, requirePrerequisites, startServer, launchBrowser, runTest, watchPage, waitFor } from './lib.mjs';
+import { browserTest, watchPage, waitFor } from './lib.mjs';
 
-const opts = parseArgs();
-const pw = await requirePrerequisites(opts);
 
 // Every value differs from its default, and the per-run settings of three objectives are all there.
 const CANON = 'r1=dclp&r1.tau=0.1&r2=au&r2.lambda=0.7&r2.alpha=2&r2.t=6&r3=mat&r3.margin=0.2&r3.perAnchor=1' +
@@ -19,18 +17,14 @@ async function open(context, url) {
   return { page, problems };
 }
 
-await runTest('url', async (t, cleanup) => {
-  const server = await startServer(opts.site, { isolation: true });
-  cleanup(server.close);
-  const browser = await launchBrowser(pw, opts);
-  cleanup(browser.close);
+await browserTest('url', { isolation: true }, async (t, { server, browser, cleanup }) => {
 
   // 1. a link with settings
   const { page, problems } = await open(browser.context, `${server.url}index.html#${CANON}`);
   const shown = await page.evaluate(() => {
     const v = (sel) => document.querySelector(sel)?.value;
     return {
-      objectives: [...document.querySelectorAll('.run select[name^="r"]')].map((s) => s.value),
+      objectives: [...document.querySelectorAll('.run-head select')].map((s) => s.value),
       tau: v('[name="r0-tau"]'), lambda: v('[name="r1-lambda"]'), t: v('[name="r1-t"]'), margin: v('[name="r2-margin"]'),
       perAnchor: v('[name="r2-perAnchor"]'), opt: v('[name="optimizer"]'), mom: v('[name="momentum"]'), lr: v('[name="lr"]'),
       batch: v('[name="batch"]'), steps: v('[name="steps"]'), eval: v('[name="evalEvery"]'), seed: v('[name="seed"]'),

@@ -2,10 +2,8 @@
 // disabled while anything is invalid, the URL keeps the last valid configuration, and fixing the value re-enables
 // Start.
 
-import { parseArgs, requirePrerequisites, startServer, launchBrowser, runTest, openLab, smallConfigHash } from './lib.mjs';
+import { browserTest, openLab, smallConfigHash } from './lib.mjs';
 
-const opts = parseArgs();
-const pw = await requirePrerequisites(opts);
 
 const CASES = [
   { name: 'r0-tau', label: 'τ = 0', bad: '0', good: '0.05', msg: /> 0/ },
@@ -17,11 +15,7 @@ const CASES = [
   { name: 'evalEvery', label: 'evaluate every 1000 > steps', bad: '1000', good: '4', msg: /≤ steps/ },
 ];
 
-await runTest('validation', async (t, cleanup) => {
-  const server = await startServer(opts.site, { isolation: true });
-  cleanup(server.close);
-  const browser = await launchBrowser(pw, opts);
-  cleanup(browser.close);
+await browserTest('validation', { isolation: true }, async (t, { server, browser, cleanup }) => {
   const { page, problems } = await openLab(browser.context, `${server.url}index.html${smallConfigHash()}`);
   t.ok('Start is enabled with a valid configuration and loaded assets', await page.isEnabled('#start'));
   const validHash = await page.evaluate(() => location.hash);

@@ -2,16 +2,10 @@
 // trains; scrolled out of view it pauses, and back in view it resumes (IntersectionObserver, Distill's d-figure
 // habit); the <iframe> figure far below does nothing until it nears the viewport; hidden controls stay hidden.
 
-import { parseArgs, requirePrerequisites, startServer, launchBrowser, runTest, watchPage, waitFor } from './lib.mjs';
+import { browserTest, watchPage, waitFor } from './lib.mjs';
 
-const opts = parseArgs();
-const pw = await requirePrerequisites(opts);
 
-await runTest('widget', async (t, cleanup) => {
-  const server = await startServer(opts.site, { isolation: true });
-  cleanup(server.close);
-  const browser = await launchBrowser(pw, opts);
-  cleanup(browser.close);
+await browserTest('widget', { isolation: true }, async (t, { server, browser, cleanup }) => {
   const page = await browser.context.newPage();
   const problems = watchPage(page);
   await page.goto(`${server.url}example-post.html`);

@@ -178,9 +178,9 @@ async function main() {
   }
 
   function showError(message, warning = false) {
-    const box = $('notices');
+    const box = $('errors');
     box.hidden = false;
-    box.classList.toggle('error', !warning);
+    box.classList.toggle('warning', warning);
     box.textContent = message;
   }
 
@@ -279,8 +279,7 @@ function say(id, text) { $(id).textContent = text; }
 
 main().catch((e) => {
   console.error(e);
-  const box = $('notices');
+  const box = $('errors');
   box.hidden = false;
-  box.classList.add('error');
   box.textContent = `The page failed to start: ${e.message}`;
 });
