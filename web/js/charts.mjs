@@ -4,9 +4,10 @@
 
 import { DecimatedSeries } from './series.mjs';
 
-// Okabe–Ito colours (distinguishable with the common colour-vision deficiencies), one per objective.
+// Okabe–Ito colours (distinguishable with the common colour-vision deficiencies) plus a grey and a purple, one per
+// objective; the two the paper's story compares first, infonce and au, get the strongest contrast.
 export const OBJECTIVE_COLORS = {
-  infonce: '#D55E00', au: '#0072B2', dcl: '#009E73', dclp: '#CC79A7', mpt: '#E69F00', met: '#56B4E9', mat: '#6A3D9A',
+  infonce: '#D55E00', au: '#0072B2', dcl: '#009E73', dclp: '#CC79A7', mpt: '#E69F00', met: '#444444', mat: '#6A3D9A',
 };
 // A second run of the same objective keeps the colour and gets a dash pattern.
 const DASHES = [[], [7, 4], [2, 3], [10, 3, 2, 3]];

@@ -6,13 +6,13 @@
 // Pure module: no DOM, importable from node for tests.
 
 export const OBJECTIVES = {
-  infonce: { label: 'InfoNCE (SimCSE)', params: ['tau'], note: 'dissipates: its gradient scales with 1 − p_ii' },
-  au: { label: 'Alignment + uniformity', params: ['lambda', 'alpha', 't'], note: 'never dissipates' },
-  dcl: { label: 'Decoupled contrastive (DCL)', params: ['tau'], note: 'control: InfoNCE without dissipation' },
-  dclp: { label: 'DCL hinged at 0', params: ['tau'], note: 'soft form that simulates dissipation' },
-  mpt: { label: 'Margin, cosine triplet', params: ['margin', 'perAnchor'], note: 'hard form, hardest negative' },
-  met: { label: 'Margin, Euclidean triplet', params: ['margin', 'perAnchor'], note: 'hard form, hardest negative' },
-  mat: { label: 'Margin, angular triplet', params: ['margin', 'perAnchor'], note: 'hard form, hardest negative' },
+  infonce: { label: 'InfoNCE, SimCSE', params: ['tau'], note: 'dissipates: its gradient scales with 1 − p_ii' },
+  au: { label: 'align + uniform', params: ['lambda', 'alpha', 't'], note: 'never dissipates' },
+  dcl: { label: 'decoupled', params: ['tau'], note: 'control: InfoNCE without dissipation' },
+  dclp: { label: 'decoupled, hinged', params: ['tau'], note: 'soft form that simulates dissipation' },
+  mpt: { label: 'margin, cosine', params: ['margin', 'perAnchor'], note: 'hard form, hardest negative' },
+  met: { label: 'margin, Euclidean', params: ['margin', 'perAnchor'], note: 'hard form, hardest negative' },
+  mat: { label: 'margin, angular', params: ['margin', 'perAnchor'], note: 'hard form, hardest negative' },
 };
 export const OBJECTIVE_NAMES = Object.keys(OBJECTIVES);
 export const MIN_RUNS = 2;

@@ -64,7 +64,7 @@ export class ConfigForm {
       const id = `${this.prefix}-r${i}`;
       const sel = el('select', { id: `${id}-objective`, name: `r${i + 1}` });
       for (const name of OBJECTIVE_NAMES) {
-        const o = el('option', { value: name, text: `${name} — ${OBJECTIVES[name].label}` });
+        const o = el('option', { value: name, text: `${name} (${OBJECTIVES[name].label})` });
         if (name === run.objective) o.selected = true;
         sel.append(o);
       }

@@ -123,24 +123,14 @@ export class Session {
 
   onStep(run, record) {
     this.store.addStep(run, record);
-    // All runs train in lockstep: the last run's record completes a step.
-    if (run === this.store.runs.length - 1) {
-      this.stepsDone = record.step;
-      if (this.stepsDone >= this.stepsPlanned) this.maybeDone();
-    }
+    // Runs train in lockstep; any run's record tells how far training is (a run stopped by a NaN may fall silent).
+    if (record.step > this.stepsDone) this.stepsDone = record.step;
     this.emit('step', { run, record });
   }
 
   onEval(run, record) {
     this.store.addEval(run, record);
     this.emit('eval', { run, record });
-    if (this.stepsDone >= this.stepsPlanned) this.maybeDone();
-  }
-
-  // Done once every step and the final evaluation of every run have arrived (or the lab says so).
-  maybeDone() {
-    const last = this.stepsPlanned;
-    if (this.store.runs.every((r) => r.evals.length && r.evals[r.evals.length - 1].step >= last)) this.setState('done');
   }
 
   // A run stopped by a NaN or an engine error: the others go on. A refused configuration: back to 'ready'.
