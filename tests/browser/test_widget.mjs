@@ -31,6 +31,8 @@ await browserTest('widget', { isolation: true }, async (t, { server, browser, cl
   // scroll away: figure 1 pauses, the iframe figure wakes
   await page.evaluate(() => document.getElementById('fig-iframe').scrollIntoView({ block: 'center' }));
   await waitFor(page, () => window.dissipateFigures[0].session.state === 'paused', null, { timeout: 20000, what: 'figure 1 to pause out of view' });
+  // The worker pauses between lockstep rounds: a round already in flight still lands. Count from after it.
+  await page.waitForTimeout(2000);
   const paused = await page.evaluate(() => ({ byView: window.dissipateFigures[0].pausedByView, step: window.dissipateFigures[0].session.stepsDone }));
   t.ok('figure 1 paused because it left the viewport', paused.byView === true);
   const frame = page.frames().find((f) => f.url().includes('widget.html'));
