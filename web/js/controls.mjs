@@ -77,7 +77,7 @@ export class ConfigForm {
       swatch.style.setProperty('--c', styles[i].color);
       if (styles[i].dash.length) swatch.classList.add('dashed');
       const head = el('div', { class: 'run-head' }, swatch,
-        el('label', { for: sel.id, class: 'run-label', text: `Objective ${i + 1}` }), sel);
+        el('label', { for: sel.id, class: 'run-label visually-hidden', text: `Objective ${i + 1}` }), sel);
       const remove = el('button', { type: 'button', class: 'remove-run', 'aria-label': `Remove objective ${i + 1}`, text: '×' });
       remove.disabled = this.cfg.runs.length <= MIN_RUNS || this.locked;
       remove.addEventListener('click', () => { this.cfg.runs.splice(i, 1); this.renderRuns(); this.check(); });
