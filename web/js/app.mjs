@@ -44,6 +44,7 @@ async function main() {
   const initial = readUrlConfig();
   showNotices(initial.notices);
   const session = new Session({ fake: FAKE });
+  let charts = null;
   const hook = window.dissipate = {
     session, fake: FAKE, errors: [], notices: initial.notices,
     get state() { return session.state; },
@@ -57,6 +58,8 @@ async function main() {
 
   let valid = false;
   let form = null;
+  let previewKey = '';
+  const previewRuns = (cfg) => cfg.runs.map((r) => ({ label: r.objective, objective: r.objective }));
   const start = $('start'), pause = $('pause'), reset = $('reset');
   form = new ConfigForm($('config'), initial.config, {
     onChange: (cfg, result) => {
@@ -64,6 +67,11 @@ async function main() {
       if (valid && session.state !== 'training' && session.state !== 'paused') {
         const hash = `#${toUrlParams(cfg)}`;
         if (location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+      }
+      // Before the first run, the empty charts preview the objectives chosen (legend, colours, step axis).
+      if (valid && charts && !session.store.runs.length) {
+        const key = `${cfg.runs.map((r) => r.objective)}|${cfg.steps}`;
+        if (key !== previewKey) { previewKey = key; charts.setRuns(previewRuns(cfg), Number(cfg.steps)); }
       }
       updateButtons();
     },
@@ -109,11 +117,9 @@ async function main() {
   });
 
   // ---------------------------------------------------------------- charts
-  let charts = null;
   const Chart = await loadChartJs();
   charts = new ChartsPanel($('charts'), CHART_NAMES, Chart);
   hook.charts = charts;
-  const previewRuns = (cfg) => cfg.runs.map((r) => ({ label: r.objective, objective: r.objective }));
   charts.setRuns(previewRuns(form.getConfig()), Number(form.getConfig().steps) || 100);
   for (const name of CHART_NAMES) {
     const b = document.createElement('button');
