@@ -4,6 +4,7 @@
 
 #include "encoder_internal.h"
 #include "metrics_sts.h"
+#include "sampler.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -43,7 +44,7 @@ struct dsp_trainer {
     dsp_optimizer opt;
     float *grads;
     uint8_t *trainable;
-    int *perm, perm_epoch;
+    dsp_sampler sampler;
     int *ids, *seq_off, *seq_len;
     float *pooled, *dpooled;
     double *z, *h, *norms, *dh, *dz;
@@ -51,20 +52,6 @@ struct dsp_trainer {
     int last_T;
     double last_grad_norm;
 };
-
-/* Fisher–Yates with the counter-based generator: epoch e's order depends only on (seed, e). */
-static void shuffle_epoch(dsp_trainer *t, int epoch) {
-    const int n = t->corpus->count;
-    for (int i = 0; i < n; i++) t->perm[i] = i;
-    for (int i = n - 1; i > 0; i--) {
-        int j = (int)(dsp_hash64(t->cfg.seed, 0x73687566666c65ULL /* "shuffle" */ + (uint64_t)epoch, (uint64_t)i) %
-                      (uint64_t)(i + 1));
-        int tmp = t->perm[i];
-        t->perm[i] = t->perm[j];
-        t->perm[j] = tmp;
-    }
-    t->perm_epoch = epoch;
-}
 
 static void mark_trainable(dsp_trainer *t) {
     const dsp_layout *L = &t->model->layout;
@@ -89,12 +76,10 @@ int dsp_trainer_create(dsp_trainer **out, dsp_model *model, const dsp_token_set 
     t->cfg = *cfg;
     t->model = model;
     t->corpus = corpus;
-    t->perm_epoch = -1;
     const size_t N = (size_t)cfg->batch_size, H = (size_t)model->cfg.hidden_size, P = model->layout.total;
     t->pool = dsp_pool_create(cfg->threads);
     t->grads = malloc(P * sizeof(float));
     t->trainable = malloc(P);
-    t->perm = malloc((size_t)corpus->count * sizeof(int));
     t->ids = malloc(2 * N * (size_t)cfg->max_len * sizeof(int));
     t->seq_off = malloc(2 * N * sizeof(int));
     t->seq_len = malloc(2 * N * sizeof(int));
@@ -105,7 +90,8 @@ int dsp_trainer_create(dsp_trainer **out, dsp_model *model, const dsp_token_set 
     t->norms = malloc(2 * N * sizeof(double));
     t->dh = malloc(2 * N * H * sizeof(double));
     t->dz = malloc(2 * N * H * sizeof(double));
-    if (!t->pool || !t->grads || !t->trainable || !t->perm || !t->ids || !t->seq_off || !t->seq_len || !t->pooled ||
+    int sampler_failed = dsp_sampler_init(&t->sampler, corpus->count, cfg->seed);
+    if (sampler_failed || !t->pool || !t->grads || !t->trainable || !t->ids || !t->seq_off || !t->seq_len || !t->pooled ||
         !t->dpooled || !t->z || !t->h || !t->norms || !t->dh || !t->dz) {
         dsp_trainer_free(t);
         return dsp_fail(err, "out of memory creating the trainer");
@@ -125,7 +111,8 @@ void dsp_trainer_free(dsp_trainer *t) {
     dsp_encoder_free(t->enc);
     dsp_optimizer_free(&t->opt);
     dsp_pool_free(t->pool);
-    free(t->grads); free(t->trainable); free(t->perm); free(t->ids); free(t->seq_off); free(t->seq_len);
+    dsp_sampler_free(&t->sampler);
+    free(t->grads); free(t->trainable); free(t->ids); free(t->seq_off); free(t->seq_len);
     free(t->pooled); free(t->dpooled); free(t->z); free(t->h); free(t->norms); free(t->dh); free(t->dz);
     free(t);
 }
@@ -137,15 +124,13 @@ const dsp_train_config *dsp_trainer_config(const dsp_trainer *t) { return &t->cf
 /* Sentences for step s are positions s·N .. s·N+N−1 of the endless sequence of shuffled epochs. Sequence i is
  * view 1 of sentence i, sequence N+i view 2 (the same tokens; dropout makes them differ). */
 static int assemble_batch(dsp_trainer *t, dsp_batch *b, int *epoch_out) {
-    const int N = t->cfg.batch_size, count = t->corpus->count;
+    const int N = t->cfg.batch_size;
     const dsp_token_set *ts = t->corpus;
     int off = 0;
     for (int i = 0; i < N; i++) {
-        long long pos = (long long)t->steps * N + i;
-        int epoch = (int)(pos / count);
-        if (epoch != t->perm_epoch) shuffle_epoch(t, epoch);
+        int epoch;
+        int s = dsp_sampler_at(&t->sampler, (long long)t->steps * N + i, &epoch);
         if (i == 0) *epoch_out = epoch;
-        int s = t->perm[pos % count];
         int len = ts->len[s] < t->cfg.max_len ? ts->len[s] : t->cfg.max_len;
         memcpy(t->ids + off, ts->ids + ts->offset[s], (size_t)len * sizeof(int));
         if (len < ts->len[s]) t->ids[off + len - 1] = ts->ids[ts->offset[s] + ts->len[s] - 1]; /* keep [SEP] */

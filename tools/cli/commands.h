@@ -9,6 +9,8 @@ int cmd_eval(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_parity(int argc, char **argv);
+int cmd_pretrain(int argc, char **argv);
+int cmd_encode(int argc, char **argv);
 
 /* Prints "dissipate: error: MSG" to stderr; returns the exit status 1. */
 int cli_error(const dsp_err *err);

@@ -11,7 +11,9 @@ static const char *USAGE =
     "Commands:\n"
     "  train   fine-tune an encoder with unsupervised SimCSE and one of the paper's objectives\n"
     "  eval    STS Spearman of a model on pair files\n"
+    "  encode  sentence embeddings (and hidden states) of a model, as safetensors\n"
     "  init    create a BERT-initialised model from a vocabulary (and optional word embeddings)\n"
+    "  pretrain masked-language-model pre-training of an encoder on plain text\n"
     "  bench   time the training step and the GEMM kernels (scalar, SIMD, OpenBLAS) side by side\n"
     "  parity-dump  write one training step's inputs, masks and gradients for the PyTorch reference\n"
     "  version print the version\n";
@@ -39,6 +41,8 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "init") == 0) return cmd_init(argc, argv);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc, argv);
     if (strcmp(cmd, "parity-dump") == 0) return cmd_parity(argc, argv);
+    if (strcmp(cmd, "pretrain") == 0) return cmd_pretrain(argc, argv);
+    if (strcmp(cmd, "encode") == 0) return cmd_encode(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("dissipate %s\n", DSP_VERSION);
         return 0;

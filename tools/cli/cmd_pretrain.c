@@ -1,0 +1,124 @@
+/* cmd_pretrain.c — `dissipate pretrain`: masked-language-model pre-training of a model's layers on plain text. */
+#include "args.h"
+#include "commands.h"
+#include "mlm.h"
+#include "runlog.h"
+#include "trainer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *USAGE =
+    "usage: dissipate pretrain --model DIR --corpus FILE... --out DIR [--steps N] [--batch N] [--lr X] [--warmup N]\n"
+    "                          [--mask-prob P] [--seed N] [--threads N] [--log FILE.jsonl] [--save-every K]\n"
+    "                          [--eval FILE --eval-every K]\n\n"
+    "BERT's masked-language-model objective (15% of tokens: 80% [MASK], 10% random, 10% kept) with a decoder tied to\n"
+    "the word embeddings. Trains every encoder weight; saves the encoder (the decoder bias is not part of it).";
+
+int cmd_pretrain(int argc, char **argv) {
+    const char *model_dir = NULL, *out = NULL, *log_path = NULL, *eval_path = NULL;
+    arg_strlist corpus_paths = {0};
+    int steps = 10000, warmup = 500, save_every = 0, eval_every = 1000;
+    dsp_mlm_config cfg = dsp_mlm_default();
+    arg_spec specs[] = {
+        {"model", ARG_STR, &model_dir, "DIR", "starting model (required)", 0, 0},
+        {"corpus", ARG_STRLIST, &corpus_paths, "FILE...", "text, one sentence per line (required)", 0, 0},
+        {"out", ARG_STR, &out, "DIR", "where to save the pre-trained model (required)", 0, 0},
+        {"steps", ARG_INT, &steps, "N", "updates (default 10000)", 0, 0},
+        {"batch", ARG_INT, &cfg.batch_size, "N", "sentences per step (default 64)", 0, 0},
+        {"max-len", ARG_INT, &cfg.max_len, "N", "tokens per sentence (default 32)", 0, 0},
+        {"lr", ARG_FLOAT, &cfg.optim.lr, "X", "peak learning rate (default 5e-4)", 0, 0},
+        {"warmup", ARG_INT, &warmup, "N", "linear warm-up steps, then linear decay (default 500)", 0, 0},
+        {"weight-decay", ARG_FLOAT, &cfg.optim.weight_decay, "X", "decoupled weight decay (default 0.01)", 0, 0},
+        {"mask-prob", ARG_FLOAT, &cfg.mask_prob, "P", "fraction of tokens predicted (default 0.15)", 0, 0},
+        {"seed", ARG_U64, &cfg.seed, "N", "seed (default 1)", 0, 0},
+        {"threads", ARG_INT, &cfg.threads, "N", "worker threads (default 1)", 0, 0},
+        {"log", ARG_STR, &log_path, "FILE", "JSONL log", 0, 0},
+        {"save-every", ARG_INT, &save_every, "K", "also save every K steps (default 0: at the end)", 0, 0},
+        {"eval", ARG_STR, &eval_path, "FILE", "an STS pair file to watch (mean pooling)", 0, 0},
+        {"eval-every", ARG_INT, &eval_every, "K", "evaluate every K steps (default 1000)", 0, 0},
+    };
+    dsp_err err = {{0}};
+    int rc = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, 2, USAGE, stdout, &err);
+    if (rc == 1) return 0;
+    if (rc) return cli_error(&err);
+    if (!model_dir || !out || corpus_paths.count == 0)
+        return cli_usage_error("pretrain", "--model, --corpus and --out are required");
+    if (steps < 1 || warmup < 0 || save_every < 0 || eval_every < 1)
+        return cli_usage_error("pretrain", "steps >= 1, warmup >= 0, save-every >= 0, eval-every >= 1");
+    cfg.optim.warmup_steps = warmup;
+    cfg.optim.total_steps = steps;
+    if (dsp_optim_validate(&cfg.optim, &err)) return cli_error(&err);
+
+    dsp_model m = {0};
+    dsp_corpus corpus = {0};
+    dsp_token_set ts = {0};
+    dsp_sts sts = {0};
+    dsp_sts_tokens st = {0};
+    dsp_mlm *t = NULL;
+    dsp_pool *eval_pool = NULL;
+    dsp_encoder *eval_enc = NULL;
+    runlog log = {0};
+    int status = 1;
+    if (dsp_model_load(&m, model_dir, &err) || dsp_corpus_load(&corpus, corpus_paths.items, corpus_paths.count, &err))
+        goto done;
+    fprintf(stderr, "tokenizing %d sentences\n", corpus.count);
+    if (dsp_token_set_build(&ts, m.vocab, corpus.text, corpus.count, cfg.max_len, &err)) goto done;
+    dsp_corpus_free(&corpus); /* the text is no longer needed: keep only the ids */
+    if (eval_path) {
+        if (dsp_sts_load(&sts, eval_path, &err) || dsp_sts_tokens_build(&st, &sts, m.vocab, 32, &err)) goto done;
+        eval_pool = dsp_pool_create(cfg.threads);
+        if (dsp_encoder_create(&eval_enc, &m, eval_pool, cfg.kernels, &err)) goto done;
+    }
+    if (dsp_mlm_create(&t, &m, &ts, &cfg, &err) || runlog_open(&log, log_path, &err)) goto done;
+    progress bar;
+    progress_init(&bar, steps);
+    double t0 = now_ms(), loss_avg = 0, acc_avg = 0;
+    for (int s = 1; s <= steps; s++) {
+        dsp_mlm_record r;
+        if (dsp_mlm_step(t, &r, &err)) goto done;
+        loss_avg = s == 1 ? r.loss : 0.98 * loss_avg + 0.02 * r.loss;
+        acc_avg = s == 1 ? r.accuracy : 0.98 * acc_avg + 0.02 * r.accuracy;
+        if (log.f) {
+            char b[512];
+            size_t n = (size_t)snprintf(b, sizeof b, "{\"type\":\"mlm\"");
+            json_num(b, sizeof b, &n, "step", r.step, 0);
+            json_num(b, sizeof b, &n, "epoch", r.epoch, 0);
+            json_num(b, sizeof b, &n, "loss", r.loss, 0);
+            json_num(b, sizeof b, &n, "accuracy", r.accuracy, 0);
+            json_num(b, sizeof b, &n, "grad_norm", r.grad_norm, 0);
+            json_num(b, sizeof b, &n, "lr", r.lr, 0);
+            json_num(b, sizeof b, &n, "masked", r.masked, 0);
+            if (n < sizeof b - 2) { b[n++] = '}'; b[n] = 0; }
+            runlog_raw(&log, b);
+        }
+        char text[128];
+        snprintf(text, sizeof text, "loss %.3f  acc %.3f  %.0f ms/step", loss_avg, acc_avg, (now_ms() - t0) / s);
+        progress_update(&bar, s, text);
+        if (eval_enc && (s % eval_every == 0 || s == steps)) {
+            dsp_sts_result res;
+            if (dsp_evaluate_sts(eval_enc, &m, &st, DSP_POOL_MEAN, &res, &err)) goto done;
+            runlog_eval(&log, s, "eval", &res);
+            fprintf(stderr, "%sstep %d  mlm loss %.3f  acc %.3f  %s spearman %.2f\n", isatty_stderr() ? "\r\033[K" : "",
+                    s, loss_avg, acc_avg, eval_path, res.spearman);
+        }
+        if ((save_every > 0 && s % save_every == 0) || s == steps)
+            if (dsp_model_save(&m, out, 0, &err)) goto done;
+    }
+    progress_done(&bar);
+    printf("pre-trained %d steps in %.0f s; final smoothed MLM loss %.3f, accuracy %.3f; saved %s\n", steps,
+           (now_ms() - t0) / 1000, loss_avg, acc_avg, out);
+    status = 0;
+done:
+    if (status) cli_error(&err);
+    runlog_close(&log);
+    dsp_mlm_free(t);
+    dsp_encoder_free(eval_enc);
+    dsp_pool_free(eval_pool);
+    dsp_sts_tokens_free(&st);
+    dsp_sts_free(&sts);
+    dsp_token_set_free(&ts);
+    dsp_corpus_free(&corpus);
+    dsp_model_free(&m);
+    return status;
+}
