@@ -1,0 +1,161 @@
+/* kernels.c — the public kernel entry points: each dispatches on the context's kernel set to the scalar
+ * reference (kernels_ref.c) or a SIMD build (kernels_simd.c). Also: choosing and naming the set, dropout,
+ * and the attention scratch size.
+ *
+ * The AVX2 object exists only in native x86-64 builds (CMake defines DSP_HAVE_AVX2 then); elsewhere a
+ * request for it resolves to an error, and a context that names it anyway runs the 128-bit kernels.
+ */
+#include "kernels.h"
+#include "kernels_shared.h"
+
+#include <string.h>
+
+const char *dsp_kernels_name(dsp_kernels k) {
+    switch (k) {
+    case DSP_KERNELS_AUTO: return "auto";
+    case DSP_KERNELS_SCALAR: return "scalar";
+    case DSP_KERNELS_SIMD128: return "simd128";
+    case DSP_KERNELS_AVX2: return "avx2";
+    }
+    return "unknown";
+}
+
+int dsp_kernels_parse(const char *name, dsp_kernels *out) {
+    static const dsp_kernels all[] = {DSP_KERNELS_AUTO, DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_AVX2};
+    if (!name) return -1;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(name, dsp_kernels_name(all[i])) == 0) {
+            *out = all[i];
+            return 0;
+        }
+    return -1;
+}
+
+/* Does this build contain the AVX2 kernels, and does this CPU run them? */
+static int avx2_available(void) {
+#if defined(DSP_HAVE_AVX2) && (defined(__GNUC__) || defined(__clang__))
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+int dsp_kernels_resolve(dsp_kernels want, dsp_kernels *got, dsp_err *err) {
+    switch (want) {
+    case DSP_KERNELS_AUTO:
+        *got = avx2_available() ? DSP_KERNELS_AVX2 : DSP_KERNELS_SIMD128;
+        return 0;
+    case DSP_KERNELS_SCALAR:
+    case DSP_KERNELS_SIMD128:
+        *got = want;
+        return 0;
+    case DSP_KERNELS_AVX2:
+#ifndef DSP_HAVE_AVX2
+        return dsp_fail(err, "kernels \"avx2\": this build has no AVX2 kernels (they exist only in native x86-64 "
+                             "builds); use \"simd128\" or \"auto\"");
+#else
+        if (!avx2_available())
+            return dsp_fail(err, "kernels \"avx2\": this CPU lacks AVX2 or FMA; use \"simd128\" or \"auto\"");
+        *got = want;
+        return 0;
+#endif
+    }
+    return dsp_fail(err, "kernels: unknown kernel set %d (expected auto, scalar, simd128 or avx2)", (int)want);
+}
+
+/* The set a context really runs: AUTO (an unresolved context) is resolved here, AVX2 falls back to the
+ * 128-bit kernels where it is not built in. */
+static dsp_kernels effective(const dsp_kctx *k) {
+    dsp_kernels s = k->set;
+    if (s == DSP_KERNELS_AUTO) dsp_kernels_resolve(s, &s, NULL);
+#ifndef DSP_HAVE_AVX2
+    if (s == DSP_KERNELS_AVX2) s = DSP_KERNELS_SIMD128;
+#endif
+    return s;
+}
+
+#ifdef DSP_HAVE_AVX2
+#define DISPATCH(name, ...)                                  \
+    switch (effective(k)) {                                  \
+    case DSP_KERNELS_SCALAR: name##_scalar(__VA_ARGS__); break; \
+    case DSP_KERNELS_AVX2: name##_avx2(__VA_ARGS__); break;     \
+    default: name##_simd128(__VA_ARGS__); break;             \
+    }
+#else
+#define DISPATCH(name, ...)                                  \
+    switch (effective(k)) {                                  \
+    case DSP_KERNELS_SCALAR: name##_scalar(__VA_ARGS__); break; \
+    default: name##_simd128(__VA_ARGS__); break;             \
+    }
+#endif
+
+void dsp_matmul_forward(const dsp_kctx *k, float *out, const float *inp, const float *w, const float *b, int T,
+                        int C, int OC) {
+    DISPATCH(dsp_matmul_forward, k, out, inp, w, b, T, C, OC)
+}
+
+void dsp_matmul_backward(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
+                         const float *inp, const float *w, int T, int C, int OC) {
+    DISPATCH(dsp_matmul_backward, k, dinp, dw, db, dout, inp, w, T, C, OC)
+}
+
+void dsp_layernorm_forward(const dsp_kctx *k, float *out, float *mean, float *rstd, const float *inp,
+                           const float *w, const float *b, int T, int C, float eps) {
+    DISPATCH(dsp_layernorm_forward, k, out, mean, rstd, inp, w, b, T, C, eps)
+}
+
+void dsp_layernorm_backward(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
+                            const float *inp, const float *w, const float *mean, const float *rstd, int T, int C) {
+    DISPATCH(dsp_layernorm_backward, k, dinp, dw, db, dout, inp, w, mean, rstd, T, C)
+}
+
+void dsp_gelu_forward(const dsp_kctx *k, float *out, const float *inp, size_t n) {
+    DISPATCH(dsp_gelu_forward, k, out, inp, n)
+}
+
+void dsp_gelu_backward(const dsp_kctx *k, float *dinp, const float *inp, const float *dout, size_t n) {
+    DISPATCH(dsp_gelu_backward, k, dinp, inp, dout, n)
+}
+
+void dsp_softmax_forward(const dsp_kctx *k, float *out, const float *inp, int R, int C) {
+    DISPATCH(dsp_softmax_forward, k, out, inp, R, C)
+}
+
+void dsp_attention_forward(const dsp_kctx *k, float *out, float *att, const float *qkv, const int *seq_off,
+                           const int *seq_len, const size_t *att_off, int B, int H, int A, dsp_dropout drop) {
+    DISPATCH(dsp_attention_forward, k, out, att, qkv, seq_off, seq_len, att_off, B, H, A, drop)
+}
+
+void dsp_attention_backward(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv, const float *att,
+                            const int *seq_off, const int *seq_len, const size_t *att_off, int B, int H, int A,
+                            dsp_dropout drop, float *scratch) {
+    DISPATCH(dsp_attention_backward, k, dqkv, dout, qkv, att, seq_off, seq_len, att_off, B, H, A, drop, scratch)
+}
+
+size_t dsp_attention_scratch_floats(int max_len, int n_threads) {
+    return dsp_attention_scratch_stride(max_len) * (size_t)(n_threads > 0 ? n_threads : 1);
+}
+
+/* ---------------------------------------------------------------- dropout */
+
+#define DROPOUT_PER_TASK 16384
+
+typedef struct {
+    float *x;
+    size_t n;
+    dsp_dropout drop;
+    float scale;
+} dropout_job;
+
+/* The mask is a pure function of (seed, stream, index), so the split into tasks cannot change it. */
+static void dropout_task(void *vctx, int task, int thread) {
+    const dropout_job *j = vctx;
+    size_t i = (size_t)task * DROPOUT_PER_TASK, end = i + DROPOUT_PER_TASK < j->n ? i + DROPOUT_PER_TASK : j->n;
+    for (; i < end; i++) j->x[i] *= dsp_dropout_factor(j->drop, i, j->scale);
+}
+
+void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop) {
+    if (drop.p <= 0.0f || n == 0) return;
+    dropout_job j = {x, n, drop, dsp_dropout_scale(drop.p)};
+    dsp_pool_run(k->pool, dropout_task, &j, (int)((n + DROPOUT_PER_TASK - 1) / DROPOUT_PER_TASK));
+}

@@ -1,0 +1,292 @@
+/* kernels_ref.c — the scalar reference kernels (suffix _scalar): plain loops, the ground truth the SIMD
+ * kernels are tested against.
+ *
+ * Summation orders are part of the contract (kernels.h): a matmul output starts from its bias (or 0, or the
+ * existing gradient for "+=" outputs) and adds the products in increasing k, one at a time. The SIMD128 GEMM
+ * keeps exactly this order with separate multiplies and adds, so it matches this file bit for bit; row
+ * reductions (layernorm statistics, softmax sums) are sequential here and lane-split in the SIMD files.
+ * Work is split over the pool by output rows only, which never changes an element's arithmetic.
+ */
+#include "kernels.h"
+#include "kernels_shared.h"
+#include "mathfn.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- matmul */
+
+typedef struct {
+    float *out, *dinp, *dw, *db;
+    const float *inp, *w, *b, *dout;
+    int T, C, OC, rows_per_task;
+} mm_args;
+
+static void mm_forward_task(void *vctx, int task, int thread) {
+    const mm_args *a = vctx;
+    int t0 = task * a->rows_per_task, t1 = t0 + a->rows_per_task < a->T ? t0 + a->rows_per_task : a->T;
+    for (int t = t0; t < t1; t++) {
+        const float *x = a->inp + (size_t)t * a->C; /* [C] */
+        for (int o = 0; o < a->OC; o++) {
+            const float *wo = a->w + (size_t)o * a->C; /* [C] */
+            float acc = a->b ? a->b[o] : 0.0f;
+            for (int c = 0; c < a->C; c++) acc += x[c] * wo[c];
+            a->out[(size_t)t * a->OC + o] = acc;
+        }
+    }
+}
+
+void dsp_matmul_forward_scalar(const dsp_kctx *k, float *out, const float *inp, const float *w, const float *b,
+                               int T, int C, int OC) {
+    if (T <= 0 || OC <= 0) return;
+    mm_args a = {.out = out, .inp = inp, .w = w, .b = b, .T = T, .C = C, .OC = OC};
+    a.rows_per_task = dsp_rows_per_task(k, T, 8);
+    dsp_pool_run(k->pool, mm_forward_task, &a, (T + a.rows_per_task - 1) / a.rows_per_task);
+}
+
+/* dinp rows: dinp[t,c] += Σ_o dout[t,o]·w[o,c], o increasing (the loop over c only interleaves elements). */
+static void mm_dinp_task(void *vctx, int task, int thread) {
+    const mm_args *a = vctx;
+    int t0 = task * a->rows_per_task, t1 = t0 + a->rows_per_task < a->T ? t0 + a->rows_per_task : a->T;
+    for (int t = t0; t < t1; t++) {
+        float *di = a->dinp + (size_t)t * a->C;        /* [C] */
+        const float *g = a->dout + (size_t)t * a->OC;  /* [OC] */
+        for (int o = 0; o < a->OC; o++) {
+            const float *wo = a->w + (size_t)o * a->C; /* [C] */
+            for (int c = 0; c < a->C; c++) di[c] += g[o] * wo[c];
+        }
+    }
+}
+
+/* dw rows (and db): dw[o,c] += Σ_t dout[t,o]·inp[t,c], t increasing. */
+static void mm_dw_task(void *vctx, int task, int thread) {
+    const mm_args *a = vctx;
+    int o0 = task * a->rows_per_task, o1 = o0 + a->rows_per_task < a->OC ? o0 + a->rows_per_task : a->OC;
+    for (int o = o0; o < o1; o++) {
+        float *dwo = a->dw + (size_t)o * a->C; /* [C] */
+        float dbo = a->db ? a->db[o] : 0.0f;
+        for (int t = 0; t < a->T; t++) {
+            float g = a->dout[(size_t)t * a->OC + o];
+            const float *x = a->inp + (size_t)t * a->C;
+            for (int c = 0; c < a->C; c++) dwo[c] += g * x[c];
+            dbo += g;
+        }
+        if (a->db) a->db[o] = dbo;
+    }
+}
+
+void dsp_matmul_backward_scalar(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
+                                const float *inp, const float *w, int T, int C, int OC) {
+    if (T <= 0 || C <= 0 || OC <= 0) return;
+    mm_args a = {.dinp = dinp, .dw = dw, .db = db, .dout = dout, .inp = inp, .w = w, .T = T, .C = C, .OC = OC};
+    if (dinp) {
+        a.rows_per_task = dsp_rows_per_task(k, T, 8);
+        dsp_pool_run(k->pool, mm_dinp_task, &a, (T + a.rows_per_task - 1) / a.rows_per_task);
+    }
+    if (dw) {
+        a.rows_per_task = dsp_rows_per_task(k, OC, 1);
+        dsp_pool_run(k->pool, mm_dw_task, &a, (OC + a.rows_per_task - 1) / a.rows_per_task);
+    } else if (db) {
+        for (int t = 0; t < T; t++)
+            for (int o = 0; o < OC; o++) db[o] += dout[(size_t)t * OC + o];
+    }
+}
+
+/* ---------------------------------------------------------------- layernorm */
+
+void dsp_layernorm_forward_scalar(const dsp_kctx *k, float *out, float *mean, float *rstd, const float *inp,
+                                  const float *w, const float *b, int T, int C, float eps) {
+    for (int t = 0; t < T; t++) {
+        const float *x = inp + (size_t)t * C; /* [C] */
+        float *y = out + (size_t)t * C;
+        float s = 0.0f;
+        for (int c = 0; c < C; c++) s += x[c];
+        float m = s / (float)C;
+        float v = 0.0f;
+        for (int c = 0; c < C; c++) {
+            float d = x[c] - m;
+            v += d * d;
+        }
+        v = v / (float)C;
+        float r = 1.0f / sqrtf(v + eps);
+        for (int c = 0; c < C; c++) y[c] = (x[c] - m) * r * w[c] + b[c];
+        mean[t] = m;
+        rstd[t] = r;
+    }
+}
+
+void dsp_layernorm_backward_scalar(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
+                                   const float *inp, const float *w, const float *mean, const float *rstd,
+                                   int T, int C) {
+    for (int t = 0; t < T; t++) {
+        const float *x = inp + (size_t)t * C, *g = dout + (size_t)t * C; /* [C] */
+        float *di = dinp + (size_t)t * C;
+        float m = mean[t], r = rstd[t];
+        float dmean = 0.0f, dnorm_mean = 0.0f; /* means of dnorm and dnorm·norm over the row */
+        for (int c = 0; c < C; c++) {
+            float norm = (x[c] - m) * r;
+            float dnorm = w[c] * g[c];
+            dmean += dnorm;
+            dnorm_mean += dnorm * norm;
+        }
+        dmean = dmean / (float)C;
+        dnorm_mean = dnorm_mean / (float)C;
+        for (int c = 0; c < C; c++) {
+            float norm = (x[c] - m) * r;
+            float dnorm = w[c] * g[c];
+            dw[c] += norm * g[c];
+            db[c] += g[c];
+            di[c] += (dnorm - dmean - norm * dnorm_mean) * r;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- GELU (erf form) */
+
+#define DSP_SQRT1_2 0.707106781f
+#define DSP_INV_SQRT_2PI 0.398942280f
+
+void dsp_gelu_forward_scalar(const dsp_kctx *k, float *out, const float *inp, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float cdf = 0.5f * (1.0f + dsp_erff(x * DSP_SQRT1_2));
+        out[i] = x * cdf;
+    }
+}
+
+/* gelu'(x) = Φ(x) + x·φ(x) */
+void dsp_gelu_backward_scalar(const dsp_kctx *k, float *dinp, const float *inp, const float *dout, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float cdf = 0.5f * (1.0f + dsp_erff(x * DSP_SQRT1_2));
+        float pdf = dsp_expf(-0.5f * x * x) * DSP_INV_SQRT_2PI;
+        dinp[i] += dout[i] * (cdf + x * pdf);
+    }
+}
+
+/* ---------------------------------------------------------------- softmax */
+
+static void softmax_row(float *out, const float *in, int n) {
+    float mx = in[0];
+    for (int j = 1; j < n; j++) mx = dsp_maxf(in[j], mx);
+    float sum = 0.0f;
+    for (int j = 0; j < n; j++) {
+        out[j] = dsp_expf(in[j] - mx);
+        sum += out[j];
+    }
+    for (int j = 0; j < n; j++) out[j] = out[j] / sum;
+}
+
+void dsp_softmax_forward_scalar(const dsp_kctx *k, float *out, const float *inp, int R, int C) {
+    if (C <= 0) return;
+    for (int r = 0; r < R; r++) softmax_row(out + (size_t)r * C, inp + (size_t)r * C, C);
+}
+
+/* ---------------------------------------------------------------- attention */
+
+typedef struct {
+    float *out, *att, *dqkv, *scratch;
+    const float *qkv, *dout, *att_in;
+    const int *seq_off, *seq_len;
+    const size_t *att_off;
+    int H, A, max_len;
+    dsp_dropout drop;
+} attn_args;
+
+static void attn_forward_task(void *vctx, int task, int thread) {
+    const attn_args *a = vctx;
+    int b = task / a->A, h = task % a->A;
+    int len = a->seq_len[b], off = a->seq_off[b], H = a->H, d = H / a->A;
+    size_t blk = a->att_off[b] + (size_t)h * len * len;
+    float *P = a->att + blk; /* [len, len] */
+    float scale = 1.0f / sqrtf((float)d);
+    float keep = dsp_dropout_scale(a->drop.p);
+    for (int i = 0; i < len; i++) {
+        const float *q = a->qkv + (size_t)(off + i) * 3 * H + h * d; /* [d] */
+        float *row = P + (size_t)i * len;
+        for (int j = 0; j < len; j++) {
+            const float *kj = a->qkv + (size_t)(off + j) * 3 * H + H + h * d;
+            float s = 0.0f;
+            for (int c = 0; c < d; c++) s += q[c] * kj[c];
+            row[j] = s * scale;
+        }
+        softmax_row(row, row, len);
+        float *o = a->out + (size_t)(off + i) * H + h * d; /* [d] */
+        for (int c = 0; c < d; c++) o[c] = 0.0f;
+        for (int j = 0; j < len; j++) {
+            float p = row[j];
+            if (a->drop.p > 0.0f) p *= dsp_dropout_factor(a->drop, blk + (size_t)i * len + j, keep);
+            const float *vj = a->qkv + (size_t)(off + j) * 3 * H + 2 * H + h * d;
+            for (int c = 0; c < d; c++) o[c] += p * vj[c];
+        }
+    }
+}
+
+void dsp_attention_forward_scalar(const dsp_kctx *k, float *out, float *att, const float *qkv, const int *seq_off,
+                                  const int *seq_len, const size_t *att_off, int B, int H, int A,
+                                  dsp_dropout drop) {
+    attn_args a = {.out = out, .att = att, .qkv = qkv, .seq_off = seq_off, .seq_len = seq_len,
+                   .att_off = att_off, .H = H, .A = A, .drop = drop};
+    dsp_pool_run(k->pool, attn_forward_task, &a, B * A);
+}
+
+/* Per row i of the (sequence, head) block, with P the saved probabilities, m the dropout factors and
+ * P' = P∘m the probabilities that multiplied V:
+ *   dP'[i,j] = dout_i·v_j,  dv_j += P'[i,j]·dout_i,  dP = dP'∘m,
+ *   dS[i,j] = P[i,j]·(dP[i,j] − Σ_j' P[i,j']·dP[i,j']),
+ *   dq_i = scale·Σ_j dS[i,j]·k_j,  dk_j += scale·dS[i,j]·q_i.
+ * The block's rows of dqkv belong to this task alone; they are zeroed, then accumulated with i increasing. */
+static void attn_backward_task(void *vctx, int task, int thread) {
+    const attn_args *a = vctx;
+    int b = task / a->A, h = task % a->A;
+    int len = a->seq_len[b], off = a->seq_off[b], H = a->H, d = H / a->A;
+    size_t blk = a->att_off[b] + (size_t)h * len * len;
+    const float *P = a->att_in + blk; /* [len, len] */
+    float *mrow = a->scratch + (size_t)thread * dsp_attention_scratch_stride(a->max_len); /* [len] */
+    float *dprow = mrow + dsp_attention_scratch_stride(a->max_len) / 2;                  /* [len] */
+    float scale = 1.0f / sqrtf((float)d);
+    float keep = dsp_dropout_scale(a->drop.p);
+    for (int i = 0; i < len; i++) {
+        float *g = a->dqkv + (size_t)(off + i) * 3 * H + h * d;
+        for (int c = 0; c < d; c++) g[c] = g[c + H] = g[c + 2 * H] = 0.0f;
+    }
+    for (int i = 0; i < len; i++) {
+        const float *p = P + (size_t)i * len;
+        const float *go = a->dout + (size_t)(off + i) * H + h * d; /* [d] */
+        const float *q = a->qkv + (size_t)(off + i) * 3 * H + h * d;
+        float *dq = a->dqkv + (size_t)(off + i) * 3 * H + h * d;
+        for (int j = 0; j < len; j++)
+            mrow[j] = a->drop.p > 0.0f ? dsp_dropout_factor(a->drop, blk + (size_t)i * len + j, keep) : 1.0f;
+        float rowdot = 0.0f;
+        for (int j = 0; j < len; j++) {
+            const float *vj = a->qkv + (size_t)(off + j) * 3 * H + 2 * H + h * d;
+            float *dvj = a->dqkv + (size_t)(off + j) * 3 * H + 2 * H + h * d;
+            float pd = p[j] * mrow[j];
+            float s = 0.0f;
+            for (int c = 0; c < d; c++) {
+                s += go[c] * vj[c];
+                dvj[c] += pd * go[c];
+            }
+            dprow[j] = s * mrow[j];
+            rowdot += p[j] * dprow[j];
+        }
+        for (int j = 0; j < len; j++) {
+            float ds = p[j] * (dprow[j] - rowdot) * scale;
+            const float *kj = a->qkv + (size_t)(off + j) * 3 * H + H + h * d;
+            float *dkj = a->dqkv + (size_t)(off + j) * 3 * H + H + h * d;
+            for (int c = 0; c < d; c++) {
+                dq[c] += ds * kj[c];
+                dkj[c] += ds * q[c];
+            }
+        }
+    }
+}
+
+void dsp_attention_backward_scalar(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv,
+                                   const float *att, const int *seq_off, const int *seq_len, const size_t *att_off,
+                                   int B, int H, int A, dsp_dropout drop, float *scratch) {
+    attn_args a = {.dqkv = dqkv, .scratch = scratch, .qkv = qkv, .dout = dout, .att_in = att,
+                   .seq_off = seq_off, .seq_len = seq_len, .att_off = att_off, .H = H, .A = A,
+                   .max_len = dsp_max_seq_len(seq_len, B), .drop = drop};
+    dsp_pool_run(k->pool, attn_backward_task, &a, B * A);
+}

@@ -1,0 +1,693 @@
+/* kernels_simd.c — the SIMD kernels, written once against simd.h and compiled per vector width:
+ * DSP_SIMD_WIDTH 4 gives the *_simd128 functions (SSE2 natively, wasm_simd128 in the browser),
+ * DSP_SIMD_WIDTH 8 the *_avx2 functions (AVX2 + FMA).
+ *
+ * The GEMM (all three matmul products) is a packed, blocked micro-kernel design:
+ *  - B (the operand read along N) is packed once per call into NR-wide panels [N/NR][K][NR], shared by all
+ *    tasks; A is packed per task in KC-deep blocks of MR-row panels [k][MR] into per-thread scratch (the
+ *    native SSE build stores each A value as a 4-lane splat, because SSE2 has no broadcast load: a shuffle
+ *    per broadcast would compete with the multiplies and adds for the FP ports).
+ *  - An MR×NR micro-kernel keeps its tile of C in registers over a KC block; between blocks the tile goes
+ *    through memory, which does not change the arithmetic: every output element starts from its bias, 0 or
+ *    old value and adds its K products one at a time in increasing k, whatever the blocking, tile shape or
+ *    thread count. With separate multiply and add (128-bit) that is exactly the scalar reference's order, so
+ *    *_simd128 matches *_scalar bit for bit; the 256-bit build fuses each multiply-add (one rounding less).
+ *  - Tasks are blocks of output rows (× column blocks when N is wide), claimed by the pool's counter.
+ */
+#define _POSIX_C_SOURCE 200809L /* pthread keys under -std=c11 */
+#include "kernels.h"
+#include "kernels_shared.h"
+#include "simd.h"
+#include "mathfn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if DSP_SIMD_WIDTH == 8
+#define KFN(name) name##_avx2
+#elif DSP_SIMD_WIDTH == 4
+#define KFN(name) name##_simd128
+#endif
+
+#define W DSP_VF_W
+
+/* ---------------------------------------------------------------- per-thread scratch */
+/* Packing buffers are allocated once per thread and grown on demand (never per task). They are freed when
+ * their thread exits (a pthread key destructor), so pool workers leave nothing behind. */
+
+enum { SCRATCH_PACK_A = 0, SCRATCH_PACK_B = 1, SCRATCH_SLOTS = 2 };
+typedef struct {
+    float *buf[SCRATCH_SLOTS];
+    size_t cap[SCRATCH_SLOTS];
+} thread_scratch;
+
+static void thread_scratch_free(void *p) {
+    thread_scratch *s = p;
+    for (int i = 0; i < SCRATCH_SLOTS; i++) free(s->buf[i]);
+    free(s);
+}
+
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+static thread_scratch *the_scratch; /* one thread */
+static thread_scratch *scratch_self(void) {
+    if (!the_scratch) the_scratch = calloc(1, sizeof *the_scratch);
+    return the_scratch;
+}
+#else
+#include <pthread.h>
+static pthread_key_t scratch_key;
+static int scratch_key_ok;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static void scratch_key_create(void) { scratch_key_ok = pthread_key_create(&scratch_key, thread_scratch_free) == 0; }
+static thread_scratch *scratch_self(void) {
+    pthread_once(&scratch_once, scratch_key_create);
+    if (!scratch_key_ok) return NULL;
+    thread_scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (s && pthread_setspecific(scratch_key, s) != 0) {
+            free(s);
+            s = NULL;
+        }
+    }
+    return s;
+}
+#endif
+
+/* The calling thread's buffer `slot` with room for n floats, 64-byte aligned; NULL if memory is short. */
+static float *scratch_get(int slot, size_t n) {
+    thread_scratch *s = scratch_self();
+    if (!s) return NULL;
+    if (s->cap[slot] < n) {
+        free(s->buf[slot]);
+        size_t bytes = (n * sizeof(float) + DSP_VF_ALIGN - 1) / DSP_VF_ALIGN * DSP_VF_ALIGN;
+        s->buf[slot] = aligned_alloc(DSP_VF_ALIGN, bytes);
+        s->cap[slot] = s->buf[slot] ? n : 0;
+    }
+    return s->buf[slot];
+}
+
+/* ---------------------------------------------------------------- GEMM */
+
+/* Micro-tile: MR rows × NV vectors. Measured on the development machine (Zen 5), micro-kernel alone:
+ * SSE2 3×16 about 50 GFLOP/s (6×8: 47, 4×8: 45 — gcc re-loads an A splat for each of its uses, and the
+ * loads become the limit), AVX2 6×16 about 115; V8 runs 4×8 best (larger tiles spill). */
+#if DSP_SIMD_WIDTH == 8
+#define MR 6
+#define NV 2
+#define PRESPLAT 0
+#elif defined(__wasm_simd128__)
+#define MR 4
+#define NV 2
+#define PRESPLAT 0
+#else
+#define MR 3
+#define NV 4
+#define PRESPLAT 1 /* SSE2: A values stored as splats (see the top comment) */
+#endif
+#define NR (NV * W)                /* micro-tile columns */
+#define AK (PRESPLAT ? MR * W : MR) /* floats per k in a packed A panel */
+#define KC 256                     /* k block: a B micro-panel (KC×NR) stays in L1 */
+#define MC_MAX (((96 + MR - 1) / MR) * MR) /* row block: the packed A block (MC×KC) stays in L2 */
+#define NC_MAX 512                 /* column block */
+
+typedef struct {
+    int M, N, K;
+    const float *A; size_t a_rs, a_cs; /* A(m,k) = A[m·a_rs + k·a_cs] */
+    const float *B; size_t b_rs, b_cs; /* B(k,n) = B[k·b_rs + n·b_cs] */
+    float *C; size_t ldc;              /* C(m,n) = C[m·ldc + n] */
+    const float *bias;                 /* init: C starts from bias[n], or 0 when NULL */
+    int init;                          /* 1: C is overwritten; 0: C is accumulated into */
+    float *Bp;                         /* packed B: [ceil(N/NR)][K][NR] */
+    int mc, nc, m_blocks, n_blocks;
+} gemm_job;
+
+/* C[MR,NR] (at ldc) += a-panel · b-panel over kc, one product at a time in increasing k. */
+#if PRESPLAT
+#define A_AT(r) vf_load(a + (r) * W)
+#else
+#define A_AT(r) vf_bcast(a + (r))
+#endif
+#if NV == 2
+#define UK_LOAD(r) vf c##r##0 = vf_loadu(c + (r) * ldc), c##r##1 = vf_loadu(c + (r) * ldc + W);
+#define UK_LOAD_B vf b0 = vf_load(b), b1 = vf_load(b + W);
+#define UK_STEP(r)                          \
+    {                                       \
+        vf ar = A_AT(r);                    \
+        c##r##0 = vf_madd(ar, b0, c##r##0); \
+        c##r##1 = vf_madd(ar, b1, c##r##1); \
+    }
+#define UK_STORE(r) vf_storeu(c + (r) * ldc, c##r##0), vf_storeu(c + (r) * ldc + W, c##r##1);
+#elif NV == 4
+#define UK_LOAD(r)                                                                           \
+    vf c##r##0 = vf_loadu(c + (r) * ldc), c##r##1 = vf_loadu(c + (r) * ldc + W),             \
+       c##r##2 = vf_loadu(c + (r) * ldc + 2 * W), c##r##3 = vf_loadu(c + (r) * ldc + 3 * W);
+#define UK_LOAD_B vf b0 = vf_load(b), b1 = vf_load(b + W), b2 = vf_load(b + 2 * W), b3 = vf_load(b + 3 * W);
+#define UK_STEP(r)                          \
+    {                                       \
+        vf ar = A_AT(r);                    \
+        c##r##0 = vf_madd(ar, b0, c##r##0); \
+        c##r##1 = vf_madd(ar, b1, c##r##1); \
+        c##r##2 = vf_madd(ar, b2, c##r##2); \
+        c##r##3 = vf_madd(ar, b3, c##r##3); \
+    }
+#define UK_STORE(r)                                                                          \
+    vf_storeu(c + (r) * ldc, c##r##0), vf_storeu(c + (r) * ldc + W, c##r##1),                \
+        vf_storeu(c + (r) * ldc + 2 * W, c##r##2), vf_storeu(c + (r) * ldc + 3 * W, c##r##3);
+#endif
+#if MR == 6
+#define UK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#elif MR == 4
+#define UK_ROWS(X) X(0) X(1) X(2) X(3)
+#elif MR == 3
+#define UK_ROWS(X) X(0) X(1) X(2)
+#endif
+static void ukernel(int kc, const float *restrict a, const float *restrict b, float *restrict c, size_t ldc) {
+    UK_ROWS(UK_LOAD)
+    for (int k = 0; k < kc; k++) {
+        UK_LOAD_B
+        UK_ROWS(UK_STEP)
+        a += AK;
+        b += NR;
+    }
+    UK_ROWS(UK_STORE)
+}
+
+/* A partial tile (rows or columns past the edge) goes through a full tile in memory. */
+static void ukernel_edge(int kc, const float *a, const float *b, float *c, size_t ldc, int rows, int cols) {
+    float tile[MR * NR];
+    memset(tile, 0, sizeof tile);
+    for (int r = 0; r < rows; r++) memcpy(tile + r * NR, c + r * ldc, (size_t)cols * sizeof(float));
+    ukernel(kc, a, b, tile, NR);
+    for (int r = 0; r < rows; r++) memcpy(c + r * ldc, tile + r * NR, (size_t)cols * sizeof(float));
+}
+
+/* Packs B columns [j0, j0+NR) into [K][NR], zero past N. */
+static void pack_b_panel(const gemm_job *g, int j0, float *dst) {
+    int cols = g->N - j0 < NR ? g->N - j0 : NR;
+    if (g->b_cs == 1 && cols == NR) { /* rows of B are contiguous: copy NV vectors per k */
+        for (int k = 0; k < g->K; k++) {
+            const float *s = g->B + (size_t)k * g->b_rs + j0;
+            for (int v = 0; v < NV; v++) vf_store(dst + (size_t)k * NR + v * W, vf_loadu(s + v * W));
+        }
+        return;
+    }
+    if (cols < NR) memset(dst, 0, (size_t)g->K * NR * sizeof(float));
+    for (int j = 0; j < cols; j++) { /* column j of B is contiguous along k when b_rs == 1 */
+        const float *s = g->B + (size_t)(j0 + j) * g->b_cs;
+        for (int k = 0; k < g->K; k++) dst[(size_t)k * NR + j] = s[(size_t)k * g->b_rs];
+    }
+}
+
+static void gemm_pack_b_task(void *vctx, int task, int thread) {
+    const gemm_job *g = vctx;
+    pack_b_panel(g, task * NR, g->Bp + (size_t)task * g->K * NR);
+}
+
+static inline void put_a(float *dst, float v) {
+#if PRESPLAT
+    vf_store(dst, vf_splat(v));
+#else
+    *dst = v;
+#endif
+}
+
+/* Packs A rows [m0, m1) × k [k0, k0+kc) into MR-row panels [kc][AK], zero past m1. The loop runs along
+ * whichever of A's dimensions is contiguous. */
+static void pack_a_block(const gemm_job *g, int m0, int m1, int k0, int kc, float *dst) {
+    const size_t step = PRESPLAT ? W : 1; /* floats per packed value */
+    for (int i0 = m0; i0 < m1; i0 += MR, dst += (size_t)kc * AK) {
+        int rows = m1 - i0 < MR ? m1 - i0 : MR;
+        if (g->a_cs == 1) { /* rows contiguous along k */
+            for (int r = 0; r < MR; r++) {
+                const float *s = g->A + (size_t)(i0 + r) * g->a_rs + k0;
+                for (int k = 0; k < kc; k++) put_a(dst + (size_t)k * AK + r * step, r < rows ? s[k] : 0.0f);
+            }
+        } else { /* columns contiguous along m */
+            for (int k = 0; k < kc; k++) {
+                const float *s = g->A + (size_t)(k0 + k) * g->a_cs + (size_t)i0 * g->a_rs;
+                for (int r = 0; r < MR; r++) put_a(dst + (size_t)k * AK + r * step, r < rows ? s[(size_t)r * g->a_rs] : 0.0f);
+            }
+        }
+    }
+}
+
+static void gemm_init_block(const gemm_job *g, int m0, int m1, int n0, int n1) {
+    for (int m = m0; m < m1; m++) {
+        float *c = g->C + (size_t)m * g->ldc;
+        if (g->bias) memcpy(c + n0, g->bias + n0, (size_t)(n1 - n0) * sizeof(float));
+        else memset(c + n0, 0, (size_t)(n1 - n0) * sizeof(float));
+    }
+}
+
+/* Unpacked fallback when scratch cannot be had: the same per-element order (sf_madd rounds like vf_madd). */
+static void gemm_block_direct(const gemm_job *g, int m0, int m1, int n0, int n1) {
+    for (int m = m0; m < m1; m++)
+        for (int n = n0; n < n1; n++) {
+            float acc = g->C[(size_t)m * g->ldc + n];
+            for (int k = 0; k < g->K; k++)
+                acc = sf_madd(g->A[(size_t)m * g->a_rs + (size_t)k * g->a_cs],
+                              g->B[(size_t)k * g->b_rs + (size_t)n * g->b_cs], acc);
+            g->C[(size_t)m * g->ldc + n] = acc;
+        }
+}
+
+static void gemm_task(void *vctx, int task, int thread) {
+    const gemm_job *g = vctx;
+    int im = task / g->n_blocks, jn = task % g->n_blocks;
+    int m0 = im * g->mc, m1 = m0 + g->mc < g->M ? m0 + g->mc : g->M;
+    int n0 = jn * g->nc, n1 = n0 + g->nc < g->N ? n0 + g->nc : g->N;
+    if (g->init) gemm_init_block(g, m0, m1, n0, n1);
+    float *Ap = g->K > 0 ? scratch_get(SCRATCH_PACK_A, (size_t)g->mc * KC * (PRESPLAT ? W : 1)) : NULL;
+    if (!Ap || !g->Bp) {
+        if (g->K > 0) gemm_block_direct(g, m0, m1, n0, n1);
+        return;
+    }
+    for (int k0 = 0; k0 < g->K; k0 += KC) {
+        int kc = g->K - k0 < KC ? g->K - k0 : KC;
+        pack_a_block(g, m0, m1, k0, kc, Ap);
+        for (int j0 = n0; j0 < n1; j0 += NR) {
+            const float *bp = g->Bp + (size_t)(j0 / NR) * g->K * NR + (size_t)k0 * NR;
+            int cols = n1 - j0 < NR ? n1 - j0 : NR;
+            const float *ap = Ap;
+            for (int i0 = m0; i0 < m1; i0 += MR, ap += (size_t)kc * AK) {
+                int rows = m1 - i0 < MR ? m1 - i0 : MR;
+                float *c = g->C + (size_t)i0 * g->ldc + j0;
+                if (rows == MR && cols == NR) ukernel(kc, ap, bp, c, g->ldc);
+                else ukernel_edge(kc, ap, bp, c, g->ldc, rows, cols);
+            }
+        }
+    }
+}
+
+static void gemm_run(const dsp_kctx *k, gemm_job *g) {
+    if (g->M <= 0 || g->N <= 0) return;
+    int threads = dsp_pool_threads(k->pool);
+    int panels = (g->N + NR - 1) / NR;
+    g->nc = g->N <= NC_MAX ? panels * NR : NC_MAX;
+    g->n_blocks = (g->N + g->nc - 1) / g->nc;
+    /* Row blocks: as large as L2 allows, smaller when that leaves fewer than two tasks per thread. The block
+     * size never changes what an element computes, so results do not depend on it. */
+    g->mc = MC_MAX;
+    while (g->mc > 2 * MR && (long)((g->M + g->mc - 1) / g->mc) * g->n_blocks < 2L * threads) g->mc -= MR;
+    g->m_blocks = (g->M + g->mc - 1) / g->mc;
+    g->Bp = g->K > 0 ? scratch_get(SCRATCH_PACK_B, (size_t)panels * NR * g->K) : NULL;
+    if (g->Bp) dsp_pool_run(k->pool, gemm_pack_b_task, g, panels);
+    dsp_pool_run(k->pool, gemm_task, g, g->m_blocks * g->n_blocks);
+}
+
+void KFN(dsp_matmul_forward)(const dsp_kctx *k, float *out, const float *inp, const float *w, const float *b,
+                             int T, int C, int OC) {
+    gemm_job g = {.M = T, .N = OC, .K = C, .A = inp, .a_rs = (size_t)C, .a_cs = 1, .B = w, .b_rs = 1,
+                  .b_cs = (size_t)C, .C = out, .ldc = (size_t)OC, .bias = b, .init = 1};
+    gemm_run(k, &g);
+}
+
+typedef struct {
+    float *db;
+    const float *dout;
+    int T, OC;
+} colsum_job;
+
+#define COLSUM_COLS (4 * W)
+
+/* db[o] += Σ_t dout[t,o] for a block of columns, t increasing (the scalar reference's order). */
+static void colsum_task(void *vctx, int task, int thread) {
+    const colsum_job *j = vctx;
+    int o0 = task * COLSUM_COLS, o1 = o0 + COLSUM_COLS < j->OC ? o0 + COLSUM_COLS : j->OC;
+    int o = o0;
+    for (; o + W <= o1; o += W) {
+        vf acc = vf_loadu(j->db + o);
+        for (int t = 0; t < j->T; t++) acc = vf_add(acc, vf_loadu(j->dout + (size_t)t * j->OC + o));
+        vf_storeu(j->db + o, acc);
+    }
+    for (; o < o1; o++) {
+        float acc = j->db[o];
+        for (int t = 0; t < j->T; t++) acc += j->dout[(size_t)t * j->OC + o];
+        j->db[o] = acc;
+    }
+}
+
+void KFN(dsp_matmul_backward)(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
+                              const float *inp, const float *w, int T, int C, int OC) {
+    if (dinp) { /* dinp[T,C] += dout[T,OC] · w[OC,C] */
+        gemm_job g = {.M = T, .N = C, .K = OC, .A = dout, .a_rs = (size_t)OC, .a_cs = 1, .B = w,
+                      .b_rs = (size_t)C, .b_cs = 1, .C = dinp, .ldc = (size_t)C};
+        gemm_run(k, &g);
+    }
+    if (dw) { /* dw[OC,C] += dout[T,OC]ᵀ · inp[T,C] */
+        gemm_job g = {.M = OC, .N = C, .K = T, .A = dout, .a_rs = 1, .a_cs = (size_t)OC, .B = inp,
+                      .b_rs = (size_t)C, .b_cs = 1, .C = dw, .ldc = (size_t)C};
+        gemm_run(k, &g);
+    }
+    if (db && OC > 0) {
+        colsum_job j = {db, dout, T, OC};
+        dsp_pool_run(k->pool, colsum_task, &j, (OC + COLSUM_COLS - 1) / COLSUM_COLS);
+    }
+}
+
+/* ---------------------------------------------------------------- vector helpers */
+
+static inline float vsum(const float *x, int n) {
+    vf s = vf_zero();
+    int i = 0;
+    for (; i + W <= n; i += W) s = vf_add(s, vf_loadu(x + i));
+    float r = vf_hsum(s);
+    for (; i < n; i++) r += x[i];
+    return r;
+}
+
+static inline float vdot(const float *x, const float *y, int n) {
+    vf s = vf_zero();
+    int i = 0;
+    for (; i + W <= n; i += W) s = vf_madd(vf_loadu(x + i), vf_loadu(y + i), s);
+    float r = vf_hsum(s);
+    for (; i < n; i++) r = sf_madd(x[i], y[i], r);
+    return r;
+}
+
+/* y += a·x */
+static inline void vaxpy(float *y, float a, const float *x, int n) {
+    vf va = vf_splat(a);
+    int i = 0;
+    for (; i + W <= n; i += W) vf_storeu(y + i, vf_madd(va, vf_loadu(x + i), vf_loadu(y + i)));
+    for (; i < n; i++) y[i] = sf_madd(a, x[i], y[i]);
+}
+
+/* ---------------------------------------------------------------- layernorm */
+
+typedef struct {
+    float *out, *mean, *rstd, *dinp, *dw, *db;
+    const float *inp, *w, *b, *dout, *mean_in, *rstd_in;
+    int T, C, rows_per_task;
+    float eps;
+} ln_job;
+
+static void ln_forward_task(void *vctx, int task, int thread) {
+    const ln_job *j = vctx;
+    int C = j->C, t0 = task * j->rows_per_task, t1 = t0 + j->rows_per_task < j->T ? t0 + j->rows_per_task : j->T;
+    for (int t = t0; t < t1; t++) {
+        const float *x = j->inp + (size_t)t * C; /* [C] */
+        float *y = j->out + (size_t)t * C;
+        float m = vsum(x, C) / (float)C;
+        vf vm = vf_splat(m), acc = vf_zero();
+        int c = 0;
+        for (; c + W <= C; c += W) {
+            vf d = vf_sub(vf_loadu(x + c), vm);
+            acc = vf_madd(d, d, acc);
+        }
+        float v = vf_hsum(acc);
+        for (; c < C; c++) v = sf_madd(x[c] - m, x[c] - m, v);
+        float r = 1.0f / sqrtf(v / (float)C + j->eps);
+        vf vr = vf_splat(r);
+        for (c = 0; c + W <= C; c += W)
+            vf_storeu(y + c, vf_madd(vf_mul(vf_sub(vf_loadu(x + c), vm), vr), vf_loadu(j->w + c), vf_loadu(j->b + c)));
+        for (; c < C; c++) y[c] = sf_madd((x[c] - m) * r, j->w[c], j->b[c]);
+        j->mean[t] = m;
+        j->rstd[t] = r;
+    }
+}
+
+void KFN(dsp_layernorm_forward)(const dsp_kctx *k, float *out, float *mean, float *rstd, const float *inp,
+                                const float *w, const float *b, int T, int C, float eps) {
+    if (T <= 0 || C <= 0) return;
+    ln_job j = {.out = out, .mean = mean, .rstd = rstd, .inp = inp, .w = w, .b = b, .T = T, .C = C, .eps = eps};
+    j.rows_per_task = dsp_rows_per_task(k, T, 32);
+    dsp_pool_run(k->pool, ln_forward_task, &j, (T + j.rows_per_task - 1) / j.rows_per_task);
+}
+
+/* dinp rows: dinp += (dnorm − mean(dnorm) − norm·mean(dnorm·norm))·rstd, dnorm = w·dout. */
+static void ln_dinp_task(void *vctx, int task, int thread) {
+    const ln_job *j = vctx;
+    int C = j->C, t0 = task * j->rows_per_task, t1 = t0 + j->rows_per_task < j->T ? t0 + j->rows_per_task : j->T;
+    for (int t = t0; t < t1; t++) {
+        const float *x = j->inp + (size_t)t * C, *g = j->dout + (size_t)t * C; /* [C] */
+        float *di = j->dinp + (size_t)t * C;
+        float m = j->mean_in[t], r = j->rstd_in[t];
+        vf vm = vf_splat(m), vr = vf_splat(r), s1 = vf_zero(), s2 = vf_zero();
+        int c = 0;
+        for (; c + W <= C; c += W) {
+            vf norm = vf_mul(vf_sub(vf_loadu(x + c), vm), vr);
+            vf dnorm = vf_mul(vf_loadu(j->w + c), vf_loadu(g + c));
+            s1 = vf_add(s1, dnorm);
+            s2 = vf_madd(dnorm, norm, s2);
+        }
+        float dmean = vf_hsum(s1), dnorm_mean = vf_hsum(s2);
+        for (; c < C; c++) {
+            float norm = (x[c] - m) * r, dnorm = j->w[c] * g[c];
+            dmean += dnorm;
+            dnorm_mean = sf_madd(dnorm, norm, dnorm_mean);
+        }
+        dmean = dmean / (float)C;
+        dnorm_mean = dnorm_mean / (float)C;
+        vf vdm = vf_splat(dmean), vdnm = vf_splat(dnorm_mean);
+        for (c = 0; c + W <= C; c += W) {
+            vf norm = vf_mul(vf_sub(vf_loadu(x + c), vm), vr);
+            vf dnorm = vf_mul(vf_loadu(j->w + c), vf_loadu(g + c));
+            vf dval = vf_sub(vf_sub(dnorm, vdm), vf_mul(norm, vdnm));
+            vf_storeu(di + c, vf_madd(dval, vr, vf_loadu(di + c)));
+        }
+        for (; c < C; c++) {
+            float norm = (x[c] - m) * r, dnorm = j->w[c] * g[c];
+            di[c] = sf_madd(dnorm - dmean - norm * dnorm_mean, r, di[c]);
+        }
+    }
+}
+
+#define LN_COLS (4 * W)
+
+/* dw[c] += Σ_t norm·dout, db[c] += Σ_t dout over a block of columns, t increasing (the reference's order). */
+static void ln_dwdb_task(void *vctx, int task, int thread) {
+    const ln_job *j = vctx;
+    int C = j->C, c0 = task * LN_COLS, c1 = c0 + LN_COLS < C ? c0 + LN_COLS : C;
+    int c = c0;
+    for (; c + W <= c1; c += W) {
+        vf dw = vf_loadu(j->dw + c), db = vf_loadu(j->db + c);
+        for (int t = 0; t < j->T; t++) {
+            vf g = vf_loadu(j->dout + (size_t)t * C + c);
+            vf norm = vf_mul(vf_sub(vf_loadu(j->inp + (size_t)t * C + c), vf_splat(j->mean_in[t])),
+                             vf_splat(j->rstd_in[t]));
+            dw = vf_madd(norm, g, dw);
+            db = vf_add(db, g);
+        }
+        vf_storeu(j->dw + c, dw);
+        vf_storeu(j->db + c, db);
+    }
+    for (; c < c1; c++) {
+        float dw = j->dw[c], db = j->db[c];
+        for (int t = 0; t < j->T; t++) {
+            float g = j->dout[(size_t)t * C + c];
+            dw = sf_madd((j->inp[(size_t)t * C + c] - j->mean_in[t]) * j->rstd_in[t], g, dw);
+            db += g;
+        }
+        j->dw[c] = dw;
+        j->db[c] = db;
+    }
+}
+
+void KFN(dsp_layernorm_backward)(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
+                                 const float *inp, const float *w, const float *mean, const float *rstd, int T,
+                                 int C) {
+    if (T <= 0 || C <= 0) return;
+    ln_job j = {.dinp = dinp, .dw = dw, .db = db, .inp = inp, .w = w, .dout = dout, .mean_in = mean,
+                .rstd_in = rstd, .T = T, .C = C};
+    j.rows_per_task = dsp_rows_per_task(k, T, 32);
+    dsp_pool_run(k->pool, ln_dinp_task, &j, (T + j.rows_per_task - 1) / j.rows_per_task);
+    dsp_pool_run(k->pool, ln_dwdb_task, &j, (C + LN_COLS - 1) / LN_COLS);
+}
+
+/* ---------------------------------------------------------------- GELU */
+
+#define DSP_SQRT1_2 0.707106781f
+#define DSP_INV_SQRT_2PI 0.398942280f
+#define ELEMS_PER_TASK 16384
+
+typedef struct {
+    float *out;
+    const float *inp, *dout;
+    size_t n;
+} ew_job;
+
+static void gelu_forward_task(void *vctx, int task, int thread) {
+    const ew_job *j = vctx;
+    size_t i = (size_t)task * ELEMS_PER_TASK, end = i + ELEMS_PER_TASK < j->n ? i + ELEMS_PER_TASK : j->n;
+    vf half = vf_splat(0.5f), one = vf_splat(1.0f), s = vf_splat(DSP_SQRT1_2);
+    for (; i + W <= end; i += W) {
+        vf x = vf_loadu(j->inp + i);
+        vf cdf = vf_mul(half, vf_add(one, vf_erf(vf_mul(x, s))));
+        vf_storeu(j->out + i, vf_mul(x, cdf));
+    }
+    for (; i < end; i++) {
+        float x = j->inp[i];
+        j->out[i] = x * (0.5f * (1.0f + dsp_erff(x * DSP_SQRT1_2)));
+    }
+}
+
+void KFN(dsp_gelu_forward)(const dsp_kctx *k, float *out, const float *inp, size_t n) {
+    ew_job j = {.out = out, .inp = inp, .n = n};
+    dsp_pool_run(k->pool, gelu_forward_task, &j, (int)((n + ELEMS_PER_TASK - 1) / ELEMS_PER_TASK));
+}
+
+static void gelu_backward_task(void *vctx, int task, int thread) {
+    const ew_job *j = vctx;
+    size_t i = (size_t)task * ELEMS_PER_TASK, end = i + ELEMS_PER_TASK < j->n ? i + ELEMS_PER_TASK : j->n;
+    vf half = vf_splat(0.5f), one = vf_splat(1.0f), s = vf_splat(DSP_SQRT1_2);
+    vf mhalf = vf_splat(-0.5f), c = vf_splat(DSP_INV_SQRT_2PI);
+    for (; i + W <= end; i += W) {
+        vf x = vf_loadu(j->inp + i);
+        vf cdf = vf_mul(half, vf_add(one, vf_erf(vf_mul(x, s))));
+        vf pdf = vf_mul(vf_exp(vf_mul(vf_mul(mhalf, x), x)), c);
+        vf local = vf_madd(x, pdf, cdf);
+        vf_storeu(j->out + i, vf_madd(vf_loadu(j->dout + i), local, vf_loadu(j->out + i)));
+    }
+    for (; i < end; i++) {
+        float x = j->inp[i];
+        float cdf = 0.5f * (1.0f + dsp_erff(x * DSP_SQRT1_2));
+        float pdf = dsp_expf(-0.5f * x * x) * DSP_INV_SQRT_2PI;
+        j->out[i] = sf_madd(j->dout[i], sf_madd(x, pdf, cdf), j->out[i]);
+    }
+}
+
+void KFN(dsp_gelu_backward)(const dsp_kctx *k, float *dinp, const float *inp, const float *dout, size_t n) {
+    ew_job j = {.out = dinp, .inp = inp, .dout = dout, .n = n};
+    dsp_pool_run(k->pool, gelu_backward_task, &j, (int)((n + ELEMS_PER_TASK - 1) / ELEMS_PER_TASK));
+}
+
+/* ---------------------------------------------------------------- softmax */
+
+/* out[n] = softmax(in[n]); in place is fine. */
+static void softmax_row(float *out, const float *in, int n) {
+    int j = 0;
+    float mx = in[0];
+    if (n >= W) {
+        vf m = vf_loadu(in);
+        for (j = W; j + W <= n; j += W) m = vf_max(vf_loadu(in + j), m);
+        mx = vf_hmax(m);
+    }
+    for (; j < n; j++) mx = dsp_maxf(in[j], mx);
+    vf vmx = vf_splat(mx), s = vf_zero();
+    for (j = 0; j + W <= n; j += W) {
+        vf e = vf_exp(vf_sub(vf_loadu(in + j), vmx));
+        vf_storeu(out + j, e);
+        s = vf_add(s, e);
+    }
+    float sum = vf_hsum(s);
+    for (; j < n; j++) {
+        out[j] = dsp_expf(in[j] - mx);
+        sum += out[j];
+    }
+    vf vs = vf_splat(sum);
+    for (j = 0; j + W <= n; j += W) vf_storeu(out + j, vf_div(vf_loadu(out + j), vs));
+    for (; j < n; j++) out[j] = out[j] / sum;
+}
+
+typedef struct {
+    float *out;
+    const float *inp;
+    int R, C, rows_per_task;
+} sm_job;
+
+static void softmax_task(void *vctx, int task, int thread) {
+    const sm_job *j = vctx;
+    int r0 = task * j->rows_per_task, r1 = r0 + j->rows_per_task < j->R ? r0 + j->rows_per_task : j->R;
+    for (int r = r0; r < r1; r++) softmax_row(j->out + (size_t)r * j->C, j->inp + (size_t)r * j->C, j->C);
+}
+
+void KFN(dsp_softmax_forward)(const dsp_kctx *k, float *out, const float *inp, int R, int C) {
+    if (R <= 0 || C <= 0) return;
+    sm_job j = {out, inp, R, C, dsp_rows_per_task(k, R, 16)};
+    dsp_pool_run(k->pool, softmax_task, &j, (R + j.rows_per_task - 1) / j.rows_per_task);
+}
+
+/* ---------------------------------------------------------------- attention */
+/* The same algorithm as the reference (see kernels_ref.c), with dot products and axpys in vectors. */
+
+typedef struct {
+    float *out, *att, *dqkv, *scratch;
+    const float *qkv, *dout, *att_in;
+    const int *seq_off, *seq_len;
+    const size_t *att_off;
+    int H, A, max_len;
+    dsp_dropout drop;
+} attn_job;
+
+static void attn_forward_task(void *vctx, int task, int thread) {
+    const attn_job *a = vctx;
+    int b = task / a->A, h = task % a->A;
+    int len = a->seq_len[b], off = a->seq_off[b], H = a->H, d = H / a->A;
+    size_t blk = a->att_off[b] + (size_t)h * len * len;
+    float *P = a->att + blk; /* [len, len] */
+    float scale = 1.0f / sqrtf((float)d);
+    float keep = dsp_dropout_scale(a->drop.p);
+    for (int i = 0; i < len; i++) {
+        const float *q = a->qkv + (size_t)(off + i) * 3 * H + h * d; /* [d] */
+        float *row = P + (size_t)i * len;
+        for (int j = 0; j < len; j++) row[j] = vdot(q, a->qkv + (size_t)(off + j) * 3 * H + H + h * d, d) * scale;
+        softmax_row(row, row, len);
+        float *o = a->out + (size_t)(off + i) * H + h * d; /* [d] */
+        memset(o, 0, (size_t)d * sizeof(float));
+        for (int j = 0; j < len; j++) {
+            float p = row[j];
+            if (a->drop.p > 0.0f) p *= dsp_dropout_factor(a->drop, blk + (size_t)i * len + j, keep);
+            vaxpy(o, p, a->qkv + (size_t)(off + j) * 3 * H + 2 * H + h * d, d);
+        }
+    }
+}
+
+void KFN(dsp_attention_forward)(const dsp_kctx *k, float *out, float *att, const float *qkv, const int *seq_off,
+                                const int *seq_len, const size_t *att_off, int B, int H, int A, dsp_dropout drop) {
+    attn_job a = {.out = out, .att = att, .qkv = qkv, .seq_off = seq_off, .seq_len = seq_len, .att_off = att_off,
+                  .H = H, .A = A, .drop = drop};
+    dsp_pool_run(k->pool, attn_forward_task, &a, B * A);
+}
+
+static void attn_backward_task(void *vctx, int task, int thread) {
+    const attn_job *a = vctx;
+    int b = task / a->A, h = task % a->A;
+    int len = a->seq_len[b], off = a->seq_off[b], H = a->H, d = H / a->A;
+    size_t blk = a->att_off[b] + (size_t)h * len * len;
+    const float *P = a->att_in + blk; /* [len, len] */
+    size_t stride = dsp_attention_scratch_stride(a->max_len);
+    float *mrow = a->scratch + (size_t)thread * stride; /* [len] dropout factors */
+    float *dprow = mrow + stride / 2;                   /* [len] dP */
+    float scale = 1.0f / sqrtf((float)d);
+    float keep = dsp_dropout_scale(a->drop.p);
+    for (int i = 0; i < len; i++) {
+        float *g = a->dqkv + (size_t)(off + i) * 3 * H + h * d;
+        memset(g, 0, (size_t)d * sizeof(float));
+        memset(g + H, 0, (size_t)d * sizeof(float));
+        memset(g + 2 * H, 0, (size_t)d * sizeof(float));
+    }
+    for (int i = 0; i < len; i++) {
+        const float *p = P + (size_t)i * len;
+        const float *go = a->dout + (size_t)(off + i) * H + h * d; /* [d] */
+        const float *q = a->qkv + (size_t)(off + i) * 3 * H + h * d;
+        float *dq = a->dqkv + (size_t)(off + i) * 3 * H + h * d;
+        for (int j = 0; j < len; j++)
+            mrow[j] = a->drop.p > 0.0f ? dsp_dropout_factor(a->drop, blk + (size_t)i * len + j, keep) : 1.0f;
+        float rowdot = 0.0f;
+        for (int j = 0; j < len; j++) {
+            size_t tj = (size_t)(off + j) * 3 * H + 2 * H + h * d;
+            float s = vdot(go, a->qkv + tj, d);
+            vaxpy(a->dqkv + tj, p[j] * mrow[j], go, d);
+            dprow[j] = s * mrow[j];
+            rowdot += p[j] * dprow[j];
+        }
+        for (int j = 0; j < len; j++) {
+            float ds = p[j] * (dprow[j] - rowdot) * scale;
+            size_t tj = (size_t)(off + j) * 3 * H + H + h * d;
+            vaxpy(dq, ds, a->qkv + tj, d);
+            vaxpy(a->dqkv + tj, ds, q, d);
+        }
+    }
+}
+
+void KFN(dsp_attention_backward)(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv,
+                                 const float *att, const int *seq_off, const int *seq_len, const size_t *att_off,
+                                 int B, int H, int A, dsp_dropout drop, float *scratch) {
+    attn_job a = {.dqkv = dqkv, .scratch = scratch, .qkv = qkv, .dout = dout, .att_in = att, .seq_off = seq_off,
+                  .seq_len = seq_len, .att_off = att_off, .H = H, .A = A, .max_len = dsp_max_seq_len(seq_len, B),
+                  .drop = drop};
+    dsp_pool_run(k->pool, attn_backward_task, &a, B * A);
+}

@@ -1,0 +1,165 @@
+/* simd.h — the tiny vector vocabulary the SIMD kernels are written in (after ggml's simd-mappings.h).
+ *
+ * kernels_simd.c is compiled once per width, and this header maps the vocabulary for it:
+ *   DSP_SIMD_WIDTH == 4: SSE2 natively (x86-64 baseline), wasm_simd128 under Emscripten (-msimd128)
+ *   DSP_SIMD_WIDTH == 8: AVX2 + FMA (the object is compiled with -mavx2 -mfma)
+ *
+ * The 128-bit mappings compute the same bits on both hosts: every operation is a single IEEE operation
+ * (add, sub, mul, div), vf_madd is a multiply then an add (wasm has no FMA outside relaxed SIMD, which node 20
+ * and Chromium reject), min/max follow minps's "a < b ? a : b" rule on both (wasm's pmin/pmax, arguments
+ * swapped), and the horizontal reductions combine lanes in one fixed order. Only the 256-bit build fuses
+ * multiply-adds. sf_madd is the scalar twin of vf_madd, for tails that must round like the vector body.
+ *
+ * Only this header (and the kernels compiled against it) may use intrinsics.
+ */
+#ifndef DSP_SIMD_H
+#define DSP_SIMD_H
+
+#include <stdint.h>
+
+#ifndef DSP_SIMD_WIDTH
+#error "simd.h needs DSP_SIMD_WIDTH (4 or 8)"
+#endif
+
+#define DSP_VF_W DSP_SIMD_WIDTH
+#define DSP_VF_ALIGN 64 /* scratch alignment: a cache line, enough for any width */
+
+#if DSP_SIMD_WIDTH == 8 /* ---------------------------------------------------------------- AVX2 + FMA */
+#include <immintrin.h>
+#include <math.h>
+typedef __m256 vf;
+typedef __m256i vi;
+#define DSP_SIMD_NAME "avx2"
+static inline vf vf_zero(void) { return _mm256_setzero_ps(); }
+static inline vf vf_splat(float x) { return _mm256_set1_ps(x); }
+static inline vf vf_load(const float *p) { return _mm256_load_ps(p); }
+static inline vf vf_loadu(const float *p) { return _mm256_loadu_ps(p); }
+static inline void vf_store(float *p, vf v) { _mm256_store_ps(p, v); }
+static inline void vf_storeu(float *p, vf v) { _mm256_storeu_ps(p, v); }
+static inline vf vf_bcast(const float *p) { return _mm256_broadcast_ss(p); }
+static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
+static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
+static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+static inline vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
+static inline vf vf_madd(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+static inline float sf_madd(float a, float b, float c) { return fmaf(a, b, c); }
+static inline vf vf_min(vf a, vf b) { return _mm256_min_ps(a, b); }
+static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
+static inline vf vf_lt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+static inline vf vf_select(vf mask, vf a, vf b) { return _mm256_blendv_ps(b, a, mask); }
+static inline vf vf_and(vf a, vf b) { return _mm256_and_ps(a, b); }
+static inline vf vf_or(vf a, vf b) { return _mm256_or_ps(a, b); }
+static inline vi vf_bits(vf a) { return _mm256_castps_si256(a); }
+static inline vf vi_float(vi a) { return _mm256_castsi256_ps(a); }
+static inline vi vi_splat(int32_t x) { return _mm256_set1_epi32(x); }
+static inline vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
+static inline vi vi_sub(vi a, vi b) { return _mm256_sub_epi32(a, b); }
+#define vi_shr(a, n) _mm256_srli_epi32((a), (n)) /* logical */
+#define vi_shl(a, n) _mm256_slli_epi32((a), (n))
+/* Fold the high half onto the low half, then the 128-bit rule below. */
+static inline __m128 dsp_hsum_half_(__m256 v) {
+    return _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+}
+static inline float vf_hsum(vf v) {
+    __m128 t = dsp_hsum_half_(v);
+    t = _mm_add_ps(t, _mm_movehl_ps(t, t));
+    t = _mm_add_ss(t, _mm_shuffle_ps(t, t, 1));
+    return _mm_cvtss_f32(t);
+}
+static inline float vf_hmax(vf v) {
+    __m128 t = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    t = _mm_max_ps(t, _mm_movehl_ps(t, t));
+    t = _mm_max_ss(t, _mm_shuffle_ps(t, t, 1));
+    return _mm_cvtss_f32(t);
+}
+
+#elif DSP_SIMD_WIDTH == 4 && defined(__wasm_simd128__) /* ------------------------------------ wasm simd128 */
+#include <wasm_simd128.h>
+typedef v128_t vf;
+typedef v128_t vi;
+#define DSP_SIMD_NAME "wasm_simd128"
+static inline vf vf_zero(void) { return wasm_f32x4_splat(0.0f); }
+static inline vf vf_splat(float x) { return wasm_f32x4_splat(x); }
+static inline vf vf_load(const float *p) { return wasm_v128_load(p); }
+static inline vf vf_loadu(const float *p) { return wasm_v128_load(p); }
+static inline void vf_store(float *p, vf v) { wasm_v128_store(p, v); }
+static inline void vf_storeu(float *p, vf v) { wasm_v128_store(p, v); }
+static inline vf vf_bcast(const float *p) { return wasm_v128_load32_splat(p); }
+static inline vf vf_add(vf a, vf b) { return wasm_f32x4_add(a, b); }
+static inline vf vf_sub(vf a, vf b) { return wasm_f32x4_sub(a, b); }
+static inline vf vf_mul(vf a, vf b) { return wasm_f32x4_mul(a, b); }
+static inline vf vf_div(vf a, vf b) { return wasm_f32x4_div(a, b); }
+static inline vf vf_madd(vf a, vf b, vf c) { return wasm_f32x4_add(wasm_f32x4_mul(a, b), c); }
+static inline float sf_madd(float a, float b, float c) { return a * b + c; }
+/* pmin(x, y) = y < x ? y : x, so pmin(b, a) = a < b ? a : b: minps's rule, NaN in either gives b. */
+static inline vf vf_min(vf a, vf b) { return wasm_f32x4_pmin(b, a); }
+static inline vf vf_max(vf a, vf b) { return wasm_f32x4_pmax(b, a); }
+static inline vf vf_lt(vf a, vf b) { return wasm_f32x4_lt(a, b); }
+static inline vf vf_select(vf mask, vf a, vf b) { return wasm_v128_bitselect(a, b, mask); }
+static inline vf vf_and(vf a, vf b) { return wasm_v128_and(a, b); }
+static inline vf vf_or(vf a, vf b) { return wasm_v128_or(a, b); }
+static inline vi vf_bits(vf a) { return a; }
+static inline vf vi_float(vi a) { return a; }
+static inline vi vi_splat(int32_t x) { return wasm_i32x4_splat(x); }
+static inline vi vi_add(vi a, vi b) { return wasm_i32x4_add(a, b); }
+static inline vi vi_sub(vi a, vi b) { return wasm_i32x4_sub(a, b); }
+#define vi_shr(a, n) wasm_u32x4_shr((a), (n))
+#define vi_shl(a, n) wasm_i32x4_shl((a), (n))
+/* Lanes combine as (l0 + l2) + (l1 + l3), the order of the SSE sequence below. */
+static inline float vf_hsum(vf v) {
+    vf t = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+    return wasm_f32x4_extract_lane(t, 0) + wasm_f32x4_extract_lane(t, 1);
+}
+static inline float vf_hmax(vf v) {
+    vf t = vf_max(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+    float a = wasm_f32x4_extract_lane(t, 0), b = wasm_f32x4_extract_lane(t, 1);
+    return a > b ? a : b;
+}
+
+#elif DSP_SIMD_WIDTH == 4 && (defined(__SSE2__) || defined(__x86_64__)) /* ----------------------- SSE2 */
+#include <emmintrin.h>
+typedef __m128 vf;
+typedef __m128i vi;
+#define DSP_SIMD_NAME "sse2"
+static inline vf vf_zero(void) { return _mm_setzero_ps(); }
+static inline vf vf_splat(float x) { return _mm_set1_ps(x); }
+static inline vf vf_load(const float *p) { return _mm_load_ps(p); }
+static inline vf vf_loadu(const float *p) { return _mm_loadu_ps(p); }
+static inline void vf_store(float *p, vf v) { _mm_store_ps(p, v); }
+static inline void vf_storeu(float *p, vf v) { _mm_storeu_ps(p, v); }
+static inline vf vf_bcast(const float *p) { return _mm_load1_ps(p); }
+static inline vf vf_add(vf a, vf b) { return _mm_add_ps(a, b); }
+static inline vf vf_sub(vf a, vf b) { return _mm_sub_ps(a, b); }
+static inline vf vf_mul(vf a, vf b) { return _mm_mul_ps(a, b); }
+static inline vf vf_div(vf a, vf b) { return _mm_div_ps(a, b); }
+static inline vf vf_madd(vf a, vf b, vf c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
+static inline float sf_madd(float a, float b, float c) { return a * b + c; }
+static inline vf vf_min(vf a, vf b) { return _mm_min_ps(a, b); }
+static inline vf vf_max(vf a, vf b) { return _mm_max_ps(a, b); }
+static inline vf vf_lt(vf a, vf b) { return _mm_cmplt_ps(a, b); }
+static inline vf vf_select(vf mask, vf a, vf b) { return _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b)); }
+static inline vf vf_and(vf a, vf b) { return _mm_and_ps(a, b); }
+static inline vf vf_or(vf a, vf b) { return _mm_or_ps(a, b); }
+static inline vi vf_bits(vf a) { return _mm_castps_si128(a); }
+static inline vf vi_float(vi a) { return _mm_castsi128_ps(a); }
+static inline vi vi_splat(int32_t x) { return _mm_set1_epi32(x); }
+static inline vi vi_add(vi a, vi b) { return _mm_add_epi32(a, b); }
+static inline vi vi_sub(vi a, vi b) { return _mm_sub_epi32(a, b); }
+#define vi_shr(a, n) _mm_srli_epi32((a), (n))
+#define vi_shl(a, n) _mm_slli_epi32((a), (n))
+static inline float vf_hsum(vf v) {
+    vf t = _mm_add_ps(v, _mm_movehl_ps(v, v)); /* l0 + l2, l1 + l3 */
+    t = _mm_add_ss(t, _mm_shuffle_ps(t, t, 1));
+    return _mm_cvtss_f32(t);
+}
+static inline float vf_hmax(vf v) {
+    vf t = _mm_max_ps(v, _mm_movehl_ps(v, v));
+    t = _mm_max_ss(t, _mm_shuffle_ps(t, t, 1));
+    return _mm_cvtss_f32(t);
+}
+
+#else
+#error "simd.h: no mapping for this target and DSP_SIMD_WIDTH"
+#endif
+
+#endif
