@@ -7,7 +7,18 @@ const STEPS = 12, EVAL = 4;
 
 await browserTest('charts', { isolation: true }, async (t, { server, browser, cleanup }) => {
   const { page, problems } = await openLab(browser.context, `${server.url}index.html${smallConfigHash({ objectives: ['infonce', 'au'], steps: STEPS, evalEvery: EVAL })}`);
+  // Responsiveness: the main thread only draws (the engine runs in a worker); watch the frame gaps meanwhile.
+  await page.evaluate(() => {
+    window.frameGaps = [];
+    let last = performance.now();
+    const tick = (t) => { window.frameGaps.push(t - last); last = t; if (!window.stopFrames) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+  });
   await trainToDone(page);
+  const gaps = await page.evaluate(() => { window.stopFrames = true; return window.frameGaps.slice().sort((a, b) => a - b); });
+  const p95 = gaps[Math.floor(gaps.length * 0.95)], worst = gaps[gaps.length - 1];
+  t.ok(`the page kept drawing frames while training (95th percentile gap ${p95?.toFixed(0)} ms < 200 ms, worst ${worst?.toFixed(0)} ms < 1000 ms)`,
+    gaps.length > 10 && p95 < 200 && worst < 1000);
   await page.waitForTimeout(600); // the charts redraw at most every 250 ms
   const charts = await page.evaluate(() => {
     const out = {};

@@ -50,5 +50,19 @@ await browserTest('validation', { isolation: true }, async (t, { server, browser
   const unlabeled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
     .filter((el) => !el.labels?.length && !el.getAttribute('aria-label')).map((el) => el.name || el.id));
   t.ok('every control has a label', unlabeled.length === 0, unlabeled.join());
+  // Keyboard only: Tab reaches Start, and Enter on it starts training.
+  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+  let reached = false;
+  for (let i = 0; i < 80 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement && document.activeElement.id === 'start');
+  }
+  t.ok('Tab reaches the Start button', reached);
+  if (reached) {
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => ['training', 'done'].includes(window.dissipate.state), null, { timeout: 30000 }).catch(() => {});
+    t.ok('Enter on Start starts training', ['training', 'done'].includes(await page.evaluate(() => window.dissipate.state)));
+    await page.evaluate(() => window.dissipate.session.pause());
+  }
   t.ok('no console errors', problems.length === 0, problems.join('\n'));
 });

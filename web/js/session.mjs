@@ -47,6 +47,9 @@ export class Session {
 
   /** Creates the lab with `threads` (clamped to 1 without cross-origin isolation by the lab itself). */
   async open(threads) {
+    // More threads than cores only adds contention (and each run keeps a pthread pool of that size).
+    const cores = (globalThis.navigator && navigator.hardwareConcurrency) || threads;
+    threads = Math.max(1, Math.min(threads, cores));
     try {
       const mod = this.fake
         ? await import('./fake-lab.mjs')
@@ -90,7 +93,8 @@ export class Session {
   async start(cfg) {
     if (this.state !== 'ready' && this.state !== 'done') throw new Error(`cannot start while ${this.state}`);
     const args = toLabStart(cfg);
-    const want = this.info.crossOriginIsolated ? args.threads : 1;
+    const cores = (globalThis.navigator && navigator.hardwareConcurrency) || args.threads;
+    const want = this.info.crossOriginIsolated ? Math.min(args.threads, cores) : 1;
     if (this.info.crossOriginIsolated && want !== this.requestedThreads) {
       this.setState('loading');
       this.lab.terminate();
