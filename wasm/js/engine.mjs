@@ -1,0 +1,160 @@
+// engine.mjs — loads one WebAssembly build of the engine (browser worker or node) and wraps wasm/api.c.
+//
+// Data crosses into the module as files of Emscripten's in-memory file system and comes back as named result
+// lists (see api.c): no view of the wasm heap is kept, so nothing goes stale when memory grows under threads.
+// Every engine failure throws an Error carrying the engine's message.
+
+export const VARIANTS = {
+    'threads-simd': 'dissipate-mt',
+    'single-simd': 'dissipate-st',
+};
+
+export const isNode = typeof process === 'object' && !!process.versions?.node && typeof WorkerGlobalScope === 'undefined';
+
+const IN_DIR = '/dsp/in';
+const OUT_DIR = '/dsp/out';
+const SENTENCE_CHARS = 2048;
+
+// Node runs Emscripten's ES module output only with a CommonJS `require` and `__dirname` in scope and the wasm bytes
+// passed in (its fetch cannot read files): see shared/notes/toolchain.md.
+async function nodeOptions(buildUrl, name) {
+    const [{ createRequire }, { readFileSync }, { fileURLToPath }] =
+        await Promise.all([import('node:module'), import('node:fs'), import('node:url')]);
+    globalThis.require ??= createRequire(import.meta.url);
+    globalThis.__dirname ??= fileURLToPath(buildUrl);
+    return {
+        wasmBinary: readFileSync(new URL(`${name}.wasm`, buildUrl)),
+        locateFile: (file) => fileURLToPath(new URL(file, buildUrl)),
+    };
+}
+
+// buildUrl: the folder (URL, ending in '/') holding dissipate-mt.* / dissipate-st.*.
+export async function loadEngine({ buildUrl, variant, poolSize = 1 }) {
+    const name = VARIANTS[variant];
+    if (!name) throw new Error(`unknown variant '${variant}' (${Object.keys(VARIANTS).join(', ')})`);
+    const base = new URL(buildUrl);
+    const opts = isNode ? await nodeOptions(base, name) : { locateFile: (file) => new URL(file, base).href };
+    const factory = (await import(new URL(`${name}.mjs`, base).href)).default;
+    const mod = await factory({ ...opts, poolSize });
+    return new Engine(mod, variant, poolSize);
+}
+
+export class Engine {
+    constructor(mod, variant, poolSize) {
+        this.mod = mod;
+        this.variant = variant;
+        this.poolSize = poolSize;
+        this.threaded = this.#num('dsp_wasm_threaded') === 1;
+        this.version = mod.ccall('dsp_wasm_version', 'string', [], []);
+        mod.FS.mkdirTree(IN_DIR);
+        mod.FS.mkdirTree(OUT_DIR);
+    }
+
+    #num(fn, ...args) {
+        return this.mod.ccall(fn, 'number', args.map((a) => (typeof a === 'string' ? 'string' : 'number')), args);
+    }
+
+    // Calls an api.c function; a negative return throws the engine's message.
+    #call(fn, ...args) {
+        const rc = this.#num(fn, ...args);
+        if (rc < 0) throw new Error(this.mod.ccall('dsp_wasm_error', 'string', [], []));
+        return rc;
+    }
+
+    // The result list of the last call as an object; NaN (a diagnostic that does not apply) becomes null, as in
+    // the CLI's JSONL.
+    #result() {
+        const out = {};
+        const n = this.#num('dsp_wasm_result_count');
+        for (let i = 0; i < n; i++) {
+            const v = this.mod.ccall('dsp_wasm_result_value', 'number', ['number'], [i]);
+            out[this.mod.ccall('dsp_wasm_result_name', 'string', ['number'], [i])] = Number.isFinite(v) ? v : null;
+        }
+        return out;
+    }
+
+    // Writes the inputs as files, lets fn read them, then frees the file system's copies.
+    #withFiles(files, fn) {
+        const paths = Object.entries(files).map(([name, bytes]) => {
+            const path = `${IN_DIR}/${name}`;
+            this.mod.FS.writeFile(path, bytes);
+            return path;
+        });
+        try {
+            return fn(paths);
+        } finally {
+            for (const p of paths) this.mod.FS.unlink(p);
+        }
+    }
+
+    // model: { config, vocab, weights } as Uint8Array (config.json, vocab.txt, model.safetensors).
+    loadModel({ config, vocab, weights }) {
+        this.#withFiles({ 'config.json': config, 'vocab.txt': vocab, 'model.safetensors': weights },
+            () => this.#call('dsp_wasm_load_model', IN_DIR));
+        this.#call('dsp_wasm_model_info');
+        return this.#result();
+    }
+
+    // corpus: one or more Uint8Arrays of sentences, one per line (concatenated as the CLI's --corpus FILE...).
+    loadCorpus(parts) {
+        const files = {};
+        parts.forEach((bytes, i) => { files[`corpus-${i}.txt`] = bytes; });
+        return this.#withFiles(files, (paths) => this.#call('dsp_wasm_load_corpus', paths.join('\n')));
+    }
+
+    // dev: Uint8Array of score<TAB>s1<TAB>s2 lines.
+    loadDev(bytes) {
+        return this.#withFiles({ 'dev.tsv': bytes }, ([path]) => this.#call('dsp_wasm_load_dev', path));
+    }
+
+    info() {
+        this.#call('dsp_wasm_model_info');
+        return this.#result();
+    }
+
+    // A run from the base weights. config: keys of api.c's dsp_wasm_config_set (CLI flag names; camelCase is
+    // accepted), unset keys take the CLI's defaults. "objective" goes first: it resets the objective's parameters.
+    createRun(config) {
+        this.#call('dsp_wasm_config_reset');
+        const entries = Object.entries(config).filter(([, v]) => v !== undefined && v !== null);
+        entries.sort(([a], [b]) => (b === 'objective') - (a === 'objective'));
+        for (const [key, value] of entries) {
+            this.#call('dsp_wasm_config_set', key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), String(value));
+        }
+        return this.#call('dsp_wasm_run_create');
+    }
+
+    clearRuns() { this.#call('dsp_wasm_runs_clear'); }
+    runCount() { return this.#num('dsp_wasm_run_count'); }
+
+    step(run) {
+        this.#call('dsp_wasm_run_step', run);
+        return this.#result();
+    }
+
+    evaluate(run) {
+        this.#call('dsp_wasm_run_evaluate', run);
+        return this.#result();
+    }
+
+    // Sentences travel on the wasm stack (64 KB in a current Emscripten), so each is cut to SENTENCE_CHARS
+    // characters: far more than max_len (<= 512) tokens ever use.
+    similarity(run, s1, s2) {
+        const cut = (s) => String(s).slice(0, SENTENCE_CHARS);
+        this.#call('dsp_wasm_similarity', run, cut(s1), cut(s2));
+        return this.#result().cosine;
+    }
+
+    // { 'config.json', 'vocab.txt', 'model.safetensors' } as Uint8Arrays.
+    exportRun(run) {
+        const dir = `${OUT_DIR}/run-${run}`;
+        this.#call('dsp_wasm_run_export', run, dir);
+        const files = {};
+        for (const name of ['config.json', 'vocab.txt', 'model.safetensors']) {
+            files[name] = this.mod.FS.readFile(`${dir}/${name}`);
+            this.mod.FS.unlink(`${dir}/${name}`);
+        }
+        this.mod.FS.rmdir(dir);
+        return files;
+    }
+}

@@ -1,0 +1,247 @@
+// lab.mjs — the page-side API of the browser engine (docs/browser-api.md).
+//
+//   const lab = await createLab({ baseUrl, threads });
+//   await lab.load({ model: { config, vocab, weights }, corpus, dev }, onProgress);
+//   lab.on('step', ({ run, record }) => …); lab.start({ runs: [{ objective: 'infonce' }, { objective: 'au' }], … });
+//
+// Picks the build (threaded SIMD when the page is cross-origin isolated, else single-threaded SIMD, with the reason),
+// downloads the assets with progress, and drives the module Worker (worker.mjs). Also runs under node, where the
+// worker is a worker_threads Worker and file: URLs or paths are read from disk (the node tests use it that way).
+import { isNode } from './engine.mjs';
+import { detect } from './features.mjs';
+
+const EVENTS = ['step', 'eval', 'status', 'error'];
+
+// A folder URL ending in '/': from a URL, an absolute or relative URL string, or (under node) a path.
+async function folderUrl(where) {
+    let url;
+    if (where instanceof URL) url = new URL(where.href);
+    else if (isNode && !/^[a-z]+:/i.test(where)) url = (await import('node:url')).pathToFileURL(where);
+    else url = new URL(where, globalThis.location?.href);
+    if (!url.pathname.endsWith('/')) url.pathname += '/';
+    return url;
+}
+
+async function spawnWorker() {
+    const url = new URL('./worker.mjs', import.meta.url);
+    if (!isNode) {
+        const w = new Worker(url, { type: 'module' });
+        return {
+            post: (msg, transfer) => w.postMessage(msg, transfer),
+            listen: (onMessage, onError) => {
+                w.onmessage = (e) => onMessage(e.data);
+                w.onerror = (e) => onError(new Error(e.message || 'the worker failed to start'));
+            },
+            terminate: () => w.terminate(),
+        };
+    }
+    const { Worker: NodeWorker } = await import('node:worker_threads');
+    const w = new NodeWorker(url);
+    return {
+        post: (msg, transfer) => w.postMessage(msg, transfer),
+        listen: (onMessage, onError) => {
+            w.on('message', onMessage);
+            w.on('error', onError);
+        },
+        terminate: () => w.terminate(),
+    };
+}
+
+// ---------------------------------------------------------------- downloads with progress
+const isBytes = (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x);
+
+// A fresh Uint8Array of the source's bytes: a copy for caller-owned buffers (they get transferred to the worker),
+// a streamed download for URLs. progress(loaded, total) is called as bytes arrive; total is null when unknown.
+async function fetchBytes(source, progress) {
+    if (isBytes(source)) {
+        const view = source instanceof ArrayBuffer ? new Uint8Array(source)
+            : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+        progress(view.byteLength, view.byteLength);
+        return view.slice();
+    }
+    const url = source instanceof URL ? source : new URL(source, globalThis.location?.href);
+    if (isNode && url.protocol === 'file:') {
+        const bytes = new Uint8Array(await (await import('node:fs/promises')).readFile(url));
+        progress(bytes.byteLength, bytes.byteLength);
+        return bytes;
+    }
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`${url.href}: HTTP ${res.status} ${res.statusText}`);
+    // A compressed response's Content-Length counts compressed bytes, while the stream yields decompressed ones.
+    const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
+    const total = encoded ? null : Number(res.headers.get('content-length')) || null;
+    if (!res.body) {
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        progress(bytes.byteLength, bytes.byteLength);
+        return bytes;
+    }
+    const reader = res.body.getReader();
+    const chunks = [];
+    let loaded = 0;
+    for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        loaded += value.byteLength;
+        progress(loaded, total);
+    }
+    const out = new Uint8Array(loaded);
+    let at = 0;
+    for (const c of chunks) {
+        out.set(c, at);
+        at += c.byteLength;
+    }
+    progress(loaded, loaded);
+    return out;
+}
+
+// ---------------------------------------------------------------- the lab
+class Lab {
+    #port;
+    #handlers = Object.fromEntries(EVENTS.map((e) => [e, new Set()]));
+    #pending = new Map();
+    #nextId = 1;
+
+    constructor(port, info) {
+        this.#port = port;
+        this.info = info;
+        this.state = 'idle';
+        port.listen((msg) => this.#receive(msg), (e) => this.#fail(e));
+    }
+
+    on(event, fn) {
+        if (!this.#handlers[event]) throw new Error(`unknown event '${event}' (${EVENTS.join(', ')})`);
+        this.#handlers[event].add(fn);
+        return () => this.#handlers[event].delete(fn);
+    }
+
+    #emit(event, data) {
+        for (const fn of this.#handlers[event]) fn(data);
+    }
+
+    #receive(msg) {
+        if (msg.type === 'result') {
+            const p = this.#pending.get(msg.id);
+            this.#pending.delete(msg.id);
+            if (msg.ok) p?.resolve(msg.value);
+            else p?.reject(new Error(msg.error));
+            return;
+        }
+        if (msg.type === 'status') this.state = msg.state;
+        if (msg.type === 'step' || msg.type === 'eval') this.#emit(msg.type, { run: msg.run, record: msg.record });
+        else if (msg.type === 'error') this.#emit('error', { message: msg.message, run: msg.run });
+        else if (msg.type === 'status') {
+            const { type, ...status } = msg;
+            this.#emit('status', status);
+        }
+    }
+
+    #fail(e) {
+        for (const p of this.#pending.values()) p.reject(e);
+        this.#pending.clear();
+        this.#emit('error', { message: `worker: ${e.message}` });
+    }
+
+    request(msg, transfer = []) {
+        const id = this.#nextId++;
+        return new Promise((resolve, reject) => {
+            this.#pending.set(id, { resolve, reject });
+            this.#port.post({ ...msg, id }, transfer);
+        });
+    }
+
+    // assets: { model: { config, vocab, weights }, corpus, dev }, each a URL (string or URL) or bytes; corpus may be
+    // a list (concatenated like the CLI's --corpus FILE...). onProgress({ file, loaded, total, allLoaded, allTotal })
+    // as bytes arrive (totals are null while unknown). Resolves to the model's shape and the data sizes.
+    async load(assets, onProgress = () => {}) {
+        const sources = { config: assets.model?.config, vocab: assets.model?.vocab, weights: assets.model?.weights };
+        const corpus = Array.isArray(assets.corpus) ? assets.corpus : [assets.corpus];
+        corpus.forEach((c, i) => { sources[`corpus${corpus.length > 1 ? i : ''}`] = c; });
+        if (assets.dev !== undefined) sources.dev = assets.dev;
+        for (const [name, src] of Object.entries(sources))
+            if (src === undefined || src === null) throw new Error(`lab.load: '${name}' is missing`);
+        const seen = Object.fromEntries(Object.keys(sources).map((k) => [k, { loaded: 0, total: null }]));
+        const report = (file) => (loaded, total) => {
+            seen[file] = { loaded, total };
+            const all = Object.values(seen);
+            onProgress({
+                file, loaded, total,
+                allLoaded: all.reduce((s, f) => s + f.loaded, 0),
+                allTotal: all.every((f) => f.total !== null) ? all.reduce((s, f) => s + f.total, 0) : null,
+            });
+        };
+        this.state = 'loading';
+        this.#emit('status', { state: 'loading' });
+        const entries = await Promise.all(Object.entries(sources).map(async ([name, src]) => {
+            try {
+                return [name, await fetchBytes(src, report(name))];
+            } catch (e) {
+                throw new Error(`loading ${name}: ${e.message}`);
+            }
+        }));
+        const bytes = Object.fromEntries(entries);
+        const msg = {
+            type: 'load',
+            model: { config: bytes.config, vocab: bytes.vocab, weights: bytes.weights },
+            corpus: corpus.map((_, i) => bytes[`corpus${corpus.length > 1 ? i : ''}`]),
+            dev: bytes.dev,
+        };
+        return this.request(msg, Object.values(bytes).map((b) => b.buffer));
+    }
+
+    // Starts training (replacing any current training). config: { runs: [RunConfig…], steps, evalEvery, seed, batch,
+    // maxLen, lr, optimizer, pooler, … } — every key but runs/evalEvery is a CLI flag name (camelCase accepted),
+    // a RunConfig's keys override the common ones for that run. Resolves to { runs, steps }, or to null after
+    // emitting 'error' when the configuration is refused.
+    async start(config = {}) {
+        const threads = config.threads ?? this.info.threads;
+        try {
+            return await this.request({ type: 'start', config: { ...config, threads } });
+        } catch (e) {
+            this.#emit('error', { message: e.message });
+            return null;
+        }
+    }
+
+    pause() { this.#port.post({ type: 'pause' }); }
+    resume() { this.#port.post({ type: 'resume' }); }
+    reset() { this.#port.post({ type: 'reset' }); }
+
+    // Cosine similarity of two sentences under run's current weights.
+    similarity(run, s1, s2) { return this.request({ type: 'similarity', run, s1, s2 }); }
+
+    // { 'config.json', 'vocab.txt', 'model.safetensors' } (Uint8Arrays): run's current model, loadable by
+    // transformers.BertModel.from_pretrained and by the CLI.
+    exportModel(run) { return this.request({ type: 'export', run }); }
+
+    terminate() {
+        this.#port.terminate();
+        for (const p of this.#pending.values()) p.reject(new Error('the lab was terminated'));
+        this.#pending.clear();
+    }
+}
+
+// options: baseUrl (the folder of dissipate-mt.* / dissipate-st.*; default: beside this file), threads (per run),
+// maxRuns (runs the threaded build can hold at once, default 4: it sizes the pthread pool), variant (force
+// 'threads-simd' or 'single-simd'). lab.info = { variant, threads, simd, crossOriginIsolated, reason }.
+export async function createLab(options = {}) {
+    const info = await detect(options);
+    if (!info.simd)
+        throw new Error('this browser lacks WebAssembly SIMD, which the engine needs (Chrome/Edge 91+, Firefox 89+, ' +
+                        'Safari 16.4+)');
+    const buildUrl = await folderUrl(options.baseUrl ?? new URL('./', import.meta.url));
+    const maxRuns = options.maxRuns ?? 4;
+    const poolSize = info.variant === 'threads-simd' ? Math.max(1, (info.threads - 1) * maxRuns) : 0;
+    const port = await spawnWorker();
+    const lab = new Lab(port, info);
+    try {
+        const ready = await lab.request({ type: 'init', buildUrl: buildUrl.href, variant: info.variant, poolSize });
+        lab.info = { ...info, version: ready.version, poolSize };
+    } catch (e) {
+        lab.terminate();
+        throw new Error(`loading the ${info.variant} engine from ${buildUrl.href}: ${e.message}`);
+    }
+    return lab;
+}
+
+export { detect };

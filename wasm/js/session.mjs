@@ -1,0 +1,250 @@
+// session.mjs — the worker side of the lab: owns the engine and the runs, and trains them in lockstep.
+//
+// Host-neutral: worker.mjs connects it to a browser Worker's or a node worker_threads' message port. The protocol
+// (page → worker, worker → page) is documented in wasm/README.md. Requests carrying an `id` are answered with
+// {type: 'result', id, ok, value | error}; training posts 'step', 'eval', 'status' and 'error' events.
+//
+// Lockstep: step k of run 0, step k of run 1, …, then step k+1. All runs were created from the same base weights,
+// configuration and seed, so they see the same batches and dropout masks and differ only by their objective.
+// Between two lockstep rounds the loop yields to the event loop, so pause/resume/reset/similarity/export messages
+// are handled there — never in the middle of a step.
+
+import { isNode, loadEngine } from './engine.mjs';
+
+// Keys of lab.start() that belong to the loop rather than to the engine's run configuration.
+const LOOP_KEYS = new Set(['runs', 'evalEvery']);
+const STATUS_INTERVAL_MS = 250;
+
+// A macrotask boundary: lets queued messages run. setImmediate in node; a MessageChannel in browsers (setTimeout
+// is clamped to >= 4 ms once nested).
+function makeYield() {
+    if (isNode) return () => new Promise((resolve) => setImmediate(resolve));
+    const channel = new MessageChannel();
+    const waiting = [];
+    channel.port1.onmessage = () => waiting.shift()?.();
+    return () => new Promise((resolve) => {
+        waiting.push(resolve);
+        channel.port2.postMessage(0);
+    });
+}
+
+// A result whose buffers move to the page instead of being copied.
+class Transferred {
+    constructor(value, transfer) {
+        this.value = value;
+        this.transfer = transfer;
+    }
+}
+
+export class Session {
+    // post(message, transferList) sends to the page.
+    constructor(post) {
+        this.post = post;
+        this.engine = null;
+        this.state = 'idle';
+        this.generation = 0;   // bumped by start/reset: a loop of an older generation stops at its next yield
+        this.runs = [];        // { config, stopped }
+        this.resume = null;    // resolves a paused loop
+        this.yieldNow = makeYield();
+        this.timing = { rounds: 0, stepMs: 0, stepCount: 0, since: 0 };
+        this.queue = Promise.resolve();
+    }
+
+    // Messages are handled one at a time, in order; training itself runs outside this queue.
+    handle(msg) {
+        this.queue = this.queue.then(() => this.#dispatch(msg));
+        return this.queue;
+    }
+
+    async #dispatch(msg) {
+        try {
+            let value = await this.#apply(msg);
+            let transfer = [];
+            if (value instanceof Transferred) ({ value, transfer } = value);
+            if (msg.id !== undefined) this.post({ type: 'result', id: msg.id, ok: true, value }, transfer);
+        } catch (e) {
+            const message = e?.message ?? String(e);
+            if (msg.id !== undefined) this.post({ type: 'result', id: msg.id, ok: false, error: message });
+            else this.post({ type: 'error', message });
+        }
+    }
+
+    async #apply(msg) {
+        switch (msg.type) {
+        case 'init':
+            this.engine = await loadEngine(msg);
+            return { variant: this.engine.variant, threaded: this.engine.threaded, version: this.engine.version };
+        case 'load': return this.#load(msg);
+        case 'start': return this.#start(msg.config ?? {});
+        case 'pause':
+            if (this.state === 'training') this.#setState('paused');
+            return undefined;
+        case 'resume':
+            if (this.state === 'paused') {
+                this.#setState('training');
+                this.resume?.();
+            }
+            return undefined;
+        case 'reset': return this.#reset();
+        case 'similarity':
+            return this.#need().similarity(this.#runIndex(msg.run), msg.s1, msg.s2);
+        case 'export': {
+            const files = this.#need().exportRun(this.#runIndex(msg.run));
+            return new Transferred(files, Object.values(files).map((f) => f.buffer));
+        }
+        default:
+            throw new Error(`unknown message type '${msg.type}'`);
+        }
+    }
+
+    #need() {
+        if (!this.engine) throw new Error('the engine is not initialised');
+        return this.engine;
+    }
+
+    #runIndex(run) {
+        if (!Number.isInteger(run) || run < 0 || run >= this.runs.length)
+            throw new Error(`no run ${run} (there are ${this.runs.length}; start training first)`);
+        return run;
+    }
+
+    #setState(state) {
+        this.state = state;
+        this.#postStatus();
+    }
+
+    #postStatus() {
+        const t = this.timing;
+        const wall = t.since ? performance.now() - t.since : 0;
+        this.post({
+            type: 'status',
+            state: this.state,
+            step: this.step ?? 0,
+            steps: this.steps ?? 0,
+            msPerStep: t.stepCount ? t.stepMs / t.stepCount : null,          // engine time of one run's step
+            stepsPerSecond: wall > 0 && t.rounds ? (1000 * t.rounds) / wall : null, // lockstep rounds, wall time
+        });
+    }
+
+    async #load({ model, corpus, dev }) {
+        const engine = this.#need();
+        await this.#reset();
+        this.#setState('loading');
+        const bytes = (b) => (b instanceof Uint8Array ? b : new Uint8Array(b));
+        try {
+            const info = engine.loadModel({ config: bytes(model.config), vocab: bytes(model.vocab),
+                weights: bytes(model.weights) });
+            info.sentences = engine.loadCorpus((Array.isArray(corpus) ? corpus : [corpus]).map(bytes));
+            info.pairs = dev ? engine.loadDev(bytes(dev)) : 0;
+            return info;
+        } finally {
+            this.#setState('idle');
+        }
+    }
+
+    async #reset() {
+        this.generation++;
+        this.runs = [];
+        this.engine?.clearRuns();
+        this.resume?.();
+        this.resume = null;
+        this.step = 0;
+        this.steps = 0;
+        if (this.state !== 'idle') this.#setState('idle');
+    }
+
+    // config: the global settings of lab.start plus runs: [RunConfig…] (each overrides the global keys).
+    async #start(config) {
+        const engine = this.#need();
+        await this.#reset();
+        const runConfigs = config.runs?.length ? config.runs : [{}];
+        const common = {};
+        for (const [k, v] of Object.entries(config)) if (!LOOP_KEYS.has(k)) common[k] = v;
+        const threads = common.threads ?? 1;
+        if (engine.threaded && runConfigs.length * (threads - 1) > engine.poolSize)
+            throw new Error(`${runConfigs.length} runs of ${threads} threads need ${runConfigs.length * (threads - 1)} ` +
+                `pthreads, the pool has ${engine.poolSize} (createLab({ maxRuns }))`);
+        this.steps = common.steps ?? 1000;
+        const evalEvery = config.evalEvery ?? 50;
+        try {
+            for (const rc of runConfigs) {
+                const merged = { ...common, ...rc, steps: this.steps };
+                engine.createRun(merged);
+                this.runs.push({ config: merged, stopped: false });
+            }
+        } catch (e) {
+            await this.#reset();
+            throw e;
+        }
+        const generation = this.generation;
+        this.timing = { rounds: 0, stepMs: 0, stepCount: 0, since: performance.now() };
+        this.#setState('training');
+        // Not awaited: the loop runs beside the message queue, which it lets through at every yield.
+        this.#train(generation, evalEvery).catch((e) => this.post({ type: 'error', message: e?.message ?? String(e) }));
+        return { runs: this.runs.length, steps: this.steps };
+    }
+
+    // Stops run i with a message (a NaN/Inf stop or an engine error); the other runs go on.
+    #stop(i, e) {
+        this.runs[i].stopped = true;
+        this.post({ type: 'error', run: i, message: `run ${i} (${this.runs[i].config.objective ?? 'infonce'}): ${e.message}` });
+    }
+
+    // initial: at step 0 every run holds the base weights, so runs that evaluate alike (same pooler and kernel set)
+    // share one evaluation: 3 of 4 runs' encodings of the dev set saved at the start.
+    #evaluateAll(initial = false) {
+        const shared = new Map();
+        this.runs.forEach((r, i) => {
+            if (r.stopped) return;
+            try {
+                const key = `${r.config.pooler ?? ''}|${r.config.kernels ?? ''}`;
+                let record = initial ? shared.get(key) : undefined;
+                if (!record) {
+                    record = this.engine.evaluate(i);
+                    if (initial) shared.set(key, record);
+                }
+                this.post({ type: 'eval', run: i, record: { ...record } });
+            } catch (e) {
+                this.#stop(i, e);
+            }
+        });
+    }
+
+    async #train(generation, evalEvery) {
+        const live = () => generation === this.generation;
+        const hasDev = this.engine.info().pairs > 0;
+        this.step = 0;
+        if (hasDev) this.#evaluateAll(true);
+        let lastStatus = performance.now();
+        while (live() && this.step < this.steps && this.runs.some((r) => !r.stopped)) {
+            await this.yieldNow();
+            while (live() && this.state === 'paused') {
+                await new Promise((resolve) => { this.resume = resolve; });
+                // a pause is not training time: the rate restarts its window
+                this.timing.since = performance.now();
+                this.timing.rounds = 0;
+            }
+            if (!live()) return;
+            this.runs.forEach((r, i) => {
+                if (r.stopped) return;
+                try {
+                    const record = this.engine.step(i);
+                    this.timing.stepMs += record.ms;
+                    this.timing.stepCount++;
+                    this.post({ type: 'step', run: i, record });
+                } catch (e) {
+                    this.#stop(i, e);
+                }
+            });
+            this.step++;
+            this.timing.rounds++;
+            const last = this.step === this.steps;
+            if (hasDev && ((evalEvery > 0 && this.step % evalEvery === 0) || last)) this.#evaluateAll();
+            if (performance.now() - lastStatus >= STATUS_INTERVAL_MS) {
+                lastStatus = performance.now();
+                this.#postStatus();
+            }
+        }
+        if (live()) this.#setState('done');
+    }
+}
