@@ -1,0 +1,146 @@
+/* cmd_encode.c — `dissipate encode`: the encoder's raw outputs for a list of sentences (or token-id sequences), for
+ * parity tests against the PyTorch reference (tools/reference/hf_parity.py) and for inspection. Evaluation mode (no
+ * dropout); the pooled vectors are written as the pooler returns them, not normalised, and `cls_mlp` applies the MLP
+ * (unlike `eval`, which evaluates cls_mlp as cls). */
+#include "args.h"
+#include "commands.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *USAGE =
+    "usage: dissipate encode --model DIR (--text-file F | --ids-file F) --out FILE.safetensors [--pooler NAME]\n"
+    "                        [--max-len N] [--hidden] [--kernels NAME] [--threads N]\n\n"
+    "Encodes every line of the file without dropout and writes \"pooled\" [n, H] (not normalised), \"seq_len\" [n],\n"
+    "\"ids\" [T] (token ids as floats) and, with --hidden, the final hidden states \"hidden\" [T, H] (sequences in order).\n"
+    "--text-file: one sentence per line, tokenized with the model's vocabulary and truncated to --max-len.\n"
+    "--ids-file: one sequence of token ids per line (space-separated, used as given, e.g. \"2 17 41 3\").\n"
+    "Blank lines are skipped.";
+
+/* Sequences of the ids file: every line is whitespace-separated non-negative integers. */
+static int parse_ids(const dsp_corpus *lines, const char *path, dsp_token_set *ts, dsp_err *err) {
+    size_t cap = 0;
+    for (int i = 0; i < lines->count; i++) cap += strlen(lines->text[i]) / 2 + 1; /* at most one id per 2 bytes */
+    ts->ids = malloc(cap * sizeof(int));
+    ts->offset = malloc((size_t)(lines->count ? lines->count : 1) * sizeof(int));
+    ts->len = malloc((size_t)(lines->count ? lines->count : 1) * sizeof(int));
+    if (!ts->ids || !ts->offset || !ts->len) return dsp_fail(err, "out of memory reading %s", path);
+    for (int i = 0; i < lines->count; i++) {
+        const char *p = lines->text[i];
+        ts->offset[i] = (int)ts->total;
+        for (;;) {
+            while (*p == ' ' || *p == '\t') p++;
+            if (!*p) break;
+            char *end;
+            errno = 0;
+            long v = strtol(p, &end, 10);
+            if (end == p || errno || v < 0 || v > 0x7fffffffL || (*end && *end != ' ' && *end != '\t'))
+                return dsp_fail(err, "%s: sequence %d: \"%.20s\" is not a token id (a non-negative integer)", path,
+                                i + 1, p);
+            ts->ids[ts->total++] = (int)v;
+            p = end;
+        }
+        ts->len[i] = (int)ts->total - ts->offset[i];
+    }
+    ts->count = lines->count;
+    return 0;
+}
+
+/* Runs the encoder over the token set in chunks, filling pooled [n, H] and (if hidden) hidden [T, H]. */
+static int encode_all(dsp_encoder *enc, const dsp_model *m, const dsp_token_set *ts, dsp_pooler pooler,
+                      float *pooled, float *hidden, dsp_err *err) {
+    enum { CHUNK = 256 };
+    const int H = m->cfg.hidden_size;
+    int off[CHUNK], len[CHUNK];
+    for (int s0 = 0; s0 < ts->count; s0 += CHUNK) {
+        const int n = ts->count - s0 < CHUNK ? ts->count - s0 : CHUNK, base = ts->offset[s0];
+        for (int i = 0; i < n; i++) {
+            off[i] = ts->offset[s0 + i] - base;
+            len[i] = ts->len[s0 + i];
+        }
+        dsp_batch b = {ts->ids + base, off, len, n, off[n - 1] + len[n - 1]};
+        if (dsp_encoder_forward(enc, m->params, &b, pooler, 0, 0, 0, pooled + (size_t)s0 * H, err))
+            return dsp_fail_prefix(err, "sequences %d..%d: ", s0 + 1, s0 + n);
+        /* the encoder packs the chunk's sequences in order, as they already are here */
+        if (hidden) memcpy(hidden + (size_t)base * H, dsp_encoder_hidden(enc), (size_t)b.T * H * sizeof(float));
+    }
+    return 0;
+}
+
+int cmd_encode(int argc, char **argv) {
+    const char *model_dir = NULL, *text_file = NULL, *ids_file = NULL, *out = NULL, *pooler_name = "mean";
+    const char *kernels_name = "auto";
+    int max_len = 32, threads = 1, want_hidden = 0;
+    arg_spec specs[] = {
+        {"model", ARG_STR, &model_dir, "DIR", "model folder (required)", 0, 0},
+        {"text-file", ARG_STR, &text_file, "F", "sentences, one per line", 0, 0},
+        {"ids-file", ARG_STR, &ids_file, "F", "token-id sequences, one per line", 0, 0},
+        {"out", ARG_STR, &out, "FILE", "output safetensors (required)", 0, 0},
+        {"pooler", ARG_STR, &pooler_name, "NAME", "cls | cls_mlp | mean (default mean)", 0, 0},
+        {"max-len", ARG_INT, &max_len, "N", "tokens per sentence for --text-file (default 32)", 0, 0},
+        {"hidden", ARG_BOOL, &want_hidden, NULL, "also write the final hidden states [T, H]", 0, 0},
+        {"kernels", ARG_STR, &kernels_name, "NAME", "auto | scalar | simd128 | avx2 (default auto)", 0, 0},
+        {"threads", ARG_INT, &threads, "N", "worker threads (default 1)", 0, 0},
+    };
+    dsp_err err = {{0}};
+    int rc = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, 2, USAGE, stdout, &err);
+    if (rc == 1) return 0;
+    if (rc) return cli_error(&err);
+    if (!model_dir || !out) return cli_usage_error("encode", "--model and --out are required");
+    if (!text_file == !ids_file) return cli_usage_error("encode", "give exactly one of --text-file and --ids-file");
+    dsp_pooler pooler;
+    if (dsp_pooler_parse(pooler_name, &pooler)) return cli_usage_error("encode", "unknown --pooler (cls, cls_mlp, mean)");
+    dsp_kernels kernels;
+    if (dsp_kernels_parse(kernels_name, &kernels)) return cli_usage_error("encode", "unknown --kernels");
+    if (max_len < 2) return cli_usage_error("encode", "--max-len must be >= 2");
+    if (threads < 1 || threads > 256) return cli_usage_error("encode", "--threads must be in 1 .. 256");
+
+    dsp_model m = {0};
+    dsp_corpus lines = {0};
+    dsp_token_set ts = {0};
+    dsp_pool *pool = NULL;
+    dsp_encoder *enc = NULL;
+    float *pooled = NULL, *hidden = NULL, *ids_f = NULL, *len_f = NULL;
+    int status = 1;
+    const char *input = text_file ? text_file : ids_file;
+    if (dsp_model_load(&m, model_dir, &err) || dsp_corpus_load(&lines, &input, 1, &err)) goto done;
+    if (lines.count == 0) { dsp_fail(&err, "%s holds no sequences", input); goto done; }
+    if (text_file ? dsp_token_set_build(&ts, m.vocab, lines.text, lines.count, max_len, &err)
+                  : parse_ids(&lines, ids_file, &ts, &err))
+        goto done;
+    const int H = m.cfg.hidden_size, n = ts.count;
+    const size_t T = ts.total;
+    pooled = malloc((size_t)n * H * sizeof(float));
+    hidden = want_hidden ? malloc((T ? T : 1) * H * sizeof(float)) : NULL;
+    ids_f = malloc((T ? T : 1) * sizeof(float));
+    len_f = malloc((size_t)n * sizeof(float));
+    if (!pooled || (want_hidden && !hidden) || !ids_f || !len_f) { dsp_fail(&err, "out of memory"); goto done; }
+    pool = dsp_pool_create(threads);
+    if (dsp_encoder_create(&enc, &m, pool, kernels, &err)) goto done;
+    if (encode_all(enc, &m, &ts, pooler, pooled, hidden, &err)) goto done;
+    for (size_t i = 0; i < T; i++) ids_f[i] = (float)ts.ids[i];
+    for (int i = 0; i < n; i++) len_f[i] = (float)ts.len[i];
+    dsp_st_tensor tensors[4] = {
+        {"pooled", pooled, 2, {n, H}},
+        {"seq_len", len_f, 1, {n, 0}},
+        {"ids", ids_f, 1, {(int64_t)T, 0}},
+        {"hidden", hidden, 2, {(int64_t)T, H}},
+    };
+    char meta[512];
+    snprintf(meta, sizeof meta, "{\"pooler\":\"%s\",\"kernels\":\"%s\",\"normalised\":\"0\"}", dsp_pooler_name(pooler),
+             kernels_name);
+    if (dsp_st_write_file(out, tensors, want_hidden ? 4 : 3, 0, meta, &err)) goto done;
+    printf("wrote %s: %d sequences, %zu tokens, pooler %s%s\n", out, n, T, dsp_pooler_name(pooler),
+           want_hidden ? ", hidden states" : "");
+    status = 0;
+done:
+    if (status) cli_error(&err);
+    free(pooled); free(hidden); free(ids_f); free(len_f);
+    dsp_encoder_free(enc);
+    dsp_pool_free(pool);
+    dsp_token_set_free(&ts);
+    dsp_corpus_free(&lines);
+    dsp_model_free(&m);
+    return status;
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""bench_torch.py — the same SimCSE training step timed in PyTorch (float32) and in the engine, side by side.
+
+    /usr/bin/python3 tools/reference/bench_torch.py --dissipate build/dissipate [--model DIR] [--steps 20]
+
+The step: the tiny preset (L=2, H=128, A=2, I=512), the first 64 sentences of the corpus x 2 dropout views, max
+length 32, mean pooling, InfoNCE (tau 0.05), AdamW (lr 1e-4, no weight decay) with global-norm clipping at 1.
+PyTorch runs it the usual way — a padded [128, Lmax] batch with an attention mask, torch's dropout, autograd,
+clip_grad_norm_, torch.optim.AdamW — in a child process with torch.set_num_threads(n) and OMP_NUM_THREADS =
+OPENBLAS_NUM_THREADS = n (Debian's torch calls the system BLAS, OpenBLAS with its own thread pool, which
+set_num_threads does not reach). The engine runs `dissipate train` on the same
+64 sentences (one batch per step) with --threads n, and the per-step wall times are read from its JSONL log.
+Both sides see the same token ids (read back from `dissipate parity-dump`) and the same initial weights.
+Reported: the median ms/step over --steps timed steps after warm-up, and the ratio.
+"""
+import argparse
+import collections
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import torch
+except ImportError:
+    print("bench_torch: PyTorch is not installed for this python (use /usr/bin/python3)")
+    sys.exit(77)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bert_ref  # noqa: E402
+import objectives_ref  # noqa: E402
+import safetensors_io  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DATA = os.environ.get("DSP_DATA_DIR", os.path.join(ROOT, "..", "shared", "data"))
+
+
+def sh(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode:
+        raise SystemExit(f"bench_torch: {' '.join(cmd)} failed ({r.returncode}):\n{r.stderr}")
+    return r.stdout
+
+
+def corpus_vocab(path, out):
+    """A vocabulary like the CLI tests': special tokens, single characters, the 3000 most frequent corpus words."""
+    words = collections.Counter()
+    for name in sorted(os.listdir(os.path.dirname(path))):
+        if name.endswith(".txt"):
+            with open(os.path.join(os.path.dirname(path), name), encoding="utf-8") as f:
+                words.update(w for w in re.sub(r"[^a-z\n]", " ", f.read().lower()).split() if len(w) >= 2)
+    chars = list("abcdefghijklmnopqrstuvwxyz0123456789.,'\"()-:;?!")
+    top = [w for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))[:3000]]
+    with open(out, "w") as f:
+        f.write("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars + top) + "\n")
+
+
+def torch_step_times(model_dir, seqs, steps, threads, warmup=3):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    cfg = bert_ref.BertConfig.load(model_dir)
+    P = bert_ref.to_torch(bert_ref.load_weights(model_dir), bert_ref.param_names(cfg), dtype=torch.float32,
+                          requires_grad=True)
+    opt = torch.optim.AdamW(P.values(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    drop = bert_ref.TorchDropout(cfg.hidden_dropout_prob, cfg.attention_probs_dropout_prob)
+    N = len(seqs)
+    times = []
+    for s in range(warmup + steps):
+        t0 = time.perf_counter()
+        batch = bert_ref.Batch(seqs + seqs)  # view 1, view 2: the same tokens, different dropout
+        opt.zero_grad(set_to_none=True)
+        _, z = bert_ref.encode(P, cfg, batch, drop, "mean")
+        h = torch.nn.functional.normalize(z, dim=1)
+        loss = objectives_ref.infonce(h[:N], h[N:], 0.05)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(P.values(), 1.0)
+        opt.step()
+        if s >= warmup:
+            times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), float(loss)
+
+
+def engine_step_times(dsp, model_dir, corpus, batch, steps, threads, tmp):
+    log = os.path.join(tmp, f"train-{threads}.jsonl")
+    sh([dsp, "train", "--model", model_dir, "--corpus", corpus, "--batch", str(batch), "--max-len", "32",
+        "--steps", str(steps + 1), "--threads", str(threads), "--lr", "1e-4", "--schedule", "constant",
+        "--eval-every", "0", "--log", log, "--quiet"])
+    kernels, ms = "?", []
+    with open(log) as f:
+        for line in f:
+            r = json.loads(line)
+            if r.get("type") == "config":
+                kernels = r.get("kernels", "?")
+            elif "ms" in r and "loss" in r:
+                ms.append(r["ms"])
+    if len(ms) < steps + 1:
+        raise SystemExit(f"bench_torch: {log} holds {len(ms)} step records with \"ms\", expected {steps + 1}")
+    return statistics.median(ms[1:]), kernels  # the first step also touches every buffer for the first time
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dissipate", required=True)
+    ap.add_argument("--model", help="a tiny-preset model folder (default: models/tiny, else one made by "
+                                    "`dissipate init` with models/tiny/vocab.txt or a corpus vocabulary)")
+    ap.add_argument("--corpus", default=os.path.join(DATA, "corpus", "wiki1m_head.txt"))
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--torch-child", nargs=2, metavar=("MODEL", "SEQS"), help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.torch_child:  # one PyTorch measurement, in a process whose BLAS thread count is set by the environment
+        with open(a.torch_child[1]) as f:
+            seqs = json.load(f)
+        ms, _ = torch_step_times(a.torch_child[0], seqs, a.steps, a.threads[0])
+        print(json.dumps({"ms": ms}))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        model = a.model or os.path.join(ROOT, "models", "tiny")
+        if not os.path.exists(os.path.join(model, "config.json")):
+            vocab = os.path.join(ROOT, "models", "tiny", "vocab.txt")
+            if not os.path.exists(vocab):
+                vocab = os.path.join(tmp, "vocab.txt")
+                corpus_vocab(a.corpus, vocab)
+            model = os.path.join(tmp, "model")
+            sh([a.dissipate, "init", "--vocab", vocab, "--out", model, "--preset", "tiny"])
+        cfg = bert_ref.BertConfig.load(model)
+        sentences = os.path.join(tmp, "sentences.txt")
+        with open(a.corpus, encoding="utf-8") as f, open(sentences, "w", encoding="utf-8") as out:
+            lines = [l for l in f if l.strip()][:a.batch]
+            out.writelines(lines)
+        # the engine's token ids of those sentences, truncated to 32 as in training
+        ids_path = os.path.join(tmp, "ids.safetensors")
+        sh([a.dissipate, "parity-dump", "--model", model, "--corpus", sentences, "--batch", str(a.batch),
+            "--max-len", "32", "--out", ids_path])
+        t, _ = safetensors_io.read(ids_path)
+        lens = [int(x) for x in t["seq_len"][:a.batch]]
+        ids = [int(x) for x in t["ids"][:sum(lens)]]
+        seqs, o = [], 0
+        for n in lens:
+            seqs.append(ids[o:o + n])
+            o += n
+        print(f"model L={cfg.num_hidden_layers} H={cfg.hidden_size} A={cfg.num_attention_heads} "
+              f"I={cfg.intermediate_size} V={cfg.vocab_size}; {a.batch} sentences x 2 views, {2 * sum(lens)} real "
+              f"tokens (padded to {2 * a.batch} x {max(lens)}); InfoNCE, AdamW, clip 1; median of {a.steps} steps")
+        print(f"PyTorch {torch.__version__} float32 (BLAS: OpenBLAS, OPENBLAS_CORETYPE="
+              f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}); engine: {a.dissipate}")
+        print(f"{'threads':>7s} {'pytorch ms/step':>16s} {'engine ms/step':>15s} {'engine kernels':>15s} "
+              f"{'speed-up':>9s}")
+        seqs_path = os.path.join(tmp, "seqs.json")
+        with open(seqs_path, "w") as f:
+            json.dump(seqs, f)
+        for n in a.threads:
+            env = dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n))
+            r = subprocess.run([sys.executable, os.path.abspath(__file__), "--dissipate", a.dissipate, "--steps",
+                                str(a.steps), "--threads", str(n), "--torch-child", model, seqs_path],
+                               stdout=subprocess.PIPE, text=True, env=env, check=True)
+            t_torch = json.loads(r.stdout.strip().splitlines()[-1])["ms"]
+            t_eng, kernels = engine_step_times(a.dissipate, model, sentences, a.batch, a.steps, n, tmp)
+            print(f"{n:7d} {t_torch:16.1f} {t_eng:15.1f} {kernels:>15s} {t_torch / t_eng:8.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()
