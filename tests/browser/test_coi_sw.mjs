@@ -7,8 +7,8 @@ import { browserTest, watchPage, waitFor, trainToDone, smallConfigHash } from '.
 await browserTest('coi_serviceworker', { isolation: false }, async (t, { server, browser, cleanup }) => {
   const page = await browser.context.newPage();
   const problems = watchPage(page);
-  let loads = 0;
-  page.on('load', () => { loads++; });
+  let loads = 0; // navigations of the main frame (a reload may come before the first 'load' event)
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) loads++; });
   await page.goto(`${server.url}index.html${smallConfigHash({ steps: 4, evalEvery: 2 })}`);
   // The service worker registers, the page reloads itself, and the second load is isolated.
   const deadline = Date.now() + 60000;

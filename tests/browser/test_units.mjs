@@ -41,7 +41,7 @@ await runTest('units', async (t) => {
   const args = C.toLabStart({ ...C.cloneConfig(def), runs: [C.defaultRun('met'), C.defaultRun('au')] });
   t.ok('met gets its own default margin 0.44', args.runs[0].margin === 0.44 && args.runs[0].perAnchor === false);
   t.ok('au gets λ, α, t and no τ', args.runs[1].lambda === 0.5 && args.runs[1].alpha === 2 && args.runs[1].t === 2 && !('tau' in args.runs[1]));
-  t.ok('numbers are numbers', typeof args.lr === 'number' && args.lr === 1e-4 && args.batch === 64 && args.evalEvery === 25);
+  t.ok('numbers are numbers', typeof args.lr === 'number' && args.lr === 1e-4 && args.batch === 32 && args.evalEvery === 25);
 
   // ---------------------------------------------------------------- URL round trip
   const url = 'r1=dclp&r1.tau=0.1&r2=au&r2.lambda=0.7&r2.alpha=2&r2.t=6&r3=mat&r3.margin=0.2&r3.perAnchor=1' +
@@ -51,7 +51,7 @@ await runTest('units', async (t) => {
   t.ok('the URL round-trips exactly', C.toUrlParams(parsed.config) === url, C.toUrlParams(parsed.config));
   t.ok('the parsed values are the URL\'s', parsed.config.runs[2].margin === '0.2' && parsed.config.optimizer === 'sgd' && parsed.config.lr === '3e-3');
   const fallback = C.fromUrlParams('#r1=infonce&r1.tau=0&r2=au&lr=abc&batch=1&steps=50&bogus=3');
-  t.ok('invalid URL values fall back to defaults', fallback.config.runs[0].tau === '0.05' && fallback.config.lr === '1e-4' && fallback.config.batch === '64');
+  t.ok('invalid URL values fall back to defaults', fallback.config.runs[0].tau === '0.05' && fallback.config.lr === '1e-4' && fallback.config.batch === '32');
   t.ok('valid values next to invalid ones are kept', fallback.config.steps === '50');
   t.ok('each fallback has a notice', fallback.notices.length === 4 && fallback.notices.some((n) => /tau/.test(n)) && fallback.notices.some((n) => /bogus/.test(n)),
     fallback.notices.join(' | '));

@@ -60,7 +60,7 @@ await browserTest('url', { isolation: true }, async (t, { server, browser, clean
     batch: document.querySelector('[name="batch"]').value, steps: document.querySelector('[name="steps"]').value,
     notice: document.getElementById('notices').hidden ? '' : document.getElementById('notices').textContent, hash: location.hash,
   }));
-  t.ok('invalid values fall back to defaults', after.tau === '0.05' && after.lr === '1e-4' && after.batch === '64', JSON.stringify(after));
+  t.ok('invalid values fall back to defaults', after.tau === '0.05' && after.lr === '1e-4' && after.batch === '32', JSON.stringify(after));
   t.ok('valid values beside them are kept', after.steps === '50');
   t.ok('a visible notice names each refused setting', /tau/.test(after.notice) && /lr=abc/.test(after.notice) && /batch=1/.test(after.notice) && /bogus/.test(after.notice), after.notice);
   t.ok('the address bar is rewritten to the valid configuration', !/abc|bogus|tau=0(&|$)/.test(after.hash) && /lr=1e-4/.test(after.hash), after.hash);
