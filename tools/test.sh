@@ -1,39 +1,40 @@
 #!/usr/bin/env bash
-# test.sh — sets up and runs every test: the native ctest suite (Release), the same suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer, the WebAssembly builds' suite under node, and the browser tests.
-#   DSP_DATA_DIR   the data folder (default ../shared/data)
-#   DSP_SKIP_ASAN=1, DSP_SKIP_WASM=1, DSP_SKIP_BROWSER=1 leave a stage out (and say so: nothing is skipped silently)
+# test.sh — sets up and passes every test:
+#   1. the native build (Release) and the two WebAssembly builds (threads, single-thread); their unit tests under node
+#   2. the demo site, then the whole native ctest suite: unit tests, gradient checks, CLI end to end, parity with the
+#      PyTorch float64 reference, wasm-vs-native parity, and the browser tests in headless Chromium
+#   3. the same unit and CLI tests under AddressSanitizer + UndefinedBehaviorSanitizer
+# DSP_DATA_DIR is the data folder (default ../shared/data). Any failure fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 data=${DSP_DATA_DIR:-$root/../shared/data}
+export DSP_DATA_DIR=$data
 jobs=$(nproc 2>/dev/null || echo 2)
+stage() { printf '\n==== %s\n' "$*"; }
 
 bash tools/setup.sh
 [ -d "$data/stsb" ] || { echo "test: no data folder at $data (set DSP_DATA_DIR)"; exit 1; }
 
-stage() { printf '\n==== %s\n' "$*"; }
-
-stage "native build (Release) and ctest"
+stage "native build (Release)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDSP_DATA_DIR="$data" >/dev/null
 cmake --build build -j"$jobs"
+
+stage "WebAssembly builds and their unit tests under node"
+bash tools/build-wasm.sh
+ctest --test-dir build-wasm --output-on-failure -j"$jobs"
+ctest --test-dir build-wasm-st --output-on-failure -j"$jobs"
+
+stage "demo site"
+node tools/build-site.mjs --data "$data" --out site
+
+stage "native ctest: unit, CLI, reference parity, wasm parity, browser"
+cmake -S . -B build >/dev/null   # registers the browser tests now that the site exists
 ctest --test-dir build --output-on-failure -j"$jobs"
 
-if [ "${DSP_SKIP_ASAN:-0}" = 1 ]; then
-  stage "sanitizer pass LEFT OUT (DSP_SKIP_ASAN=1)"
-else
-  stage "AddressSanitizer + UndefinedBehaviorSanitizer build and ctest"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDSP_SANITIZE=ON -DDSP_DATA_DIR="$data" >/dev/null
-  cmake --build build-asan -j"$jobs"
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE slow
-fi
-
-if [ -x tools/build-wasm.sh ] && [ "${DSP_SKIP_WASM:-0}" != 1 ]; then
-  stage "WebAssembly builds (threads, single-thread) and their ctest under node"
-  bash tools/build-wasm.sh
-  ctest --test-dir build-wasm --output-on-failure -j"$jobs"
-  ctest --test-dir build-wasm-st --output-on-failure -j"$jobs"
-elif [ "${DSP_SKIP_WASM:-0}" = 1 ]; then
-  stage "WebAssembly stage LEFT OUT (DSP_SKIP_WASM=1)"
-fi
+stage "AddressSanitizer + UndefinedBehaviorSanitizer: unit and CLI tests"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDSP_SANITIZE=ON -DDSP_DATA_DIR="$data" \
+  -DDSP_BROWSER_TESTS=OFF >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE "slow|wasm|reference"
