@@ -8,7 +8,7 @@
 #   --no-dropout        set both dropout probabilities of config.json to 0 (no masks are recorded)
 #   --replay K          dump steps 1 .. K+1 (--steps-before 0 .. K) and check step K+1 with the Adam moments
 #                       replayed from the first K dumps (check_parity --history)
-#   --train STEPS       first train the model STEPS InfoNCE steps (batch 8, lr 5e-3, scalar kernels): its embeddings
+#   --train STEPS       first train the model STEPS InfoNCE steps (batch 4, lr 5e-3, scalar kernels): its embeddings
 #                       spread out enough that some cross-view cosines turn negative and the floors of mpt/mat act
 #   --require-floor     passed to check_parity: inconclusive unless an active hinge sits at its floor
 # Exit status: check_parity's (0 pass, 1 mismatch, 3 inconclusive case), 1 if the engine fails, 77 without PyTorch.
@@ -58,7 +58,7 @@ EOF
 fi
 head -n 256 "$DATA/corpus/wiki1m_head.txt" > "$TMP/corpus.txt"
 if [ "$train" -gt 0 ]; then
-  "$DSP" train --model "$model" --corpus "$TMP/corpus.txt" --objective infonce --steps "$train" --batch 8 --lr 5e-3 \
+  "$DSP" train --model "$model" --corpus "$TMP/corpus.txt" --objective infonce --steps "$train" --batch 4 --lr 5e-3 \
     --kernels scalar --eval-every 0 --quiet --out "$TMP/trained" >"$TMP/train.log" 2>&1 ||
     { echo "FAIL: dissipate train"; cat "$TMP/train.log"; exit 1; }
   model=$TMP/trained

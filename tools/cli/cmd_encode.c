@@ -49,7 +49,7 @@ static int parse_ids(const dsp_corpus *lines, const char *path, dsp_token_set *t
 
 /* Runs the encoder over the token set in chunks, filling pooled [n, H] and (if hidden) hidden [T, H]. */
 static int encode_all(dsp_encoder *enc, const dsp_model *m, const dsp_token_set *ts, dsp_pooler pooler,
-                      float *pooled, float *hidden, dsp_err *err) {
+                      const char *path, float *pooled, float *hidden, dsp_err *err) {
     enum { CHUNK = 256 };
     const int H = m->cfg.hidden_size;
     int off[CHUNK], len[CHUNK];
@@ -61,7 +61,8 @@ static int encode_all(dsp_encoder *enc, const dsp_model *m, const dsp_token_set 
         }
         dsp_batch b = {ts->ids + base, off, len, n, off[n - 1] + len[n - 1]};
         if (dsp_encoder_forward(enc, m->params, &b, pooler, 0, 0, 0, pooled + (size_t)s0 * H, err))
-            return dsp_fail_prefix(err, "sequences %d..%d: ", s0 + 1, s0 + n);
+            return dsp_fail_prefix(err, "%s: in sequences %d..%d (numbered from 0 within them): ", path, s0 + 1,
+                                   s0 + n);
         /* the encoder packs the chunk's sequences in order, as they already are here */
         if (hidden) memcpy(hidden + (size_t)base * H, dsp_encoder_hidden(enc), (size_t)b.T * H * sizeof(float));
     }
@@ -118,7 +119,7 @@ int cmd_encode(int argc, char **argv) {
     if (!pooled || (want_hidden && !hidden) || !ids_f || !len_f) { dsp_fail(&err, "out of memory"); goto done; }
     pool = dsp_pool_create(threads);
     if (dsp_encoder_create(&enc, &m, pool, kernels, &err)) goto done;
-    if (encode_all(enc, &m, &ts, pooler, pooled, hidden, &err)) goto done;
+    if (encode_all(enc, &m, &ts, pooler, input, pooled, hidden, &err)) goto done;
     for (size_t i = 0; i < T; i++) ids_f[i] = (float)ts.ids[i];
     for (int i = 0; i < n; i++) len_f[i] = (float)ts.len[i];
     dsp_st_tensor tensors[4] = {

@@ -147,21 +147,25 @@ def main():
         print(f"model L={cfg.num_hidden_layers} H={cfg.hidden_size} A={cfg.num_attention_heads} "
               f"I={cfg.intermediate_size} V={cfg.vocab_size}; {a.batch} sentences x 2 views, {2 * sum(lens)} real "
               f"tokens (padded to {2 * a.batch} x {max(lens)}); InfoNCE, AdamW, clip 1; median of {a.steps} steps")
-        print(f"PyTorch {torch.__version__} float32 (BLAS: OpenBLAS, OPENBLAS_CORETYPE="
+        print(f"PyTorch {torch.__version__} float32 on the system BLAS (OPENBLAS_CORETYPE="
               f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}); engine: {a.dissipate}")
-        print(f"{'threads':>7s} {'pytorch ms/step':>16s} {'engine ms/step':>15s} {'engine kernels':>15s} "
-              f"{'speed-up':>9s}")
+        print(f"{'threads':>7s} {'pytorch ms/step':>16s} {'openblas core':>14s} {'engine ms/step':>15s} "
+              f"{'engine kernels':>15s} {'engine speed-up':>16s}")
         seqs_path = os.path.join(tmp, "seqs.json")
         with open(seqs_path, "w") as f:
             json.dump(seqs, f)
         for n in a.threads:
-            env = dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n))
+            # OPENBLAS_VERBOSE=2 makes OpenBLAS name the kernels it picked ("Core: Haswell") on stderr
+            env = dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), OPENBLAS_VERBOSE="2")
             r = subprocess.run([sys.executable, os.path.abspath(__file__), "--dissipate", a.dissipate, "--steps",
                                 str(a.steps), "--threads", str(n), "--torch-child", model, seqs_path],
-                               stdout=subprocess.PIPE, text=True, env=env, check=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, check=True)
             t_torch = json.loads(r.stdout.strip().splitlines()[-1])["ms"]
+            core = re.search(r"Core: (\S+)", r.stderr)
+            blas_core = core.group(1) if core else "?"
             t_eng, kernels = engine_step_times(a.dissipate, model, sentences, a.batch, a.steps, n, tmp)
-            print(f"{n:7d} {t_torch:16.1f} {t_eng:15.1f} {kernels:>15s} {t_torch / t_eng:8.2f}x", flush=True)
+            print(f"{n:7d} {t_torch:16.1f} {blas_core:>14s} {t_eng:15.1f} {kernels:>15s} {t_torch / t_eng:15.2f}x",
+                  flush=True)
 
 
 if __name__ == "__main__":
