@@ -183,110 +183,35 @@ void dsp_softmax_forward_scalar(const dsp_kctx *k, float *out, const float *inp,
 }
 
 /* ---------------------------------------------------------------- attention */
+/* The algorithm is dsp_attn_*_block (kernels_shared.h); the reference supplies plain sequential arithmetic. */
 
-typedef struct {
-    float *out, *att, *dqkv, *scratch;
-    const float *qkv, *dout, *att_in;
-    const int *seq_off, *seq_len;
-    const size_t *att_off;
-    int H, A, max_len;
-    dsp_dropout drop;
-} attn_args;
+static float dot_plain(const float *x, const float *y, int n) {
+    float s = 0.0f;
+    for (int i = 0; i < n; i++) s += x[i] * y[i];
+    return s;
+}
+
+static void axpy_plain(float *y, float a, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
 
 static void attn_forward_task(void *vctx, int task, int thread) {
-    const attn_args *a = vctx;
-    int b = task / a->A, h = task % a->A;
-    int len = a->seq_len[b], off = a->seq_off[b], H = a->H, d = H / a->A;
-    size_t blk = a->att_off[b] + (size_t)h * len * len;
-    float *P = a->att + blk; /* [len, len] */
-    float scale = 1.0f / sqrtf((float)d);
-    float keep = dsp_dropout_scale(a->drop.p);
-    for (int i = 0; i < len; i++) {
-        const float *q = a->qkv + (size_t)(off + i) * 3 * H + h * d; /* [d] */
-        float *row = P + (size_t)i * len;
-        for (int j = 0; j < len; j++) {
-            const float *kj = a->qkv + (size_t)(off + j) * 3 * H + H + h * d;
-            float s = 0.0f;
-            for (int c = 0; c < d; c++) s += q[c] * kj[c];
-            row[j] = s * scale;
-        }
-        softmax_row(row, row, len);
-        float *o = a->out + (size_t)(off + i) * H + h * d; /* [d] */
-        for (int c = 0; c < d; c++) o[c] = 0.0f;
-        for (int j = 0; j < len; j++) {
-            float p = row[j];
-            if (a->drop.p > 0.0f) p *= dsp_dropout_factor(a->drop, blk + (size_t)i * len + j, keep);
-            const float *vj = a->qkv + (size_t)(off + j) * 3 * H + 2 * H + h * d;
-            for (int c = 0; c < d; c++) o[c] += p * vj[c];
-        }
-    }
+    dsp_attn_forward_block(vctx, task, dot_plain, axpy_plain, softmax_row);
+}
+
+static void attn_backward_task(void *vctx, int task, int thread) {
+    dsp_attn_backward_block(vctx, task, thread, dot_plain, axpy_plain);
 }
 
 void dsp_attention_forward_scalar(const dsp_kctx *k, float *out, float *att, const float *qkv, const int *seq_off,
                                   const int *seq_len, const size_t *att_off, int B, int H, int A,
                                   dsp_dropout drop) {
-    attn_args a = {.out = out, .att = att, .qkv = qkv, .seq_off = seq_off, .seq_len = seq_len,
-                   .att_off = att_off, .H = H, .A = A, .drop = drop};
-    dsp_pool_run(k->pool, attn_forward_task, &a, B * A);
-}
-
-/* Per row i of the (sequence, head) block, with P the saved probabilities, m the dropout factors and
- * P' = P∘m the probabilities that multiplied V:
- *   dP'[i,j] = dout_i·v_j,  dv_j += P'[i,j]·dout_i,  dP = dP'∘m,
- *   dS[i,j] = P[i,j]·(dP[i,j] − Σ_j' P[i,j']·dP[i,j']),
- *   dq_i = scale·Σ_j dS[i,j]·k_j,  dk_j += scale·dS[i,j]·q_i.
- * The block's rows of dqkv belong to this task alone; they are zeroed, then accumulated with i increasing. */
-static void attn_backward_task(void *vctx, int task, int thread) {
-    const attn_args *a = vctx;
-    int b = task / a->A, h = task % a->A;
-    int len = a->seq_len[b], off = a->seq_off[b], H = a->H, d = H / a->A;
-    size_t blk = a->att_off[b] + (size_t)h * len * len;
-    const float *P = a->att_in + blk; /* [len, len] */
-    float *mrow = a->scratch + (size_t)thread * dsp_attention_scratch_stride(a->max_len); /* [len] */
-    float *dprow = mrow + dsp_attention_scratch_stride(a->max_len) / 2;                  /* [len] */
-    float scale = 1.0f / sqrtf((float)d);
-    float keep = dsp_dropout_scale(a->drop.p);
-    for (int i = 0; i < len; i++) {
-        float *g = a->dqkv + (size_t)(off + i) * 3 * H + h * d;
-        for (int c = 0; c < d; c++) g[c] = g[c + H] = g[c + 2 * H] = 0.0f;
-    }
-    for (int i = 0; i < len; i++) {
-        const float *p = P + (size_t)i * len;
-        const float *go = a->dout + (size_t)(off + i) * H + h * d; /* [d] */
-        const float *q = a->qkv + (size_t)(off + i) * 3 * H + h * d;
-        float *dq = a->dqkv + (size_t)(off + i) * 3 * H + h * d;
-        for (int j = 0; j < len; j++)
-            mrow[j] = a->drop.p > 0.0f ? dsp_dropout_factor(a->drop, blk + (size_t)i * len + j, keep) : 1.0f;
-        float rowdot = 0.0f;
-        for (int j = 0; j < len; j++) {
-            const float *vj = a->qkv + (size_t)(off + j) * 3 * H + 2 * H + h * d;
-            float *dvj = a->dqkv + (size_t)(off + j) * 3 * H + 2 * H + h * d;
-            float pd = p[j] * mrow[j];
-            float s = 0.0f;
-            for (int c = 0; c < d; c++) {
-                s += go[c] * vj[c];
-                dvj[c] += pd * go[c];
-            }
-            dprow[j] = s * mrow[j];
-            rowdot += p[j] * dprow[j];
-        }
-        for (int j = 0; j < len; j++) {
-            float ds = p[j] * (dprow[j] - rowdot) * scale;
-            const float *kj = a->qkv + (size_t)(off + j) * 3 * H + H + h * d;
-            float *dkj = a->dqkv + (size_t)(off + j) * 3 * H + H + h * d;
-            for (int c = 0; c < d; c++) {
-                dq[c] += ds * kj[c];
-                dkj[c] += ds * q[c];
-            }
-        }
-    }
+    dsp_attn_forward_run(k, attn_forward_task, out, att, qkv, seq_off, seq_len, att_off, B, H, A, drop);
 }
 
 void dsp_attention_backward_scalar(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv,
                                    const float *att, const int *seq_off, const int *seq_len, const size_t *att_off,
                                    int B, int H, int A, dsp_dropout drop, float *scratch) {
-    attn_args a = {.dqkv = dqkv, .scratch = scratch, .qkv = qkv, .dout = dout, .att_in = att,
-                   .seq_off = seq_off, .seq_len = seq_len, .att_off = att_off, .H = H, .A = A,
-                   .max_len = dsp_max_seq_len(seq_len, B), .drop = drop};
-    dsp_pool_run(k->pool, attn_backward_task, &a, B * A);
+    dsp_attn_backward_run(k, attn_backward_task, dqkv, dout, qkv, att, seq_off, seq_len, att_off, B, H, A, drop,
+                          scratch);
 }

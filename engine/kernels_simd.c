@@ -2,17 +2,20 @@
  * DSP_SIMD_WIDTH 4 gives the *_simd128 functions (SSE2 natively, wasm_simd128 in the browser),
  * DSP_SIMD_WIDTH 8 the *_avx2 functions (AVX2 + FMA).
  *
- * The GEMM (all three matmul products) is a packed, blocked micro-kernel design:
+ * The GEMM (all three matmul products) is a blocked micro-kernel design (after Goto/BLIS):
  *  - B (the operand read along N) is packed once per call into NR-wide panels [N/NR][K][NR], shared by all
- *    tasks; A is packed per task in KC-deep blocks of MR-row panels [k][MR] into per-thread scratch (the
- *    native SSE build stores each A value as a 4-lane splat, because SSE2 has no broadcast load: a shuffle
- *    per broadcast would compete with the multiplies and adds for the FP ports).
+ *    tasks. A is either read in place through MR row pointers (its rows run along k — forward and dinp — and
+ *    a broadcast from memory is a plain load: AVX2, wasm), or packed per task in KC-deep blocks of MR-row
+ *    panels into per-thread scratch (dw, whose A = doutᵀ runs along m; and everything on SSE2, which has no
+ *    broadcast load: there each A value is stored as a 4-lane splat, since a shuffle per broadcast would
+ *    compete with the multiplies and adds for the FP ports).
  *  - An MR×NR micro-kernel keeps its tile of C in registers over a KC block; between blocks the tile goes
  *    through memory, which does not change the arithmetic: every output element starts from its bias, 0 or
  *    old value and adds its K products one at a time in increasing k, whatever the blocking, tile shape or
  *    thread count. With separate multiply and add (128-bit) that is exactly the scalar reference's order, so
  *    *_simd128 matches *_scalar bit for bit; the 256-bit build fuses each multiply-add (one rounding less).
- *  - Tasks are blocks of output rows (× column blocks when N is wide), claimed by the pool's counter.
+ *  - Tasks are equal blocks of output rows (× column blocks when N is wide), claimed by the pool's counter.
+ *  - Prefetches cover the access patterns the hardware prefetcher misses here (see the packing routines).
  */
 #define _POSIX_C_SOURCE 200809L /* pthread keys under -std=c11 */
 #include "kernels.h"
@@ -42,20 +45,20 @@ typedef struct {
     size_t cap[SCRATCH_SLOTS];
 } thread_scratch;
 
-static void thread_scratch_free(void *p) {
-    thread_scratch *s = p;
-    for (int i = 0; i < SCRATCH_SLOTS; i++) free(s->buf[i]);
-    free(s);
-}
-
 #if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
-static thread_scratch *the_scratch; /* one thread */
+static thread_scratch *the_scratch; /* one thread, for the life of the program */
 static thread_scratch *scratch_self(void) {
     if (!the_scratch) the_scratch = calloc(1, sizeof *the_scratch);
     return the_scratch;
 }
 #else
 #include <pthread.h>
+static void thread_scratch_free(void *p) {
+    thread_scratch *s = p;
+    for (int i = 0; i < SCRATCH_SLOTS; i++) free(s->buf[i]);
+    free(s);
+}
+
 static pthread_key_t scratch_key;
 static int scratch_key_ok;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
@@ -97,20 +100,28 @@ static float *scratch_get(int slot, size_t n) {
 #define MR 6
 #define NV 2
 #define PRESPLAT 0
+#define DIRECT_A 1 /* vbroadcastss from memory is a plain load */
 #elif defined(__wasm_simd128__)
 #define MR 4
 #define NV 2
 #define PRESPLAT 0
+#define DIRECT_A 1 /* v128.load32_splat */
 #else
 #define MR 3
 #define NV 4
 #define PRESPLAT 1 /* SSE2: A values stored as splats (see the top comment) */
+#define DIRECT_A 0
 #endif
 #define NR (NV * W)                /* micro-tile columns */
 #define AK (PRESPLAT ? MR * W : MR) /* floats per k in a packed A panel */
-#define KC 256                     /* k block: a B micro-panel (KC×NR) stays in L1 */
+#if DSP_SIMD_WIDTH == 8
+#define KC 512 /* k block: a B micro-panel (KC×NR) stays in L1; AVX2 measured best at 512 */
+#else
+#define KC 256 /* SSE's splatted A block is 4× larger: 256 keeps it in L2 */
+#endif
 #define MC_MAX (((96 + MR - 1) / MR) * MR) /* row block: the packed A block (MC×KC) stays in L2 */
 #define NC_MAX 512                 /* column block */
+#define PREFETCH_ROWS 8            /* strided A packing (dw) prefetches this many rows ahead */
 
 typedef struct {
     int M, N, K;
@@ -123,12 +134,9 @@ typedef struct {
     int mc, nc, m_blocks, n_blocks;
 } gemm_job;
 
-/* C[MR,NR] (at ldc) += a-panel · b-panel over kc, one product at a time in increasing k. */
-#if PRESPLAT
-#define A_AT(r) vf_load(a + (r) * W)
-#else
-#define A_AT(r) vf_bcast(a + (r))
-#endif
+/* The micro-kernel: C[MR,NR] (at ldc) += A-panel · B-panel over kc, one product at a time in increasing k.
+ * One body, two ways to find A: ukernel reads a packed panel [kc][AK]; ukernel_rows reads A in place through
+ * MR row pointers (rows contiguous along k), which costs nothing extra where a broadcast is a plain load. */
 #if NV == 2
 #define UK_LOAD(r) vf c##r##0 = vf_loadu(c + (r) * ldc), c##r##1 = vf_loadu(c + (r) * ldc + W);
 #define UK_LOAD_B vf b0 = vf_load(b), b1 = vf_load(b + W);
@@ -163,6 +171,12 @@ typedef struct {
 #elif MR == 3
 #define UK_ROWS(X) X(0) X(1) X(2)
 #endif
+
+#if PRESPLAT
+#define A_AT(r) vf_load(a + (r) * W)
+#else
+#define A_AT(r) vf_bcast(a + (r))
+#endif
 static void ukernel(int kc, const float *restrict a, const float *restrict b, float *restrict c, size_t ldc) {
     UK_ROWS(UK_LOAD)
     for (int k = 0; k < kc; k++) {
@@ -173,37 +187,74 @@ static void ukernel(int kc, const float *restrict a, const float *restrict b, fl
     }
     UK_ROWS(UK_STORE)
 }
+#undef A_AT
 
-/* A partial tile (rows or columns past the edge) goes through a full tile in memory. */
-static void ukernel_edge(int kc, const float *a, const float *b, float *c, size_t ldc, int rows, int cols) {
+#if DIRECT_A
+#define A_AT(r) vf_bcast(a##r + k)
+#define UK_ROW_PTR(r) const float *a##r = rows[r];
+static void ukernel_rows(int kc, const float *const rows[MR], const float *restrict b, float *restrict c, size_t ldc) {
+    UK_ROWS(UK_ROW_PTR)
+    UK_ROWS(UK_LOAD)
+    for (int k = 0; k < kc; k++) {
+        UK_LOAD_B
+        UK_ROWS(UK_STEP)
+        b += NR;
+    }
+    UK_ROWS(UK_STORE)
+}
+#undef A_AT
+#endif
+
+/* A partial tile (rows or columns past the edge) goes through a full tile in memory; rows past the edge
+ * compute on zero padding (packed A) or repeat the last row (A in place) and are dropped. */
+static void ukernel_edge(int kc, const float *a, const float *const *rows, const float *b, float *c, size_t ldc,
+                         int nrows, int cols) {
     float tile[MR * NR];
     memset(tile, 0, sizeof tile);
-    for (int r = 0; r < rows; r++) memcpy(tile + r * NR, c + r * ldc, (size_t)cols * sizeof(float));
+    for (int r = 0; r < nrows; r++) memcpy(tile + r * NR, c + r * ldc, (size_t)cols * sizeof(float));
+#if DIRECT_A
+    if (rows) ukernel_rows(kc, rows, b, tile, NR);
+    else ukernel(kc, a, b, tile, NR);
+#else
+    (void)rows;
     ukernel(kc, a, b, tile, NR);
-    for (int r = 0; r < rows; r++) memcpy(c + r * ldc, tile + r * NR, (size_t)cols * sizeof(float));
+#endif
+    for (int r = 0; r < nrows; r++) memcpy(c + r * ldc, tile + r * NR, (size_t)cols * sizeof(float));
 }
 
-/* Packs B columns [j0, j0+NR) into [K][NR], zero past N. */
-static void pack_b_panel(const gemm_job *g, int j0, float *dst) {
-    int cols = g->N - j0 < NR ? g->N - j0 : NR;
-    if (g->b_cs == 1 && cols == NR) { /* rows of B are contiguous: copy NV vectors per k */
-        for (int k = 0; k < g->K; k++) {
-            const float *s = g->B + (size_t)k * g->b_rs + j0;
-            for (int v = 0; v < NV; v++) vf_store(dst + (size_t)k * NR + v * W, vf_loadu(s + v * W));
+/* Packs rows [k0, k1) of B into the NR-column panels [N/NR][K][NR], zero past N. Rows of B contiguous along n
+ * (dinp, dw) are read a row at a time; B contiguous along k (the forward's wᵀ) a column at a time. */
+static void pack_b_rows(const gemm_job *g, int k0, int k1, float *dst) {
+    const int panels = (g->N + NR - 1) / NR, full = g->N / NR;
+    const size_t pstride = (size_t)g->K * NR;
+    if (g->b_cs == 1) {
+        for (int k = k0; k < k1; k++) {
+            const float *s = g->B + (size_t)k * g->b_rs;
+            float *d = dst + (size_t)k * NR;
+            for (int p = 0; p < full; p++)
+                for (int v = 0; v < NV; v++) vf_store(d + p * pstride + v * W, vf_loadu(s + p * NR + v * W));
+            for (int j = full * NR; j < panels * NR; j++) d[full * pstride + j % NR] = j < g->N ? s[j] : 0.0f;
         }
         return;
     }
-    if (cols < NR) memset(dst, 0, (size_t)g->K * NR * sizeof(float));
-    for (int j = 0; j < cols; j++) { /* column j of B is contiguous along k when b_rs == 1 */
-        const float *s = g->B + (size_t)(j0 + j) * g->b_cs;
-        for (int k = 0; k < g->K; k++) dst[(size_t)k * NR + j] = s[(size_t)k * g->b_rs];
+    for (int n = 0; n < panels * NR; n++) {
+        float *d = dst + (size_t)(n / NR) * pstride + n % NR;
+        const float *s = g->B + (size_t)n * g->b_cs;
+        for (int k = k0; k < k1; k++) d[(size_t)k * NR] = n < g->N ? s[(size_t)k * g->b_rs] : 0.0f;
     }
 }
 
+#define PACK_B_ROWS 64 /* rows of B per packing task */
+
 static void gemm_pack_b_task(void *vctx, int task, int thread) {
     const gemm_job *g = vctx;
-    pack_b_panel(g, task * NR, g->Bp + (size_t)task * g->K * NR);
+    int k0 = task * PACK_B_ROWS, k1 = k0 + PACK_B_ROWS < g->K ? k0 + PACK_B_ROWS : g->K;
+    pack_b_rows(g, k0, k1, g->Bp);
 }
+
+/* Floats from one packed A panel to the next: one cache line more than the panel, so that the panels of a
+ * block do not all start in the same L1 set (kc·AK floats is a multiple of 4 KiB for the common kc = 256). */
+static inline size_t a_panel_stride(int kc) { return (size_t)kc * AK + 16; }
 
 static inline void put_a(float *dst, float v) {
 #if PRESPLAT
@@ -213,21 +264,47 @@ static inline void put_a(float *dst, float v) {
 #endif
 }
 
-/* Packs A rows [m0, m1) × k [k0, k0+kc) into MR-row panels [kc][AK], zero past m1. The loop runs along
- * whichever of A's dimensions is contiguous. */
+/* Packs A rows [m0, m1) × k [k0, k0+kc) into MR-row panels [kc][AK], zero past m1. A is either row-major along
+ * k (a_cs == 1) or along m (a_rs == 1), and is read along that contiguous dimension: a row at a time when rows run along k (forward, dinp); when columns run along m
+ * (dw: A = doutᵀ) a k-row of the block at a time, scattered over the panels — walking one panel's k with the
+ * source's row stride would revisit each cache line once per panel, and power-of-two strides evict them. */
 static void pack_a_block(const gemm_job *g, int m0, int m1, int k0, int kc, float *dst) {
-    const size_t step = PRESPLAT ? W : 1; /* floats per packed value */
-    for (int i0 = m0; i0 < m1; i0 += MR, dst += (size_t)kc * AK) {
-        int rows = m1 - i0 < MR ? m1 - i0 : MR;
-        if (g->a_cs == 1) { /* rows contiguous along k */
-            for (int r = 0; r < MR; r++) {
-                const float *s = g->A + (size_t)(i0 + r) * g->a_rs + k0;
-                for (int k = 0; k < kc; k++) put_a(dst + (size_t)k * AK + r * step, r < rows ? s[k] : 0.0f);
+    const size_t step = PRESPLAT ? W : 1, panel = a_panel_stride(kc); /* floats per packed value, per panel */
+    int rows = m1 - m0;
+    if (g->a_cs == 1) {
+        for (int i = 0; i < (rows + MR - 1) / MR * MR; i++) {
+            float *d = dst + (size_t)(i / MR) * panel + (size_t)(i % MR) * step;
+            const float *s = g->A + (size_t)(m0 + i) * g->a_rs + k0;
+            int k = 0;
+            if (i + 1 < rows) /* each row is a new stream the hardware is slow to pick up: ask for the next */
+                for (int kk = 0; kk < kc; kk += 16) vf_prefetch(s + g->a_rs + kk);
+            if (i >= rows) {
+                for (; k < kc; k++) put_a(d + (size_t)k * AK, 0.0f);
+                continue;
             }
-        } else { /* columns contiguous along m */
-            for (int k = 0; k < kc; k++) {
-                const float *s = g->A + (size_t)(k0 + k) * g->a_cs + (size_t)i0 * g->a_rs;
-                for (int r = 0; r < MR; r++) put_a(dst + (size_t)k * AK + r * step, r < rows ? s[(size_t)r * g->a_rs] : 0.0f);
+#if PRESPLAT /* four k at a time: one load, four lane splats */
+            for (; k + 4 <= kc; k += 4) {
+                vf v = vf_loadu(s + k);
+                vf_store(d + (size_t)k * AK, vf_dup_lane(v, 0));
+                vf_store(d + (size_t)(k + 1) * AK, vf_dup_lane(v, 1));
+                vf_store(d + (size_t)(k + 2) * AK, vf_dup_lane(v, 2));
+                vf_store(d + (size_t)(k + 3) * AK, vf_dup_lane(v, 3));
+            }
+#endif
+            for (; k < kc; k++) put_a(d + (size_t)k * AK, s[k]);
+        }
+    } else { /* a_rs == 1 */
+        for (int k = 0; k < kc; k++) {
+            const float *s = g->A + (size_t)(k0 + k) * g->a_cs + m0;
+            float *d = dst + (size_t)k * AK;
+            if (k + PREFETCH_ROWS < kc) /* the hardware misses this row stride; ask for the rows ahead */
+                for (int i = 0; i < rows; i += 16) vf_prefetch(s + PREFETCH_ROWS * g->a_cs + i);
+            for (int i0 = 0; i0 < rows; i0 += MR, d += panel, s += MR) {
+                if (i0 + MR <= rows) {
+                    for (int r = 0; r < MR; r++) put_a(d + r * step, s[r]);
+                } else {
+                    for (int r = 0; r < MR; r++) put_a(d + r * step, i0 + r < rows ? s[r] : 0.0f);
+                }
             }
         }
     }
@@ -259,23 +336,36 @@ static void gemm_task(void *vctx, int task, int thread) {
     int m0 = im * g->mc, m1 = m0 + g->mc < g->M ? m0 + g->mc : g->M;
     int n0 = jn * g->nc, n1 = n0 + g->nc < g->N ? n0 + g->nc : g->N;
     if (g->init) gemm_init_block(g, m0, m1, n0, n1);
-    float *Ap = g->K > 0 ? scratch_get(SCRATCH_PACK_A, (size_t)g->mc * KC * (PRESPLAT ? W : 1)) : NULL;
-    if (!Ap || !g->Bp) {
-        if (g->K > 0) gemm_block_direct(g, m0, m1, n0, n1);
+    if (g->K <= 0) return;
+    const int direct = DIRECT_A && g->a_cs == 1; /* read A's rows in place */
+    float *Ap = direct ? NULL : scratch_get(SCRATCH_PACK_A, (size_t)(g->mc / MR) * a_panel_stride(KC));
+    if ((!direct && !Ap) || !g->Bp) {
+        gemm_block_direct(g, m0, m1, n0, n1);
         return;
     }
     for (int k0 = 0; k0 < g->K; k0 += KC) {
         int kc = g->K - k0 < KC ? g->K - k0 : KC;
-        pack_a_block(g, m0, m1, k0, kc, Ap);
+        if (!direct) pack_a_block(g, m0, m1, k0, kc, Ap);
         for (int j0 = n0; j0 < n1; j0 += NR) {
             const float *bp = g->Bp + (size_t)(j0 / NR) * g->K * NR + (size_t)k0 * NR;
             int cols = n1 - j0 < NR ? n1 - j0 : NR;
             const float *ap = Ap;
-            for (int i0 = m0; i0 < m1; i0 += MR, ap += (size_t)kc * AK) {
-                int rows = m1 - i0 < MR ? m1 - i0 : MR;
+            for (int i0 = m0; i0 < m1; i0 += MR, ap += a_panel_stride(kc)) {
+                int nrows = m1 - i0 < MR ? m1 - i0 : MR;
                 float *c = g->C + (size_t)i0 * g->ldc + j0;
-                if (rows == MR && cols == NR) ukernel(kc, ap, bp, c, g->ldc);
-                else ukernel_edge(kc, ap, bp, c, g->ldc, rows, cols);
+                if (!g->init && i0 + MR < m1) /* "+=" into a C bigger than the caches: fetch the next tile now */
+                    for (int r = 0; r < MR; r++) {
+                        vf_prefetch(c + (size_t)(MR + r) * g->ldc);
+                        vf_prefetch(c + (size_t)(MR + r) * g->ldc + NR - 1);
+                    }
+                const float *rows[MR];
+                if (direct)
+                    for (int r = 0; r < MR; r++) rows[r] = g->A + (size_t)(i0 + (r < nrows ? r : nrows - 1)) * g->a_rs + k0;
+                if (nrows < MR || cols < NR) ukernel_edge(kc, ap, direct ? rows : NULL, bp, c, g->ldc, nrows, cols);
+#if DIRECT_A
+                else if (direct) ukernel_rows(kc, rows, bp, c, g->ldc);
+#endif
+                else ukernel(kc, ap, bp, c, g->ldc);
             }
         }
     }
@@ -287,13 +377,16 @@ static void gemm_run(const dsp_kctx *k, gemm_job *g) {
     int panels = (g->N + NR - 1) / NR;
     g->nc = g->N <= NC_MAX ? panels * NR : NC_MAX;
     g->n_blocks = (g->N + g->nc - 1) / g->nc;
-    /* Row blocks: as large as L2 allows, smaller when that leaves fewer than two tasks per thread. The block
-     * size never changes what an element computes, so results do not depend on it. */
-    g->mc = MC_MAX;
-    while (g->mc > 2 * MR && (long)((g->M + g->mc - 1) / g->mc) * g->n_blocks < 2L * threads) g->mc -= MR;
+    /* Row blocks: equal, as large as L2 allows, smaller when that leaves fewer than two tasks per thread. The
+     * block size never changes what an element computes, so results do not depend on it. */
+    int nb = (g->M + MC_MAX - 1) / MC_MAX, want = (2 * threads + g->n_blocks - 1) / g->n_blocks;
+    if (nb < want) nb = want;
+    g->mc = ((g->M + nb - 1) / nb + MR - 1) / MR * MR; /* equal blocks, a multiple of MR */
+    if (g->mc < 2 * MR) g->mc = 2 * MR;
+    if (g->mc > MC_MAX) g->mc = MC_MAX;
     g->m_blocks = (g->M + g->mc - 1) / g->mc;
     g->Bp = g->K > 0 ? scratch_get(SCRATCH_PACK_B, (size_t)panels * NR * g->K) : NULL;
-    if (g->Bp) dsp_pool_run(k->pool, gemm_pack_b_task, g, panels);
+    if (g->Bp) dsp_pool_run(k->pool, gemm_pack_b_task, g, (g->K + PACK_B_ROWS - 1) / PACK_B_ROWS);
     dsp_pool_run(k->pool, gemm_task, g, g->m_blocks * g->n_blocks);
 }
 
@@ -601,93 +694,24 @@ void KFN(dsp_softmax_forward)(const dsp_kctx *k, float *out, const float *inp, i
 }
 
 /* ---------------------------------------------------------------- attention */
-/* The same algorithm as the reference (see kernels_ref.c), with dot products and axpys in vectors. */
-
-typedef struct {
-    float *out, *att, *dqkv, *scratch;
-    const float *qkv, *dout, *att_in;
-    const int *seq_off, *seq_len;
-    const size_t *att_off;
-    int H, A, max_len;
-    dsp_dropout drop;
-} attn_job;
+/* The algorithm is dsp_attn_*_block (kernels_shared.h), with dot products and axpys in vectors. */
 
 static void attn_forward_task(void *vctx, int task, int thread) {
-    const attn_job *a = vctx;
-    int b = task / a->A, h = task % a->A;
-    int len = a->seq_len[b], off = a->seq_off[b], H = a->H, d = H / a->A;
-    size_t blk = a->att_off[b] + (size_t)h * len * len;
-    float *P = a->att + blk; /* [len, len] */
-    float scale = 1.0f / sqrtf((float)d);
-    float keep = dsp_dropout_scale(a->drop.p);
-    for (int i = 0; i < len; i++) {
-        const float *q = a->qkv + (size_t)(off + i) * 3 * H + h * d; /* [d] */
-        float *row = P + (size_t)i * len;
-        for (int j = 0; j < len; j++) row[j] = vdot(q, a->qkv + (size_t)(off + j) * 3 * H + H + h * d, d) * scale;
-        softmax_row(row, row, len);
-        float *o = a->out + (size_t)(off + i) * H + h * d; /* [d] */
-        memset(o, 0, (size_t)d * sizeof(float));
-        for (int j = 0; j < len; j++) {
-            float p = row[j];
-            if (a->drop.p > 0.0f) p *= dsp_dropout_factor(a->drop, blk + (size_t)i * len + j, keep);
-            vaxpy(o, p, a->qkv + (size_t)(off + j) * 3 * H + 2 * H + h * d, d);
-        }
-    }
+    dsp_attn_forward_block(vctx, task, vdot, vaxpy, softmax_row);
+}
+
+static void attn_backward_task(void *vctx, int task, int thread) {
+    dsp_attn_backward_block(vctx, task, thread, vdot, vaxpy);
 }
 
 void KFN(dsp_attention_forward)(const dsp_kctx *k, float *out, float *att, const float *qkv, const int *seq_off,
                                 const int *seq_len, const size_t *att_off, int B, int H, int A, dsp_dropout drop) {
-    attn_job a = {.out = out, .att = att, .qkv = qkv, .seq_off = seq_off, .seq_len = seq_len, .att_off = att_off,
-                  .H = H, .A = A, .drop = drop};
-    dsp_pool_run(k->pool, attn_forward_task, &a, B * A);
-}
-
-static void attn_backward_task(void *vctx, int task, int thread) {
-    const attn_job *a = vctx;
-    int b = task / a->A, h = task % a->A;
-    int len = a->seq_len[b], off = a->seq_off[b], H = a->H, d = H / a->A;
-    size_t blk = a->att_off[b] + (size_t)h * len * len;
-    const float *P = a->att_in + blk; /* [len, len] */
-    size_t stride = dsp_attention_scratch_stride(a->max_len);
-    float *mrow = a->scratch + (size_t)thread * stride; /* [len] dropout factors */
-    float *dprow = mrow + stride / 2;                   /* [len] dP */
-    float scale = 1.0f / sqrtf((float)d);
-    float keep = dsp_dropout_scale(a->drop.p);
-    for (int i = 0; i < len; i++) {
-        float *g = a->dqkv + (size_t)(off + i) * 3 * H + h * d;
-        memset(g, 0, (size_t)d * sizeof(float));
-        memset(g + H, 0, (size_t)d * sizeof(float));
-        memset(g + 2 * H, 0, (size_t)d * sizeof(float));
-    }
-    for (int i = 0; i < len; i++) {
-        const float *p = P + (size_t)i * len;
-        const float *go = a->dout + (size_t)(off + i) * H + h * d; /* [d] */
-        const float *q = a->qkv + (size_t)(off + i) * 3 * H + h * d;
-        float *dq = a->dqkv + (size_t)(off + i) * 3 * H + h * d;
-        for (int j = 0; j < len; j++)
-            mrow[j] = a->drop.p > 0.0f ? dsp_dropout_factor(a->drop, blk + (size_t)i * len + j, keep) : 1.0f;
-        float rowdot = 0.0f;
-        for (int j = 0; j < len; j++) {
-            size_t tj = (size_t)(off + j) * 3 * H + 2 * H + h * d;
-            float s = vdot(go, a->qkv + tj, d);
-            vaxpy(a->dqkv + tj, p[j] * mrow[j], go, d);
-            dprow[j] = s * mrow[j];
-            rowdot += p[j] * dprow[j];
-        }
-        for (int j = 0; j < len; j++) {
-            float ds = p[j] * (dprow[j] - rowdot) * scale;
-            size_t tj = (size_t)(off + j) * 3 * H + H + h * d;
-            vaxpy(dq, ds, a->qkv + tj, d);
-            vaxpy(a->dqkv + tj, ds, q, d);
-        }
-    }
+    dsp_attn_forward_run(k, attn_forward_task, out, att, qkv, seq_off, seq_len, att_off, B, H, A, drop);
 }
 
 void KFN(dsp_attention_backward)(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv,
                                  const float *att, const int *seq_off, const int *seq_len, const size_t *att_off,
                                  int B, int H, int A, dsp_dropout drop, float *scratch) {
-    attn_job a = {.dqkv = dqkv, .scratch = scratch, .qkv = qkv, .dout = dout, .att_in = att, .seq_off = seq_off,
-                  .seq_len = seq_len, .att_off = att_off, .H = H, .A = A, .max_len = dsp_max_seq_len(seq_len, B),
-                  .drop = drop};
-    dsp_pool_run(k->pool, attn_backward_task, &a, B * A);
+    dsp_attn_backward_run(k, attn_backward_task, dqkv, dout, qkv, att, seq_off, seq_len, att_off, B, H, A, drop,
+                          scratch);
 }

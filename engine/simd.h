@@ -9,6 +9,7 @@
  * and Chromium reject), min/max follow minps's "a < b ? a : b" rule on both (wasm's pmin/pmax, arguments
  * swapped), and the horizontal reductions combine lanes in one fixed order. Only the 256-bit build fuses
  * multiply-adds. sf_madd is the scalar twin of vf_madd, for tails that must round like the vector body.
+ * vf_prefetch is a hint only (a no-op in wasm).
  *
  * Only this header (and the kernels compiled against it) may use intrinsics.
  */
@@ -37,6 +38,8 @@ static inline vf vf_loadu(const float *p) { return _mm256_loadu_ps(p); }
 static inline void vf_store(float *p, vf v) { _mm256_store_ps(p, v); }
 static inline void vf_storeu(float *p, vf v) { _mm256_storeu_ps(p, v); }
 static inline vf vf_bcast(const float *p) { return _mm256_broadcast_ss(p); }
+static inline void vf_prefetch(const float *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
+#define vf_dup_lane(v, l) _mm256_permutevar8x32_ps((v), _mm256_set1_epi32(l)) /* every lane = lane l */
 static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
@@ -85,6 +88,8 @@ static inline vf vf_loadu(const float *p) { return wasm_v128_load(p); }
 static inline void vf_store(float *p, vf v) { wasm_v128_store(p, v); }
 static inline void vf_storeu(float *p, vf v) { wasm_v128_store(p, v); }
 static inline vf vf_bcast(const float *p) { return wasm_v128_load32_splat(p); }
+static inline void vf_prefetch(const float *p) { (void)p; } /* no prefetch instruction in wasm */
+#define vf_dup_lane(v, l) wasm_i32x4_shuffle((v), (v), (l), (l), (l), (l))
 static inline vf vf_add(vf a, vf b) { return wasm_f32x4_add(a, b); }
 static inline vf vf_sub(vf a, vf b) { return wasm_f32x4_sub(a, b); }
 static inline vf vf_mul(vf a, vf b) { return wasm_f32x4_mul(a, b); }
@@ -128,6 +133,8 @@ static inline vf vf_loadu(const float *p) { return _mm_loadu_ps(p); }
 static inline void vf_store(float *p, vf v) { _mm_store_ps(p, v); }
 static inline void vf_storeu(float *p, vf v) { _mm_storeu_ps(p, v); }
 static inline vf vf_bcast(const float *p) { return _mm_load1_ps(p); }
+static inline void vf_prefetch(const float *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
+#define vf_dup_lane(v, l) _mm_shuffle_ps((v), (v), _MM_SHUFFLE((l), (l), (l), (l)))
 static inline vf vf_add(vf a, vf b) { return _mm_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm_mul_ps(a, b); }

@@ -584,8 +584,11 @@ int main(void) {
     n_sets = f64_kernel_sets(sets);
     test_names();
     dsp_pool *pool = dsp_pool_create(2);
-    const int shapes[][3] = {{1, 1, 1}, {2, 3, 5}, {7, 13, 29}, {37, 130, 77}, {301, 257, 35}, {5, 300, 17}, {97, 16, 48}};
-    for (int i = 0; i < 7; i++) test_matmul(pool, shapes[i][0], shapes[i][1], shapes[i][2], 1000 + i);
+    /* Past every blocking boundary of the SIMD GEMM: k blocks of 256 (SSE, wasm) and 512 (AVX2), column blocks
+     * of 512, several row blocks in each product, and edge tiles everywhere. */
+    const int shapes[][3] = {{1, 1, 1},     {2, 3, 5},    {7, 13, 29},    {37, 130, 77}, {301, 257, 35},
+                             {5, 300, 17},  {97, 16, 48}, {600, 520, 19}, {130, 40, 200}};
+    for (int i = 0; i < 9; i++) test_matmul(pool, shapes[i][0], shapes[i][1], shapes[i][2], 1000 + i);
     const int ln[][2] = {{1, 1}, {3, 3}, {17, 16}, {29, 67}, {301, 130}};
     for (int i = 0; i < 5; i++) test_layernorm(pool, ln[i][0], ln[i][1], 2000 + i);
     test_gelu(pool);

@@ -1,0 +1,179 @@
+/* bench_kernels.c — `dissipate bench`'s GEMM table: the engine's matmul kernels (scalar, SIMD128, AVX2) and
+ * OpenBLAS's cblas_sgemm on the same shapes, in the same process and run, so ratios compare like with like.
+ *
+ * OpenBLAS is loaded with dlopen (no build dependency); its core name and configuration are printed because
+ * OPENBLAS_CORETYPE decides which kernels it runs (this machine pins Haswell: AVX2 + FMA). Its thread count is
+ * set to the row's thread count. Engine timings come first, OpenBLAS's after, and each side's worker threads
+ * are idle while the other runs, so neither steals cores from the other. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include "bench_kernels.h"
+
+#include "kernels.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BENCH_T 2900
+#define N_SHAPES 4
+#define N_PRODUCTS 3
+#define MAX_THREADS_ROWS 2
+static const int SHAPES[N_SHAPES][2] = {{128, 384}, {128, 128}, {128, 512}, {512, 128}}; /* (C, OC) */
+static const char *SHAPE_NAMES[N_SHAPES] = {"qkv 128>384", "128>128", "ffn 128>512", "ffn 512>128"};
+static const char *PRODUCTS[N_PRODUCTS] = {"fwd", "dinp", "dw"};
+
+/* cblas_sgemm with the CBLAS enums as ints (RowMajor 101, NoTrans 111, Trans 112). */
+typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                         const float *b, int ldb, float beta, float *c, int ldc);
+typedef struct {
+    void *lib;
+    sgemm_fn sgemm;
+    void (*set_threads)(int);
+    char *(*corename)(void);
+    char *(*config)(void);
+} openblas;
+
+static int openblas_open(openblas *ob) {
+    memset(ob, 0, sizeof *ob);
+    ob->lib = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (!ob->lib) return -1;
+    *(void **)&ob->sgemm = dlsym(ob->lib, "cblas_sgemm");
+    *(void **)&ob->set_threads = dlsym(ob->lib, "openblas_set_num_threads");
+    *(void **)&ob->corename = dlsym(ob->lib, "openblas_get_corename");
+    *(void **)&ob->config = dlsym(ob->lib, "openblas_get_config");
+    if (!ob->sgemm || !ob->set_threads) {
+        dlclose(ob->lib);
+        ob->lib = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    float *inp, *w, *b, *dout, *out, *dinp, *dw;
+} buffers;
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* One product of one shape with the engine's kernels (kctx) or OpenBLAS (ob). */
+static void run_product(const dsp_kctx *k, const openblas *ob, int product, const buffers *m, int C, int OC) {
+    const int T = BENCH_T;
+    if (ob) {
+        if (product == 0) ob->sgemm(101, 111, 112, T, OC, C, 1.0f, m->inp, C, m->w, C, 0.0f, m->out, OC);
+        else if (product == 1) ob->sgemm(101, 111, 111, T, C, OC, 1.0f, m->dout, OC, m->w, C, 1.0f, m->dinp, C);
+        else ob->sgemm(101, 112, 111, OC, C, T, 1.0f, m->dout, OC, m->inp, C, 1.0f, m->dw, C);
+        return;
+    }
+    if (product == 0) dsp_matmul_forward(k, m->out, m->inp, m->w, m->b, T, C, OC);
+    else if (product == 1) dsp_matmul_backward(k, m->dinp, NULL, NULL, m->dout, m->inp, m->w, T, C, OC);
+    else dsp_matmul_backward(k, NULL, m->dw, NULL, m->dout, m->inp, m->w, T, C, OC);
+}
+
+/* Median GFLOP/s over `reps` timed runs after one warm-up run (scratch allocation, page faults). */
+static double measure(const dsp_kctx *k, const openblas *ob, int product, const buffers *m, int C, int OC, int reps) {
+    double t[16];
+    run_product(k, ob, product, m, C, OC);
+    for (int r = 0; r < reps; r++) {
+        double t0 = now_s();
+        run_product(k, ob, product, m, C, OC);
+        t[r] = now_s() - t0;
+    }
+    qsort(t, (size_t)reps, sizeof t[0], cmp_double);
+    return 2.0 * BENCH_T * C * OC / t[reps / 2] * 1e-9;
+}
+
+static float *filled(size_t n, unsigned seed) {
+    float *x = malloc(n * sizeof(float));
+    if (!x) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = (float)(seed >> 8) * (1.0f / 16777216.0f) - 0.5f;
+    }
+    return x;
+}
+
+/* A table cell: the value, or "-" where the column does not apply. */
+static void cell_text(char cell[16], int present, double v, const char *fmt) {
+    if (present) snprintf(cell, 16, fmt, v);
+    else snprintf(cell, 16, "-");
+}
+
+int dsp_bench_gemm(FILE *out, int threads_max) {
+    const size_t big = (size_t)BENCH_T * 512, wsz = 512 * 512;
+    buffers m = {filled(big, 1), filled(wsz, 2), filled(512, 3), filled(big, 4), filled(big, 5), filled(big, 6),
+                 filled(wsz, 7)};
+    int status = 0;
+    if (!m.inp || !m.w || !m.b || !m.dout || !m.out || !m.dinp || !m.dw) {
+        fprintf(out, "bench gemm: out of memory\n");
+        status = -1;
+        goto done;
+    }
+    int rows = threads_max < 1 ? 1 : threads_max > MAX_THREADS_ROWS ? MAX_THREADS_ROWS : threads_max;
+    const dsp_kernels want[3] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_AVX2};
+    int have[3];
+    for (int s = 0; s < 3; s++) {
+        dsp_kernels got;
+        have[s] = dsp_kernels_resolve(want[s], &got, NULL) == 0;
+    }
+    /* gflops[threads-1][shape][product][set 0..2, 3 = OpenBLAS] */
+    double g[MAX_THREADS_ROWS][N_SHAPES][N_PRODUCTS][4];
+    memset(g, 0, sizeof g);
+    for (int th = 1; th <= rows; th++) {
+        dsp_pool *pool = dsp_pool_create(th);
+        for (int s = 0; s < 3; s++) {
+            if (!have[s]) continue;
+            dsp_kctx k = {pool, want[s]};
+            for (int sh = 0; sh < N_SHAPES; sh++)
+                for (int p = 0; p < N_PRODUCTS; p++)
+                    g[th - 1][sh][p][s] = measure(&k, NULL, p, &m, SHAPES[sh][0], SHAPES[sh][1], s == 0 ? 3 : 9);
+        }
+        dsp_pool_free(pool);
+    }
+    openblas ob;
+    int have_ob = openblas_open(&ob) == 0;
+    if (have_ob) {
+        for (int th = 1; th <= rows; th++) {
+            ob.set_threads(th);
+            for (int sh = 0; sh < N_SHAPES; sh++)
+                for (int p = 0; p < N_PRODUCTS; p++)
+                    g[th - 1][sh][p][3] = measure(NULL, &ob, p, &m, SHAPES[sh][0], SHAPES[sh][1], 9);
+        }
+        ob.set_threads(1);
+    }
+
+    fprintf(out, "\nGEMM GFLOP/s, T=%d rows, median of 9 runs (scalar: 3); fwd = inp*w^T, dinp = dout*w, "
+                 "dw = dout^T*inp\n", BENCH_T);
+    if (have_ob) {
+        const char *env = getenv("OPENBLAS_CORETYPE");
+        fprintf(out, "OpenBLAS: libopenblas.so.0, core %s (OPENBLAS_CORETYPE=%s), config: %s\n",
+                ob.corename ? ob.corename() : "?", env ? env : "unset", ob.config ? ob.config() : "?");
+    } else {
+        fprintf(out, "OpenBLAS: libopenblas.so.0 not loadable (%s); column left empty\n", dlerror());
+    }
+    fprintf(out, "%-7s %-12s %-5s %8s %8s %8s %9s %10s %8s\n", "threads", "shape C>OC", "prod", "scalar", "simd128",
+            "avx2", "openblas", "simd128/ob", "avx2/ob");
+    for (int th = 1; th <= rows; th++)
+        for (int sh = 0; sh < N_SHAPES; sh++)
+            for (int p = 0; p < N_PRODUCTS; p++) {
+                double *r = g[th - 1][sh][p];
+                char cell[4][16], ratio[2][16];
+                for (int s = 0; s < 4; s++) cell_text(cell[s], s < 3 ? have[s] : have_ob, r[s], "%.1f");
+                for (int s = 0; s < 2; s++) cell_text(ratio[s], have_ob && have[s + 1], r[s + 1] / r[3], "%.2f");
+                fprintf(out, "%-7d %-12s %-5s %8s %8s %8s %9s %10s %8s\n", th, SHAPE_NAMES[sh], PRODUCTS[p], cell[0],
+                        cell[1], cell[2], cell[3], ratio[0], ratio[1]);
+            }
+    if (have_ob) dlclose(ob.lib);
+done:
+    free(m.inp), free(m.w), free(m.b), free(m.dout), free(m.out), free(m.dinp), free(m.dw);
+    return status;
+}
