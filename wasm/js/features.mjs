@@ -51,14 +51,15 @@ export async function detect(options = {}) {
     const hardwareConcurrency = await hardwareThreads();
     const crossOriginIsolated = isNode ? null : globalThis.crossOriginIsolated === true;
     const wanted = options.threads ?? Math.min(hardwareConcurrency, 4);
-    let reason = threadsBlocker();
+    const blocker = threadsBlocker();
+    let reason = blocker;
     if (!reason && wanted <= 1)
         reason = options.threads !== undefined ? '1 thread requested' : 'this device reports 1 hardware thread';
     let variant = reason ? 'single-simd' : 'threads-simd';
     if (options.variant) {
-        if (options.variant === 'threads-simd' && reason) throw new Error(`cannot run threads-simd: ${reason}`);
+        if (options.variant === 'threads-simd' && blocker) throw new Error(`cannot run threads-simd: ${blocker}`);
         variant = options.variant;
-        if (variant === 'single-simd' && !reason) reason = 'single-simd requested';
+        reason = variant === 'threads-simd' ? null : reason ?? 'single-simd requested';
     }
     const threads = variant === 'threads-simd' ? Math.max(1, wanted) : 1;
     return { variant, threads, simd, crossOriginIsolated, reason, hardwareConcurrency };
