@@ -4,11 +4,10 @@
  *
  * The GEMM (all three matmul products) is a blocked micro-kernel design (after Goto/BLIS):
  *  - B (the operand read along N) is packed once per call into NR-wide panels [N/NR][K][NR], shared by all
- *    tasks. A is either read in place through MR row pointers (its rows run along k — forward and dinp — and
- *    a broadcast from memory is a plain load: AVX2, wasm), or packed per task in KC-deep blocks of MR-row
- *    panels into per-thread scratch (dw, whose A = doutᵀ runs along m; and everything on SSE2, which has no
- *    broadcast load: there each A value is stored as a 4-lane splat, since a shuffle per broadcast would
- *    compete with the multiplies and adds for the FP ports).
+ *    tasks. A is packed per task in KC-deep blocks of MR-row panels into per-thread scratch — on SSE2, which
+ *    has no broadcast load, as 4-lane splats (a shuffle per broadcast would compete with the multiplies and
+ *    adds for the FP ports) — except on AVX2 when A's rows run along k (forward, dinp): a broadcast from
+ *    memory is a plain load there, and the micro-kernel reads the rows in place through MR row pointers.
  *  - An MR×NR micro-kernel keeps its tile of C in registers over a KC block; between blocks the tile goes
  *    through memory, which does not change the arithmetic: every output element starts from its bias, 0 or
  *    old value and adds its K products one at a time in increasing k, whatever the blocking, tile shape or
@@ -105,7 +104,7 @@ static float *scratch_get(int slot, size_t n) {
 #define MR 4
 #define NV 2
 #define PRESPLAT 0
-#define DIRECT_A 1 /* v128.load32_splat */
+#define DIRECT_A 0 /* measured in node: packed A is as fast or faster (one base pointer for V8) */
 #else
 #define MR 3
 #define NV 4
@@ -403,23 +402,25 @@ typedef struct {
     int T, OC;
 } colsum_job;
 
-#define COLSUM_COLS (4 * W)
+/* Column sums run over a block of COL_BLOCK columns per task: every row read is four whole cache lines (a
+ * narrower strip down 2900 rows is a stride the hardware prefetcher does not follow). Sums are kept in a
+ * small block-sized buffer and each column adds its rows one at a time in increasing t — the reference's
+ * order, whatever the block. */
+#define COL_BLOCK 64
 
-/* db[o] += Σ_t dout[t,o] for a block of columns, t increasing (the scalar reference's order). */
+/* db[o] += Σ_t dout[t,o] for a block of columns. */
 static void colsum_task(void *vctx, int task, int thread) {
     const colsum_job *j = vctx;
-    int o0 = task * COLSUM_COLS, o1 = o0 + COLSUM_COLS < j->OC ? o0 + COLSUM_COLS : j->OC;
-    int o = o0;
-    for (; o + W <= o1; o += W) {
-        vf acc = vf_loadu(j->db + o);
-        for (int t = 0; t < j->T; t++) acc = vf_add(acc, vf_loadu(j->dout + (size_t)t * j->OC + o));
-        vf_storeu(j->db + o, acc);
+    int o0 = task * COL_BLOCK, n = j->OC - o0 < COL_BLOCK ? j->OC - o0 : COL_BLOCK, nv = n / W * W;
+    float acc[COL_BLOCK];
+    memcpy(acc, j->db + o0, (size_t)n * sizeof(float));
+    for (int t = 0; t < j->T; t++) {
+        const float *g = j->dout + (size_t)t * j->OC + o0;
+        int o = 0;
+        for (; o < nv; o += W) vf_storeu(acc + o, vf_add(vf_loadu(acc + o), vf_loadu(g + o)));
+        for (; o < n; o++) acc[o] += g[o];
     }
-    for (; o < o1; o++) {
-        float acc = j->db[o];
-        for (int t = 0; t < j->T; t++) acc += j->dout[(size_t)t * j->OC + o];
-        j->db[o] = acc;
-    }
+    memcpy(j->db + o0, acc, (size_t)n * sizeof(float));
 }
 
 void KFN(dsp_matmul_backward)(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
@@ -436,7 +437,7 @@ void KFN(dsp_matmul_backward)(const dsp_kctx *k, float *dinp, float *dw, float *
     }
     if (db && OC > 0) {
         colsum_job j = {db, dout, T, OC};
-        dsp_pool_run(k->pool, colsum_task, &j, (OC + COLSUM_COLS - 1) / COLSUM_COLS);
+        dsp_pool_run(k->pool, colsum_task, &j, (OC + COL_BLOCK - 1) / COL_BLOCK);
     }
 }
 
@@ -548,35 +549,30 @@ static void ln_dinp_task(void *vctx, int task, int thread) {
     }
 }
 
-#define LN_COLS (4 * W)
-
 /* dw[c] += Σ_t norm·dout, db[c] += Σ_t dout over a block of columns, t increasing (the reference's order). */
 static void ln_dwdb_task(void *vctx, int task, int thread) {
     const ln_job *j = vctx;
-    int C = j->C, c0 = task * LN_COLS, c1 = c0 + LN_COLS < C ? c0 + LN_COLS : C;
-    int c = c0;
-    for (; c + W <= c1; c += W) {
-        vf dw = vf_loadu(j->dw + c), db = vf_loadu(j->db + c);
-        for (int t = 0; t < j->T; t++) {
-            vf g = vf_loadu(j->dout + (size_t)t * C + c);
-            vf norm = vf_mul(vf_sub(vf_loadu(j->inp + (size_t)t * C + c), vf_splat(j->mean_in[t])),
-                             vf_splat(j->rstd_in[t]));
-            dw = vf_madd(norm, g, dw);
-            db = vf_add(db, g);
+    int C = j->C, c0 = task * COL_BLOCK, n = C - c0 < COL_BLOCK ? C - c0 : COL_BLOCK, nv = n / W * W;
+    float dw[COL_BLOCK], db[COL_BLOCK];
+    memcpy(dw, j->dw + c0, (size_t)n * sizeof(float));
+    memcpy(db, j->db + c0, (size_t)n * sizeof(float));
+    for (int t = 0; t < j->T; t++) {
+        const float *g = j->dout + (size_t)t * C + c0, *x = j->inp + (size_t)t * C + c0;
+        float m = j->mean_in[t], r = j->rstd_in[t];
+        vf vm = vf_splat(m), vr = vf_splat(r);
+        int c = 0;
+        for (; c < nv; c += W) {
+            vf gv = vf_loadu(g + c), norm = vf_mul(vf_sub(vf_loadu(x + c), vm), vr);
+            vf_storeu(dw + c, vf_madd(norm, gv, vf_loadu(dw + c)));
+            vf_storeu(db + c, vf_add(vf_loadu(db + c), gv));
         }
-        vf_storeu(j->dw + c, dw);
-        vf_storeu(j->db + c, db);
-    }
-    for (; c < c1; c++) {
-        float dw = j->dw[c], db = j->db[c];
-        for (int t = 0; t < j->T; t++) {
-            float g = j->dout[(size_t)t * C + c];
-            dw = sf_madd((j->inp[(size_t)t * C + c] - j->mean_in[t]) * j->rstd_in[t], g, dw);
-            db += g;
+        for (; c < n; c++) {
+            dw[c] = sf_madd((x[c] - m) * r, g[c], dw[c]);
+            db[c] += g[c];
         }
-        j->dw[c] = dw;
-        j->db[c] = db;
     }
+    memcpy(j->dw + c0, dw, (size_t)n * sizeof(float));
+    memcpy(j->db + c0, db, (size_t)n * sizeof(float));
 }
 
 void KFN(dsp_layernorm_backward)(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
@@ -587,7 +583,7 @@ void KFN(dsp_layernorm_backward)(const dsp_kctx *k, float *dinp, float *dw, floa
                 .rstd_in = rstd, .T = T, .C = C};
     j.rows_per_task = dsp_rows_per_task(k, T, 32);
     dsp_pool_run(k->pool, ln_dinp_task, &j, (T + j.rows_per_task - 1) / j.rows_per_task);
-    dsp_pool_run(k->pool, ln_dwdb_task, &j, (C + LN_COLS - 1) / LN_COLS);
+    dsp_pool_run(k->pool, ln_dwdb_task, &j, (C + COL_BLOCK - 1) / COL_BLOCK);
 }
 
 /* ---------------------------------------------------------------- GELU */
