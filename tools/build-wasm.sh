@@ -3,7 +3,7 @@
 #   build-wasm/     threads + SIMD: wasm/dissipate-mt.{mjs,wasm,worker.js}, and the unit tests (ctest runs them in node)
 #   build-wasm-st/  single-threaded SIMD (-DDSP_THREADS=OFF): wasm/dissipate-st.{mjs,wasm}, and the unit tests
 # Usage: tools/build-wasm.sh [--no-tests] [--dist DIR]
-#   --no-tests  build only the engine modules (DSP_BUILD_TESTS=OFF)
+#   --no-tests  build only the engine modules, not the unit tests
 #   --dist DIR  also gather both variants and wasm/js/*.mjs into DIR: a folder a page can import lab.mjs from
 # Environment: DSP_DATA_DIR (default ../shared/data), JOBS (default: the core count).
 set -euo pipefail
@@ -11,11 +11,11 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 data=${DSP_DATA_DIR:-$root/../shared/data}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
-tests=ON
+target=()
 dist=
 while [ $# -gt 0 ]; do
   case "$1" in
-    --no-tests) tests=OFF ;;
+    --no-tests) target=(--target dissipate_wasm) ;;
     --dist) dist=${2:?--dist needs a folder}; shift ;;
     *) echo "build-wasm: unknown argument '$1' (--no-tests, --dist DIR)" >&2; exit 2 ;;
   esac
@@ -30,16 +30,16 @@ export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 build() { # folder threads
   # emcmake's own test emulator passes --experimental-wasm-threads, which node 20 rejects; node 20 also needs
   # --no-experimental-fetch to run Emscripten 3.1.6 output that reads its .wasm from disk.
-  emcmake cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=Release -DDSP_THREADS="$2" -DDSP_BUILD_TESTS="$tests" \
+  emcmake cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=Release -DDSP_THREADS="$2" -DDSP_BUILD_TESTS=ON \
     -DDSP_DATA_DIR="$data" -DCMAKE_CROSSCOMPILING_EMULATOR="$node;--no-experimental-fetch" >/dev/null
-  cmake --build "$1" -j"$jobs"
+  cmake --build "$1" -j"$jobs" "${target[@]}"
 }
 build build-wasm ON
 build build-wasm-st OFF
 
 if [ -n "$dist" ]; then
   mkdir -p "$dist"
-  cp build-wasm/wasm/dissipate-mt.mjs build-wasm/wasm/dissipate-mt.wasm build-wasm/wasm/dissipate-mt.worker.js \
-     build-wasm-st/wasm/dissipate-st.mjs build-wasm-st/wasm/dissipate-st.wasm wasm/js/*.mjs "$dist/"
+  # dissipate-mt.* includes the pthread worker file where the Emscripten version makes one (3.1.6: .worker.js).
+  cp build-wasm/wasm/dissipate-mt.* build-wasm-st/wasm/dissipate-st.* wasm/js/*.mjs "$dist/"
   echo "build-wasm: gathered both variants and the JS runtime in $dist"
 fi
