@@ -124,7 +124,7 @@ static float *scratch_get(int slot, size_t n) {
 
 typedef struct {
     int M, N, K;
-    const float *A; size_t a_rs, a_cs; /* A(m,k) = A[m·a_rs + k·a_cs] */
+    const float *A; size_t a_rs, a_cs; /* A(m,k) = A[m·a_rs + k·a_cs]; a_cs == 1 or a_rs == 1 */
     const float *B; size_t b_rs, b_cs; /* B(k,n) = B[k·b_rs + n·b_cs] */
     float *C; size_t ldc;              /* C(m,n) = C[m·ldc + n] */
     const float *bias;                 /* init: C starts from bias[n], or 0 when NULL */
@@ -263,9 +263,9 @@ static inline void put_a(float *dst, float v) {
 #endif
 }
 
-/* Packs A rows [m0, m1) × k [k0, k0+kc) into MR-row panels [kc][AK], zero past m1. A is either row-major along
- * k (a_cs == 1) or along m (a_rs == 1), and is read along that contiguous dimension: a row at a time when rows run along k (forward, dinp); when columns run along m
- * (dw: A = doutᵀ) a k-row of the block at a time, scattered over the panels — walking one panel's k with the
+/* Packs A rows [m0, m1) × k [k0, k0+kc) into MR-row panels [kc][AK], zero past m1, reading A along its
+ * contiguous dimension: a row at a time when rows run along k (forward, dinp); when columns run along m (dw:
+ * A = doutᵀ), a k-row of the block at a time scattered over the panels — walking one panel's k with the
  * source's row stride would revisit each cache line once per panel, and power-of-two strides evict them. */
 static void pack_a_block(const gemm_job *g, int m0, int m1, int k0, int kc, float *dst) {
     const size_t step = PRESPLAT ? W : 1, panel = a_panel_stride(kc); /* floats per packed value, per panel */
@@ -359,7 +359,8 @@ static void gemm_task(void *vctx, int task, int thread) {
                     }
                 const float *rows[MR];
                 if (direct)
-                    for (int r = 0; r < MR; r++) rows[r] = g->A + (size_t)(i0 + (r < nrows ? r : nrows - 1)) * g->a_rs + k0;
+                    for (int r = 0; r < MR; r++) /* past the edge: repeat the last row (its results are dropped) */
+                        rows[r] = g->A + (size_t)(i0 + (r < nrows ? r : nrows - 1)) * g->a_rs + k0;
                 if (nrows < MR || cols < NR) ukernel_edge(kc, ap, direct ? rows : NULL, bp, c, g->ldc, nrows, cols);
 #if DIRECT_A
                 else if (direct) ukernel_rows(kc, rows, bp, c, g->ldc);

@@ -37,7 +37,8 @@ static inline void f64_matmul(double *out, double *bound, const double *inp, con
 }
 
 /* layernorm of one row in double: y = (x − mean)/sqrt(var + eps)·w + b */
-static inline void f64_layernorm(double *out, const double *x, const double *w, const double *b, int T, int C, double eps) {
+static inline void f64_layernorm(double *out, const double *x, const double *w, const double *b, int T, int C,
+                                 double eps) {
     for (int t = 0; t < T; t++) {
         const double *r = x + (size_t)t * C;
         double m = 0, v = 0;
@@ -104,7 +105,8 @@ static inline double f64_drop_factor(dsp_dropout d, size_t idx) {
 }
 
 /* Forward in double: att[att_total] (pre-dropout probabilities), out[T,H]. qkv is double [T,3H]. */
-static inline void f64_attention(double *out, double *att, const double *qkv, const f64_attn_shape *s, dsp_dropout drop) {
+static inline void f64_attention(double *out, double *att, const double *qkv, const f64_attn_shape *s,
+                                 dsp_dropout drop) {
     int H = s->H, d = H / s->A;
     double scale = 1.0 / sqrt((double)d);
     double *row = malloc(sizeof(double) * (size_t)(s->T > 0 ? s->T : 1));

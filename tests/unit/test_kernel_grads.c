@@ -50,7 +50,7 @@ static void expect_grad(const char *what, dsp_kernels set, const float *got, con
             if (e > worst_e || isnan(e)) worst_e = e, worst = i;
         }
     }
-    CHECK_MSG(bad == 0, "%s [%s]: %zu of %zu gradients off; worst [%zu]: kernel %.9g, finite differences %.9g (rms %.3g)",
+    CHECK_MSG(bad == 0, "%s [%s]: %zu of %zu gradients off; worst [%zu]: kernel %.9g, differences %.9g (rms %.3g)",
               what, dsp_kernels_name(set), bad, n, worst,
               bad ? (double)got[worst] - (base ? base[worst] : 0.0f) : 0.0, bad ? fd[worst] : 0.0, rms);
 }
@@ -98,12 +98,14 @@ static void test_matmul_grads(dsp_pool *pool) {
     fd_grad(gi, m.inp, (size_t)T * C, mm_loss, &m);
     fd_grad(gw, m.w, (size_t)OC * C, mm_loss, &m);
     fd_grad(gb, m.b, OC, mm_loss, &m);
-    float *inp = to_float(m.inp, (size_t)T * C), *w = to_float(m.w, (size_t)OC * C), *dout = to_float(m.r, (size_t)T * OC);
+    float *inp = to_float(m.inp, (size_t)T * C), *w = to_float(m.w, (size_t)OC * C);
+    float *dout = to_float(m.r, (size_t)T * OC);
     float *g0i = f64_test_data((size_t)T * C, &seed, 1), *g0w = f64_test_data((size_t)OC * C, &seed, 1),
           *g0b = f64_test_data(OC, &seed, 1);
     for (int si = 0; si < n_sets; si++) {
         dsp_kctx k = {pool, sets[si]};
-        float *di = malloc(sizeof(float) * T * C), *dw = malloc(sizeof(float) * OC * C), *db = malloc(sizeof(float) * OC);
+        float *di = malloc(sizeof(float) * T * C), *dw = malloc(sizeof(float) * OC * C);
+        float *db = malloc(sizeof(float) * OC);
         memcpy(di, g0i, sizeof(float) * T * C);
         memcpy(dw, g0w, sizeof(float) * OC * C);
         memcpy(db, g0b, sizeof(float) * OC);

@@ -330,12 +330,16 @@ static void attn_forward_ref(attn_ref *r, const float *qkv, const f64_attn_shape
                     smin = dot * scale < smin ? dot * scale : smin;
                 }
                 double eps = 2 * esmax + (smax - smin + len + 4) * U;
-                for (int j = 0; j < len; j++) r->tatt[blk + (size_t)i * len + j] = 1.5 * eps * r->att[blk + (size_t)i * len + j];
+                for (int j = 0; j < len; j++) {
+                    size_t e = blk + (size_t)i * len + j;
+                    r->tatt[e] = 1.5 * eps * r->att[e];
+                }
                 for (int c = 0; c < d; c++) {
                     double a = 0;
                     for (int j = 0; j < len; j++) {
                         size_t e = blk + (size_t)i * len + j;
-                        a += fabs(r->att[e] * f64_drop_factor(drop, e) * q64[(size_t)(off + j) * 3 * H + 2 * H + h * d + c]);
+                        double v = q64[(size_t)(off + j) * 3 * H + 2 * H + h * d + c];
+                        a += fabs(r->att[e] * f64_drop_factor(drop, e) * v);
                     }
                     r->tout[(size_t)(off + i) * H + h * d + c] = 2 * a * (eps + f64_gamma(len + 1) + U);
                 }
@@ -550,7 +554,8 @@ static void test_thread_independence(void) {
                 same = memcmp(o.buf[i], base.buf[i], o.len[i] * sizeof(float)) == 0;
             int which = 0;
             while (which < o.count && memcmp(o.buf[which], base.buf[which], o.len[which] * sizeof(float)) == 0) which++;
-            CHECK_MSG(same, "%s with %d threads differs from serial (output %d)", dsp_kernels_name(sets[si]), threads[ti], which);
+            CHECK_MSG(same, "%s with %d threads differs from serial (output %d)", dsp_kernels_name(sets[si]),
+                      threads[ti], which);
             for (int i = 0; i < o.count; i++) free(o.buf[i]);
             dsp_pool_free(pool);
         }
