@@ -147,5 +147,18 @@ await browserTest('exports', { isolation: true }, async (t, { server, browser, c
   const three = Object.fromEntries(Object.entries(files).map(([n, b]) => [n.replace(/^.*-(config\.json|vocab\.txt|model\.safetensors)$/, '$1'), b]));
   t.ok('3 files: three downloads', Object.keys(three).sort().join() === 'config.json,model.safetensors,vocab.txt', Object.keys(files).join());
   if (three['model.safetensors']) checkFolder('3 files (run 2)', three);
+
+  // The try-it box: a cosine per run, 1 for a sentence against itself.
+  const compare = async (a, b) => {
+    await page.fill('#s1', a);
+    await page.fill('#s2', b);
+    await page.click('#compare');
+    await page.waitForFunction(() => /At step/.test(document.getElementById('tryit-msg').textContent), null, { timeout: 30000 });
+    return page.evaluate(() => [...document.querySelectorAll('#tryit-out tbody tr')].map((tr) => Number(tr.cells[1].firstChild.textContent)));
+  };
+  const cos = await compare('A man is playing a guitar.', 'A woman is slicing an onion.');
+  t.ok('try it: one cosine in [-1, 1] per run', cos.length === 2 && cos.every((c) => Number.isFinite(c) && Math.abs(c) <= 1), cos.join());
+  const same = await compare('A man is playing a guitar.', 'A man is playing a guitar.');
+  t.ok('try it: a sentence against itself has cosine 1', same.length === 2 && same.every((c) => Math.abs(c - 1) < 1e-3), same.join());
   t.ok('no console errors', problems.length === 0, problems.join('\n'));
 });
