@@ -93,7 +93,7 @@ async function main() {
     pause.disabled = !(s === 'training' || s === 'paused');
     pause.textContent = s === 'paused' ? 'Resume' : 'Pause';
     reset.disabled = !(s === 'training' || s === 'paused' || s === 'done');
-    form.setLocked(s === 'training' || s === 'paused' || (s === 'loading' && !!session.assets));
+    form.setLocked(s === 'training' || s === 'paused' || session.restarting);
     const why = !valid ? 'Start is disabled: fix the values marked in red.'
       : s === 'starting' || s === 'loading' ? 'Start is enabled once the model and data have downloaded.' : '';
     $('start-why').textContent = why;

@@ -26,6 +26,7 @@ export class Session {
     this.stepsPlanned = 0;
     this.msPerStep = NaN;
     this.stepsPerSecond = NaN;
+    this.restarting = false;     // start() is re-creating the lab for another thread count
     this.error = '';
     this.handlers = {};
   }
@@ -96,10 +97,15 @@ export class Session {
     const cores = (globalThis.navigator && navigator.hardwareConcurrency) || args.threads;
     const want = this.info.crossOriginIsolated ? Math.min(args.threads, cores) : 1;
     if (this.info.crossOriginIsolated && want !== this.requestedThreads) {
+      this.restarting = true; // the page keeps the form locked meanwhile: this run's configuration is chosen
       this.setState('loading');
-      this.lab.terminate();
-      await this.open(want);
-      await this.loadLab();
+      try {
+        this.lab.terminate();
+        await this.open(want);
+        await this.loadLab();
+      } finally {
+        this.restarting = false;
+      }
     }
     args.threads = this.info.threads; // the thread count the lab was built for (1 without isolation)
     this.config = cfg;
