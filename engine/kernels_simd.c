@@ -133,11 +133,14 @@ typedef struct {
     int mc, nc, m_blocks, n_blocks;
 } gemm_job;
 
-/* The micro-kernel: C[MR,NR] (at ldc) += A-panel · B-panel over kc, one product at a time in increasing k.
- * One body, two ways to find A: ukernel reads a packed panel [kc][AK]; ukernel_rows reads A in place through
- * MR row pointers (rows contiguous along k), which costs nothing extra where a broadcast is a plain load. */
+/* The micro-kernel: C[MR,NR] (at ldc) = start + A-panel · B-panel over kc, one product at a time in
+ * increasing k, where the start tile is C itself, or — on an overwritten C's first k block — `init`: one row
+ * (the bias, or zeros) for every row of the tile. One body, two ways to find A: ukernel reads a packed panel
+ * [kc][AK]; ukernel_rows reads A in place through MR row pointers (rows contiguous along k), which costs
+ * nothing extra where a broadcast is a plain load. */
+#define UK_START const float *src = init ? init : c; size_t lds = init ? 0 : ldc;
 #if NV == 2
-#define UK_LOAD(r) vf c##r##0 = vf_loadu(c + (r) * ldc), c##r##1 = vf_loadu(c + (r) * ldc + W);
+#define UK_LOAD(r) vf c##r##0 = vf_loadu(src + (r) * lds), c##r##1 = vf_loadu(src + (r) * lds + W);
 #define UK_LOAD_B vf b0 = vf_load(b), b1 = vf_load(b + W);
 #define UK_STEP(r)                          \
     {                                       \
@@ -148,8 +151,8 @@ typedef struct {
 #define UK_STORE(r) vf_storeu(c + (r) * ldc, c##r##0), vf_storeu(c + (r) * ldc + W, c##r##1);
 #elif NV == 4
 #define UK_LOAD(r)                                                                           \
-    vf c##r##0 = vf_loadu(c + (r) * ldc), c##r##1 = vf_loadu(c + (r) * ldc + W),             \
-       c##r##2 = vf_loadu(c + (r) * ldc + 2 * W), c##r##3 = vf_loadu(c + (r) * ldc + 3 * W);
+    vf c##r##0 = vf_loadu(src + (r) * lds), c##r##1 = vf_loadu(src + (r) * lds + W),         \
+       c##r##2 = vf_loadu(src + (r) * lds + 2 * W), c##r##3 = vf_loadu(src + (r) * lds + 3 * W);
 #define UK_LOAD_B vf b0 = vf_load(b), b1 = vf_load(b + W), b2 = vf_load(b + 2 * W), b3 = vf_load(b + 3 * W);
 #define UK_STEP(r)                          \
     {                                       \
@@ -176,7 +179,9 @@ typedef struct {
 #else
 #define A_AT(r) vf_bcast(a + (r))
 #endif
-static void ukernel(int kc, const float *restrict a, const float *restrict b, float *restrict c, size_t ldc) {
+static void ukernel(int kc, const float *restrict a, const float *restrict b, float *restrict c, size_t ldc,
+                    const float *init) {
+    UK_START
     UK_ROWS(UK_LOAD)
     for (int k = 0; k < kc; k++) {
         UK_LOAD_B
@@ -191,8 +196,10 @@ static void ukernel(int kc, const float *restrict a, const float *restrict b, fl
 #if DIRECT_A
 #define A_AT(r) vf_bcast(a##r + k)
 #define UK_ROW_PTR(r) const float *a##r = rows[r];
-static void ukernel_rows(int kc, const float *const rows[MR], const float *restrict b, float *restrict c, size_t ldc) {
+static void ukernel_rows(int kc, const float *const rows[MR], const float *restrict b, float *restrict c,
+                         size_t ldc, const float *init) {
     UK_ROWS(UK_ROW_PTR)
+    UK_START
     UK_ROWS(UK_LOAD)
     for (int k = 0; k < kc; k++) {
         UK_LOAD_B
@@ -207,16 +214,16 @@ static void ukernel_rows(int kc, const float *const rows[MR], const float *restr
 /* A partial tile (rows or columns past the edge) goes through a full tile in memory; rows past the edge
  * compute on zero padding (packed A) or repeat the last row (A in place) and are dropped. */
 static void ukernel_edge(int kc, const float *a, const float *const *rows, const float *b, float *c, size_t ldc,
-                         int nrows, int cols) {
+                         const float *init, int nrows, int cols) {
     float tile[MR * NR];
     memset(tile, 0, sizeof tile);
-    for (int r = 0; r < nrows; r++) memcpy(tile + r * NR, c + r * ldc, (size_t)cols * sizeof(float));
+    for (int r = 0; r < nrows; r++) memcpy(tile + r * NR, init ? init : c + r * ldc, (size_t)cols * sizeof(float));
 #if DIRECT_A
-    if (rows) ukernel_rows(kc, rows, b, tile, NR);
-    else ukernel(kc, a, b, tile, NR);
+    if (rows) ukernel_rows(kc, rows, b, tile, NR, NULL);
+    else ukernel(kc, a, b, tile, NR, NULL);
 #else
     (void)rows;
-    ukernel(kc, a, b, tile, NR);
+    ukernel(kc, a, b, tile, NR, NULL);
 #endif
     for (int r = 0; r < nrows; r++) memcpy(c + r * ldc, tile + r * NR, (size_t)cols * sizeof(float));
 }
@@ -334,25 +341,37 @@ static void gemm_task(void *vctx, int task, int thread) {
     int im = task / g->n_blocks, jn = task % g->n_blocks;
     int m0 = im * g->mc, m1 = m0 + g->mc < g->M ? m0 + g->mc : g->M;
     int n0 = jn * g->nc, n1 = n0 + g->nc < g->N ? n0 + g->nc : g->N;
-    if (g->init) gemm_init_block(g, m0, m1, n0, n1);
-    if (g->K <= 0) return;
+    if (g->K <= 0) {
+        if (g->init) gemm_init_block(g, m0, m1, n0, n1);
+        return;
+    }
     const int direct = DIRECT_A && g->a_cs == 1; /* read A's rows in place */
     float *Ap = direct ? NULL : scratch_get(SCRATCH_PACK_A, (size_t)(g->mc / MR) * a_panel_stride(KC));
     if ((!direct && !Ap) || !g->Bp) {
+        if (g->init) gemm_init_block(g, m0, m1, n0, n1);
         gemm_block_direct(g, m0, m1, n0, n1);
         return;
     }
+    static const float zeros[NR];
     for (int k0 = 0; k0 < g->K; k0 += KC) {
         int kc = g->K - k0 < KC ? g->K - k0 : KC;
         if (!direct) pack_a_block(g, m0, m1, k0, kc, Ap);
         for (int j0 = n0; j0 < n1; j0 += NR) {
             const float *bp = g->Bp + (size_t)(j0 / NR) * g->K * NR + (size_t)k0 * NR;
             int cols = n1 - j0 < NR ? n1 - j0 : NR;
+            /* an overwritten C starts from the bias (or zeros) instead of being written and read back */
+            const float *init = !g->init || k0 > 0 ? NULL : g->bias ? g->bias + j0 : zeros;
+            float bias_edge[NR];
+            if (init && init != zeros && cols < NR) { /* the bias ends inside this panel: pad a copy */
+                memset(bias_edge, 0, sizeof bias_edge);
+                memcpy(bias_edge, init, (size_t)cols * sizeof(float));
+                init = bias_edge;
+            }
             const float *ap = Ap;
             for (int i0 = m0; i0 < m1; i0 += MR, ap += a_panel_stride(kc)) {
                 int nrows = m1 - i0 < MR ? m1 - i0 : MR;
                 float *c = g->C + (size_t)i0 * g->ldc + j0;
-                if (!g->init && i0 + MR < m1) /* "+=" into a C bigger than the caches: fetch the next tile now */
+                if (!init && i0 + MR < m1) /* C bigger than the caches: fetch the next tile now */
                     for (int r = 0; r < MR; r++) {
                         vf_prefetch(c + (size_t)(MR + r) * g->ldc);
                         vf_prefetch(c + (size_t)(MR + r) * g->ldc + NR - 1);
@@ -361,11 +380,12 @@ static void gemm_task(void *vctx, int task, int thread) {
                 if (direct)
                     for (int r = 0; r < MR; r++) /* past the edge: repeat the last row (its results are dropped) */
                         rows[r] = g->A + (size_t)(i0 + (r < nrows ? r : nrows - 1)) * g->a_rs + k0;
-                if (nrows < MR || cols < NR) ukernel_edge(kc, ap, direct ? rows : NULL, bp, c, g->ldc, nrows, cols);
+                if (nrows < MR || cols < NR)
+                    ukernel_edge(kc, ap, direct ? rows : NULL, bp, c, g->ldc, init, nrows, cols);
 #if DIRECT_A
-                else if (direct) ukernel_rows(kc, rows, bp, c, g->ldc);
+                else if (direct) ukernel_rows(kc, rows, bp, c, g->ldc, init);
 #endif
-                else ukernel(kc, ap, bp, c, g->ldc);
+                else ukernel(kc, ap, bp, c, g->ldc, init);
             }
         }
     }

@@ -118,6 +118,13 @@ int dsp_bench_gemm(FILE *out, int threads_max) {
         status = -1;
         goto done;
     }
+    char load[64] = "";
+    FILE *la = fopen("/proc/loadavg", "r"); /* Linux only; elsewhere nothing is printed */
+    if (la) {
+        if (!fgets(load, sizeof load, la)) load[0] = 0;
+        load[strcspn(load, "\n")] = 0;
+        fclose(la);
+    }
     int rows = threads_max < 1 ? 1 : threads_max > MAX_THREADS_ROWS ? MAX_THREADS_ROWS : threads_max;
     const dsp_kernels want[3] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_AVX2};
     int have[3];
@@ -153,6 +160,7 @@ int dsp_bench_gemm(FILE *out, int threads_max) {
 
     fprintf(out, "\nGEMM GFLOP/s, T=%d rows, median of 9 runs (scalar: 3); fwd = inp*w^T, dinp = dout*w, "
                  "dw = dout^T*inp\n", BENCH_T);
+    if (load[0]) fprintf(out, "load average at start (other work on this machine slows every column): %s\n", load);
     if (have_ob) {
         const char *env = getenv("OPENBLAS_CORETYPE");
         fprintf(out, "OpenBLAS: libopenblas.so.0, core %s (OPENBLAS_CORETYPE=%s), config: %s\n",
