@@ -103,9 +103,10 @@ export class DissipateFigure extends HTMLElement {
         <p class="why" hidden></p>
         <p class="notice" role="alert" hidden></p>
         <form class="config" novalidate hidden></form>
-        <p class="credit">Training in your browser · <a href="${new URL('../index.html', import.meta.url).href}#${toUrlParams(this.config)}" target="_blank" rel="noopener">open in the full lab</a></p>
+        <p class="credit">Training in your browser · <a class="full-lab" target="_blank" rel="noopener">open in the full lab</a></p>
       </div>`;
     this.$ = (sel) => root.querySelector(sel);
+    this.linkFullLab();
     const buttons = this.$('.buttons');
     this.buttons = {};
     for (const b of BUTTONS) {
@@ -132,10 +133,20 @@ export class DissipateFigure extends HTMLElement {
       formEl.hidden = false;
       this.form = new ConfigForm(formEl, this.config, {
         hidden,
-        onChange: (cfg, result) => { this.config = cfg; this.valid = result.ok; this.updateButtons(); },
+        onChange: (cfg, result) => {
+          this.config = cfg;
+          this.valid = result.ok;
+          if (result.ok) this.linkFullLab();
+          this.updateButtons();
+        },
       });
     }
     if (this.notices.length) this.say('.notice', `Settings that fell back to defaults: ${this.notices.join('; ')}`);
+  }
+
+  // The page with this figure's configuration, so a reader can take it further.
+  linkFullLab() {
+    this.$('.full-lab').href = `${new URL('../index.html', import.meta.url).href}#${toUrlParams(this.config)}`;
   }
 
   say(sel, text) {
@@ -148,7 +159,11 @@ export class DissipateFigure extends HTMLElement {
     this.near = visible;
     if (visible && !this.woken) {
       this.woken = true;
-      await this.wake();
+      try {
+        await this.wake();
+      } catch (e) {
+        this.say('.notice', `This figure could not start: ${e.message || e}`);
+      }
       return;
     }
     if (!this.session) return;
