@@ -11,7 +11,7 @@
 //                                  [--wasm-dirs DIR:DIR]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -64,6 +64,7 @@ async function timeWasm(dir, variant, threads) {
     }
 }
 
+const load0 = loadavg()[0];
 const rows = [];
 for (const d of opt['wasm-dirs'].split(':').filter(Boolean)) {
     const dir = join(resolve(d), 'wasm');
@@ -82,6 +83,8 @@ if (haveNative) {
 }
 console.log(`training step, InfoNCE, ${batch} sentences x 2 views, max length 32, model ${model}; ` +
     `median of ${steps} steps after one warm-up; node ${process.versions.node}, V8 ${process.versions.v8}`);
+// Timings mean little on a busy machine: say how busy it was.
+console.log(`load average at the start ${load0.toFixed(2)}, at the end ${loadavg()[0].toFixed(2)}`);
 console.log(`${'build'.padEnd(20)} ${'threads'.padStart(7)} ${'ms/step'.padStart(9)} ${'vs native simd128'.padStart(18)}`);
 const ref = rows.find(([b, t]) => b === 'native simd128' && t === 1)?.[2];
 for (const [b, t, ms] of rows)
