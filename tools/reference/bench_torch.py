@@ -11,13 +11,17 @@ OPENBLAS_NUM_THREADS = n (Debian's torch calls the system BLAS, OpenBLAS with it
 set_num_threads does not reach). The engine runs `dissipate train` on the same
 64 sentences (one batch per step) with --threads n, and the per-step wall times are read from its JSONL log.
 Both sides see the same token ids (read back from `dissipate parity-dump`) and the same initial weights.
-Reported: the median ms/step over --steps timed steps after warm-up, and the ratio.
+On a machine busy with other work, OpenMP's spin-waiting inflates PyTorch's multi-threaded wall time many times
+over: run with OMP_WAIT_POLICY=PASSIVE (the environment is passed to the PyTorch child) for a fair number.
+Reported: the median wall ms/step over --steps timed steps after warm-up, the CPU ms/step (all threads), and the
+ratios PyTorch / engine (> 1: the engine is faster).
 """
 import argparse
 import collections
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -68,9 +72,9 @@ def torch_step_times(model_dir, seqs, steps, threads, warmup=3):
     opt = torch.optim.AdamW(P.values(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     drop = bert_ref.TorchDropout(cfg.hidden_dropout_prob, cfg.attention_probs_dropout_prob)
     N = len(seqs)
-    times = []
+    times, cpu = [], []
     for s in range(warmup + steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         batch = bert_ref.Batch(seqs + seqs)  # view 1, view 2: the same tokens, different dropout
         opt.zero_grad(set_to_none=True)
         _, z = bert_ref.encode(P, cfg, batch, drop, "mean")
@@ -81,14 +85,27 @@ def torch_step_times(model_dir, seqs, steps, threads, warmup=3):
         opt.step()
         if s >= warmup:
             times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times), float(loss)
+            cpu.append((time.process_time() - c0) * 1000)
+    return statistics.median(times), statistics.median(cpu)
+
+
+def child_cpu_ms():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r.ru_utime + r.ru_stime) * 1000
 
 
 def engine_step_times(dsp, model_dir, corpus, batch, steps, threads, tmp):
+    """(median wall ms of a step from the JSONL log, CPU ms per step, kernel set). The CPU time per step is the
+    difference between a run of steps + 1 and a run of 1 step (which pays the same loading and setup)."""
     log = os.path.join(tmp, f"train-{threads}.jsonl")
-    sh([dsp, "train", "--model", model_dir, "--corpus", corpus, "--batch", str(batch), "--max-len", "32",
-        "--steps", str(steps + 1), "--threads", str(threads), "--lr", "1e-4", "--schedule", "constant",
-        "--eval-every", "0", "--log", log, "--quiet"])
+    cpu = []
+    for n in (1, steps + 1):
+        c0 = child_cpu_ms()
+        sh([dsp, "train", "--model", model_dir, "--corpus", corpus, "--batch", str(batch), "--max-len", "32",
+            "--steps", str(n), "--threads", str(threads), "--lr", "1e-4", "--schedule", "constant",
+            "--eval-every", "0", "--log", log, "--quiet"])
+        cpu.append(child_cpu_ms() - c0)
+    cpu_per_step = (cpu[1] - cpu[0]) / steps
     kernels, ms = "?", []
     with open(log) as f:
         for line in f:
@@ -99,7 +116,8 @@ def engine_step_times(dsp, model_dir, corpus, batch, steps, threads, tmp):
                 ms.append(r["ms"])
     if len(ms) < steps + 1:
         raise SystemExit(f"bench_torch: {log} holds {len(ms)} step records with \"ms\", expected {steps + 1}")
-    return statistics.median(ms[1:]), kernels  # the first step also touches every buffer for the first time
+    # the first step also touches every buffer for the first time
+    return statistics.median(ms[1:]), cpu_per_step, kernels
 
 
 def main():
@@ -116,8 +134,8 @@ def main():
     if a.torch_child:  # one PyTorch measurement, in a process whose BLAS thread count is set by the environment
         with open(a.torch_child[1]) as f:
             seqs = json.load(f)
-        ms, _ = torch_step_times(a.torch_child[0], seqs, a.steps, a.threads[0])
-        print(json.dumps({"ms": ms}))
+        ms, cpu = torch_step_times(a.torch_child[0], seqs, a.steps, a.threads[0])
+        print(json.dumps({"ms": ms, "cpu_ms": cpu}))
         return
     with tempfile.TemporaryDirectory() as tmp:
         model = a.model or os.path.join(ROOT, "models", "tiny")
@@ -149,8 +167,10 @@ def main():
               f"tokens (padded to {2 * a.batch} x {max(lens)}); InfoNCE, AdamW, clip 1; median of {a.steps} steps")
         print(f"PyTorch {torch.__version__} float32 on the system BLAS (OPENBLAS_CORETYPE="
               f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}); engine: {a.dissipate}")
-        print(f"{'threads':>7s} {'pytorch ms/step':>16s} {'openblas core':>14s} {'engine ms/step':>15s} "
-              f"{'engine kernels':>15s} {'engine speed-up':>16s}")
+        print(f"load average before: {open('/proc/loadavg').read().split()[0]} (other processes inflate wall "
+              f"times; CPU time per step is the steadier measure at 1 thread)")
+        print(f"{'threads':>7s} {'openblas':>10s} {'engine':>7s} | {'wall ms/step: pytorch':>22s} {'engine':>7s} "
+              f"{'ratio':>6s} | {'cpu ms/step: pytorch':>21s} {'engine':>7s} {'ratio':>6s}")
         seqs_path = os.path.join(tmp, "seqs.json")
         with open(seqs_path, "w") as f:
             json.dump(seqs, f)
@@ -160,12 +180,14 @@ def main():
             r = subprocess.run([sys.executable, os.path.abspath(__file__), "--dissipate", a.dissipate, "--steps",
                                 str(a.steps), "--threads", str(n), "--torch-child", model, seqs_path],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, check=True)
-            t_torch = json.loads(r.stdout.strip().splitlines()[-1])["ms"]
+            res = json.loads(r.stdout.strip().splitlines()[-1])
+            t_torch, c_torch = res["ms"], res["cpu_ms"]
             core = re.search(r"Core: (\S+)", r.stderr)
             blas_core = core.group(1) if core else "?"
-            t_eng, kernels = engine_step_times(a.dissipate, model, sentences, a.batch, a.steps, n, tmp)
-            print(f"{n:7d} {t_torch:16.1f} {blas_core:>14s} {t_eng:15.1f} {kernels:>15s} {t_torch / t_eng:15.2f}x",
-                  flush=True)
+            t_eng, c_eng, kernels = engine_step_times(a.dissipate, model, sentences, a.batch, a.steps, n, tmp)
+            print(f"{n:7d} {blas_core:>10s} {kernels:>7s} | {t_torch:22.1f} {t_eng:7.1f} {t_torch / t_eng:5.2f}x | "
+                  f"{c_torch:21.1f} {c_eng:7.1f} {c_torch / c_eng:5.2f}x", flush=True)
+        print(f"load average after: {open('/proc/loadavg').read().split()[0]}")
 
 
 if __name__ == "__main__":
