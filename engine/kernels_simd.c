@@ -130,7 +130,8 @@ typedef struct {
     const float *bias;                 /* init: C starts from bias[n], or 0 when NULL */
     int init;                          /* 1: C is overwritten; 0: C is accumulated into */
     float *Bp;                         /* packed B: [ceil(N/NR)][K][NR] */
-    int mc, nc, m_blocks, n_blocks;
+    int m_panels, m_blocks;            /* rows in MR-row panels; row blocks of about m_panels/m_blocks */
+    int nc, n_blocks;                  /* column block width (a multiple of NR) and count */
 } gemm_job;
 
 /* The micro-kernel: C[MR,NR] (at ldc) = start + A-panel · B-panel over kc, one product at a time in
@@ -339,14 +340,17 @@ static void gemm_block_direct(const gemm_job *g, int m0, int m1, int n0, int n1)
 static void gemm_task(void *vctx, int task, int thread) {
     const gemm_job *g = vctx;
     int im = task / g->n_blocks, jn = task % g->n_blocks;
-    int m0 = im * g->mc, m1 = m0 + g->mc < g->M ? m0 + g->mc : g->M;
+    int m0 = MR * (int)((long)im * g->m_panels / g->m_blocks);
+    int m1 = MR * (int)((long)(im + 1) * g->m_panels / g->m_blocks);
+    if (m1 > g->M) m1 = g->M;
     int n0 = jn * g->nc, n1 = n0 + g->nc < g->N ? n0 + g->nc : g->N;
     if (g->K <= 0) {
         if (g->init) gemm_init_block(g, m0, m1, n0, n1);
         return;
     }
     const int direct = DIRECT_A && g->a_cs == 1; /* read A's rows in place */
-    float *Ap = direct ? NULL : scratch_get(SCRATCH_PACK_A, (size_t)(g->mc / MR) * a_panel_stride(KC));
+    int block_panels = (g->m_panels + g->m_blocks - 1) / g->m_blocks; /* the largest block */
+    float *Ap = direct ? NULL : scratch_get(SCRATCH_PACK_A, (size_t)block_panels * a_panel_stride(KC));
     if ((!direct && !Ap) || !g->Bp) {
         if (g->init) gemm_init_block(g, m0, m1, n0, n1);
         gemm_block_direct(g, m0, m1, n0, n1);
@@ -397,14 +401,14 @@ static void gemm_run(const dsp_kctx *k, gemm_job *g) {
     int panels = (g->N + NR - 1) / NR;
     g->nc = g->N <= NC_MAX ? panels * NR : NC_MAX;
     g->n_blocks = (g->N + g->nc - 1) / g->nc;
-    /* Row blocks: equal, as large as L2 allows, smaller when that leaves fewer than two tasks per thread. The
-     * block size never changes what an element computes, so results do not depend on it. */
+    /* Row blocks: as large as L2 allows, smaller when that leaves fewer than two tasks per thread; cut at
+     * panel boundaries spread evenly (block sizes differ by one panel at most). The blocking never changes
+     * what an element computes, so results do not depend on it. */
     int nb = (g->M + MC_MAX - 1) / MC_MAX, want = (2 * threads + g->n_blocks - 1) / g->n_blocks;
+    g->m_panels = (g->M + MR - 1) / MR;
     if (nb < want) nb = want;
-    g->mc = ((g->M + nb - 1) / nb + MR - 1) / MR * MR; /* equal blocks, a multiple of MR */
-    if (g->mc < 2 * MR) g->mc = 2 * MR;
-    if (g->mc > MC_MAX) g->mc = MC_MAX;
-    g->m_blocks = (g->M + g->mc - 1) / g->mc;
+    if (nb > (g->m_panels + 1) / 2) nb = (g->m_panels + 1) / 2; /* at least two panels a block */
+    g->m_blocks = nb > 0 ? nb : 1;
     g->Bp = g->K > 0 ? scratch_get(SCRATCH_PACK_B, (size_t)panels * NR * g->K) : NULL;
     if (g->Bp) dsp_pool_run(k->pool, gemm_pack_b_task, g, (g->K + PACK_B_ROWS - 1) / PACK_B_ROWS);
     dsp_pool_run(k->pool, gemm_task, g, g->m_blocks * g->n_blocks);
