@@ -108,7 +108,7 @@ typedef struct {
     int best_step;
 } eval_state;
 
-static int run_evals(eval_state *ev, dsp_trainer *t, dsp_model *m, int step, runlog *log, dsp_err *err) {
+static int run_evals(eval_state *ev, dsp_trainer *t, dsp_model *m, int step, runlog *log, int quiet, dsp_err *err) {
     for (int i = 0; i < ev->count; i++) {
         dsp_sts_result r;
         if (dsp_evaluate_sts(dsp_trainer_encoder(t), m, &ev->sets[i], dsp_trainer_config(t)->pooler, &r, err))
@@ -118,7 +118,8 @@ static int run_evals(eval_state *ev, dsp_trainer *t, dsp_model *m, int step, run
             ev->best = r.spearman;
             ev->best_step = step;
         }
-        fprintf(stderr, "%sstep %d  %s spearman %.2f  align %.4f  uniform %.4f\n", isatty_stderr() ? "\r\033[K" : "",
+        if (!quiet)
+            fprintf(stderr, "%sstep %d  %s spearman %.2f  align %.4f  uniform %.4f\n", isatty_stderr() ? "\r\033[K" : "",
                 step, ev->names[i], r.spearman, r.align, r.uniform);
     }
     return 0;
@@ -217,7 +218,7 @@ int cmd_train(int argc, char **argv) {
     fprintf(stderr, "training %s on %d sentences: %d steps of %d sentences x 2 views, lr %g, %d thread(s), %s kernels\n",
             dsp_objective_name(cfg.objective.kind), corpus.count, o.steps, cfg.batch_size, cfg.optim.lr, cfg.threads,
             dsp_kernels_name(ks));
-    if (ev.count && run_evals(&ev, trainer, &model, 0, &log, &err)) goto fail;
+    if (ev.count && run_evals(&ev, trainer, &model, 0, &log, o.quiet, &err)) goto fail;
     progress bar;
     progress_init(&bar, o.steps);
     double total_ms = 0;
@@ -233,7 +234,7 @@ int cmd_train(int argc, char **argv) {
         progress_update(&bar, s, status_text);
         int last = s == o.steps;
         if (ev.count && ((o.eval_every > 0 && s % o.eval_every == 0) || last) &&
-            run_evals(&ev, trainer, &model, s, &log, &err))
+            run_evals(&ev, trainer, &model, s, &log, o.quiet, &err))
             goto fail;
         if (o.out && ((o.save_every > 0 && s % o.save_every == 0) || last)) {
             model.has_mlp |= cfg.pooler == DSP_POOL_CLS_MLP; /* a trained MLP is part of the checkpoint */
