@@ -316,6 +316,7 @@ typedef struct {
     float *m, *v;        /* layout-shaped moments (v unused by SGD) */
     size_t n;
     int step;            /* updates done so far */
+    dsp_pool *pool;      /* optional: the update is element-wise, so threads split it without changing a bit */
 } dsp_optimizer;
 int dsp_optimizer_init(dsp_optimizer *o, const dsp_optim_config *cfg, size_t n_params, dsp_err *err);
 void dsp_optimizer_free(dsp_optimizer *o);

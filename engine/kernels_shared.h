@@ -5,6 +5,7 @@
 #define DSP_KERNELS_SHARED_H
 
 #include "kernels.h"
+#include "rng_inline.h"
 
 #include <math.h>
 #include <string.h>
@@ -14,7 +15,7 @@ static inline float dsp_dropout_scale(float p) { return p < 1.0f ? 1.0f / (1.0f 
 
 /* Element idx's dropout factor: `scale` if kept (uniform >= p), else 0. p >= 1 drops everything. */
 static inline float dsp_dropout_factor(dsp_dropout d, uint64_t idx, float scale) {
-    return dsp_uniform(d.seed, d.stream, idx) >= d.p ? scale : 0.0f;
+    return dsp_uniform_inline(d.seed, d.stream, idx) >= d.p ? scale : 0.0f;
 }
 
 /* Attention backward scratch: per thread, two rows of the longest sequence (dropout factors, dP), each

@@ -101,6 +101,7 @@ int dsp_mlm_create(dsp_mlm **out, dsp_model *m, const dsp_token_set *corpus, con
         dsp_mlm_free(t);
         return -1;
     }
+    t->opt.pool = t->pool;
     memset(t->trainable, 1, P);
     for (int i = 0; i < m->layout.count; i++) {
         const dsp_tensor_info *ti = &m->layout.tensors[i];

@@ -79,33 +79,57 @@ double dsp_grad_norm(const float *g, size_t n) {
     return sqrt(total);
 }
 
+/* One task updates a fixed block of elements: the split depends only on n, never on the thread count. */
+#define OPT_BLOCK 65536
+
+typedef struct {
+    const dsp_optimizer *o;
+    float *params;
+    const float *grads;
+    const uint8_t *mask;
+    float lr, scale, bc1, bc2;
+} step_args;
+
+static void adamw_task(void *vctx, int task, int thread) {
+    const step_args *a = vctx;
+    const dsp_optimizer *o = a->o;
+    const dsp_optim_config *c = &o->cfg;
+    const float b1 = c->beta1, b2 = c->beta2;
+    size_t lo = (size_t)task * OPT_BLOCK, hi = lo + OPT_BLOCK < o->n ? lo + OPT_BLOCK : o->n;
+    for (size_t i = lo; i < hi; i++) {
+        if (a->mask && !a->mask[i]) continue;
+        float g = a->grads[i] * a->scale;
+        float m = o->m[i] = b1 * o->m[i] + (1.0f - b1) * g;
+        float v = o->v[i] = b2 * o->v[i] + (1.0f - b2) * g * g;
+        float mhat = m / a->bc1, vhat = v / a->bc2;
+        a->params[i] -= a->lr * (mhat / (sqrtf(vhat) + c->eps) + c->weight_decay * a->params[i]);
+    }
+}
+
+static void sgd_task(void *vctx, int task, int thread) {
+    const step_args *a = vctx;
+    const dsp_optimizer *o = a->o;
+    const dsp_optim_config *c = &o->cfg;
+    size_t lo = (size_t)task * OPT_BLOCK, hi = lo + OPT_BLOCK < o->n ? lo + OPT_BLOCK : o->n;
+    for (size_t i = lo; i < hi; i++) {
+        if (a->mask && !a->mask[i]) continue;
+        float g = a->grads[i] * a->scale + c->weight_decay * a->params[i];
+        float m = o->m[i] = c->momentum * o->m[i] + g;
+        a->params[i] -= a->lr * m;
+    }
+}
+
 float dsp_optimizer_step(dsp_optimizer *o, float *params, float *grads, double grad_norm, const uint8_t *mask) {
     const dsp_optim_config *c = &o->cfg;
-    const float lr = dsp_lr_at(c, o->step);
-    float scale = 1.0f;
-    if (c->clip_norm > 0 && grad_norm > c->clip_norm) scale = (float)(c->clip_norm / (grad_norm + 1e-6));
+    step_args a = {o, params, grads, mask, dsp_lr_at(c, o->step), 1.0f, 1.0f, 1.0f};
+    if (c->clip_norm > 0 && grad_norm > c->clip_norm) a.scale = (float)(c->clip_norm / (grad_norm + 1e-6));
     o->step++;
-    if (c->kind == DSP_OPT_ADAMW) {
-        const float b1 = c->beta1, b2 = c->beta2;
-        /* β^t by repeated multiplication in double rather than powf: libm's powf differs across hosts */
-        double p1 = 1, p2 = 1;
-        for (int t = 0; t < o->step; t++) { p1 *= b1; p2 *= b2; }
-        const float bc1 = (float)(1.0 - p1), bc2 = (float)(1.0 - p2);
-        for (size_t i = 0; i < o->n; i++) {
-            if (mask && !mask[i]) continue;
-            float g = grads[i] * scale;
-            float m = o->m[i] = b1 * o->m[i] + (1.0f - b1) * g;
-            float v = o->v[i] = b2 * o->v[i] + (1.0f - b2) * g * g;
-            float mhat = m / bc1, vhat = v / bc2;
-            params[i] -= lr * (mhat / (sqrtf(vhat) + c->eps) + c->weight_decay * params[i]);
-        }
-    } else {
-        for (size_t i = 0; i < o->n; i++) {
-            if (mask && !mask[i]) continue;
-            float g = grads[i] * scale + c->weight_decay * params[i];
-            float m = o->m[i] = c->momentum * o->m[i] + g;
-            params[i] -= lr * m;
-        }
-    }
-    return lr;
+    /* β^t by repeated multiplication in double rather than powf: libm's powf differs across hosts */
+    double p1 = 1, p2 = 1;
+    for (int t = 0; t < o->step; t++) { p1 *= c->beta1; p2 *= c->beta2; }
+    a.bc1 = (float)(1.0 - p1);
+    a.bc2 = (float)(1.0 - p2);
+    int tasks = (int)((o->n + OPT_BLOCK - 1) / OPT_BLOCK);
+    dsp_pool_run(o->pool, c->kind == DSP_OPT_ADAMW ? adamw_task : sgd_task, &a, tasks);
+    return a.lr;
 }

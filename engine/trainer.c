@@ -101,6 +101,7 @@ int dsp_trainer_create(dsp_trainer **out, dsp_model *model, const dsp_token_set 
         dsp_trainer_free(t);
         return -1;
     }
+    t->opt.pool = t->pool;
     mark_trainable(t);
     *out = t;
     return 0;
