@@ -90,19 +90,34 @@ typedef struct {
     float lr, scale, bc1, bc2;
 } step_args;
 
+/* The runs [i, j) of trainable elements within [lo, hi): memchr finds the boundaries, so the update loops stay
+ * tight (and vectorisable) instead of testing a mask byte per element. */
+static size_t next_run(const uint8_t *mask, size_t i, size_t hi, size_t *j) {
+    if (!mask) { *j = hi; return i; }
+    const uint8_t *one = memchr(mask + i, 1, hi - i);
+    if (!one) { *j = hi; return hi; }
+    i = (size_t)(one - mask);
+    const uint8_t *zero = memchr(mask + i, 0, hi - i);
+    *j = zero ? (size_t)(zero - mask) : hi;
+    return i;
+}
+
 static void adamw_task(void *vctx, int task, int thread) {
     const step_args *a = vctx;
     const dsp_optimizer *o = a->o;
     const dsp_optim_config *c = &o->cfg;
-    const float b1 = c->beta1, b2 = c->beta2;
-    size_t lo = (size_t)task * OPT_BLOCK, hi = lo + OPT_BLOCK < o->n ? lo + OPT_BLOCK : o->n;
-    for (size_t i = lo; i < hi; i++) {
-        if (a->mask && !a->mask[i]) continue;
-        float g = a->grads[i] * a->scale;
-        float m = o->m[i] = b1 * o->m[i] + (1.0f - b1) * g;
-        float v = o->v[i] = b2 * o->v[i] + (1.0f - b2) * g * g;
-        float mhat = m / a->bc1, vhat = v / a->bc2;
-        a->params[i] -= a->lr * (mhat / (sqrtf(vhat) + c->eps) + c->weight_decay * a->params[i]);
+    const float b1 = c->beta1, b2 = c->beta2, lr = a->lr, scale = a->scale, eps = c->eps, wd = c->weight_decay;
+    const float bc1 = a->bc1, bc2 = a->bc2;
+    float *restrict p = a->params, *restrict m = o->m, *restrict v = o->v;
+    const float *restrict gr = a->grads;
+    size_t lo = (size_t)task * OPT_BLOCK, hi = lo + OPT_BLOCK < o->n ? lo + OPT_BLOCK : o->n, end;
+    for (size_t i = next_run(a->mask, lo, hi, &end); i < hi; i = next_run(a->mask, end, hi, &end)) {
+        for (; i < end; i++) {
+            float g = gr[i] * scale;
+            m[i] = b1 * m[i] + (1.0f - b1) * g;
+            v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+            p[i] -= lr * ((m[i] / bc1) / (sqrtf(v[i] / bc2) + eps) + wd * p[i]);
+        }
     }
 }
 
@@ -110,12 +125,15 @@ static void sgd_task(void *vctx, int task, int thread) {
     const step_args *a = vctx;
     const dsp_optimizer *o = a->o;
     const dsp_optim_config *c = &o->cfg;
-    size_t lo = (size_t)task * OPT_BLOCK, hi = lo + OPT_BLOCK < o->n ? lo + OPT_BLOCK : o->n;
-    for (size_t i = lo; i < hi; i++) {
-        if (a->mask && !a->mask[i]) continue;
-        float g = a->grads[i] * a->scale + c->weight_decay * a->params[i];
-        float m = o->m[i] = c->momentum * o->m[i] + g;
-        a->params[i] -= a->lr * m;
+    const float lr = a->lr, scale = a->scale, mu = c->momentum, wd = c->weight_decay;
+    float *restrict p = a->params, *restrict m = o->m;
+    const float *restrict gr = a->grads;
+    size_t lo = (size_t)task * OPT_BLOCK, hi = lo + OPT_BLOCK < o->n ? lo + OPT_BLOCK : o->n, end;
+    for (size_t i = next_run(a->mask, lo, hi, &end); i < hi; i = next_run(a->mask, end, hi, &end)) {
+        for (; i < end; i++) {
+            m[i] = mu * m[i] + gr[i] * scale + wd * p[i];
+            p[i] -= lr * m[i];
+        }
     }
 }
 
