@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "encoder_internal.h"
 #include "json.h"
+#include "objective_flags.h"
 #include "trainer.h"
 
 #include <stdlib.h>
@@ -17,17 +18,16 @@ static const char *USAGE =
     "Writes one training step's inputs, dropout masks, gradients and updated weights for parity tests.";
 
 int cmd_parity(int argc, char **argv) {
-    const char *model_dir = NULL, *corpus_path = NULL, *out = NULL, *objective = "infonce", *pooler_name = "mean";
+    const char *model_dir = NULL, *corpus_path = NULL, *out = NULL, *pooler_name = "mean";
     const char *kernels_name = "scalar", *optimizer = "adamw";
-    int batch = 4, max_len = 32, per_anchor = 0, steps_before = 0;
+    int batch = 4, max_len = 32, steps_before = 0;
+    objective_flags obj = {"infonce", 0, 0, 0, 0, 0, 0};
     uint64_t seed = 1;
     float lr = 1e-3f, weight_decay = 0.01f, clip = 1.0f;
-    double tau = 0, lambda = 0, alpha = 0, unif_t = 0, margin = 0;
     arg_spec specs[] = {
         {"model", ARG_STR, &model_dir, "DIR", "model folder (required)", 0, 0},
         {"corpus", ARG_STR, &corpus_path, "FILE", "sentences (required)", 0, 0},
         {"out", ARG_STR, &out, "FILE", "output safetensors (required)", 0, 0},
-        {"objective", ARG_STR, &objective, "NAME", "objective (default infonce)", 0, 0},
         {"batch", ARG_INT, &batch, "N", "sentences (default 4)", 0, 0},
         {"max-len", ARG_INT, &max_len, "N", "tokens per sentence (default 32)", 0, 0},
         {"seed", ARG_U64, &seed, "N", "seed (default 1)", 0, 0},
@@ -38,12 +38,7 @@ int cmd_parity(int argc, char **argv) {
         {"pooler", ARG_STR, &pooler_name, "NAME", "cls | cls_mlp | mean (default mean)", 0, 0},
         {"kernels", ARG_STR, &kernels_name, "NAME", "kernel set (default scalar)", 0, 0},
         {"steps-before", ARG_INT, &steps_before, "N", "train N steps before the dumped one (default 0)", 0, 0},
-        {"tau", ARG_DOUBLE, &tau, "X", "temperature", 0, 0},
-        {"lambda", ARG_DOUBLE, &lambda, "X", "au lambda", 0, 0},
-        {"alpha", ARG_DOUBLE, &alpha, "X", "au alpha", 0, 0},
-        {"unif-t", ARG_DOUBLE, &unif_t, "X", "au t", 0, 0},
-        {"margin", ARG_DOUBLE, &margin, "X", "margin", 0, 0},
-        {"per-anchor", ARG_BOOL, &per_anchor, NULL, "hardest negative per anchor", 0, 0},
+        OBJECTIVE_FLAG_SPECS(obj),
     };
     const int n_specs = (int)(sizeof specs / sizeof specs[0]);
     dsp_err err = {{0}};
@@ -53,15 +48,7 @@ int cmd_parity(int argc, char **argv) {
     if (!model_dir || !corpus_path || !out) return cli_usage_error("parity-dump", "--model, --corpus and --out are required");
 
     dsp_train_config cfg = dsp_train_default();
-    dsp_objective_kind kind;
-    if (dsp_objective_parse(objective, &kind)) return cli_usage_error("parity-dump", "unknown --objective");
-    cfg.objective = dsp_objective_default(kind);
-    if (args_seen(specs, n_specs, "tau")) cfg.objective.tau = tau;
-    if (args_seen(specs, n_specs, "lambda")) cfg.objective.lambda = lambda;
-    if (args_seen(specs, n_specs, "alpha")) cfg.objective.alpha = alpha;
-    if (args_seen(specs, n_specs, "unif-t")) cfg.objective.t = unif_t;
-    if (args_seen(specs, n_specs, "margin")) cfg.objective.margin = margin;
-    cfg.objective.per_anchor = per_anchor;
+    if (objective_from_flags(&obj, specs, n_specs, &cfg.objective, &err)) return cli_error(&err);
     if (dsp_pooler_parse(pooler_name, &cfg.pooler)) return cli_usage_error("parity-dump", "unknown --pooler");
     if (dsp_kernels_parse(kernels_name, &cfg.kernels)) return cli_usage_error("parity-dump", "unknown --kernels");
     cfg.optim.kind = strcmp(optimizer, "sgd") == 0 ? DSP_OPT_SGD : DSP_OPT_ADAMW;
@@ -138,7 +125,7 @@ int cmd_parity(int argc, char **argv) {
              "\"beta1\":\"%.9g\",\"beta2\":\"%.9g\",\"eps\":\"%.9g\",\"weight_decay\":\"%.9g\",\"clip\":\"%.9g\","
              "\"momentum\":\"%.9g\",\"step\":\"%d\",\"hidden_dropout\":\"%.9g\",\"attention_dropout\":\"%.9g\","
              "\"n_masks\":\"%zu\",\"kernels\":\"%s\"}",
-             dsp_objective_name(kind), cfg.objective.tau, cfg.objective.lambda, cfg.objective.alpha, cfg.objective.t,
+             dsp_objective_name(cfg.objective.kind), cfg.objective.tau, cfg.objective.lambda, cfg.objective.alpha, cfg.objective.t,
              cfg.objective.margin, cfg.objective.per_anchor, dsp_pooler_name(cfg.pooler), optimizer, cfg.optim.lr,
              cfg.optim.beta1, cfg.optim.beta2, cfg.optim.eps, cfg.optim.weight_decay, cfg.optim.clip_norm,
              cfg.optim.momentum, steps_before + 1, m.cfg.hidden_dropout_prob, m.cfg.attention_probs_dropout_prob,

@@ -1,6 +1,7 @@
 /* cmd_train.c — `dissipate train`: unsupervised SimCSE fine-tuning with any objective, a JSONL log and checkpoints. */
 #include "args.h"
 #include "commands.h"
+#include "objective_flags.h"
 #include "runlog.h"
 #include "trainer.h"
 
@@ -17,27 +18,18 @@ static const char *USAGE =
     "evaluation; a NaN or Inf stops the run with a message and leaves the log and earlier checkpoints intact.";
 
 typedef struct {
-    const char *model, *objective, *log, *out, *optimizer, *pooler, *kernels, *schedule;
+    const char *model, *log, *out, *optimizer, *pooler, *kernels, *schedule;
     arg_strlist corpus, eval;
-    int steps, batch, max_len, threads, eval_every, warmup, save_every, per_anchor, quiet;
+    int steps, batch, max_len, threads, eval_every, warmup, save_every, quiet;
     uint64_t seed;
     float lr, clip, weight_decay, momentum, dropout;
-    double tau, lambda, alpha, unif_t, margin;
+    objective_flags obj;
 } train_opts;
 
 /* Objective hyper-parameters given on the command line override the objective's defaults. */
 static int build_config(const train_opts *o, const arg_spec *specs, int n, dsp_train_config *c, dsp_err *err) {
     *c = dsp_train_default();
-    dsp_objective_kind kind;
-    if (dsp_objective_parse(o->objective, &kind))
-        return dsp_fail(err, "unknown objective '%s' (infonce, au, dcl, dclp, mpt, met, mat)", o->objective);
-    c->objective = dsp_objective_default(kind);
-    if (args_seen(specs, n, "tau")) c->objective.tau = o->tau;
-    if (args_seen(specs, n, "lambda")) c->objective.lambda = o->lambda;
-    if (args_seen(specs, n, "alpha")) c->objective.alpha = o->alpha;
-    if (args_seen(specs, n, "unif-t")) c->objective.t = o->unif_t;
-    if (args_seen(specs, n, "margin")) c->objective.margin = o->margin;
-    c->objective.per_anchor = o->per_anchor;
+    if (objective_from_flags(&o->obj, specs, n, &c->objective, err)) return -1;
     if (strcmp(o->optimizer, "adamw") == 0) c->optim.kind = DSP_OPT_ADAMW;
     else if (strcmp(o->optimizer, "sgd") == 0) c->optim.kind = DSP_OPT_SGD;
     else return dsp_fail(err, "unknown optimizer '%s' (adamw, sgd)", o->optimizer);
@@ -127,7 +119,7 @@ static int run_evals(eval_state *ev, dsp_trainer *t, dsp_model *m, int step, run
 
 int cmd_train(int argc, char **argv) {
     train_opts o = {0};
-    o.objective = "infonce";
+    o.obj.name = "infonce";
     o.optimizer = "adamw";
     o.pooler = "mean";
     o.kernels = "auto";
@@ -146,7 +138,6 @@ int cmd_train(int argc, char **argv) {
         {"model", ARG_STR, &o.model, "DIR", "model folder: config.json, vocab.txt, model.safetensors (required)", 0, 0},
         {"corpus", ARG_STRLIST, &o.corpus, "FILE...", "training sentences, one per line (required)", 0, 0},
         {"eval", ARG_STRLIST, &o.eval, "FILE...", "STS pair files (score<TAB>s1<TAB>s2); the first selects the best step", 0, 0},
-        {"objective", ARG_STR, &o.objective, "NAME", "infonce | au | dcl | dclp | mpt | met | mat (default infonce)", 0, 0},
         {"steps", ARG_INT, &o.steps, "N", "training steps (default 1000)", 0, 0},
         {"batch", ARG_INT, &o.batch, "N", "sentences per batch, each encoded twice (default 64)", 0, 0},
         {"max-len", ARG_INT, &o.max_len, "N", "tokens per sentence incl. [CLS] and [SEP] (default 32)", 0, 0},
@@ -167,12 +158,7 @@ int cmd_train(int argc, char **argv) {
         {"out", ARG_STR, &o.out, "DIR", "save the trained model here (Hugging Face layout) at the end", 0, 0},
         {"save-every", ARG_INT, &o.save_every, "K", "also save to --out every K steps (default 0: only at the end)", 0, 0},
         {"quiet", ARG_BOOL, &o.quiet, NULL, "no per-evaluation lines on stderr", 0, 0},
-        {"tau", ARG_DOUBLE, &o.tau, "X", "temperature of infonce, dcl, dclp (default 0.05)", 0, 0},
-        {"lambda", ARG_DOUBLE, &o.lambda, "X", "au: weight of uniformity in [0, 1] (default 0.5)", 0, 0},
-        {"alpha", ARG_DOUBLE, &o.alpha, "X", "au: alignment exponent (default 2)", 0, 0},
-        {"unif-t", ARG_DOUBLE, &o.unif_t, "X", "au: uniformity temperature t (default 2; the paper's script uses 6)", 0, 0},
-        {"margin", ARG_DOUBLE, &o.margin, "X", "mpt/met/mat margin (defaults 0.09 / 0.44 / 0.15)", 0, 0},
-        {"per-anchor", ARG_BOOL, &o.per_anchor, NULL, "mpt/met/mat: hardest negative per anchor, without floors", 0, 0},
+        OBJECTIVE_FLAG_SPECS(o.obj),
     };
     const int n_specs = (int)(sizeof specs / sizeof specs[0]);
     dsp_err err = {{0}};
