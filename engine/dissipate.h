@@ -320,8 +320,10 @@ typedef struct {
 } dsp_optimizer;
 int dsp_optimizer_init(dsp_optimizer *o, const dsp_optim_config *cfg, size_t n_params, dsp_err *err);
 void dsp_optimizer_free(dsp_optimizer *o);
-/* Global L2 norm of grads (fixed summation order). */
+/* Global L2 norm of grads (fixed summation order: blocks of 4096 in double, added in block order, so the
+ * pooled version gives the same bits for any thread count). */
 double dsp_grad_norm(const float *grads, size_t n);
+double dsp_grad_norm_pool(dsp_pool *pool, const float *grads, size_t n);
 /* Clips (if configured), applies one update with the scheduled lr, and returns the lr used.
  * mask (may be NULL): per-float 0/1 of trainable entries; frozen entries keep their value. */
 float dsp_optimizer_step(dsp_optimizer *o, float *params, float *grads, double grad_norm, const uint8_t *mask);

@@ -203,7 +203,7 @@ int dsp_mlm_step(dsp_mlm *t, dsp_mlm_record *rec, dsp_err *err) {
     }
     if (dsp_encoder_backward_hidden(t->enc, m->params, t->dhidden, t->grads, err)) return -1;
     /* one global norm over the model's gradients and the decoder bias, so clipping treats them as one vector */
-    double n1 = dsp_grad_norm(t->grads, P), n2 = dsp_grad_norm(t->dbias, (size_t)V);
+    double n1 = dsp_grad_norm_pool(t->pool, t->grads, P), n2 = dsp_grad_norm(t->dbias, (size_t)V);
     double gnorm = sqrt(n1 * n1 + n2 * n2);
     if (!isfinite(gnorm))
         return dsp_fail(err, "step %d: the gradient norm is %g; stopping before the update, the model is unchanged",

@@ -67,17 +67,37 @@ void dsp_optimizer_free(dsp_optimizer *o) {
     o->m = o->v = NULL;
 }
 
-double dsp_grad_norm(const float *g, size_t n) {
-    /* blocks of 4096 summed in double, in index order: the same bits on every host */
-    double total = 0;
-    for (size_t i = 0; i < n; i += 4096) {
-        size_t e = i + 4096 < n ? i + 4096 : n;
+#define NORM_BLOCK 4096
+#define NORM_TASK_BLOCKS 64 /* blocks per task: 256K floats */
+
+typedef struct { const float *g; size_t n; double *partial; } norm_args;
+
+static void norm_task(void *vctx, int task, int thread) {
+    const norm_args *a = vctx;
+    size_t first = (size_t)task * NORM_TASK_BLOCKS;
+    for (size_t blk = first; blk < first + NORM_TASK_BLOCKS && blk * NORM_BLOCK < a->n; blk++) {
+        size_t lo = blk * NORM_BLOCK, hi = lo + NORM_BLOCK < a->n ? lo + NORM_BLOCK : a->n;
         double s = 0;
-        for (size_t j = i; j < e; j++) s += (double)g[j] * (double)g[j];
-        total += s;
+        for (size_t j = lo; j < hi; j++) s += (double)a->g[j] * (double)a->g[j];
+        a->partial[blk] = s;
     }
+}
+
+double dsp_grad_norm_pool(dsp_pool *pool, const float *g, size_t n) {
+    /* blocks of 4096 summed in double, then the block sums added in block order: the same bits on every host
+     * and for every thread count */
+    size_t blocks = (n + NORM_BLOCK - 1) / NORM_BLOCK;
+    double stack[256], *partial = blocks <= 256 ? stack : malloc(blocks * sizeof(double));
+    if (!partial) return NAN;
+    norm_args a = {g, n, partial};
+    dsp_pool_run(pool, norm_task, &a, (int)((blocks + NORM_TASK_BLOCKS - 1) / NORM_TASK_BLOCKS));
+    double total = 0;
+    for (size_t b = 0; b < blocks; b++) total += partial[b];
+    if (partial != stack) free(partial);
     return sqrt(total);
 }
+
+double dsp_grad_norm(const float *g, size_t n) { return dsp_grad_norm_pool(NULL, g, n); }
 
 /* One task updates a fixed block of elements: the split depends only on n, never on the thread count. */
 #define OPT_BLOCK 65536
