@@ -270,7 +270,7 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
         d = drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_ATT_OUT));
         dsp_dropout_apply(&e->k, L[LACT_RES1], TH, d);
         record_mask(e, d, TH);
-        for (size_t i = 0; i < TH; i++) L[LACT_RES1][i] += x[i];
+        dsp_vec_add(&e->k, L[LACT_RES1], x, TH);
         dsp_layernorm_forward(&e->k, L[LACT_Y1], L[LACT_MEAN1], L[LACT_RSTD1], L[LACT_RES1], w->ln1_w, w->ln1_b, T,
                               H, c->layer_norm_eps);
         /* FFN */
@@ -280,7 +280,7 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
         d = drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_FFN_OUT));
         dsp_dropout_apply(&e->k, L[LACT_RES2], TH, d);
         record_mask(e, d, TH);
-        for (size_t i = 0; i < TH; i++) L[LACT_RES2][i] += L[LACT_Y1][i];
+        dsp_vec_add(&e->k, L[LACT_RES2], L[LACT_Y1], TH);
         dsp_layernorm_forward(&e->k, L[LACT_X], L[LACT_MEAN2], L[LACT_RSTD2], L[LACT_RES2], w->ln2_w, w->ln2_b, T, H,
                               c->layer_norm_eps);
         x = L[LACT_X];
@@ -334,24 +334,24 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
         float **L = a->l[l];
         const float *x_in = l == 0 ? a->g[ACT_X0] : a->l[l - 1][LACT_X];
         /* LN2: dres = ∂L/∂res2; res2 = y1 + dropout(ffn) so y1 receives dres directly */
-        memset(dres, 0, TH * sizeof(float));
+        dsp_vec_zero(&e->k, dres, TH);
         dsp_layernorm_backward(&e->k, dres, gw->ln2_w, gw->ln2_b, dx, L[LACT_RES2], w->ln2_w, L[LACT_MEAN2],
                                L[LACT_RSTD2], T, H);
         memcpy(dx, dres, TH * sizeof(float)); /* dx now accumulates ∂L/∂y1 */
         dsp_dropout_apply(&e->k, dres, TH, drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_FFN_OUT)));
-        memset(e->dffn, 0, (size_t)T * I * sizeof(float));
+        dsp_vec_zero(&e->k, e->dffn, (size_t)T * I);
         dsp_matmul_backward(&e->k, e->dffn, gw->ffn_out_w, gw->ffn_out_b, dres, L[LACT_FFN_ACT], w->ffn_out_w, T, I,
                             H);
-        memset(e->dffn_pre, 0, (size_t)T * I * sizeof(float));
+        dsp_vec_zero(&e->k, e->dffn_pre, (size_t)T * I);
         dsp_gelu_backward(&e->k, e->dffn_pre, L[LACT_FFN_PRE], e->dffn, (size_t)T * I);
         dsp_matmul_backward(&e->k, dx, gw->ffn_in_w, gw->ffn_in_b, e->dffn_pre, L[LACT_Y1], w->ffn_in_w, T, H, I);
         /* LN1 */
-        memset(dres, 0, TH * sizeof(float));
+        dsp_vec_zero(&e->k, dres, TH);
         dsp_layernorm_backward(&e->k, dres, gw->ln1_w, gw->ln1_b, dx, L[LACT_RES1], w->ln1_w, L[LACT_MEAN1],
                                L[LACT_RSTD1], T, H);
         memcpy(dx, dres, TH * sizeof(float)); /* dx now accumulates ∂L/∂x_in (the residual path) */
         dsp_dropout_apply(&e->k, dres, TH, drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_ATT_OUT)));
-        memset(e->dctx, 0, TH * sizeof(float));
+        dsp_vec_zero(&e->k, e->dctx, TH);
         dsp_matmul_backward(&e->k, e->dctx, gw->attn_out_w, gw->attn_out_b, dres, L[LACT_CTX], w->attn_out_w, T, H,
                             H);
         dsp_attention_backward(&e->k, e->dqkv, e->dctx, L[LACT_QKV], L[LACT_ATT], e->seq_off, e->seq_len, e->att_off,
@@ -361,7 +361,7 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
     }
     /* embeddings: dropout, LayerNorm, then scatter into the tables in token order (deterministic) */
     dsp_dropout_apply(&e->k, dx, TH, drop_at(e, c->hidden_dropout_prob, site_stream(0, 0)));
-    memset(dres, 0, TH * sizeof(float));
+    dsp_vec_zero(&e->k, dres, TH);
     dsp_layernorm_backward(&e->k, dres, g->emb_ln_w, g->emb_ln_b, dx, a->g[ACT_EMB_SUM], p->emb_ln_w,
                            a->g[ACT_EMB_MEAN], a->g[ACT_EMB_RSTD], T, H);
     for (int b = 0; b < e->B; b++) {
@@ -413,7 +413,7 @@ int dsp_encoder_backward(dsp_encoder *e, const float *params, const float *dpool
         dpool = e->dpool;
     }
     float *dx = e->dx;
-    memset(dx, 0, (size_t)e->T * H * sizeof(float));
+    dsp_vec_zero(&e->k, dx, (size_t)e->T * H);
     for (int b = 0; b < e->B; b++) {
         const int off = e->seq_off[b], len = e->seq_len[b];
         const float *d = dpool + (size_t)b * H;

@@ -159,3 +159,32 @@ void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop) 
     dropout_job j = {x, n, drop, dsp_dropout_scale(drop.p)};
     dsp_pool_run(k->pool, dropout_task, &j, (int)((n + DROPOUT_PER_TASK - 1) / DROPOUT_PER_TASK));
 }
+
+/* ---------------------------------------------------------------- element-wise helpers */
+#define VEC_PER_TASK 32768
+
+typedef struct { float *y; const float *x; size_t n; } vec_job;
+
+static void vec_zero_task(void *ctx, int task, int thread) {
+    const vec_job *j = ctx;
+    size_t lo = (size_t)task * VEC_PER_TASK, hi = lo + VEC_PER_TASK < j->n ? lo + VEC_PER_TASK : j->n;
+    memset(j->y + lo, 0, (hi - lo) * sizeof(float));
+}
+
+static void vec_add_task(void *ctx, int task, int thread) {
+    const vec_job *j = ctx;
+    size_t lo = (size_t)task * VEC_PER_TASK, hi = lo + VEC_PER_TASK < j->n ? lo + VEC_PER_TASK : j->n;
+    float *restrict y = j->y;
+    const float *restrict x = j->x;
+    for (size_t i = lo; i < hi; i++) y[i] += x[i];
+}
+
+void dsp_vec_zero(const dsp_kctx *k, float *y, size_t n) {
+    vec_job j = {y, NULL, n};
+    dsp_pool_run(k->pool, vec_zero_task, &j, (int)((n + VEC_PER_TASK - 1) / VEC_PER_TASK));
+}
+
+void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n) {
+    vec_job j = {y, x, n};
+    dsp_pool_run(k->pool, vec_add_task, &j, (int)((n + VEC_PER_TASK - 1) / VEC_PER_TASK));
+}

@@ -69,6 +69,10 @@ size_t dsp_attention_scratch_floats(int max_len, int n_threads);
 /* ---- dropout (in place), forward and backward share the mask through the generator */
 void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop);
 
+/* ---- element-wise helpers split over the pool (memory-bound: no SIMD variants needed) */
+void dsp_vec_zero(const dsp_kctx *k, float *y, size_t n);               /* y[n] = 0 */
+void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n); /* y[n] += x[n] */
+
 /* ---- per-set implementations, for tests and benchmarks (the dispatchers above call these) */
 #define DSP_DECLARE_KERNEL_SET(sfx)                                                                          \
     void dsp_matmul_forward_##sfx(const dsp_kctx *k, float *out, const float *inp, const float *w,         \

@@ -182,7 +182,7 @@ int dsp_trainer_step(dsp_trainer *t, dsp_step_record *rec, dsp_err *err) {
                         t->steps + 1, diag.loss);
     dsp_normalize_backward(t->h, t->norms, t->dh, t->dz, 2 * N, H);
     for (size_t i = 0; i < 2 * NH; i++) t->dpooled[i] = (float)t->dz[i];
-    memset(t->grads, 0, P * sizeof(float));
+    dsp_vec_zero(dsp_encoder_kctx(t->enc), t->grads, P);
     if (dsp_encoder_backward(t->enc, t->model->params, t->dpooled, t->grads, err)) return -1;
     /* a finite sum of squares means every gradient is finite: no separate scan */
     double gnorm = dsp_grad_norm_pool(t->pool, t->grads, P);
