@@ -38,6 +38,12 @@ typedef struct {
     int pairs;
 } dsp_sts_result;
 
+/* The step record's fields in log order, for every writer (the CLI's JSONL, the browser's result list), so that
+ * both hosts report the same keys: X(field) for each. */
+#define DSP_STEP_RECORD_FIELDS(X) \
+    X(step) X(epoch) X(loss) X(gd) X(grad_h) X(grad_h_pos) X(grad_h_neg) X(grad_norm) X(pos_cos) X(neg_cos) X(lr) \
+    X(tokens) X(ms)
+
 typedef struct dsp_trainer dsp_trainer;
 
 /* The trainer borrows model and corpus tokens (both must outlive it) and owns the optimiser, encoder and pool. */

@@ -346,19 +346,9 @@ EMSCRIPTEN_KEEPALIVE int dsp_wasm_run_step(int i) {
     if (dsp_trainer_step(r->trainer, &rec, &S.err)) return -1;
     rec.ms = emscripten_get_now() - t0;
     result_clear();
-    result_add("step", rec.step);
-    result_add("epoch", rec.epoch);
-    result_add("loss", rec.loss);
-    result_add("gd", rec.gd);
-    result_add("grad_h", rec.grad_h);
-    result_add("grad_h_pos", rec.grad_h_pos);
-    result_add("grad_h_neg", rec.grad_h_neg);
-    result_add("grad_norm", rec.grad_norm);
-    result_add("pos_cos", rec.pos_cos);
-    result_add("neg_cos", rec.neg_cos);
-    result_add("lr", rec.lr);
-    result_add("tokens", rec.tokens);
-    result_add("ms", rec.ms);
+#define FIELD(name) result_add(#name, (double)rec.name);
+    DSP_STEP_RECORD_FIELDS(FIELD)
+#undef FIELD
     return 0;
 }
 

@@ -47,19 +47,9 @@ void runlog_step(runlog *log, const dsp_step_record *r) {
     char b[1024];
     size_t n = 0;
     n += (size_t)snprintf(b, sizeof b, "{\"type\":\"step\"");
-    json_num(b, sizeof b, &n, "step", r->step, 0);
-    json_num(b, sizeof b, &n, "epoch", r->epoch, 0);
-    json_num(b, sizeof b, &n, "loss", r->loss, 0);
-    json_num(b, sizeof b, &n, "gd", r->gd, 0);
-    json_num(b, sizeof b, &n, "grad_h", r->grad_h, 0);
-    json_num(b, sizeof b, &n, "grad_h_pos", r->grad_h_pos, 0);
-    json_num(b, sizeof b, &n, "grad_h_neg", r->grad_h_neg, 0);
-    json_num(b, sizeof b, &n, "grad_norm", r->grad_norm, 0);
-    json_num(b, sizeof b, &n, "pos_cos", r->pos_cos, 0);
-    json_num(b, sizeof b, &n, "neg_cos", r->neg_cos, 0);
-    json_num(b, sizeof b, &n, "lr", r->lr, 0);
-    json_num(b, sizeof b, &n, "tokens", r->tokens, 0);
-    json_num(b, sizeof b, &n, "ms", r->ms, 0);
+#define FIELD(name) json_num(b, sizeof b, &n, #name, (double)r->name, 0);
+    DSP_STEP_RECORD_FIELDS(FIELD)
+#undef FIELD
     if (n < sizeof b - 2) { b[n++] = '}'; b[n] = 0; }
     runlog_raw(log, b);
 }
