@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// bench-browser.mjs — ms per training step in headless Chromium (the demo page, real engine) beside the native CLI,
+// measured in one run on the same model, sentences, batches and seed:
+//   page, threads + SIMD build, 1 and 2 threads (COOP/COEP served)
+//   page, single-thread SIMD build (no isolation headers, service worker off: what a plain static host gives)
+//   native `dissipate train --kernels simd128` (the same arithmetic as wasm) and `--kernels avx2`, 1 and 2 threads
+// Each figure is the median of the steps' own `ms` (the engine's step time, as the CLI logs it), first step left out.
+// With --full it also times the issue's scenario on the page: InfoNCE vs alignment + uniformity, 1000 steps, STS-B dev
+// every 50, batch 64, 2 threads — wall time from Start to done, and from Start to the first chart point.
+//
+// usage: node tools/bench-browser.mjs [--native build/dissipate] [--site site] [--steps 12] [--full]
+// Needs the built site (tools/build-wasm.sh, node tools/build-site.mjs), Chromium and playwright-core.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { requirePrerequisites, startServer, launchBrowser, openLab, trainToDone, records, waitFor, REPO } from '../tests/browser/lib.mjs';
+
+const args = process.argv.slice(2);
+const flag = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
+const opts = { site: path.resolve(flag('site', path.join(REPO, 'site'))), chromium: process.env.DSP_CHROMIUM || '/usr/bin/chromium' };
+const native = path.resolve(flag('native', path.join(REPO, 'build/dissipate')));
+const STEPS = Number(flag('steps', '12'));
+const FULL = args.includes('--full');
+const BATCH = 64, SEED = 3, MAXLEN = 32;
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const stepMs = (steps) => median(steps.slice(1).map((s) => s.ms));
+const hash = (threads, extra = '') =>
+  `#r1=infonce&batch=${BATCH}&steps=${STEPS}&eval=1000&seed=${SEED}&threads=${threads}&maxlen=${MAXLEN}&lr=1e-4${extra}`;
+
+function nativeMs(kernels, threads) {
+  const manifest = JSON.parse(fs.readFileSync(path.join(opts.site, 'manifest.json'), 'utf8'));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dsp-bench-'));
+  const log = path.join(tmp, 'run.jsonl');
+  const r = spawnSync(native, ['train', '--model', path.join(opts.site, 'model'),
+    '--corpus', ...manifest.corpus.map((c) => path.join(opts.site, c.path)), '--objective', 'infonce',
+    '--steps', String(STEPS), '--batch', String(BATCH), '--max-len', String(MAXLEN), '--lr', '1e-4', '--seed', String(SEED),
+    '--threads', String(threads), '--kernels', kernels, '--log', log, '--quiet'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`native run failed: ${r.stderr}`);
+  const steps = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'step');
+  fs.rmSync(tmp, { recursive: true, force: true });
+  return stepMs(steps);
+}
+
+async function pageMs(pw, isolation, threads, query) {
+  const server = await startServer(opts.site, { isolation });
+  const browser = await launchBrowser(pw, opts);
+  try {
+    const page = await openLab(browser.context, `${server.url}index.html${query}${hash(threads)}`);
+    const info = await page.evaluate(() => window.dissipate.info);
+    await trainToDone(page);
+    const runs = await records(page);
+    return { ms: stepMs(runs[0].steps), variant: info.variant, threads: info.threads };
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+async function fullRun(pw) {
+  const server = await startServer(opts.site, { isolation: true });
+  const browser = await launchBrowser(pw, opts);
+  try {
+    const page = await openLab(browser.context,
+      `${server.url}index.html#r1=infonce&r2=au&batch=64&steps=1000&eval=50&seed=${SEED}&threads=2&maxlen=32&lr=1e-4`);
+    const t0 = Date.now();
+    await page.click('#start');
+    await waitFor(page, () => Object.values(window.dissipate.pointCounts()).some((n) => n > 0), null,
+      { timeout: 60000, what: 'the first chart point' });
+    const first = (Date.now() - t0) / 1000;
+    await waitFor(page, () => ['done', 'error'].includes(window.dissipate.state), null, { timeout: 1800000, what: 'the run' });
+    return { first, total: (Date.now() - t0) / 1000, state: await page.evaluate(() => window.dissipate.state) };
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+const pw = await requirePrerequisites(opts);
+console.log(`training step, InfoNCE, batch ${BATCH} x 2 views, max length ${MAXLEN}, ${STEPS} steps (median of ${STEPS - 1}); load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+const rows = [];
+const nat128 = [nativeMs('simd128', 1), nativeMs('simd128', 2)];
+rows.push(['native simd128', 1, nat128[0]], ['native simd128', 2, nat128[1]]);
+rows.push(['native avx2', 1, nativeMs('avx2', 1)], ['native avx2', 2, nativeMs('avx2', 2)]);
+const web = [];
+for (const threads of [1, 2]) {
+  const r = await pageMs(pw, true, threads, '');
+  web.push(r.ms);
+  rows.push([`Chromium ${r.variant}`, r.threads, r.ms]);
+}
+const st = await pageMs(pw, false, 1, '?coi=0');
+rows.push([`Chromium ${st.variant}`, st.threads, st.ms]);
+console.log(`${'engine'.padEnd(28)} threads   ms/step`);
+for (const [name, th, ms] of rows) console.log(`${name.padEnd(28)} ${String(th).padStart(7)} ${ms.toFixed(1).padStart(9)}`);
+console.log(`Chromium / native simd128: ${(web[0] / nat128[0]).toFixed(2)}x at 1 thread, ${(web[1] / nat128[1]).toFixed(2)}x at 2 threads`);
+console.log(`Chromium 2-thread speedup: ${(web[0] / web[1]).toFixed(2)}x`);
+if (FULL) {
+  const f = await fullRun(pw);
+  console.log(`page, InfoNCE vs au, 1000 steps, eval every 50, 2 threads: first chart point ${f.first.toFixed(1)} s after Start, done in ${f.total.toFixed(0)} s (${f.state})`);
+}
