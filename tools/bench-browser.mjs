@@ -47,7 +47,7 @@ async function pageMs(pw, isolation, threads, query) {
   const server = await startServer(opts.site, { isolation });
   const browser = await launchBrowser(pw, opts);
   try {
-    const page = await openLab(browser.context, `${server.url}index.html${query}${hash(threads)}`);
+    const { page } = await openLab(browser.context, `${server.url}index.html${query}${hash(threads)}`);
     const info = await page.evaluate(() => window.dissipate.info);
     await trainToDone(page);
     const runs = await records(page);
@@ -62,7 +62,7 @@ async function fullRun(pw) {
   const server = await startServer(opts.site, { isolation: true });
   const browser = await launchBrowser(pw, opts);
   try {
-    const page = await openLab(browser.context,
+    const { page } = await openLab(browser.context,
       `${server.url}index.html#r1=infonce&r2=au&batch=64&steps=1000&eval=50&seed=${SEED}&threads=2&maxlen=32&lr=1e-4`);
     const t0 = Date.now();
     await page.click('#start');
