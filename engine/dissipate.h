@@ -138,7 +138,8 @@ typedef struct {
 } dsp_model;
 
 /* BERT initialisation: N(0, 0.02) weights, zero biases, LayerNorm weight 1, bias 0. Deterministic in seed.
- * Takes ownership of vocab. cfg->vocab_size must equal the vocab's size. */
+ * Takes ownership of vocab on success (on failure the caller still owns it). cfg->vocab_size must equal the
+ * vocab's size. */
 int dsp_model_init(dsp_model *m, const dsp_config *cfg, dsp_vocab *vocab, uint64_t seed, dsp_err *err);
 /* Loads DIR/config.json, DIR/vocab.txt, DIR/model.safetensors (HF names, optional "bert." prefix, old
  * gamma/beta names, F32/F16/BF16). Every offset and shape is validated before data is touched. */
