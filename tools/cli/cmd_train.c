@@ -118,21 +118,23 @@ static int run_evals(eval_state *ev, dsp_trainer *t, dsp_model *m, int step, run
 }
 
 int cmd_train(int argc, char **argv) {
+    /* flag defaults are the engine's (dsp_train_default), except the learning rate, sized for the tiny model */
+    const dsp_train_config d = dsp_train_default();
     train_opts o = {0};
-    o.obj.name = "infonce";
+    o.obj.name = dsp_objective_name(d.objective.kind);
     o.optimizer = "adamw";
-    o.pooler = "mean";
-    o.kernels = "auto";
+    o.pooler = dsp_pooler_name(d.pooler);
+    o.kernels = dsp_kernels_name(d.kernels);
     o.schedule = "linear";
     o.steps = 1000;
-    o.batch = 64;
-    o.max_len = 32;
-    o.threads = 1;
+    o.batch = d.batch_size;
+    o.max_len = d.max_len;
+    o.threads = d.threads;
     o.eval_every = 50;
-    o.seed = 42;
+    o.seed = d.seed;
     o.lr = 1e-4f;
-    o.clip = 1.0f;
-    o.momentum = 0.9f;
+    o.clip = d.optim.clip_norm;
+    o.momentum = d.optim.momentum;
     o.dropout = -1;
     arg_spec specs[] = {
         {"model", ARG_STR, &o.model, "DIR", "model folder: config.json, vocab.txt, model.safetensors (required)", 0, 0},
