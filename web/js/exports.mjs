@@ -48,10 +48,14 @@ export async function exportModelZip(session, run) {
   saveBlob(`${folder}.zip`, new Blob([makeZip(entries)], { type: 'application/zip' }));
 }
 
-/** The same three files as separate downloads. */
+/** The same three files as separate downloads. Chromium may drop a download started in the same moment as
+ *  another (seen in the exports test: vocab.txt went missing), so each starts a little after the previous one. */
 export async function exportModelFiles(session, run) {
   const files = await session.exportModel(run);
+  let first = true;
   for (const [name, data] of Object.entries(files)) {
+    if (!first) await new Promise((r) => setTimeout(r, 250));
+    first = false;
     saveBlob(`${stem(session.config)}-run${run + 1}-${name}`, new Blob([asBytes(data)]));
   }
 }
