@@ -31,13 +31,15 @@ static inline int dsp_max_seq_len(const int *seq_len, int B) {
     return m;
 }
 
-/* The arguments of the attention kernels, and one (sequence, head) block of them: task = b·A + h. */
+/* The arguments of the attention kernels, and one (sequence, head) block of them: task = h·B + b. Head-major
+ * order keeps the two heads of one sequence (whose gradients share the rows of dqkv, and may share a cache line
+ * at the heads' boundary) out of the pool at the same moment. */
 typedef struct {
     float *out, *att, *dqkv, *scratch;
     const float *qkv, *dout, *att_in;
     const int *seq_off, *seq_len;
     const size_t *att_off;
-    int H, A, max_len;
+    int B, H, A, max_len;
     dsp_dropout drop;
 } dsp_attn_job;
 
@@ -49,7 +51,7 @@ typedef struct {
 } dsp_attn_block;
 
 static inline dsp_attn_block dsp_attn_block_of(const dsp_attn_job *a, int task) {
-    int b = task / a->A, h = task % a->A, d = a->H / a->A;
+    int b = task % a->B, h = task / a->B, d = a->H / a->A;
     dsp_attn_block B;
     B.len = a->seq_len[b];
     B.off = a->seq_off[b];
@@ -152,7 +154,7 @@ static inline void dsp_attn_forward_run(const dsp_kctx *k, dsp_task_fn fn, float
                                         const int *seq_off, const int *seq_len, const size_t *att_off, int B, int H,
                                         int A, dsp_dropout drop) {
     dsp_attn_job a = {.out = out, .att = att, .qkv = qkv, .seq_off = seq_off, .seq_len = seq_len,
-                      .att_off = att_off, .H = H, .A = A, .drop = drop};
+                      .att_off = att_off, .B = B, .H = H, .A = A, .drop = drop};
     dsp_pool_run(k->pool, fn, &a, B * A);
 }
 
@@ -161,7 +163,7 @@ static inline void dsp_attn_backward_run(const dsp_kctx *k, dsp_task_fn fn, floa
                                          const size_t *att_off, int B, int H, int A, dsp_dropout drop,
                                          float *scratch) {
     dsp_attn_job a = {.dqkv = dqkv, .scratch = scratch, .qkv = qkv, .dout = dout, .att_in = att,
-                      .seq_off = seq_off, .seq_len = seq_len, .att_off = att_off, .H = H, .A = A,
+                      .seq_off = seq_off, .seq_len = seq_len, .att_off = att_off, .B = B, .H = H, .A = A,
                       .max_len = dsp_max_seq_len(seq_len, B), .drop = drop};
     dsp_pool_run(k->pool, fn, &a, B * A);
 }
