@@ -18,11 +18,15 @@ static inline float dsp_dropout_factor(dsp_dropout d, uint64_t idx, float scale)
     return dsp_uniform_inline(d.seed, d.stream, idx) >= d.p ? scale : 0.0f;
 }
 
-/* Attention backward scratch: per thread, two rows of the longest sequence (dropout factors, dP), each
- * rounded up to 16 floats so that every thread's block starts 64-byte aligned relative to the base. */
+/* Attention backward scratch, per thread: P' = P∘m and dS of one block (len × len each), and one row of
+ * dropout factors and one gathered column, each part rounded up to 16 floats so that every thread's area
+ * starts 64-byte aligned relative to the base. */
+static inline size_t dsp_attention_row_floats(int max_len) {
+    return ((size_t)(max_len > 0 ? max_len : 1) + 15) & ~(size_t)15;
+}
 static inline size_t dsp_attention_scratch_stride(int max_len) {
-    size_t row = ((size_t)(max_len > 0 ? max_len : 1) + 15) & ~(size_t)15;
-    return 2 * row;
+    size_t row = dsp_attention_row_floats(max_len), sq = ((size_t)row * row + 15) & ~(size_t)15;
+    return 2 * sq + 2 * row;
 }
 
 static inline int dsp_max_seq_len(const int *seq_len, int B) {
@@ -71,12 +75,6 @@ static inline const float *dsp_attn_vec(const dsp_attn_job *a, const dsp_attn_bl
     return a->qkv + (size_t)(B->off + t) * B->row + part;
 }
 
-/* The dropout factors of row i of the block's probabilities (1 without dropout). */
-static inline void dsp_attn_drop_row(const dsp_attn_job *a, const dsp_attn_block *B, int i, float *m) {
-    for (int j = 0; j < B->len; j++)
-        m[j] = a->drop.p > 0.0f ? dsp_dropout_factor(a->drop, B->blk + (size_t)i * B->len + j, B->keep) : 1.0f;
-}
-
 /* dqkv of the block's rows and head: owned by this block alone, overwritten (zeroed, then accumulated). */
 static inline void dsp_attn_zero_grads(const dsp_attn_job *a, const dsp_attn_block *B) {
     for (int i = 0; i < B->len; i++) {
@@ -87,65 +85,102 @@ static inline void dsp_attn_zero_grads(const dsp_attn_job *a, const dsp_attn_blo
     }
 }
 
-/* The attention algorithm, written once; each kernel set passes its dot product, axpy (y += a·x) and row
- * softmax, which inline here. Per block: scores = q·kᵀ/√d over the sequence's own tokens, softmax (saved in
- * att, before dropout), out = dropout(P)·v. */
+/* The attention algorithm, written once; each kernel set passes its arithmetic, which inlines here:
+ *   dot(x, y, n)                       Σ x·y in the set's order
+ *   dot4(x, y0..y3, n, out)            four dots sharing x, each exactly as dot (four chains in flight at once)
+ *   gemv(y, coef, x0, stride, cnt, n)  y += Σ_j coef[j]·x_j, x_j = x0 + j·stride, j increasing for every element
+ *                                      (the bits of cnt passes of y += a·x, with y held in registers in between:
+ *                                      such passes would each wait on the previous one's stores)
+ *   softmax(out, in, n)
+ * Per block: scores = q·kᵀ/√d over the sequence's own tokens, softmax (saved in att, before dropout),
+ * out = dropout(P)·v. */
 typedef float (*dsp_dot_fn)(const float *x, const float *y, int n);
-typedef void (*dsp_axpy_fn)(float *y, float a, const float *x, int n);
+typedef void (*dsp_dot4_fn)(const float *x, const float *y0, const float *y1, const float *y2, const float *y3, int n,
+                            float *out);
+typedef void (*dsp_gemv_fn)(float *y, const float *coef, const float *x0, size_t stride, int count, int n);
 typedef void (*dsp_softmax_fn)(float *out, const float *in, int n);
 
-static inline void dsp_attn_forward_block(const dsp_attn_job *a, int task, dsp_dot_fn dot, dsp_axpy_fn axpy,
-                                          dsp_softmax_fn softmax) {
+/* dst[j] = dot(x, token j's vector at `part`) · scale for j in [0, len), four at a time. */
+static inline void dsp_attn_dots(const dsp_attn_job *a, const dsp_attn_block *B, const float *x, size_t part,
+                                 float scale, float *dst, dsp_dot_fn dot, dsp_dot4_fn dot4) {
+    int j = 0;
+    for (; j + 4 <= B->len; j += 4) {
+        float r[4];
+        dot4(x, dsp_attn_vec(a, B, j, part), dsp_attn_vec(a, B, j + 1, part), dsp_attn_vec(a, B, j + 2, part),
+             dsp_attn_vec(a, B, j + 3, part), B->d, r);
+        for (int u = 0; u < 4; u++) dst[j + u] = r[u] * scale;
+    }
+    for (; j < B->len; j++) dst[j] = dot(x, dsp_attn_vec(a, B, j, part), B->d) * scale;
+}
+
+#define DSP_ATTN_CHUNK 64 /* probabilities per gemv call in the forward (a stack buffer; any length works) */
+
+static inline void dsp_attn_forward_block(const dsp_attn_job *a, int task, dsp_dot_fn dot, dsp_dot4_fn dot4,
+                                          dsp_gemv_fn gemv, dsp_softmax_fn softmax) {
     dsp_attn_block B = dsp_attn_block_of(a, task);
     float *P = a->att + B.blk; /* [len, len] */
+    const uint64_t key = dsp_stream_key(a->drop.seed, a->drop.stream);
     for (int i = 0; i < B.len; i++) {
         const float *q = dsp_attn_vec(a, &B, i, B.q); /* [d] */
         float *row = P + (size_t)i * B.len;
-        for (int j = 0; j < B.len; j++) row[j] = dot(q, dsp_attn_vec(a, &B, j, B.k), B.d) * B.scale;
+        dsp_attn_dots(a, &B, q, B.k, B.scale, row, dot, dot4);
         softmax(row, row, B.len);
         float *o = a->out + (size_t)(B.off + i) * a->H + B.q; /* [d] */
         memset(o, 0, (size_t)B.d * sizeof(float));
-        for (int j = 0; j < B.len; j++) {
-            float p = row[j];
-            if (a->drop.p > 0.0f) p *= dsp_dropout_factor(a->drop, B.blk + (size_t)i * B.len + j, B.keep);
-            axpy(o, p, dsp_attn_vec(a, &B, j, B.v), B.d);
+        for (int j0 = 0; j0 < B.len; j0 += DSP_ATTN_CHUNK) {
+            int n = B.len - j0 < DSP_ATTN_CHUNK ? B.len - j0 : DSP_ATTN_CHUNK;
+            float coef[DSP_ATTN_CHUNK]; /* the probabilities after dropout */
+            for (int j = 0; j < n; j++) {
+                float p = row[j0 + j];
+                if (a->drop.p > 0.0f)
+                    p *= dsp_keyed_uniform(key, B.blk + (size_t)i * B.len + j0 + j) >= a->drop.p ? B.keep : 0.0f;
+                coef[j] = p;
+            }
+            gemv(o, coef, dsp_attn_vec(a, &B, j0, B.v), B.row, n, B.d);
         }
     }
 }
 
-/* Per row i of the block, with P the saved probabilities, m the dropout factors and P' = P∘m the
- * probabilities that multiplied V:
- *   dP'[i,j] = dout_i·v_j,  dv_j += P'[i,j]·dout_i,  dP = dP'∘m,
- *   dS[i,j] = P[i,j]·(dP[i,j] − Σ_j' P[i,j']·dP[i,j']),
- *   dq_i = scale·Σ_j dS[i,j]·k_j,  dk_j += scale·dS[i,j]·q_i.
- * The block's rows of dqkv belong to this task alone; they are zeroed, then accumulated with i increasing.
- * `thread` picks the thread's two scratch rows (dsp_attention_scratch_floats). */
+/* With P the saved probabilities, m the dropout factors and P' = P∘m the probabilities that multiplied V:
+ *   dP'[i,j] = dout_i·v_j,  dP = dP'∘m,  dS[i,j] = scale·P[i,j]·(dP[i,j] − Σ_j' P[i,j']·dP[i,j']),
+ *   dq_i = Σ_j dS[i,j]·k_j,  dv_j = Σ_i P'[i,j]·dout_i,  dk_j = Σ_i dS[i,j]·q_i.
+ * A first pass over the rows i computes P' and dS into the thread's scratch and dq; a second pass over the
+ * columns j gathers column j and sums dv_j and dk_j over i in registers. Every gradient element adds its terms
+ * one at a time, i (or j) increasing, onto zero: the block's rows of dqkv belong to this task alone. */
 static inline void dsp_attn_backward_block(const dsp_attn_job *a, int task, int thread, dsp_dot_fn dot,
-                                           dsp_axpy_fn axpy) {
+                                           dsp_dot4_fn dot4, dsp_gemv_fn gemv) {
     dsp_attn_block B = dsp_attn_block_of(a, task);
     const float *P = a->att_in + B.blk; /* [len, len] */
-    size_t stride = dsp_attention_scratch_stride(a->max_len);
-    float *mrow = a->scratch + (size_t)thread * stride; /* [len] dropout factors */
-    float *dprow = mrow + stride / 2;                   /* [len] dP */
+    const size_t row = dsp_attention_row_floats(a->max_len), sq = (row * row + 15) & ~(size_t)15;
+    float *Pm = a->scratch + (size_t)thread * dsp_attention_scratch_stride(a->max_len); /* [len, len] P' */
+    float *dS = Pm + sq;                                                              /* [len, len] */
+    float *mrow = dS + sq, *col = mrow + row;                                         /* [len] each */
+    const uint64_t key = dsp_stream_key(a->drop.seed, a->drop.stream);
+    const int L = B.len;
     dsp_attn_zero_grads(a, &B);
-    for (int i = 0; i < B.len; i++) {
-        const float *p = P + (size_t)i * B.len;
+    for (int i = 0; i < L; i++) {
+        const float *p = P + (size_t)i * L;
         const float *go = a->dout + (size_t)(B.off + i) * a->H + B.q; /* [d] */
-        const float *q = dsp_attn_vec(a, &B, i, B.q);
-        float *dq = a->dqkv + (size_t)(B.off + i) * B.row + B.q;
-        dsp_attn_drop_row(a, &B, i, mrow);
+        float *pm = Pm + (size_t)i * L, *ds = dS + (size_t)i * L;
+        for (int j = 0; j < L; j++)
+            mrow[j] = a->drop.p > 0.0f ? (dsp_keyed_uniform(key, B.blk + (size_t)i * L + j) >= a->drop.p ? B.keep : 0.0f)
+                                       : 1.0f;
+        dsp_attn_dots(a, &B, go, B.v, 1.0f, ds, dot, dot4); /* dP' */
         float rowdot = 0.0f;
-        for (int j = 0; j < B.len; j++) {
-            float s = dot(go, dsp_attn_vec(a, &B, j, B.v), B.d);
-            axpy(a->dqkv + (size_t)(B.off + j) * B.row + B.v, p[j] * mrow[j], go, B.d);
-            dprow[j] = s * mrow[j];
-            rowdot += p[j] * dprow[j];
+        for (int j = 0; j < L; j++) {
+            pm[j] = p[j] * mrow[j];
+            ds[j] = ds[j] * mrow[j]; /* dP */
+            rowdot += p[j] * ds[j];
         }
-        for (int j = 0; j < B.len; j++) {
-            float ds = p[j] * (dprow[j] - rowdot) * B.scale;
-            axpy(dq, ds, dsp_attn_vec(a, &B, j, B.k), B.d);
-            axpy(a->dqkv + (size_t)(B.off + j) * B.row + B.k, ds, q, B.d);
-        }
+        for (int j = 0; j < L; j++) ds[j] = p[j] * (ds[j] - rowdot) * B.scale;
+        gemv(a->dqkv + (size_t)(B.off + i) * B.row + B.q, ds, dsp_attn_vec(a, &B, 0, B.k), B.row, L, B.d);
+    }
+    for (int j = 0; j < L; j++) {
+        float *dkv = a->dqkv + (size_t)(B.off + j) * B.row;
+        for (int i = 0; i < L; i++) col[i] = Pm[(size_t)i * L + j];
+        gemv(dkv + B.v, col, a->dout + (size_t)B.off * a->H + B.q, (size_t)a->H, L, B.d);
+        for (int i = 0; i < L; i++) col[i] = dS[(size_t)i * L + j];
+        gemv(dkv + B.k, col, dsp_attn_vec(a, &B, 0, B.q), B.row, L, B.d);
     }
 }
 

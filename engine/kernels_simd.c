@@ -486,12 +486,64 @@ static inline float vdot(const float *x, const float *y, int n) {
     return r;
 }
 
-/* y += a·x */
-static inline void vaxpy(float *y, float a, const float *x, int n) {
-    vf va = vf_splat(a);
+/* Four vdot(x, y_u, n) at once: each has its own accumulator and the very same operations, so the results
+ * are vdot's bits, but four multiply-add chains run side by side instead of one waiting on itself. */
+static inline void vdot4(const float *x, const float *y0, const float *y1, const float *y2, const float *y3, int n,
+                         float *out) {
+    vf s0 = vf_zero(), s1 = vf_zero(), s2 = vf_zero(), s3 = vf_zero();
     int i = 0;
-    for (; i + W <= n; i += W) vf_storeu(y + i, vf_madd(va, vf_loadu(x + i), vf_loadu(y + i)));
-    for (; i < n; i++) y[i] = sf_madd(a, x[i], y[i]);
+    for (; i + W <= n; i += W) {
+        vf xv = vf_loadu(x + i);
+        s0 = vf_madd(xv, vf_loadu(y0 + i), s0);
+        s1 = vf_madd(xv, vf_loadu(y1 + i), s1);
+        s2 = vf_madd(xv, vf_loadu(y2 + i), s2);
+        s3 = vf_madd(xv, vf_loadu(y3 + i), s3);
+    }
+    float r0 = vf_hsum(s0), r1 = vf_hsum(s1), r2 = vf_hsum(s2), r3 = vf_hsum(s3);
+    for (; i < n; i++) {
+        r0 = sf_madd(x[i], y0[i], r0);
+        r1 = sf_madd(x[i], y1[i], r1);
+        r2 = sf_madd(x[i], y2[i], r2);
+        r3 = sf_madd(x[i], y3[i], r3);
+    }
+    out[0] = r0, out[1] = r1, out[2] = r2, out[3] = r3;
+}
+
+/* y += Σ_j coef[j]·x_j (x_j = x0 + j·stride), j increasing, each product added with one vf_madd (the
+ * bits of count separate y += a·x passes), with a strip of y kept in eight registers across all j. */
+static inline void vgemv(float *y, const float *coef, const float *x0, size_t stride, int count, int n) {
+    int c = 0;
+    for (; c + 8 * W <= n; c += 8 * W) {
+        vf y0 = vf_loadu(y + c), y1 = vf_loadu(y + c + W), y2 = vf_loadu(y + c + 2 * W), y3 = vf_loadu(y + c + 3 * W);
+        vf y4 = vf_loadu(y + c + 4 * W), y5 = vf_loadu(y + c + 5 * W), y6 = vf_loadu(y + c + 6 * W);
+        vf y7 = vf_loadu(y + c + 7 * W);
+        const float *x = x0 + c;
+        for (int j = 0; j < count; j++, x += stride) {
+            vf a = vf_splat(coef[j]);
+            y0 = vf_madd(a, vf_loadu(x), y0);
+            y1 = vf_madd(a, vf_loadu(x + W), y1);
+            y2 = vf_madd(a, vf_loadu(x + 2 * W), y2);
+            y3 = vf_madd(a, vf_loadu(x + 3 * W), y3);
+            y4 = vf_madd(a, vf_loadu(x + 4 * W), y4);
+            y5 = vf_madd(a, vf_loadu(x + 5 * W), y5);
+            y6 = vf_madd(a, vf_loadu(x + 6 * W), y6);
+            y7 = vf_madd(a, vf_loadu(x + 7 * W), y7);
+        }
+        vf_storeu(y + c, y0), vf_storeu(y + c + W, y1), vf_storeu(y + c + 2 * W, y2), vf_storeu(y + c + 3 * W, y3);
+        vf_storeu(y + c + 4 * W, y4), vf_storeu(y + c + 5 * W, y5), vf_storeu(y + c + 6 * W, y6);
+        vf_storeu(y + c + 7 * W, y7);
+    }
+    for (; c + W <= n; c += W) {
+        vf acc = vf_loadu(y + c);
+        const float *x = x0 + c;
+        for (int j = 0; j < count; j++, x += stride) acc = vf_madd(vf_splat(coef[j]), vf_loadu(x), acc);
+        vf_storeu(y + c, acc);
+    }
+    for (; c < n; c++) {
+        float acc = y[c];
+        for (int j = 0; j < count; j++) acc = sf_madd(coef[j], x0[(size_t)j * stride + c], acc);
+        y[c] = acc;
+    }
 }
 
 /* ---------------------------------------------------------------- layernorm */
@@ -718,11 +770,11 @@ void KFN(dsp_softmax_forward)(const dsp_kctx *k, float *out, const float *inp, i
 /* The algorithm is dsp_attn_*_block (kernels_shared.h), with dot products and axpys in vectors. */
 
 static void attn_forward_task(void *vctx, int task, int thread) {
-    dsp_attn_forward_block(vctx, task, vdot, vaxpy, softmax_row);
+    dsp_attn_forward_block(vctx, task, vdot, vdot4, vgemv, softmax_row);
 }
 
 static void attn_backward_task(void *vctx, int task, int thread) {
-    dsp_attn_backward_block(vctx, task, thread, vdot, vaxpy);
+    dsp_attn_backward_block(vctx, task, thread, vdot, vdot4, vgemv);
 }
 
 void KFN(dsp_attention_forward)(const dsp_kctx *k, float *out, float *att, const float *qkv, const int *seq_off,
