@@ -59,7 +59,11 @@ void dsp_pool_run(dsp_pool *pool, dsp_task_fn fn, void *ctx, int n_tasks) {
 #include <time.h>
 
 #define DSP_POOL_MAX_THREADS 256
+#ifdef __EMSCRIPTEN__
+#define SPIN_NS 2000000L /* 2 ms: a browser wakes a sleeping worker slowly (Atomics.notify to a Web Worker) */
+#else
 #define SPIN_NS 200000L   /* 0.2 ms: longer than the gaps between kernels of one step, short enough to idle */
+#endif
 #define SPIN_PURE 2000    /* polls before spinning starts to yield (a poll is a few ns) */
 #define SPIN_CHECK 255    /* read the clock every 256 polls */
 
