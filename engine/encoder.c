@@ -15,7 +15,7 @@
 /* ---------------------------------------------------------------- activation size table */
 enum { ACT_EMB_SUM, ACT_X0, ACT_EMB_MEAN, ACT_EMB_RSTD, ACT_POOL_PRE, ACT_GLOBAL_COUNT };
 enum { LACT_QKV, LACT_ATT, LACT_CTX, LACT_RES1, LACT_Y1, LACT_MEAN1, LACT_RSTD1, LACT_FFN_PRE, LACT_FFN_ACT,
-       LACT_RES2, LACT_X, LACT_MEAN2, LACT_RSTD2, LACT_COUNT };
+       LACT_FFN_CDF, LACT_RES2, LACT_X, LACT_MEAN2, LACT_RSTD2, LACT_COUNT };
 
 /* Buffers written by parallel tasks start on a 64-byte cache line: with malloc's 16-byte alignment, the rows
  * of two tasks (two heads of a token, two sequences) could share a line and make both cores wait on it. */
@@ -41,6 +41,7 @@ static size_t act_sizes(const dsp_config *c, int T, int B, size_t att_total, siz
     layer[LACT_RSTD1] = t;
     layer[LACT_FFN_PRE] = t * I;  /* GELU input */
     layer[LACT_FFN_ACT] = t * I;  /* GELU output */
+    layer[LACT_FFN_CDF] = t * I;  /* Φ(GELU input), kept for the backward */
     layer[LACT_RES2] = t * H;     /* y + dropout(ffn): LN2 input */
     layer[LACT_X] = t * H;        /* layer output */
     layer[LACT_MEAN2] = t;
@@ -295,7 +296,7 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
                               H, c->layer_norm_eps);
         /* FFN */
         dsp_matmul_forward(&e->k, L[LACT_FFN_PRE], L[LACT_Y1], w->ffn_in_w, w->ffn_in_b, T, H, I);
-        dsp_gelu_forward(&e->k, L[LACT_FFN_ACT], L[LACT_FFN_PRE], (size_t)T * I);
+        dsp_gelu_forward(&e->k, L[LACT_FFN_ACT], e->train ? L[LACT_FFN_CDF] : NULL, L[LACT_FFN_PRE], (size_t)T * I);
         dsp_matmul_forward(&e->k, L[LACT_RES2], L[LACT_FFN_ACT], w->ffn_out_w, w->ffn_out_b, T, I, H);
         d = drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_FFN_OUT));
         dsp_dropout_apply(&e->k, L[LACT_RES2], TH, d);
@@ -362,8 +363,8 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
         dsp_vec_zero(&e->k, e->dffn, (size_t)T * I);
         dsp_matmul_backward(&e->k, e->dffn, gw->ffn_out_w, gw->ffn_out_b, dres, L[LACT_FFN_ACT], w->ffn_out_w, T, I,
                             H);
-        dsp_vec_zero(&e->k, e->dffn_pre, (size_t)T * I);
-        dsp_gelu_backward(&e->k, e->dffn_pre, L[LACT_FFN_PRE], e->dffn, (size_t)T * I);
+        dsp_gelu_backward(&e->k, e->dffn_pre, L[LACT_FFN_PRE], e->train ? L[LACT_FFN_CDF] : NULL, e->dffn,
+                          (size_t)T * I);
         dsp_matmul_backward(&e->k, dx, gw->ffn_in_w, gw->ffn_in_b, e->dffn_pre, L[LACT_Y1], w->ffn_in_w, T, H, I);
         /* LN1 */
         dsp_vec_zero(&e->k, dres, TH);

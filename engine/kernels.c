@@ -109,12 +109,13 @@ void dsp_layernorm_backward(const dsp_kctx *k, float *dinp, float *dw, float *db
     DISPATCH(dsp_layernorm_backward, k, dinp, dw, db, dout, inp, w, mean, rstd, T, C)
 }
 
-void dsp_gelu_forward(const dsp_kctx *k, float *out, const float *inp, size_t n) {
-    DISPATCH(dsp_gelu_forward, k, out, inp, n)
+void dsp_gelu_forward(const dsp_kctx *k, float *out, float *cdf, const float *inp, size_t n) {
+    DISPATCH(dsp_gelu_forward, k, out, cdf, inp, n)
 }
 
-void dsp_gelu_backward(const dsp_kctx *k, float *dinp, const float *inp, const float *dout, size_t n) {
-    DISPATCH(dsp_gelu_backward, k, dinp, inp, dout, n)
+void dsp_gelu_backward(const dsp_kctx *k, float *dinp, const float *inp, const float *cdf, const float *dout,
+                       size_t n) {
+    DISPATCH(dsp_gelu_backward, k, dinp, inp, cdf, dout, n)
 }
 
 void dsp_softmax_forward(const dsp_kctx *k, float *out, const float *inp, int R, int C) {

@@ -44,10 +44,12 @@ void dsp_layernorm_forward(const dsp_kctx *k, float *out, float *mean, float *rs
 void dsp_layernorm_backward(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                             const float *inp, const float *w, const float *mean, const float *rstd, int T, int C);
 
-/* ---- GELU, the erf form: x·½(1 + erf(x/√2)) */
-void dsp_gelu_forward(const dsp_kctx *k, float *out, const float *inp, size_t n);
-/* dinp[n] += dout · gelu'(inp) */
-void dsp_gelu_backward(const dsp_kctx *k, float *dinp, const float *inp, const float *dout, size_t n);
+/* ---- GELU, the erf form: x·Φ(x), Φ(x) = ½(1 + erf(x/√2))
+ * cdf (may be NULL) receives Φ(inp) for the backward, which then skips the erf. */
+void dsp_gelu_forward(const dsp_kctx *k, float *out, float *cdf, const float *inp, size_t n);
+/* dinp[n] = dout · gelu'(inp), overwritten (the bits of accumulating into zeros); cdf: the forward's, or NULL */
+void dsp_gelu_backward(const dsp_kctx *k, float *dinp, const float *inp, const float *cdf, const float *dout,
+                       size_t n);
 
 /* ---- softmax over rows: out[R,C] = softmax(inp[R,C]) (max-subtracted) */
 void dsp_softmax_forward(const dsp_kctx *k, float *out, const float *inp, int R, int C);
@@ -85,9 +87,9 @@ void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n); /* y[n]
     void dsp_layernorm_backward_##sfx(const dsp_kctx *k, float *dinp, float *dw, float *db,                 \
                                       const float *dout, const float *inp, const float *w,                  \
                                       const float *mean, const float *rstd, int T, int C);                  \
-    void dsp_gelu_forward_##sfx(const dsp_kctx *k, float *out, const float *inp, size_t n);                \
-    void dsp_gelu_backward_##sfx(const dsp_kctx *k, float *dinp, const float *inp, const float *dout,      \
-                                 size_t n);                                                                 \
+    void dsp_gelu_forward_##sfx(const dsp_kctx *k, float *out, float *cdf, const float *inp, size_t n);    \
+    void dsp_gelu_backward_##sfx(const dsp_kctx *k, float *dinp, const float *inp, const float *cdf,       \
+                                 const float *dout, size_t n);                                              \
     void dsp_softmax_forward_##sfx(const dsp_kctx *k, float *out, const float *inp, int R, int C);         \
     void dsp_attention_forward_##sfx(const dsp_kctx *k, float *out, float *att, const float *qkv,          \
                                      const int *seq_off, const int *seq_len, const size_t *att_off, int B,  \

@@ -670,8 +670,8 @@ void KFN(dsp_layernorm_backward)(const dsp_kctx *k, float *dinp, float *dw, floa
 #define ELEMS_PER_TASK 16384
 
 typedef struct {
-    float *out;
-    const float *inp, *dout;
+    float *out, *cdf_out;
+    const float *inp, *dout, *cdf_in;
     size_t n;
 } ew_job;
 
@@ -679,44 +679,51 @@ static void gelu_forward_task(void *vctx, int task, int thread) {
     const ew_job *j = vctx;
     size_t i = (size_t)task * ELEMS_PER_TASK, end = i + ELEMS_PER_TASK < j->n ? i + ELEMS_PER_TASK : j->n;
     vf half = vf_splat(0.5f), one = vf_splat(1.0f), s = vf_splat(DSP_SQRT1_2);
+    float *keep = j->cdf_out;
     for (; i + W <= end; i += W) {
         vf x = vf_loadu(j->inp + i);
         vf cdf = vf_mul(half, vf_add(one, vf_erf(vf_mul(x, s))));
         vf_storeu(j->out + i, vf_mul(x, cdf));
+        if (keep) vf_storeu(keep + i, cdf);
     }
     for (; i < end; i++) {
-        float x = j->inp[i];
-        j->out[i] = x * (0.5f * (1.0f + dsp_erff(x * DSP_SQRT1_2)));
+        float x = j->inp[i], cdf = 0.5f * (1.0f + dsp_erff(x * DSP_SQRT1_2));
+        j->out[i] = x * cdf;
+        if (keep) keep[i] = cdf;
     }
 }
 
-void KFN(dsp_gelu_forward)(const dsp_kctx *k, float *out, const float *inp, size_t n) {
-    ew_job j = {.out = out, .inp = inp, .n = n};
+void KFN(dsp_gelu_forward)(const dsp_kctx *k, float *out, float *cdf, const float *inp, size_t n) {
+    ew_job j = {.out = out, .cdf_out = cdf, .inp = inp, .n = n};
     dsp_pool_run(k->pool, gelu_forward_task, &j, (int)((n + ELEMS_PER_TASK - 1) / ELEMS_PER_TASK));
 }
 
+/* Overwrites with madd(dout, gelu', 0): the bits of accumulating into a zeroed buffer. With the forward's cdf
+ * the erf (most of the cost) is skipped; without, it is recomputed exactly as the forward computed it. */
 static void gelu_backward_task(void *vctx, int task, int thread) {
     const ew_job *j = vctx;
     size_t i = (size_t)task * ELEMS_PER_TASK, end = i + ELEMS_PER_TASK < j->n ? i + ELEMS_PER_TASK : j->n;
-    vf half = vf_splat(0.5f), one = vf_splat(1.0f), s = vf_splat(DSP_SQRT1_2);
+    vf half = vf_splat(0.5f), one = vf_splat(1.0f), s = vf_splat(DSP_SQRT1_2), zero = vf_zero();
     vf mhalf = vf_splat(-0.5f), c = vf_splat(DSP_INV_SQRT_2PI);
+    const float *cdf_in = j->cdf_in;
     for (; i + W <= end; i += W) {
         vf x = vf_loadu(j->inp + i);
-        vf cdf = vf_mul(half, vf_add(one, vf_erf(vf_mul(x, s))));
+        vf cdf = cdf_in ? vf_loadu(cdf_in + i) : vf_mul(half, vf_add(one, vf_erf(vf_mul(x, s))));
         vf pdf = vf_mul(vf_exp(vf_mul(vf_mul(mhalf, x), x)), c);
         vf local = vf_madd(x, pdf, cdf);
-        vf_storeu(j->out + i, vf_madd(vf_loadu(j->dout + i), local, vf_loadu(j->out + i)));
+        vf_storeu(j->out + i, vf_madd(vf_loadu(j->dout + i), local, zero));
     }
     for (; i < end; i++) {
         float x = j->inp[i];
-        float cdf = 0.5f * (1.0f + dsp_erff(x * DSP_SQRT1_2));
+        float cdf = cdf_in ? cdf_in[i] : 0.5f * (1.0f + dsp_erff(x * DSP_SQRT1_2));
         float pdf = dsp_expf(-0.5f * x * x) * DSP_INV_SQRT_2PI;
-        j->out[i] = sf_madd(j->dout[i], sf_madd(x, pdf, cdf), j->out[i]);
+        j->out[i] = sf_madd(j->dout[i], sf_madd(x, pdf, cdf), 0.0f);
     }
 }
 
-void KFN(dsp_gelu_backward)(const dsp_kctx *k, float *dinp, const float *inp, const float *dout, size_t n) {
-    ew_job j = {.out = dinp, .inp = inp, .dout = dout, .n = n};
+void KFN(dsp_gelu_backward)(const dsp_kctx *k, float *dinp, const float *inp, const float *cdf, const float *dout,
+                            size_t n) {
+    ew_job j = {.out = dinp, .inp = inp, .dout = dout, .cdf_in = cdf, .n = n};
     dsp_pool_run(k->pool, gelu_backward_task, &j, (int)((n + ELEMS_PER_TASK - 1) / ELEMS_PER_TASK));
 }
 

@@ -246,17 +246,23 @@ static void test_gelu(dsp_pool *pool) {
         ty[i] = 2 * (0.5 * ax * e_erf + 2 * U * fabs(ry[i]));
         double local = f64_gelu_grad(xi);
         double e_local = 0.5 * e_erf + ax * pdf * (4 + xi * xi) * U + 2 * U * fabs(local);
-        rd[i] = d0[i] + dout[i] * local;
+        rd[i] = dout[i] * local; /* overwritten: d0 is junk the kernel must not read */
         td[i] = 2 * (fabs(dout[i]) * e_local + U * fabs(dout[i] * local) + U * fabs(rd[i]));
     }
     float *s_y = NULL, *s_d = NULL;
     for (int si = 0; si < n_sets; si++) {
         dsp_kctx k = {pool, sets[si]};
-        float *y = falloc(n), *d = copy_of(d0, n);
-        dsp_gelu_forward(&k, y, x, n);
-        dsp_gelu_backward(&k, d, x, dout, n);
+        float *y = falloc(n), *d = copy_of(d0, n), *y2 = falloc(n), *cdf = falloc(n), *d2 = copy_of(d0, n);
+        dsp_gelu_forward(&k, y, NULL, x, n);
+        dsp_gelu_backward(&k, d, x, NULL, dout, n);
         expect_close("gelu forward", sets[si], y, ry, ty, n);
         expect_close("gelu backward", sets[si], d, rd, td, n);
+        /* keeping Φ from the forward changes nothing but the cost */
+        dsp_gelu_forward(&k, y2, cdf, x, n);
+        dsp_gelu_backward(&k, d2, x, cdf, dout, n);
+        expect_same_bits("gelu forward keeping cdf", y2, y, n);
+        expect_same_bits("gelu backward from the kept cdf", d2, d, n);
+        free(y2), free(cdf), free(d2);
         if (sets[si] == DSP_KERNELS_SCALAR) {
             s_y = y, s_d = d;
             continue;
@@ -520,8 +526,10 @@ static void run_everything(outputs *o, dsp_pool *pool, dsp_kernels set) {
     dsp_layernorm_forward(&k, out_add(o, (size_t)T * C), mean, rstd, inp, inp, inp, T, C, 1e-5f);
     dsp_layernorm_backward(&k, out_add(o, (size_t)T * C), out_add(o, (size_t)C), out_add(o, (size_t)C), g, inp,
                            inp, mean, rstd, T, C);
-    dsp_gelu_forward(&k, out_add(o, (size_t)T * C), g, (size_t)T * C);
-    dsp_gelu_backward(&k, out_add(o, (size_t)T * C), inp, g, (size_t)T * C);
+    float *cdf = out_add(o, (size_t)T * C);
+    dsp_gelu_forward(&k, out_add(o, (size_t)T * C), cdf, g, (size_t)T * C);
+    dsp_gelu_backward(&k, out_add(o, (size_t)T * C), inp, NULL, g, (size_t)T * C);
+    dsp_gelu_backward(&k, out_add(o, (size_t)T * C), g, cdf, inp, (size_t)T * C);
     dsp_softmax_forward(&k, out_add(o, (size_t)T * C), g, T, C);
     const int lens[] = {1, 2, 17, 33, 9, 5};
     f64_attn_shape s;
