@@ -342,6 +342,37 @@ static int ensure_scratch(dsp_encoder *e, dsp_err *err) {
     return 0;
 }
 
+/* The embedding tables' gradients: every token adds its row of ∂L/∂(embedding sum) to its word, position and
+ * type rows. Tasks own column blocks of H, and within a block the tokens add in batch order, so each element
+ * sums in the same order for any thread count (a split by tokens would race on repeated words). */
+#define EMB_SCATTER_COLS 32
+
+typedef struct {
+    const dsp_encoder *e;
+    const float *d; /* [T, H] */
+    const dsp_param_view *g;
+} emb_scatter_job;
+
+static void emb_scatter_task(void *vctx, int task, int thread) {
+    const emb_scatter_job *j = vctx;
+    const dsp_encoder *e = j->e;
+    const int H = e->cfg.hidden_size, h0 = task * EMB_SCATTER_COLS;
+    const int h1 = h0 + EMB_SCATTER_COLS < H ? h0 + EMB_SCATTER_COLS : H;
+    float *restrict gt = j->g->type_emb;
+    for (int b = 0; b < e->B; b++)
+        for (int t = 0; t < e->seq_len[b]; t++) {
+            size_t row = (size_t)(e->seq_off[b] + t);
+            const float *restrict d = j->d + row * H;
+            float *restrict gw = j->g->word_emb + (size_t)e->ids[row] * H;
+            float *restrict gp = j->g->pos_emb + (size_t)t * H;
+            for (int h = h0; h < h1; h++) {
+                gw[h] += d[h];
+                gp[h] += d[h];
+                gt[h] += d[h];
+            }
+        }
+}
+
 /* Backward through the layers and embeddings, starting from e->dx = ∂L/∂(final hidden) [T, H]. */
 static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_param_view *g) {
     const dsp_config *c = &e->cfg;
@@ -385,19 +416,8 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
     dsp_vec_zero(&e->k, dres, TH);
     dsp_layernorm_backward(&e->k, dres, g->emb_ln_w, g->emb_ln_b, dx, a->g[ACT_EMB_SUM], p->emb_ln_w,
                            a->g[ACT_EMB_MEAN], a->g[ACT_EMB_RSTD], T, H);
-    for (int b = 0; b < e->B; b++) {
-        for (int t = 0; t < e->seq_len[b]; t++) {
-            size_t row = (size_t)(e->seq_off[b] + t);
-            const float *d = dres + row * H;
-            float *gw = g->word_emb + (size_t)e->ids[row] * H;
-            float *gp = g->pos_emb + (size_t)t * H;
-            for (int h = 0; h < H; h++) {
-                gw[h] += d[h];
-                gp[h] += d[h];
-                g->type_emb[h] += d[h];
-            }
-        }
-    }
+    emb_scatter_job j = {e, dres, g};
+    dsp_pool_run(e->k.pool, emb_scatter_task, &j, (H + EMB_SCATTER_COLS - 1) / EMB_SCATTER_COLS);
 }
 
 int dsp_encoder_backward_hidden(dsp_encoder *e, const float *params, const float *dhidden, float *grads, dsp_err *err) {
