@@ -13,8 +13,9 @@ set_num_threads does not reach). The engine runs `dissipate train` on the same
 Both sides see the same token ids (read back from `dissipate parity-dump`) and the same initial weights.
 On a machine busy with other work, OpenMP's spin-waiting inflates PyTorch's multi-threaded wall time many times
 over: run with OMP_WAIT_POLICY=PASSIVE (the environment is passed to the PyTorch child) for a fair number.
-Reported: the median wall ms/step over --steps timed steps after warm-up, the CPU ms/step (all threads), and the
-ratios PyTorch / engine (> 1: the engine is faster).
+Reported: the median wall ms/step over --steps timed steps after warm-up, the CPU ms/step (all threads), the
+fastest step (what the code costs when this shared machine is quiet), the ratios PyTorch / engine (> 1: the engine
+is faster), and the ratio of each side at its own fastest thread count.
 """
 import argparse
 import collections
@@ -86,7 +87,7 @@ def torch_step_times(model_dir, seqs, steps, threads, warmup=3):
         if s >= warmup:
             times.append((time.perf_counter() - t0) * 1000)
             cpu.append((time.process_time() - c0) * 1000)
-    return statistics.median(times), statistics.median(cpu)
+    return statistics.median(times), statistics.median(cpu), min(times)
 
 
 def child_cpu_ms():
@@ -95,7 +96,8 @@ def child_cpu_ms():
 
 
 def engine_step_times(dsp, model_dir, corpus, batch, steps, threads, tmp):
-    """(median wall ms of a step from the JSONL log, CPU ms per step, kernel set). The CPU time per step is the
+    """(median wall ms of a step from the JSONL log, CPU ms per step, kernel set, fastest step's wall ms). The CPU
+    time per step is the
     difference between a run of steps + 1 and a run of 1 step (which pays the same loading and setup)."""
     log = os.path.join(tmp, f"train-{threads}.jsonl")
     cpu = []
@@ -117,7 +119,7 @@ def engine_step_times(dsp, model_dir, corpus, batch, steps, threads, tmp):
     if len(ms) < steps + 1:
         raise SystemExit(f"bench_torch: {log} holds {len(ms)} step records with \"ms\", expected {steps + 1}")
     # the first step also touches every buffer for the first time
-    return statistics.median(ms[1:]), cpu_per_step, kernels
+    return statistics.median(ms[1:]), cpu_per_step, kernels, min(ms[1:])
 
 
 def main():
@@ -134,8 +136,8 @@ def main():
     if a.torch_child:  # one PyTorch measurement, in a process whose BLAS thread count is set by the environment
         with open(a.torch_child[1]) as f:
             seqs = json.load(f)
-        ms, cpu = torch_step_times(a.torch_child[0], seqs, a.steps, a.threads[0])
-        print(json.dumps({"ms": ms, "cpu_ms": cpu}))
+        ms, cpu, fastest = torch_step_times(a.torch_child[0], seqs, a.steps, a.threads[0])
+        print(json.dumps({"ms": ms, "cpu_ms": cpu, "fastest_ms": fastest}))
         return
     with tempfile.TemporaryDirectory() as tmp:
         model = a.model or os.path.join(ROOT, "models", "tiny")
@@ -170,10 +172,12 @@ def main():
         print(f"load average before: {open('/proc/loadavg').read().split()[0]} (other processes inflate wall "
               f"times; CPU time per step is the steadier measure at 1 thread)")
         print(f"{'threads':>7s} {'openblas':>10s} {'engine':>7s} | {'wall ms/step: pytorch':>22s} {'engine':>7s} "
-              f"{'ratio':>6s} | {'cpu ms/step: pytorch':>21s} {'engine':>7s} {'ratio':>6s}")
+              f"{'ratio':>6s} | {'cpu ms/step: pytorch':>21s} {'engine':>7s} {'ratio':>6s} | "
+              f"{'fastest step: pytorch':>21s} {'engine':>7s} {'ratio':>6s}")
         seqs_path = os.path.join(tmp, "seqs.json")
         with open(seqs_path, "w") as f:
             json.dump(seqs, f)
+        best_torch = best_eng = (float("inf"), 0)
         for n in a.threads:
             # OPENBLAS_VERBOSE=2 makes OpenBLAS name the kernels it picked ("Core: Haswell") on stderr
             env = dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), OPENBLAS_VERBOSE="2")
@@ -181,12 +185,19 @@ def main():
                                 str(a.steps), "--threads", str(n), "--torch-child", model, seqs_path],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, check=True)
             res = json.loads(r.stdout.strip().splitlines()[-1])
-            t_torch, c_torch = res["ms"], res["cpu_ms"]
+            t_torch, c_torch, f_torch = res["ms"], res["cpu_ms"], res["fastest_ms"]
             core = re.search(r"Core: (\S+)", r.stderr)
             blas_core = core.group(1) if core else "?"
-            t_eng, c_eng, kernels = engine_step_times(a.dissipate, model, sentences, a.batch, a.steps, n, tmp)
+            t_eng, c_eng, kernels, f_eng = engine_step_times(a.dissipate, model, sentences, a.batch, a.steps, n, tmp)
             print(f"{n:7d} {blas_core:>10s} {kernels:>7s} | {t_torch:22.1f} {t_eng:7.1f} {t_torch / t_eng:5.2f}x | "
-                  f"{c_torch:21.1f} {c_eng:7.1f} {c_torch / c_eng:5.2f}x", flush=True)
+                  f"{c_torch:21.1f} {c_eng:7.1f} {c_torch / c_eng:5.2f}x | "
+                  f"{f_torch:21.1f} {f_eng:7.1f} {f_torch / f_eng:5.2f}x", flush=True)
+            best_torch = min(best_torch, (t_torch, n))
+            best_eng = min(best_eng, (t_eng, n))
+        # each side at its own best thread count (PyTorch is often slower with more threads than with one)
+        print(f"each at its fastest thread count (median wall): PyTorch {best_torch[0]:.1f} ms ({best_torch[1]} "
+              f"thread{'s' if best_torch[1] > 1 else ''}), engine {best_eng[0]:.1f} ms ({best_eng[1]} "
+              f"thread{'s' if best_eng[1] > 1 else ''}): {best_torch[0] / best_eng[0]:.2f}x")
         print(f"load average after: {open('/proc/loadavg').read().split()[0]}")
 
 
