@@ -13,9 +13,13 @@
 /* The factor a kept element is multiplied by: 1/(1-p), rounded to float once. */
 static inline float dsp_dropout_scale(float p) { return p < 1.0f ? 1.0f / (1.0f - p) : 0.0f; }
 
-/* Element idx's dropout factor: `scale` if kept (uniform >= p), else 0. p >= 1 drops everything. */
+/* Element idx's dropout factor: `scale` if kept (uniform >= p), else 0. p >= 1 drops everything. The keyed form
+ * takes dsp_stream_key(seed, stream), computed once per loop. */
+static inline float dsp_dropout_keyed(uint64_t key, uint64_t idx, float p, float scale) {
+    return dsp_keyed_uniform(key, idx) >= p ? scale : 0.0f;
+}
 static inline float dsp_dropout_factor(dsp_dropout d, uint64_t idx, float scale) {
-    return dsp_uniform_inline(d.seed, d.stream, idx) >= d.p ? scale : 0.0f;
+    return dsp_dropout_keyed(dsp_stream_key(d.seed, d.stream), idx, d.p, scale);
 }
 
 /* Attention backward scratch, per thread: P' = P∘m and dS of one block (len × len each), and one row of
@@ -132,8 +136,7 @@ static inline void dsp_attn_forward_block(const dsp_attn_job *a, int task, dsp_d
             float coef[DSP_ATTN_CHUNK]; /* the probabilities after dropout */
             for (int j = 0; j < n; j++) {
                 float p = row[j0 + j];
-                if (a->drop.p > 0.0f)
-                    p *= dsp_keyed_uniform(key, B.blk + (size_t)i * B.len + j0 + j) >= a->drop.p ? B.keep : 0.0f;
+                if (a->drop.p > 0.0f) p *= dsp_dropout_keyed(key, B.blk + (size_t)i * B.len + j0 + j, a->drop.p, B.keep);
                 coef[j] = p;
             }
             gemv(o, coef, dsp_attn_vec(a, &B, j0, B.v), B.row, n, B.d);
@@ -163,8 +166,7 @@ static inline void dsp_attn_backward_block(const dsp_attn_job *a, int task, int 
         const float *go = a->dout + (size_t)(B.off + i) * a->H + B.q; /* [d] */
         float *pm = Pm + (size_t)i * L, *ds = dS + (size_t)i * L;
         for (int j = 0; j < L; j++)
-            mrow[j] = a->drop.p > 0.0f ? (dsp_keyed_uniform(key, B.blk + (size_t)i * L + j) >= a->drop.p ? B.keep : 0.0f)
-                                       : 1.0f;
+            mrow[j] = a->drop.p > 0.0f ? dsp_dropout_keyed(key, B.blk + (size_t)i * L + j, a->drop.p, B.keep) : 1.0f;
         dsp_attn_dots(a, &B, go, B.v, 1.0f, ds, dot, dot4); /* dP' */
         float rowdot = 0.0f;
         for (int j = 0; j < L; j++) {
