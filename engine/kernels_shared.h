@@ -136,7 +136,8 @@ static inline void dsp_attn_forward_block(const dsp_attn_job *a, int task, dsp_d
             float coef[DSP_ATTN_CHUNK]; /* the probabilities after dropout */
             for (int j = 0; j < n; j++) {
                 float p = row[j0 + j];
-                if (a->drop.p > 0.0f) p *= dsp_dropout_keyed(key, B.blk + (size_t)i * B.len + j0 + j, a->drop.p, B.keep);
+                if (a->drop.p > 0.0f)
+                    p *= dsp_dropout_keyed(key, B.blk + (size_t)i * B.len + j0 + j, a->drop.p, B.keep);
                 coef[j] = p;
             }
             gemv(o, coef, dsp_attn_vec(a, &B, j0, B.v), B.row, n, B.d);

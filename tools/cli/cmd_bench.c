@@ -95,9 +95,11 @@ int cmd_bench(int argc, char **argv) {
         {"model", ARG_STR, &model_dir, "DIR", "model folder (default: the bundled tiny model)", 0, 0},
         {"corpus", ARG_STR, &corpus_path, "FILE", "sentences to batch (default: the shared Wikipedia head)", 0, 0},
         {"batch", ARG_INT, &batch, "N", "sentences per batch (default 64)", 0, 0},
-        {"steps", ARG_INT, &steps, "N", "timed steps per configuration; the median and the fastest are reported (default 10)", 0, 0},
+        {"steps", ARG_INT, &steps, "N", "timed steps per configuration; the median and the fastest are reported (default 10)",
+         0, 0},
         {"threads-max", ARG_INT, &threads_max, "N", "time 1..N threads (default 2)", 0, 0},
-        {"kernels", ARG_STR, &kernels_name, "NAME", "all | scalar | simd128 | avx2: time only this set (default all)", 0, 0},
+        {"kernels", ARG_STR, &kernels_name, "NAME", "all | scalar | simd128 | avx2: time only this set (default all)", 0,
+         0},
         {"no-gemm", ARG_BOOL, &no_gemm, NULL, "skip the GEMM table", 0, 0},
     };
     dsp_err err = {{0}};
