@@ -7,6 +7,8 @@
 // Each figure is the median of the steps' own `ms` (the engine's step time, as the CLI logs it), first step left out,
 // and the fastest step per 1000 tokens: this shared machine has slow spells that move medians by 20%, while the
 // fastest step of a run (the same batches on every side: one seed) is what the code itself costs. Ratios use both.
+// For the page it also prints how busy the page's own thread was while training (Chrome's TaskDuration over the
+// wall time): on two cores that work takes its time from one of the engine's threads.
 // With --full it also times the issue's scenario on the page: InfoNCE vs alignment + uniformity, 1000 steps, STS-B dev
 // every 50, batch 64 (--full-batch N: another batch, e.g. the page's default 32), 2 threads — wall time from Start
 // to done, and from Start to the first chart point.
@@ -56,9 +58,15 @@ async function pageMs(pw, isolation, threads, query) {
   try {
     const { page } = await openLab(browser.context, `${server.url}index.html${query}${hash(threads)}`);
     const info = await page.evaluate(() => window.dissipate.info);
+    // how busy the page's own thread is while the engine trains (its work competes with the engine's threads)
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const busy = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
+    const [b0, t0] = [await busy(), Date.now()];
     await trainToDone(page);
+    const pageBusy = (await busy() - b0) / ((Date.now() - t0) / 1000);
     const runs = await records(page);
-    return { ...stepMs(runs[0].steps), variant: info.variant, threads: info.threads };
+    return { ...stepMs(runs[0].steps), variant: info.variant, threads: info.threads, pageBusy };
   } finally {
     await browser.close();
     server.close();
@@ -98,9 +106,10 @@ for (const threads of [1, 2]) {
 }
 const st = await pageMs(pw, false, 1, '?coi=0');
 rows.push([`Chromium ${st.variant}`, st.threads, st]);
-console.log(`${'engine'.padEnd(28)} threads   ms/step  fastest ms/1k tokens`);
+console.log(`${'engine'.padEnd(28)} threads   ms/step  fastest ms/1k tokens  page thread busy`);
 for (const [name, th, r] of rows)
-  console.log(`${name.padEnd(28)} ${String(th).padStart(7)} ${r.ms.toFixed(1).padStart(9)} ${r.best.toFixed(2).padStart(21)}`);
+  console.log(`${name.padEnd(28)} ${String(th).padStart(7)} ${r.ms.toFixed(1).padStart(9)} ${r.best.toFixed(2).padStart(21)}` +
+    (r.pageBusy === undefined ? '' : `${(100 * r.pageBusy).toFixed(1).padStart(17)}%`));
 const ratio = (a, b) => `${(a.ms / b.ms).toFixed(2)}x (fastest: ${(a.best / b.best).toFixed(2)}x)`;
 console.log(`Chromium / native simd128: ${ratio(web[0], nat128[0])} at 1 thread, ${ratio(web[1], nat128[1])} at 2 threads`);
 console.log(`Chromium 2-thread speedup: ${ratio(web[0], web[1])}`);

