@@ -19,6 +19,12 @@ typedef struct {
 
 /* Defaults: infonce, AdamW lr 3e-5 (override for tiny models), mean pooling, batch 64, max_len 32, seed 42. */
 dsp_train_config dsp_train_default(void);
+/* What the front ends (`dissipate train`, the browser engine's wasm/api.c) use instead of dsp_train_default's
+ * BERT-base learning rate: 1e-4, so that a short first run (the page's 300 steps) shows the story on the tiny model
+ * (the study's dev-chosen 3e-5 reaches a higher best over 500 steps, docs/results.md); a run is 1000 steps, the
+ * learning rate decaying linearly to 0 over them. One definition, so that the two front ends cannot drift apart. */
+#define DSP_FRONTEND_LR 1e-4f
+#define DSP_FRONTEND_STEPS 1000
 int dsp_train_validate(const dsp_train_config *c, dsp_err *err);
 
 /* One training step's record (spec §4). NAN where a diagnostic does not apply. */

@@ -181,15 +181,13 @@ EMSCRIPTEN_KEEPALIVE int dsp_wasm_model_info(void) {
 }
 
 /* ---------------------------------------------------------------- configuration */
-/* Back to the CLI's defaults (dissipate train): infonce, AdamW lr 1e-4 with linear decay over 1000 steps, clip 1,
- * mean pooling, batch 64, max_len 32, seed 42, 1 thread. */
+/* Back to the CLI's defaults (dissipate train, from the same definitions): infonce, AdamW lr 1e-4 with linear decay
+ * over 1000 steps, clip 1, mean pooling, batch 64, max_len 32, seed 42, 1 thread. */
 EMSCRIPTEN_KEEPALIVE int dsp_wasm_config_reset(void) {
     memset(&S.cfg, 0, sizeof S.cfg);
     S.cfg.train = dsp_train_default();
-    S.cfg.train.optim.lr = 1e-4f;
-    S.cfg.train.optim.clip_norm = 1.0f;
-    S.cfg.train.optim.momentum = 0.9f;
-    S.cfg.steps = 1000;
+    S.cfg.train.optim.lr = DSP_FRONTEND_LR;
+    S.cfg.steps = DSP_FRONTEND_STEPS;
     S.cfg.dropout = -1;
     return 0;
 }

@@ -126,13 +126,13 @@ int cmd_train(int argc, char **argv) {
     o.pooler = dsp_pooler_name(d.pooler);
     o.kernels = dsp_kernels_name(d.kernels);
     o.schedule = "linear";
-    o.steps = 1000;
+    o.steps = DSP_FRONTEND_STEPS;
     o.batch = d.batch_size;
     o.max_len = d.max_len;
     o.threads = d.threads;
     o.eval_every = 50;
     o.seed = d.seed;
-    o.lr = 1e-4f;
+    o.lr = DSP_FRONTEND_LR;
     o.clip = d.optim.clip_norm;
     o.momentum = d.optim.momentum;
     o.dropout = -1;
