@@ -17,14 +17,6 @@ enum { ACT_EMB_SUM, ACT_X0, ACT_EMB_MEAN, ACT_EMB_RSTD, ACT_POOL_PRE, ACT_GLOBAL
 enum { LACT_QKV, LACT_ATT, LACT_CTX, LACT_RES1, LACT_Y1, LACT_MEAN1, LACT_RSTD1, LACT_FFN_PRE, LACT_FFN_ACT,
        LACT_FFN_CDF, LACT_RES2, LACT_X, LACT_MEAN2, LACT_RSTD2, LACT_COUNT };
 
-/* Buffers written by parallel tasks start on a 64-byte cache line: with malloc's 16-byte alignment, the rows
- * of two tasks (two heads of a token, two sequences) could share a line and make both cores wait on it. */
-enum { LINE_BYTES = 64, LINE_FLOATS = LINE_BYTES / sizeof(float) };
-static size_t pad_to_line(size_t floats) { return (floats + LINE_FLOATS - 1) / LINE_FLOATS * LINE_FLOATS; }
-static float *alloc_lines(size_t floats) {
-    return aligned_alloc(LINE_BYTES, pad_to_line(floats > 0 ? floats : 1) * sizeof(float));
-}
-
 static size_t act_sizes(const dsp_config *c, int T, int B, size_t att_total, size_t *global, size_t *layer) {
     const size_t H = (size_t)c->hidden_size, I = (size_t)c->intermediate_size, t = (size_t)T;
     global[ACT_EMB_SUM] = t * H;  /* word + position + type, LayerNorm input */
@@ -47,8 +39,8 @@ static size_t act_sizes(const dsp_config *c, int T, int B, size_t att_total, siz
     layer[LACT_MEAN2] = t;
     layer[LACT_RSTD2] = t;
     /* Each buffer starts on a cache line, so that tasks writing neighbouring buffers never share one. */
-    for (int i = 0; i < ACT_GLOBAL_COUNT; i++) global[i] = pad_to_line(global[i]);
-    for (int i = 0; i < LACT_COUNT; i++) layer[i] = pad_to_line(layer[i]);
+    for (int i = 0; i < ACT_GLOBAL_COUNT; i++) global[i] = dsp_pad_to_line(global[i]);
+    for (int i = 0; i < LACT_COUNT; i++) layer[i] = dsp_pad_to_line(layer[i]);
     size_t total = 0;
     for (int i = 0; i < ACT_GLOBAL_COUNT; i++) total += global[i];
     size_t per = 0;
@@ -130,7 +122,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem) {
 static int grow_lines(float **p, size_t *cap, size_t need) {
     if (need <= *cap) return 0;
     free(*p);
-    *p = alloc_lines(need);
+    *p = dsp_alloc_lines(need);
     *cap = *p ? need : 0;
     return *p ? 0 : -1;
 }
@@ -321,12 +313,12 @@ static int ensure_scratch(dsp_encoder *e, dsp_err *err) {
     const size_t T = (size_t)e->T, H = (size_t)e->cfg.hidden_size, I = (size_t)e->cfg.intermediate_size;
     if (T > e->scratch_T) {
         free(e->dx); free(e->dres); free(e->dqkv); free(e->dctx); free(e->dffn); free(e->dffn_pre);
-        e->dx = alloc_lines(T * H);
-        e->dres = alloc_lines(T * H);
-        e->dqkv = alloc_lines(T * 3 * H);
-        e->dctx = alloc_lines(T * H);
-        e->dffn = alloc_lines(T * I);
-        e->dffn_pre = alloc_lines(T * I);
+        e->dx = dsp_alloc_lines(T * H);
+        e->dres = dsp_alloc_lines(T * H);
+        e->dqkv = dsp_alloc_lines(T * 3 * H);
+        e->dctx = dsp_alloc_lines(T * H);
+        e->dffn = dsp_alloc_lines(T * I);
+        e->dffn_pre = dsp_alloc_lines(T * I);
         e->scratch_T = T;
         if (!e->dx || !e->dres || !e->dqkv || !e->dctx || !e->dffn || !e->dffn_pre) {
             e->scratch_T = 0;
@@ -337,7 +329,7 @@ static int ensure_scratch(dsp_encoder *e, dsp_err *err) {
     if (grow_lines(&e->att_scratch, &e->att_scratch_cap, need))
         return dsp_fail(err, "out of memory for attention scratch");
     free(e->dpool);
-    e->dpool = alloc_lines((size_t)e->B * H);
+    e->dpool = dsp_alloc_lines((size_t)e->B * H);
     if (!e->dpool) return dsp_fail(err, "out of memory");
     return 0;
 }

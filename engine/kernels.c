@@ -1,6 +1,6 @@
 /* kernels.c — the public kernel entry points: each dispatches on the context's kernel set to the scalar
  * reference (kernels_ref.c) or a SIMD build (kernels_simd.c). Also: choosing and naming the set, dropout,
- * and the attention scratch size.
+ * the attention scratch size, and cache-line aligned buffers.
  *
  * The AVX2 object exists only in native x86-64 builds (CMake defines DSP_HAVE_AVX2 then); elsewhere a
  * request for it resolves to an error, and a context that names it anyway runs the 128-bit kernels.
@@ -8,6 +8,7 @@
 #include "kernels.h"
 #include "kernels_shared.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *dsp_kernels_name(dsp_kernels k) {
@@ -159,6 +160,17 @@ void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop) 
     if (drop.p <= 0.0f || n == 0) return;
     dropout_job j = {x, n, drop, dsp_dropout_scale(drop.p)};
     dsp_pool_run(k->pool, dropout_task, &j, (int)((n + DROPOUT_PER_TASK - 1) / DROPOUT_PER_TASK));
+}
+
+/* ---------------------------------------------------------------- aligned buffers */
+
+size_t dsp_pad_to_line(size_t floats) {
+    const size_t per_line = DSP_LINE_BYTES / sizeof(float);
+    return (floats + per_line - 1) / per_line * per_line;
+}
+
+float *dsp_alloc_lines(size_t floats) {
+    return aligned_alloc(DSP_LINE_BYTES, dsp_pad_to_line(floats > 0 ? floats : 1) * sizeof(float));
 }
 
 /* ---------------------------------------------------------------- element-wise helpers */

@@ -71,6 +71,14 @@ size_t dsp_attention_scratch_floats(int max_len, int n_threads);
 /* ---- dropout (in place), forward and backward share the mask through the generator */
 void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop);
 
+/* ---- memory for buffers that parallel tasks write: every buffer starts on a 64-byte cache line (with malloc's
+ * 16-byte alignment, the rows of two tasks could share a line and make both cores wait on it), and it is aligned
+ * for any vector width. dsp_pad_to_line rounds a float count up to whole lines, so that buffers laid out one after
+ * another stay aligned. Free with free(). */
+#define DSP_LINE_BYTES 64
+size_t dsp_pad_to_line(size_t floats);
+float *dsp_alloc_lines(size_t floats); /* NULL if memory is short; a size of 0 gets one line */
+
 /* ---- element-wise helpers split over the pool (memory-bound: no SIMD variants needed) */
 void dsp_vec_zero(const dsp_kctx *k, float *y, size_t n);               /* y[n] = 0 */
 void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n); /* y[n] += x[n] */

@@ -83,8 +83,7 @@ static float *scratch_get(int slot, size_t n) {
     if (!s) return NULL;
     if (s->cap[slot] < n) {
         free(s->buf[slot]);
-        size_t bytes = (n * sizeof(float) + DSP_VF_ALIGN - 1) / DSP_VF_ALIGN * DSP_VF_ALIGN;
-        s->buf[slot] = aligned_alloc(DSP_VF_ALIGN, bytes);
+        s->buf[slot] = dsp_alloc_lines(n);
         s->cap[slot] = s->buf[slot] ? n : 0;
     }
     return s->buf[slot];

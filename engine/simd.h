@@ -23,7 +23,6 @@
 #endif
 
 #define DSP_VF_W DSP_SIMD_WIDTH
-#define DSP_VF_ALIGN 64 /* scratch alignment: a cache line, enough for any width */
 
 #if DSP_SIMD_WIDTH == 8 /* ---------------------------------------------------------------- AVX2 + FMA */
 #include <immintrin.h>

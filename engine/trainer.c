@@ -78,8 +78,7 @@ int dsp_trainer_create(dsp_trainer **out, dsp_model *model, const dsp_token_set 
     t->corpus = corpus;
     const size_t N = (size_t)cfg->batch_size, H = (size_t)model->cfg.hidden_size, P = model->layout.total;
     t->pool = dsp_pool_create(cfg->threads);
-    /* cache-line aligned: parallel tasks write neighbouring gradient tensors */
-    t->grads = aligned_alloc(64, (P * sizeof(float) + 63) / 64 * 64);
+    t->grads = dsp_alloc_lines(P); /* parallel tasks write neighbouring gradient tensors */
     t->trainable = malloc(P);
     t->ids = malloc(2 * N * (size_t)cfg->max_len * sizeof(int));
     t->seq_off = malloc(2 * N * sizeof(int));
