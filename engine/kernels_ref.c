@@ -143,13 +143,9 @@ void dsp_layernorm_backward_scalar(const dsp_kctx *k, float *dinp, float *dw, fl
 
 /* ---------------------------------------------------------------- GELU (erf form) */
 
-#define DSP_SQRT1_2 0.707106781f
-#define DSP_INV_SQRT_2PI 0.398942280f
-
 void dsp_gelu_forward_scalar(const dsp_kctx *k, float *out, float *cdf_out, const float *inp, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        float x = inp[i];
-        float cdf = 0.5f * (1.0f + dsp_erff(x * DSP_SQRT1_2));
+        float x = inp[i], cdf = dsp_normcdff(x);
         out[i] = x * cdf;
         if (cdf_out) cdf_out[i] = cdf;
     }
@@ -160,9 +156,8 @@ void dsp_gelu_backward_scalar(const dsp_kctx *k, float *dinp, const float *inp, 
                               const float *dout, size_t n) {
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
-        float cdf = cdf_in ? cdf_in[i] : 0.5f * (1.0f + dsp_erff(x * DSP_SQRT1_2));
-        float pdf = dsp_expf(-0.5f * x * x) * DSP_INV_SQRT_2PI;
-        dinp[i] = 0.0f + dout[i] * (cdf + x * pdf);
+        float cdf = cdf_in ? cdf_in[i] : dsp_normcdff(x);
+        dinp[i] = 0.0f + dout[i] * (cdf + x * dsp_normpdff(x));
     }
 }
 

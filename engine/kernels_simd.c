@@ -664,8 +664,6 @@ void KFN(dsp_layernorm_backward)(const dsp_kctx *k, float *dinp, float *dw, floa
 
 /* ---------------------------------------------------------------- GELU */
 
-#define DSP_SQRT1_2 0.707106781f
-#define DSP_INV_SQRT_2PI 0.398942280f
 #define ELEMS_PER_TASK 16384
 
 typedef struct {
@@ -677,16 +675,14 @@ typedef struct {
 static void gelu_forward_task(void *vctx, int task, int thread) {
     const ew_job *j = vctx;
     size_t i = (size_t)task * ELEMS_PER_TASK, end = i + ELEMS_PER_TASK < j->n ? i + ELEMS_PER_TASK : j->n;
-    vf half = vf_splat(0.5f), one = vf_splat(1.0f), s = vf_splat(DSP_SQRT1_2);
     float *keep = j->cdf_out;
     for (; i + W <= end; i += W) {
-        vf x = vf_loadu(j->inp + i);
-        vf cdf = vf_mul(half, vf_add(one, vf_erf(vf_mul(x, s))));
+        vf x = vf_loadu(j->inp + i), cdf = vf_normcdf(x);
         vf_storeu(j->out + i, vf_mul(x, cdf));
         if (keep) vf_storeu(keep + i, cdf);
     }
     for (; i < end; i++) {
-        float x = j->inp[i], cdf = 0.5f * (1.0f + dsp_erff(x * DSP_SQRT1_2));
+        float x = j->inp[i], cdf = dsp_normcdff(x);
         j->out[i] = x * cdf;
         if (keep) keep[i] = cdf;
     }
@@ -702,21 +698,17 @@ void KFN(dsp_gelu_forward)(const dsp_kctx *k, float *out, float *cdf, const floa
 static void gelu_backward_task(void *vctx, int task, int thread) {
     const ew_job *j = vctx;
     size_t i = (size_t)task * ELEMS_PER_TASK, end = i + ELEMS_PER_TASK < j->n ? i + ELEMS_PER_TASK : j->n;
-    vf half = vf_splat(0.5f), one = vf_splat(1.0f), s = vf_splat(DSP_SQRT1_2), zero = vf_zero();
-    vf mhalf = vf_splat(-0.5f), c = vf_splat(DSP_INV_SQRT_2PI);
     const float *cdf_in = j->cdf_in;
     for (; i + W <= end; i += W) {
         vf x = vf_loadu(j->inp + i);
-        vf cdf = cdf_in ? vf_loadu(cdf_in + i) : vf_mul(half, vf_add(one, vf_erf(vf_mul(x, s))));
-        vf pdf = vf_mul(vf_exp(vf_mul(vf_mul(mhalf, x), x)), c);
-        vf local = vf_madd(x, pdf, cdf);
-        vf_storeu(j->out + i, vf_madd(vf_loadu(j->dout + i), local, zero));
+        vf cdf = cdf_in ? vf_loadu(cdf_in + i) : vf_normcdf(x);
+        vf local = vf_madd(x, vf_normpdf(x), cdf);
+        vf_storeu(j->out + i, vf_madd(vf_loadu(j->dout + i), local, vf_zero()));
     }
     for (; i < end; i++) {
         float x = j->inp[i];
-        float cdf = cdf_in ? cdf_in[i] : 0.5f * (1.0f + dsp_erff(x * DSP_SQRT1_2));
-        float pdf = dsp_expf(-0.5f * x * x) * DSP_INV_SQRT_2PI;
-        j->out[i] = sf_madd(j->dout[i], sf_madd(x, pdf, cdf), 0.0f);
+        float cdf = cdf_in ? cdf_in[i] : dsp_normcdff(x);
+        j->out[i] = sf_madd(j->dout[i], sf_madd(x, dsp_normpdff(x), cdf), 0.0f);
     }
 }
 

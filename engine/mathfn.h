@@ -2,8 +2,8 @@
  *
  * Why: glibc and Emscripten's musl round expf/erff differently, so softmax and GELU computed with libm would
  * give different bits natively and in the browser. These functions use only IEEE add/sub/mul/div and bit
- * manipulation, so they give the same bits on every host. Each comes in a scalar form (dsp_expf, dsp_erff)
- * and, when simd.h is included first, a vector form (vf_exp, vf_erf). In the 128-bit build the vector form
+ * manipulation, so they give the same bits on every host. Each comes in a scalar form (dsp_expf, dsp_erff, and
+ * from them the normal CDF and density) and, when simd.h is included first, a vector form (vf_exp, vf_erf, …). In the 128-bit build the vector form
  * performs exactly the scalar form's operations lane by lane (vf_madd is a multiply then an add, like
  * dsp_madd_s), so the two agree bit for bit; the 256-bit build fuses the multiply-adds and may differ by an ulp.
  *
@@ -115,6 +115,13 @@ static inline float dsp_erff(float x) {
     return dsp_bitsf(dsp_fbits(y) | sign);
 }
 
+/* The standard normal's CDF Φ(x) = ½(1 + erf(x/√2)) and density φ(x) = e^(−x²/2)/√(2π): GELU's two halves. One
+ * definition, so that GELU's forward and its backward (which may recompute Φ) round identically. */
+#define DSP_SQRT1_2 0.707106781f
+#define DSP_INV_SQRT_2PI 0.398942280f
+static inline float dsp_normcdff(float x) { return 0.5f * (1.0f + dsp_erff(x * DSP_SQRT1_2)); }
+static inline float dsp_normpdff(float x) { return dsp_expf(-0.5f * x * x) * DSP_INV_SQRT_2PI; }
+
 #ifdef DSP_SIMD_WIDTH /* vector forms, lane for lane the operations above */
 
 static inline vf vf_exp(vf x) {
@@ -166,6 +173,13 @@ static inline vf vf_erf(vf x) {
     vf yb = vf_madd(e, vf_sub(vf_zero(), q), vf_splat(1.0f));
     vf y = vf_select(vf_lt(ax, vf_splat(DSP_ERF_SPLIT)), ya, yb);
     return vf_or(y, sign);
+}
+
+static inline vf vf_normcdf(vf x) {
+    return vf_mul(vf_splat(0.5f), vf_add(vf_splat(1.0f), vf_erf(vf_mul(x, vf_splat(DSP_SQRT1_2)))));
+}
+static inline vf vf_normpdf(vf x) {
+    return vf_mul(vf_exp(vf_mul(vf_mul(vf_splat(-0.5f), x), x)), vf_splat(DSP_INV_SQRT_2PI));
 }
 
 #endif /* DSP_SIMD_WIDTH */
