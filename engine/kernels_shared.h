@@ -28,9 +28,12 @@ static inline float dsp_dropout_factor(dsp_dropout d, uint64_t idx, float scale)
 static inline size_t dsp_attention_row_floats(int max_len) {
     return ((size_t)(max_len > 0 ? max_len : 1) + 15) & ~(size_t)15;
 }
+static inline size_t dsp_attention_square_floats(int max_len) {
+    size_t row = dsp_attention_row_floats(max_len);
+    return (row * row + 15) & ~(size_t)15;
+}
 static inline size_t dsp_attention_scratch_stride(int max_len) {
-    size_t row = dsp_attention_row_floats(max_len), sq = ((size_t)row * row + 15) & ~(size_t)15;
-    return 2 * sq + 2 * row;
+    return 2 * dsp_attention_square_floats(max_len) + 2 * dsp_attention_row_floats(max_len);
 }
 
 static inline int dsp_max_seq_len(const int *seq_len, int B) {
@@ -155,7 +158,7 @@ static inline void dsp_attn_backward_block(const dsp_attn_job *a, int task, int 
                                            dsp_dot4_fn dot4, dsp_gemv_fn gemv) {
     dsp_attn_block B = dsp_attn_block_of(a, task);
     const float *P = a->att_in + B.blk; /* [len, len] */
-    const size_t row = dsp_attention_row_floats(a->max_len), sq = (row * row + 15) & ~(size_t)15;
+    const size_t row = dsp_attention_row_floats(a->max_len), sq = dsp_attention_square_floats(a->max_len);
     float *Pm = a->scratch + (size_t)thread * dsp_attention_scratch_stride(a->max_len); /* [len, len] P' */
     float *dS = Pm + sq;                                                              /* [len, len] */
     float *mrow = dS + sq, *col = mrow + row;                                         /* [len] each */
