@@ -34,11 +34,12 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* One trainer per thread count, each on its own copy of the weights, stepped in rounds (1, 2, ... threads, then
- * again): a slow spell of this shared machine then falls on every thread count alike, which keeps the speedup
- * honest where back-to-back timing swung by a factor of two. Prints the median step of each. */
-static int time_thread_counts(const dsp_model *m, const float *weights, const dsp_token_set *ts, dsp_kernels set,
-                              int threads_max, int n, double flops, dsp_err *err) {
+/* One trainer per thread count, each on its own copy of m's weights (m itself is never trained), stepped in rounds
+ * (1, 2, ... threads, then again): a slow spell of this shared machine then falls on every thread count alike, which
+ * keeps the speedup honest where back-to-back timing swung by a factor of two. Prints the median and the fastest
+ * step of each. */
+static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_kernels set, int threads_max, int n,
+                              double flops, dsp_err *err) {
     dsp_model *models = calloc((size_t)threads_max, sizeof *models);
     dsp_trainer **trainers = calloc((size_t)threads_max, sizeof *trainers);
     double *ms = malloc((size_t)threads_max * (size_t)n * sizeof(double));
@@ -48,12 +49,12 @@ static int time_thread_counts(const dsp_model *m, const float *weights, const ds
         models[i] = *m; /* shares config and vocabulary; owns its weights */
         models[i].params = malloc(m->layout.total * sizeof(float));
         if (!models[i].params) { dsp_fail(err, "out of memory"); goto out; }
-        memcpy(models[i].params, weights, m->layout.total * sizeof(float));
+        memcpy(models[i].params, m->params, m->layout.total * sizeof(float));
         dsp_train_config cfg = dsp_train_default();
         cfg.batch_size = ts->count;
         cfg.threads = i + 1;
         cfg.kernels = set;
-        cfg.optim.lr = 1e-4f;
+        cfg.optim.lr = DSP_FRONTEND_LR;
         if (dsp_trainer_create(&trainers[i], &models[i], ts, &cfg, err)) goto out;
         dsp_step_record rec;
         if (dsp_trainer_step(trainers[i], &rec, err)) goto out; /* warm-up: first touches of every buffer */
@@ -117,7 +118,6 @@ int cmd_bench(int argc, char **argv) {
     dsp_model m = {0};
     dsp_corpus corpus = {0};
     dsp_token_set ts = {0};
-    float *backup = NULL;
     int status = 1;
     if (dsp_model_load(&m, model_dir, &err)) goto done;
     if (dsp_corpus_load(&corpus, &corpus_path, 1, &err)) goto done;
@@ -128,8 +128,6 @@ int cmd_bench(int argc, char **argv) {
     for (int i = 0; i < batch; i++) lens[i] = lens[batch + i] = ts.len[i];
     const double flops = step_flops(&m.cfg, lens, 2 * batch);
     free(lens);
-    backup = malloc(m.layout.total * sizeof(float));
-    memcpy(backup, m.params, m.layout.total * sizeof(float));
     printf("training step: tiny model L=%d H=%d A=%d I=%d, %d sentences x 2 views, %zu real tokens, %.2f GFLOP/step\n",
            m.cfg.num_hidden_layers, m.cfg.hidden_size, m.cfg.num_attention_heads, m.cfg.intermediate_size, batch,
            2 * ts.total, flops / 1e9);
@@ -141,9 +139,8 @@ int cmd_bench(int argc, char **argv) {
         if (dsp_kernels_resolve(sets[k], &got, NULL)) continue;
         if (only_set != DSP_KERNELS_AUTO && got != only_set) continue;
         int n = sets[k] == DSP_KERNELS_SCALAR ? (steps + 2) / 3 : steps;
-        if (time_thread_counts(&m, backup, &ts, got, threads_max, n, flops, &err)) goto done;
+        if (time_thread_counts(&m, &ts, got, threads_max, n, flops, &err)) goto done;
     }
-    memcpy(m.params, backup, m.layout.total * sizeof(float));
     if (!no_gemm) {
         printf("\n");
         fflush(stdout);
@@ -152,7 +149,6 @@ int cmd_bench(int argc, char **argv) {
     status = 0;
 done:
     if (status) cli_error(&err);
-    free(backup);
     dsp_token_set_free(&ts);
     dsp_corpus_free(&corpus);
     dsp_model_free(&m);
