@@ -38,6 +38,13 @@ cp -r "$TMP/model" "$TMP/relu"; sed -i 's/"gelu"/"relu"/' "$TMP/relu/config.json
 expect_fail "relu activation" "relu" "$DSP" eval --model "$TMP/relu" --sts "$DEV"
 # H not divisible by A
 expect_fail "H % A" "divisible" "$DSP" init --vocab "$TMP/vocab.txt" --out "$TMP/x" --hidden 30 --heads 4
+# bench: an unknown kernel set is refused; a chosen one is the only set timed, at every thread count, with the
+# median and the fastest step
+expect_fail "bench kernels" "--kernels takes all, scalar, simd128 or avx2" "$DSP" bench --kernels nope
+expect_ok "bench one set" "$DSP" bench --model "$TMP/model" --corpus "$C" --batch 4 --steps 2 --threads-max 2 \
+  --kernels simd128 --no-gemm
+if grep -q "best ms" "$TMP/out" && [ "$(grep -cE '^simd128 +[12] ' "$TMP/out")" -eq 2 ] &&
+   ! grep -qE '^(scalar|avx2) ' "$TMP/out"; then ok; else fail "bench --kernels simd128: $(cat "$TMP/out")"; fi
 # config file: bad key and bad value type
 echo '{"steps": 2, "bogus": 1}' > "$TMP/cfg.json"
 expect_fail "config unknown key" "unknown setting \"bogus\"" "$DSP" train --config "$TMP/cfg.json" --model "$TMP/model" --corpus "$C"

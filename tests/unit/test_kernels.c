@@ -593,9 +593,25 @@ static void test_names(void) {
     CHECK(dsp_attention_scratch_floats(33, 3) >= 3 * 2 * 33);
 }
 
+/* Buffers for parallel tasks start on a cache line, and padded sizes keep the next buffer on one. */
+static void test_alloc_lines(void) {
+    const size_t sizes[] = {0, 1, 15, 16, 17, 1000, 123457};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i], padded = dsp_pad_to_line(n);
+        CHECK_MSG(padded >= n && padded < n + DSP_LINE_BYTES / sizeof(float) &&
+                      padded * sizeof(float) % DSP_LINE_BYTES == 0,
+                  "dsp_pad_to_line(%zu) = %zu", n, padded);
+        float *p = dsp_alloc_lines(n);
+        CHECK_MSG(p && (uintptr_t)p % DSP_LINE_BYTES == 0, "dsp_alloc_lines(%zu) = %p", n, (void *)p);
+        if (p) p[n > 0 ? n - 1 : 0] = 1.0f; /* the whole size is usable (ASan checks it) */
+        free(p);
+    }
+}
+
 int main(void) {
     n_sets = f64_kernel_sets(sets);
     test_names();
+    test_alloc_lines();
     dsp_pool *pool = dsp_pool_create(2);
     /* Past every blocking boundary of the SIMD GEMM: k blocks of 256 (SSE, wasm) and 512 (AVX2), column blocks
      * of 512, several row blocks in each product, and edge tiles everywhere. */
@@ -613,6 +629,7 @@ int main(void) {
         test_attention(pool, lens, 7, 16, 2, ps[i], 4000 + i); /* d = 8 */
         test_attention(pool, lens, 7, 20, 4, ps[i], 4100 + i); /* d = 5: vector tails */
         test_attention(pool, lens, 7, 64, 2, ps[i], 4200 + i); /* d = 32 */
+        test_attention(pool, lens, 7, 138, 2, ps[i], 4300 + i); /* d = 69: gemv's 8-vector strips and a tail */
     }
     test_attention_len1();
     test_dropout(pool);
