@@ -45,6 +45,13 @@ expect_ok "bench one set" "$DSP" bench --model "$TMP/model" --corpus "$C" --batc
   --kernels simd128 --no-gemm
 if grep -q "best ms" "$TMP/out" && [ "$(grep -cE '^simd128 +[12] ' "$TMP/out")" -eq 2 ] &&
    ! grep -qE '^(scalar|avx2) ' "$TMP/out"; then ok; else fail "bench --kernels simd128: $(cat "$TMP/out")"; fi
+# the GEMM table follows --kernels too: 4 shapes x 3 products, each simd128 cell "fastest/median" with fastest >= median
+expect_ok "bench gemm table" "$DSP" bench --model "$TMP/model" --corpus "$C" --batch 4 --steps 1 --threads-max 1 \
+  --kernels simd128
+if awk '$1 == "1" && $(NF-4) ~ /\// { n++; split($(NF-4), r, "/")
+                                         if ($(NF-5) != "-" || $(NF-3) != "-" || !(r[1] + 0 >= r[2] + 0 && r[2] + 0 > 0)) bad++ }
+        END { exit !(n == 12 && bad == 0) }' "$TMP/out" && grep -q "fastest/median of 15 runs" "$TMP/out"; then ok
+else fail "bench gemm table: $(cat "$TMP/out")"; fi
 # config file: bad key and bad value type
 echo '{"steps": 2, "bogus": 1}' > "$TMP/cfg.json"
 expect_fail "config unknown key" "unknown setting \"bogus\"" "$DSP" train --config "$TMP/cfg.json" --model "$TMP/model" --corpus "$C"
