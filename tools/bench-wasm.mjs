@@ -5,7 +5,8 @@
 // The workload is `dissipate bench`'s: InfoNCE, a batch of N real sentences x 2 views at max length 32, the same N
 // sentences every step (the corpus is cut to them), one warm-up step, the median of the timed steps. The wasm
 // figures are the engine's own step time (api.c times dsp_trainer_step, like the CLI) through the page API in a
-// node worker, so they include no message passing.
+// node worker, so they include no message passing. Then the GEMM table of the SIMD128 kernels in V8 (bench-gemm.js of
+// the single-threaded build), beside the native one in `dissipate bench`.
 //
 // usage: node tools/bench-wasm.mjs [--model DIR] [--corpus FILE] [--batch N] [--steps N] [--native PATH]
 //                                  [--wasm-dirs DIR:DIR]
@@ -90,5 +91,11 @@ const ref = rows.find(([b, t]) => b === 'native simd128' && t === 1)?.[2];
 for (const [b, t, ms] of rows)
     console.log(`${b.padEnd(20)} ${String(t).padStart(7)} ${ms.toFixed(1).padStart(9)} ` +
         `${ref ? `${(ms / ref).toFixed(2)}x`.padStart(18) : ''}`);
+// The 128-bit GEMM as V8 runs it (the single-threaded build's bench-gemm.js: `dissipate bench`'s table, 1 thread).
+for (const d of opt['wasm-dirs'].split(':').filter(Boolean)) {
+    const prog = join(resolve(d), 'wasm', 'bench-gemm.js');
+    if (existsSync(prog))
+        console.log(`\nWebAssembly GEMM (${prog}, node):${execFileSync(process.execPath, [prog], { encoding: 'utf8' }).trimEnd()}`);
+}
 if (!haveNative) console.log(`(no native CLI at ${opt.native}: build it, or pass --native)`);
 else console.log(`\nnative \`dissipate bench\` output:\n${nativeText.trimEnd()}`);

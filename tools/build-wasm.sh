@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build-wasm.sh — configures and builds both WebAssembly variants of the engine from the top-level CMakeLists.txt:
 #   build-wasm/     threads + SIMD: wasm/dissipate-mt.{mjs,wasm,worker.js}, and the unit tests (ctest runs them in node)
-#   build-wasm-st/  single-threaded SIMD (-DDSP_THREADS=OFF): wasm/dissipate-st.{mjs,wasm}, and the unit tests
+#   build-wasm-st/  single-threaded SIMD (-DDSP_THREADS=OFF): wasm/dissipate-st.{mjs,wasm}, the unit tests and
+#                   wasm/bench-gemm.js (the GEMM table in V8, for tools/bench-wasm.mjs)
 # Usage: tools/build-wasm.sh [--no-tests] [--dist DIR]
 #   --no-tests  build only the engine modules, not the unit tests
 #   --dist DIR  also gather both variants and wasm/js/*.mjs into DIR: a folder a page can import lab.mjs from

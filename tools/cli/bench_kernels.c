@@ -36,6 +36,9 @@ typedef struct {
 
 static int openblas_open(openblas *ob) {
     memset(ob, 0, sizeof *ob);
+#ifdef __EMSCRIPTEN__
+    return -1; /* WebAssembly (wasm/bench_gemm_main.c): no native libraries to load */
+#endif
     ob->lib = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
     if (!ob->lib) return -1;
     *(void **)&ob->sgemm = dlsym(ob->lib, "cblas_sgemm");
@@ -182,7 +185,11 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
         fprintf(out, "OpenBLAS: libopenblas.so.0, core %s (OPENBLAS_CORETYPE=%s), config: %s\n",
                 ob.corename ? ob.corename() : "?", env ? env : "unset", ob.config ? ob.config() : "?");
     } else {
+#ifdef __EMSCRIPTEN__
+        fprintf(out, "OpenBLAS: not available in WebAssembly; column left empty\n");
+#else
         fprintf(out, "OpenBLAS: libopenblas.so.0 not loadable (%s); column left empty\n", dlerror());
+#endif
     }
     fprintf(out, "%-7s %-12s %-5s %11s %11s %11s %11s %10s %8s\n", "threads", "shape C>OC", "prod", "scalar",
             "simd128", "avx2", "openblas", "simd128/ob", "avx2/ob");
