@@ -307,7 +307,11 @@ static void pack_a_block(const gemm_job *g, int m0, int m1, int k0, int kc, floa
                 for (int i = 0; i < rows; i += 16) vf_prefetch(s + PREFETCH_ROWS * g->a_cs + i);
             for (int i0 = 0; i0 < rows; i0 += MR, d += panel, s += MR) {
                 if (i0 + MR <= rows) {
+#if !PRESPLAT && MR == W /* the panel's k-row is one vector in the source and in the panel (wasm) */
+                    vf_store(d, vf_loadu(s));
+#else
                     for (int r = 0; r < MR; r++) put_a(d + r * step, s[r]);
+#endif
                 } else {
                     for (int r = 0; r < MR; r++) put_a(d + r * step, i0 + r < rows ? s[r] : 0.0f);
                 }
