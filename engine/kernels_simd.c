@@ -278,7 +278,23 @@ static void pack_a_block(const gemm_job *g, int m0, int m1, int k0, int kc, floa
     const size_t step = PRESPLAT ? W : 1, panel = a_panel_stride(kc); /* floats per packed value, per panel */
     int rows = m1 - m0;
     if (g->a_cs == 1) {
-        for (int i = 0; i < (rows + MR - 1) / MR * MR; i++) {
+        int i = 0;
+#if !PRESPLAT && MR == 4 && W == 4 /* wasm: a full panel's 4 rows × 4 k at a time, one 4×4 transpose */
+        for (; i + MR <= rows; i += MR) {
+            float *d = dst + (size_t)(i / MR) * panel;
+            const float *s = g->A + (size_t)(m0 + i) * g->a_rs + k0;
+            int k = 0;
+            for (; k + 4 <= kc; k += 4) {
+                vf r[4] = {vf_loadu(s + k), vf_loadu(s + g->a_rs + k), vf_loadu(s + 2 * g->a_rs + k),
+                           vf_loadu(s + 3 * g->a_rs + k)};
+                vf_transpose4(r);
+                for (int j = 0; j < 4; j++) vf_store(d + (size_t)(k + j) * AK, r[j]);
+            }
+            for (; k < kc; k++)
+                for (int r = 0; r < MR; r++) d[(size_t)k * AK + r] = s[(size_t)r * g->a_rs + k];
+        }
+#endif
+        for (; i < (rows + MR - 1) / MR * MR; i++) {
             float *d = dst + (size_t)(i / MR) * panel + (size_t)(i % MR) * step;
             const float *s = g->A + (size_t)(m0 + i) * g->a_rs + k0;
             int k = 0;

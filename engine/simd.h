@@ -89,6 +89,15 @@ static inline void vf_storeu(float *p, vf v) { wasm_v128_store(p, v); }
 static inline vf vf_bcast(const float *p) { return wasm_v128_load32_splat(p); }
 static inline void vf_prefetch(const float *p) { (void)p; } /* no prefetch instruction in wasm */
 #define vf_dup_lane(v, l) wasm_i32x4_shuffle((v), (v), (l), (l), (l), (l))
+/* r[i] lane j ↔ r[j] lane i (4-wide sets only). */
+static inline void vf_transpose4(vf r[4]) {
+    vf t0 = wasm_i32x4_shuffle(r[0], r[1], 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r[2], r[3], 0, 4, 1, 5);
+    vf t2 = wasm_i32x4_shuffle(r[0], r[1], 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(r[2], r[3], 2, 6, 3, 7);
+    r[0] = wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5);
+    r[1] = wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7);
+    r[2] = wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5);
+    r[3] = wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7);
+}
 static inline vf vf_add(vf a, vf b) { return wasm_f32x4_add(a, b); }
 static inline vf vf_sub(vf a, vf b) { return wasm_f32x4_sub(a, b); }
 static inline vf vf_mul(vf a, vf b) { return wasm_f32x4_mul(a, b); }
@@ -134,6 +143,8 @@ static inline void vf_storeu(float *p, vf v) { _mm_storeu_ps(p, v); }
 static inline vf vf_bcast(const float *p) { return _mm_load1_ps(p); }
 static inline void vf_prefetch(const float *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
 #define vf_dup_lane(v, l) _mm_shuffle_ps((v), (v), _MM_SHUFFLE((l), (l), (l), (l)))
+/* r[i] lane j ↔ r[j] lane i (4-wide sets only). */
+static inline void vf_transpose4(vf r[4]) { _MM_TRANSPOSE4_PS(r[0], r[1], r[2], r[3]); }
 static inline vf vf_add(vf a, vf b) { return _mm_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm_mul_ps(a, b); }
