@@ -17,7 +17,7 @@ enum { ACT_EMB_SUM, ACT_X0, ACT_EMB_MEAN, ACT_EMB_RSTD, ACT_POOL_PRE, ACT_GLOBAL
 enum { LACT_QKV, LACT_ATT, LACT_CTX, LACT_RES1, LACT_Y1, LACT_MEAN1, LACT_RSTD1, LACT_FFN_PRE, LACT_FFN_ACT,
        LACT_FFN_CDF, LACT_RES2, LACT_X, LACT_MEAN2, LACT_RSTD2, LACT_COUNT };
 
-static size_t act_sizes(const dsp_config *c, int T, int B, size_t att_total, size_t *global, size_t *layer) {
+static size_t act_sizes(const dsp_config *c, int T, int B, size_t att_total, int train, size_t *global, size_t *layer) {
     const size_t H = (size_t)c->hidden_size, I = (size_t)c->intermediate_size, t = (size_t)T;
     global[ACT_EMB_SUM] = t * H;  /* word + position + type, LayerNorm input */
     global[ACT_X0] = t * H;       /* dropout(LayerNorm(sum)): layer 0 input */
@@ -33,7 +33,7 @@ static size_t act_sizes(const dsp_config *c, int T, int B, size_t att_total, siz
     layer[LACT_RSTD1] = t;
     layer[LACT_FFN_PRE] = t * I;  /* GELU input */
     layer[LACT_FFN_ACT] = t * I;  /* GELU output */
-    layer[LACT_FFN_CDF] = t * I;  /* Φ(GELU input), kept for the backward */
+    layer[LACT_FFN_CDF] = train ? t * I : 0; /* Φ(GELU input), kept for the backward of a training forward */
     layer[LACT_RES2] = t * H;     /* y + dropout(ffn): LN2 input */
     layer[LACT_X] = t * H;        /* layer output */
     layer[LACT_MEAN2] = t;
@@ -127,8 +127,8 @@ static int grow_lines(float **p, size_t *cap, size_t need) {
     return *p ? 0 : -1;
 }
 
-/* Copies the batch, checks ids and lengths, and sizes every buffer for it. */
-static int prepare(dsp_encoder *e, const dsp_batch *b, dsp_err *err) {
+/* Copies the batch, checks ids and lengths, and sizes every buffer for it (and for a backward when train). */
+static int prepare(dsp_encoder *e, const dsp_batch *b, int train, dsp_err *err) {
     const dsp_config *c = &e->cfg;
     if (b->B < 1) return dsp_fail(err, "empty batch");
     size_t T = 0;
@@ -175,7 +175,7 @@ static int prepare(dsp_encoder *e, const dsp_batch *b, dsp_err *err) {
     e->T = (int)T;
     e->att_total = att;
     e->max_len = max_len;
-    size_t need = act_sizes(c, (int)T, b->B, att, e->gsz, e->lsz);
+    size_t need = act_sizes(c, (int)T, b->B, att, train, e->gsz, e->lsz);
     if (grow_lines(&e->acts, &e->acts_cap, need)) goto oom;
     act_view_make(&e->av, c, e->acts, e->gsz, e->lsz);
     return 0;
@@ -250,7 +250,7 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
     e->have_forward = 0;
     if (pooler != DSP_POOL_CLS && pooler != DSP_POOL_CLS_MLP && pooler != DSP_POOL_MEAN)
         return dsp_fail(err, "unknown pooler %d", (int)pooler);
-    if (prepare(e, batch, err)) return -1;
+    if (prepare(e, batch, train, err)) return -1;
     e->pooler = pooler;
     e->train = train;
     e->mask_seed = dsp_hash64(dropout_seed, 0x64726f706f7574ULL /* "dropout" */, step);
