@@ -78,6 +78,9 @@ struct dsp_encoder {
     size_t gsz[ACT_GLOBAL_COUNT], lsz[LACT_COUNT];
     act_view av;
     float *dx, *dres, *dqkv, *dctx, *dffn, *dffn_pre, *dpool, *att_scratch;
+    /* a training forward's dropout masks of the hidden-state sites, for the backward: 1 + 2L sites of T·H bytes */
+    uint8_t *keep;
+    size_t keep_cap;
     size_t att_scratch_cap;
     size_t scratch_T;
     /* parity recording of dropout masks */
@@ -103,6 +106,7 @@ void dsp_encoder_free(dsp_encoder *e) {
     if (!e) return;
     free(e->ids); free(e->seq_off); free(e->seq_len); free(e->att_off);
     free(e->acts);
+    free(e->keep);
     free(e->dx); free(e->dres); free(e->dqkv); free(e->dctx); free(e->dffn); free(e->dffn_pre); free(e->dpool); free(e->att_scratch);
     free(e);
 }
@@ -178,6 +182,8 @@ static int prepare(dsp_encoder *e, const dsp_batch *b, int train, dsp_err *err) 
     size_t need = act_sizes(c, (int)T, b->B, att, train, e->gsz, e->lsz);
     if (grow_lines(&e->acts, &e->acts_cap, need)) goto oom;
     act_view_make(&e->av, c, e->acts, e->gsz, e->lsz);
+    if (train && grow((void **)&e->keep, &e->keep_cap, (size_t)(1 + 2 * c->num_hidden_layers) * T * c->hidden_size, 1))
+        goto oom;
     return 0;
 oom:
     return dsp_fail(err, "out of memory for a batch of %zu tokens", T);
@@ -187,8 +193,19 @@ oom:
 static uint64_t site_stream(int layer, int site) { return 1 + (uint64_t)layer * 8 + (uint64_t)site; }
 enum { SITE_ATT_PROBS = 1, SITE_ATT_OUT = 2, SITE_FFN_OUT = 3 };
 
+/* The recorded mask of a hidden-state site: the embeddings' (layer 0, site 0), or a layer's SITE_ATT_OUT or
+ * SITE_FFN_OUT; NULL when the forward was not a training one (dropout is off then). */
+static uint8_t *keep_at(const dsp_encoder *e, int layer, int site) {
+    if (!e->train) return NULL;
+    int slot = site == 0 ? 0 : 1 + 2 * layer + (site == SITE_FFN_OUT);
+    return e->keep + (size_t)slot * e->T * e->cfg.hidden_size;
+}
+
+/* Dropout is on only in a training forward (and its backward). */
+static float drop_p(const dsp_encoder *e, float p) { return e->train ? p : 0.0f; }
+
 static dsp_dropout drop_at(const dsp_encoder *e, float p, uint64_t stream) {
-    dsp_dropout d = {e->train ? p : 0.0f, e->mask_seed, stream};
+    dsp_dropout d = {drop_p(e, p), e->mask_seed, stream};
     return d;
 }
 
@@ -266,7 +283,7 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
     dsp_layernorm_forward(&e->k, a->g[ACT_X0], a->g[ACT_EMB_MEAN], a->g[ACT_EMB_RSTD], a->g[ACT_EMB_SUM], p.emb_ln_w,
                           p.emb_ln_b, T, H, c->layer_norm_eps);
     dsp_dropout d = drop_at(e, c->hidden_dropout_prob, site_stream(0, 0));
-    dsp_dropout_apply(&e->k, a->g[ACT_X0], TH, d);
+    dsp_dropout_apply(&e->k, a->g[ACT_X0], TH, d, keep_at(e, 0, 0));
     record_mask(e, d, TH);
 
     const float *x = a->g[ACT_X0];
@@ -281,7 +298,7 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
         /* res1 = x + dropout(ctx·Woᵀ + bo) */
         dsp_matmul_forward(&e->k, L[LACT_RES1], L[LACT_CTX], w->attn_out_w, w->attn_out_b, T, H, H);
         d = drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_ATT_OUT));
-        dsp_dropout_apply(&e->k, L[LACT_RES1], TH, d);
+        dsp_dropout_apply(&e->k, L[LACT_RES1], TH, d, keep_at(e, l, SITE_ATT_OUT));
         record_mask(e, d, TH);
         dsp_vec_add(&e->k, L[LACT_RES1], x, TH);
         dsp_layernorm_forward(&e->k, L[LACT_Y1], L[LACT_MEAN1], L[LACT_RSTD1], L[LACT_RES1], w->ln1_w, w->ln1_b, T,
@@ -291,7 +308,7 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
         dsp_gelu_forward(&e->k, L[LACT_FFN_ACT], e->train ? L[LACT_FFN_CDF] : NULL, L[LACT_FFN_PRE], (size_t)T * I);
         dsp_matmul_forward(&e->k, L[LACT_RES2], L[LACT_FFN_ACT], w->ffn_out_w, w->ffn_out_b, T, I, H);
         d = drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_FFN_OUT));
-        dsp_dropout_apply(&e->k, L[LACT_RES2], TH, d);
+        dsp_dropout_apply(&e->k, L[LACT_RES2], TH, d, keep_at(e, l, SITE_FFN_OUT));
         record_mask(e, d, TH);
         dsp_vec_add(&e->k, L[LACT_RES2], L[LACT_Y1], TH);
         dsp_layernorm_forward(&e->k, L[LACT_X], L[LACT_MEAN2], L[LACT_RSTD2], L[LACT_RES2], w->ln2_w, w->ln2_b, T, H,
@@ -382,7 +399,7 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
         dsp_layernorm_backward(&e->k, dres, gw->ln2_w, gw->ln2_b, dx, L[LACT_RES2], w->ln2_w, L[LACT_MEAN2],
                                L[LACT_RSTD2], T, H);
         memcpy(dx, dres, TH * sizeof(float)); /* dx now accumulates ∂L/∂y1 */
-        dsp_dropout_apply(&e->k, dres, TH, drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_FFN_OUT)));
+        dsp_dropout_apply_kept(&e->k, dres, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, l, SITE_FFN_OUT));
         dsp_vec_zero(&e->k, e->dffn, (size_t)T * I);
         dsp_matmul_backward(&e->k, e->dffn, gw->ffn_out_w, gw->ffn_out_b, dres, L[LACT_FFN_ACT], w->ffn_out_w, T, I,
                             H);
@@ -394,7 +411,7 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
         dsp_layernorm_backward(&e->k, dres, gw->ln1_w, gw->ln1_b, dx, L[LACT_RES1], w->ln1_w, L[LACT_MEAN1],
                                L[LACT_RSTD1], T, H);
         memcpy(dx, dres, TH * sizeof(float)); /* dx now accumulates ∂L/∂x_in (the residual path) */
-        dsp_dropout_apply(&e->k, dres, TH, drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_ATT_OUT)));
+        dsp_dropout_apply_kept(&e->k, dres, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, l, SITE_ATT_OUT));
         dsp_vec_zero(&e->k, e->dctx, TH);
         dsp_matmul_backward(&e->k, e->dctx, gw->attn_out_w, gw->attn_out_b, dres, L[LACT_CTX], w->attn_out_w, T, H,
                             H);
@@ -404,7 +421,7 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
         dsp_matmul_backward(&e->k, dx, gw->qkv_w, gw->qkv_b, e->dqkv, x_in, w->qkv_w, T, H, 3 * H);
     }
     /* embeddings: dropout, LayerNorm, then scatter into the tables in token order (deterministic) */
-    dsp_dropout_apply(&e->k, dx, TH, drop_at(e, c->hidden_dropout_prob, site_stream(0, 0)));
+    dsp_dropout_apply_kept(&e->k, dx, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, 0, 0));
     dsp_vec_zero(&e->k, dres, TH);
     dsp_layernorm_backward(&e->k, dres, g->emb_ln_w, g->emb_ln_b, dx, a->g[ACT_EMB_SUM], p->emb_ln_w,
                            a->g[ACT_EMB_MEAN], a->g[ACT_EMB_RSTD], T, H);

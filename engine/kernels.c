@@ -147,19 +147,42 @@ typedef struct {
     size_t n;
     dsp_dropout drop;
     float scale;
+    uint8_t *keep;      /* recorded mask (apply), or NULL */
+    const uint8_t *kept; /* mask to apply (apply_kept) */
 } dropout_job;
 
 /* The mask is a pure function of (seed, stream, index), so the split into tasks cannot change it. */
 static void dropout_task(void *vctx, int task, int thread) {
     const dropout_job *j = vctx;
     size_t i = (size_t)task * DROPOUT_PER_TASK, end = i + DROPOUT_PER_TASK < j->n ? i + DROPOUT_PER_TASK : j->n;
-    for (; i < end; i++) j->x[i] *= dsp_dropout_factor(j->drop, i, j->scale);
+    const uint64_t key = dsp_stream_key(j->drop.seed, j->drop.stream);
+    if (j->keep) {
+        for (; i < end; i++) {
+            float f = dsp_dropout_keyed(key, i, j->drop.p, j->scale);
+            j->keep[i] = f != 0.0f;
+            j->x[i] *= f;
+        }
+    } else {
+        for (; i < end; i++) j->x[i] *= dsp_dropout_keyed(key, i, j->drop.p, j->scale);
+    }
 }
 
-void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop) {
+void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep) {
     if (drop.p <= 0.0f || n == 0) return;
-    dropout_job j = {x, n, drop, dsp_dropout_scale(drop.p)};
+    dropout_job j = {x, n, drop, dsp_dropout_scale(drop.p), keep, NULL};
     dsp_pool_run(k->pool, dropout_task, &j, (int)((n + DROPOUT_PER_TASK - 1) / DROPOUT_PER_TASK));
+}
+
+static void dropout_kept_task(void *vctx, int task, int thread) {
+    const dropout_job *j = vctx;
+    size_t i = (size_t)task * DROPOUT_PER_TASK, end = i + DROPOUT_PER_TASK < j->n ? i + DROPOUT_PER_TASK : j->n;
+    for (; i < end; i++) j->x[i] *= j->kept[i] ? j->scale : 0.0f;
+}
+
+void dsp_dropout_apply_kept(const dsp_kctx *k, float *x, size_t n, float p, const uint8_t *keep) {
+    if (p <= 0.0f || n == 0) return;
+    dropout_job j = {x, n, {p, 0, 0}, dsp_dropout_scale(p), NULL, keep};
+    dsp_pool_run(k->pool, dropout_kept_task, &j, (int)((n + DROPOUT_PER_TASK - 1) / DROPOUT_PER_TASK));
 }
 
 /* ---------------------------------------------------------------- aligned buffers */

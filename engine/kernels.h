@@ -68,8 +68,12 @@ void dsp_attention_backward(const dsp_kctx *k, float *dqkv, const float *dout, c
                             int B, int H, int A, dsp_dropout drop, float *scratch);
 size_t dsp_attention_scratch_floats(int max_len, int n_threads);
 
-/* ---- dropout (in place), forward and backward share the mask through the generator */
-void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop);
+/* ---- dropout (in place). The mask comes from the generator; `keep` (n bytes, or NULL) records it, 1 for a kept
+ * element and 0 for a dropped one, so that the backward applies the same mask with dsp_dropout_apply_kept instead
+ * of hashing every element again (the hash is most of dropout's cost). */
+void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep);
+/* x[i] *= keep[i] ? 1/(1-p) : 0, the bits of dsp_dropout_apply with the mask it recorded. */
+void dsp_dropout_apply_kept(const dsp_kctx *k, float *x, size_t n, float p, const uint8_t *keep);
 
 /* ---- memory for buffers that parallel tasks write: every buffer starts on a 64-byte cache line (with malloc's
  * 16-byte alignment, the rows of two tasks could share a line and make both cores wait on it), and it is aligned

@@ -13,13 +13,10 @@
 /* The factor a kept element is multiplied by: 1/(1-p), rounded to float once. */
 static inline float dsp_dropout_scale(float p) { return p < 1.0f ? 1.0f / (1.0f - p) : 0.0f; }
 
-/* Element idx's dropout factor: `scale` if kept (uniform >= p), else 0. p >= 1 drops everything. The keyed form
- * takes dsp_stream_key(seed, stream), computed once per loop. */
+/* Element idx's dropout factor: `scale` if kept (uniform >= p), else 0. p >= 1 drops everything. `key` is
+ * dsp_stream_key(seed, stream), computed once per loop. */
 static inline float dsp_dropout_keyed(uint64_t key, uint64_t idx, float p, float scale) {
     return dsp_keyed_uniform(key, idx) >= p ? scale : 0.0f;
-}
-static inline float dsp_dropout_factor(dsp_dropout d, uint64_t idx, float scale) {
-    return dsp_dropout_keyed(dsp_stream_key(d.seed, d.stream), idx, d.p, scale);
 }
 
 /* Attention backward scratch, per thread: P' = P∘m and dS of one block (len × len each), and one row of

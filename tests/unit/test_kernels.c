@@ -472,7 +472,7 @@ static void test_dropout(dsp_pool *pool) {
     dsp_kctx k = {pool, DSP_KERNELS_SIMD128};
     dsp_dropout d = {0.25f, 42, 3};
     for (size_t i = 0; i < n; i++) x[i] = 1.0f + (float)(i % 7);
-    dsp_dropout_apply(&k, x, n, d);
+    dsp_dropout_apply(&k, x, n, d, NULL);
     size_t kept = 0, wrong = 0;
     float scale = 1.0f / (1.0f - 0.25f);
     for (size_t i = 0; i < n; i++) {
@@ -486,7 +486,7 @@ static void test_dropout(dsp_pool *pool) {
     CHECK_MSG(fabs(frac - 0.75) < 0.0095, "dropout kept %.4f, expected 0.75", frac);
     for (size_t i = 0; i < n; i++) x[i] = 2.0f;
     dsp_dropout off = {0.0f, 42, 3};
-    dsp_dropout_apply(&k, x, n, off);
+    dsp_dropout_apply(&k, x, n, off, NULL);
     size_t changed = 0;
     for (size_t i = 0; i < n; i++) changed += x[i] != 2.0f;
     CHECK_MSG(changed == 0, "dropout with p = 0 changed %zu elements", changed);
@@ -494,9 +494,24 @@ static void test_dropout(dsp_pool *pool) {
     float *y = falloc(n);
     for (size_t i = 0; i < n; i++) x[i] = y[i] = 1.0f;
     dsp_dropout d2 = {0.25f, 42, 4};
-    dsp_dropout_apply(&k, x, n, d);
-    dsp_dropout_apply(&k, y, n, d2);
+    dsp_dropout_apply(&k, x, n, d, NULL);
+    dsp_dropout_apply(&k, y, n, d2, NULL);
     CHECK(memcmp(x, y, n * sizeof(float)) != 0);
+    /* a recorded mask replays the same bits (the backward's path), at p = 0.25 and p = 1 */
+    const float ps[] = {0.25f, 1.0f};
+    uint8_t *keep = malloc(n);
+    for (int t = 0; t < 2; t++) {
+        dsp_dropout dp = {ps[t], 7, 2};
+        for (size_t i = 0; i < n; i++) x[i] = y[i] = 0.5f + (float)(i % 11);
+        memset(keep, 9, n);
+        dsp_dropout_apply(&k, x, n, dp, keep);
+        dsp_dropout_apply_kept(&k, y, n, dp.p, keep);
+        size_t bad = 0;
+        for (size_t i = 0; i < n; i++) bad += keep[i] != (dsp_uniform(7, 2, i) >= dp.p);
+        CHECK_MSG(bad == 0, "p = %g: %zu recorded mask bytes differ from the generator", ps[t], bad);
+        CHECK_MSG(memcmp(x, y, n * sizeof(float)) == 0, "p = %g: the recorded mask replays other bits", ps[t]);
+    }
+    free(keep);
     free(x), free(y);
 }
 
@@ -543,7 +558,7 @@ static void run_everything(outputs *o, dsp_pool *pool, dsp_kernels set) {
                            drop, scratch);
     float *x = out_add(o, (size_t)T * C);
     memcpy(x, g, sizeof(float) * T * C);
-    dsp_dropout_apply(&k, x, (size_t)T * C, drop);
+    dsp_dropout_apply(&k, x, (size_t)T * C, drop, NULL);
     free(inp), free(w), free(b), free(dout), free(g), free(qkv), free(ad), free(scratch);
     f64_attn_shape_free(&s);
 }
