@@ -176,7 +176,8 @@ void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, 
 static void dropout_kept_task(void *vctx, int task, int thread) {
     const dropout_job *j = vctx;
     size_t i = (size_t)task * DROPOUT_PER_TASK, end = i + DROPOUT_PER_TASK < j->n ? i + DROPOUT_PER_TASK : j->n;
-    for (; i < end; i++) j->x[i] *= j->kept[i] ? j->scale : 0.0f;
+    /* scale · 1 or scale · 0: the factors 0.0f and scale of the recording pass, in a form that vectorises */
+    for (; i < end; i++) j->x[i] *= j->scale * (float)j->kept[i];
 }
 
 void dsp_dropout_apply_kept(const dsp_kctx *k, float *x, size_t n, float p, const uint8_t *keep) {
