@@ -400,9 +400,8 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
                                L[LACT_RSTD2], T, H);
         memcpy(dx, dres, TH * sizeof(float)); /* dx now accumulates ∂L/∂y1 */
         dsp_dropout_apply_kept(&e->k, dres, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, l, SITE_FFN_OUT));
-        dsp_vec_zero(&e->k, e->dffn, (size_t)T * I);
-        dsp_matmul_backward(&e->k, e->dffn, gw->ffn_out_w, gw->ffn_out_b, dres, L[LACT_FFN_ACT], w->ffn_out_w, T, I,
-                            H);
+        dsp_matmul_backward_overwrite(&e->k, e->dffn, gw->ffn_out_w, gw->ffn_out_b, dres, L[LACT_FFN_ACT],
+                                      w->ffn_out_w, T, I, H);
         dsp_gelu_backward(&e->k, e->dffn_pre, L[LACT_FFN_PRE], e->train ? L[LACT_FFN_CDF] : NULL, e->dffn,
                           (size_t)T * I);
         dsp_matmul_backward(&e->k, dx, gw->ffn_in_w, gw->ffn_in_b, e->dffn_pre, L[LACT_Y1], w->ffn_in_w, T, H, I);
@@ -412,9 +411,8 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
                                L[LACT_RSTD1], T, H);
         memcpy(dx, dres, TH * sizeof(float)); /* dx now accumulates ∂L/∂x_in (the residual path) */
         dsp_dropout_apply_kept(&e->k, dres, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, l, SITE_ATT_OUT));
-        dsp_vec_zero(&e->k, e->dctx, TH);
-        dsp_matmul_backward(&e->k, e->dctx, gw->attn_out_w, gw->attn_out_b, dres, L[LACT_CTX], w->attn_out_w, T, H,
-                            H);
+        dsp_matmul_backward_overwrite(&e->k, e->dctx, gw->attn_out_w, gw->attn_out_b, dres, L[LACT_CTX],
+                                      w->attn_out_w, T, H, H);
         dsp_attention_backward(&e->k, e->dqkv, e->dctx, L[LACT_QKV], L[LACT_ATT], e->seq_off, e->seq_len, e->att_off,
                                e->B, H, A, drop_at(e, c->attention_probs_dropout_prob, site_stream(l, SITE_ATT_PROBS)),
                                e->att_scratch);
@@ -457,8 +455,7 @@ int dsp_encoder_backward(dsp_encoder *e, const float *params, const float *dpool
             u[i] = dpooled[i] * (1.0f - y * y);
         }
         float *dcls = e->dres;
-        memset(dcls, 0, (size_t)e->B * H * sizeof(float));
-        dsp_matmul_backward(&e->k, dcls, g.mlp_w, g.mlp_b, u, e->av.g[ACT_POOL_PRE], p.mlp_w, e->B, H, H);
+        dsp_matmul_backward_overwrite(&e->k, dcls, g.mlp_w, g.mlp_b, u, e->av.g[ACT_POOL_PRE], p.mlp_w, e->B, H, H);
         memcpy(e->dpool, dcls, (size_t)e->B * H * sizeof(float));
         dpool = e->dpool;
     }

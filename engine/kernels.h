@@ -35,6 +35,10 @@ void dsp_matmul_forward(const dsp_kctx *k, float *out, const float *inp, const f
  * db[OC]    += Σ_t dout[t,OC]             (db may be NULL) */
 void dsp_matmul_backward(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                          const float *inp, const float *w, int T, int C, int OC);
+/* The same, except that dinp is overwritten: dinp = dout · w, the bits of accumulating into zeros, without a
+ * zeroing pass and without reading dinp. */
+void dsp_matmul_backward_overwrite(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
+                                   const float *inp, const float *w, int T, int C, int OC);
 
 /* ---- layernorm over the last dimension */
 /* out[T,C] = (inp - mean)·rstd·w + b; mean[T], rstd[T] are saved for the backward. */
@@ -92,7 +96,7 @@ void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n); /* y[n]
     void dsp_matmul_forward_##sfx(const dsp_kctx *k, float *out, const float *inp, const float *w,         \
                                   const float *b, int T, int C, int OC);                                    \
     void dsp_matmul_backward_##sfx(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout, \
-                                   const float *inp, const float *w, int T, int C, int OC);                 \
+                                   const float *inp, const float *w, int T, int C, int OC, int dinp_set);   \
     void dsp_layernorm_forward_##sfx(const dsp_kctx *k, float *out, float *mean, float *rstd,               \
                                      const float *inp, const float *w, const float *b, int T, int C,        \
                                      float eps);                                                            \

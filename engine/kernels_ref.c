@@ -20,6 +20,7 @@ typedef struct {
     float *out, *dinp, *dw, *db;
     const float *inp, *w, *b, *dout;
     int T, C, OC, rows_per_task;
+    int dinp_set; /* dinp is overwritten, not accumulated into */
 } mm_args;
 
 static void mm_forward_task(void *vctx, int task, int thread) {
@@ -44,12 +45,14 @@ void dsp_matmul_forward_scalar(const dsp_kctx *k, float *out, const float *inp, 
     dsp_pool_run(k->pool, mm_forward_task, &a, (T + a.rows_per_task - 1) / a.rows_per_task);
 }
 
-/* dinp rows: dinp[t,c] += Σ_o dout[t,o]·w[o,c], o increasing (the loop over c only interleaves elements). */
+/* dinp rows: dinp[t,c] += Σ_o dout[t,o]·w[o,c], o increasing (the loop over c only interleaves elements); from
+ * zeros when dinp_set. */
 static void mm_dinp_task(void *vctx, int task, int thread) {
     const mm_args *a = vctx;
     int t0 = task * a->rows_per_task, t1 = t0 + a->rows_per_task < a->T ? t0 + a->rows_per_task : a->T;
     for (int t = t0; t < t1; t++) {
         float *di = a->dinp + (size_t)t * a->C;        /* [C] */
+        if (a->dinp_set) memset(di, 0, (size_t)a->C * sizeof(float));
         const float *g = a->dout + (size_t)t * a->OC;  /* [OC] */
         for (int o = 0; o < a->OC; o++) {
             const float *wo = a->w + (size_t)o * a->C; /* [C] */
@@ -76,9 +79,11 @@ static void mm_dw_task(void *vctx, int task, int thread) {
 }
 
 void dsp_matmul_backward_scalar(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
-                                const float *inp, const float *w, int T, int C, int OC) {
+                                const float *inp, const float *w, int T, int C, int OC, int dinp_set) {
+    if (dinp && dinp_set && T > 0 && C > 0 && OC <= 0) memset(dinp, 0, (size_t)T * C * sizeof(float));
     if (T <= 0 || C <= 0 || OC <= 0) return;
-    mm_args a = {.dinp = dinp, .dw = dw, .db = db, .dout = dout, .inp = inp, .w = w, .T = T, .C = C, .OC = OC};
+    mm_args a = {.dinp = dinp, .dw = dw, .db = db, .dout = dout, .inp = inp, .w = w, .T = T, .C = C, .OC = OC,
+                 .dinp_set = dinp_set};
     if (dinp) {
         a.rows_per_task = dsp_rows_per_task(k, T, 8);
         dsp_pool_run(k->pool, mm_dinp_task, &a, (T + a.rows_per_task - 1) / a.rows_per_task);

@@ -468,10 +468,10 @@ static void colsum_task(void *vctx, int task, int thread) {
 }
 
 void KFN(dsp_matmul_backward)(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
-                              const float *inp, const float *w, int T, int C, int OC) {
-    if (dinp) { /* dinp[T,C] += dout[T,OC] · w[OC,C] */
+                              const float *inp, const float *w, int T, int C, int OC, int dinp_set) {
+    if (dinp) { /* dinp[T,C] += dout[T,OC] · w[OC,C], or = when dinp_set (the tiles start from zeros) */
         gemm_job g = {.M = T, .N = C, .K = OC, .A = dout, .a_rs = (size_t)OC, .a_cs = 1, .B = w,
-                      .b_rs = (size_t)C, .b_cs = 1, .C = dinp, .ldc = (size_t)C};
+                      .b_rs = (size_t)C, .b_cs = 1, .C = dinp, .ldc = (size_t)C, .init = dinp_set};
         gemm_run(k, &g);
     }
     if (dw) { /* dw[OC,C] += dout[T,OC]ᵀ · inp[T,C] */

@@ -120,6 +120,13 @@ static void test_matmul(dsp_pool *pool, int T, int C, int OC, unsigned long long
         dsp_matmul_backward(&k, NULL, dw2, NULL, dout, inp, w, T, C, OC);
         expect_same_bits("matmul dw without dinp/db", dw2, dw, (size_t)OC * C);
         free(dw2);
+        /* the overwriting form: dinp from any contents equals accumulating into zeros, bit for bit */
+        float *di_zero = falloc((size_t)T * C), *di_over = copy_of(dinp0, (size_t)T * C);
+        memset(di_zero, 0, (size_t)T * C * sizeof(float));
+        dsp_matmul_backward(&k, di_zero, NULL, NULL, dout, inp, w, T, C, OC);
+        dsp_matmul_backward_overwrite(&k, di_over, NULL, NULL, dout, inp, w, T, C, OC);
+        expect_same_bits("matmul dinp overwritten == accumulated into zeros", di_over, di_zero, (size_t)T * C);
+        free(di_zero), free(di_over);
         if (sets[si] == DSP_KERNELS_SCALAR) {
             s_out = out, s_di = di, s_dw = dw, s_db = db;
             free(out_nb);
