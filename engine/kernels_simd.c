@@ -323,11 +323,16 @@ static void pack_a_block(const gemm_job *g, int m0, int m1, int k0, int kc, floa
                 for (int i = 0; i < rows; i += 16) vf_prefetch(s + PREFETCH_ROWS * g->a_cs + i);
             for (int i0 = 0; i0 < rows; i0 += MR, d += panel, s += MR) {
                 if (i0 + MR <= rows) {
-#if !PRESPLAT && MR == W /* the panel's k-row is one vector in the source and in the panel (wasm) */
-                    vf_store(d, vf_loadu(s));
-#else
-                    for (int r = 0; r < MR; r++) put_a(d + r * step, s[r]);
+#if !PRESPLAT && MR <= W
+                    /* The panel's k-row is contiguous in the source: one vector load and store. Lanes past MR
+                     * (AVX2: 2 of 8) land in the next k-row's slots, rewritten when that row is packed, or in the
+                     * panel's padding; the guard keeps the load inside the source row. */
+                    if (m0 + i0 + W <= g->M) {
+                        vf_storeu(d, vf_loadu(s));
+                        continue;
+                    }
 #endif
+                    for (int r = 0; r < MR; r++) put_a(d + r * step, s[r]);
                 } else {
                     for (int r = 0; r < MR; r++) put_a(d + r * step, i0 + r < rows ? s[r] : 0.0f);
                 }
