@@ -131,6 +131,8 @@ typedef struct {
     float *Bp;                         /* packed B: [ceil(N/NR)][K][NR] */
     int m_panels, m_blocks;            /* rows in MR-row panels; row blocks of about m_panels/m_blocks */
     int nc, n_blocks;                  /* column block width (a multiple of NR) and count */
+    float *row_sums;                   /* dw's bias gradient, or NULL: row_sums[m] += Σ_k A(m,k), k increasing,
+                                        * added while A is packed (it is read then anyway) */
 } gemm_job;
 
 /* The micro-kernel: C[MR,NR] (at ldc) = start + A-panel · B-panel over kc, one product at a time in
@@ -274,10 +276,13 @@ static inline void put_a(float *dst, float v) {
  * contiguous dimension: a row at a time when rows run along k (forward, dinp); when columns run along m (dw:
  * A = doutᵀ), a k-row of the block at a time scattered over the panels — walking one panel's k with the
  * source's row stride would revisit each cache line once per panel, and power-of-two strides evict them. */
-static void pack_a_block(const gemm_job *g, int m0, int m1, int k0, int kc, float *dst) {
+static void pack_a_block(const gemm_job *g, int m0, int m1, int k0, int kc, float *dst, int sum_rows) {
     const size_t step = PRESPLAT ? W : 1, panel = a_panel_stride(kc); /* floats per packed value, per panel */
     int rows = m1 - m0;
     if (g->a_cs == 1) {
+        if (sum_rows) /* dw with a single output row (a_rs == a_cs == 1) lands here: k increasing per row */
+            for (int r = 0; r < rows; r++)
+                for (int k = 0; k < kc; k++) g->row_sums[m0 + r] += g->A[(size_t)(m0 + r) * g->a_rs + k0 + k];
         int i = 0;
 #if !PRESPLAT && MR == 4 && W == 4 /* wasm: a full panel's 4 rows × 4 k at a time, one 4×4 transpose */
         for (; i + MR <= rows; i += MR) {
@@ -321,6 +326,12 @@ static void pack_a_block(const gemm_job *g, int m0, int m1, int k0, int kc, floa
             float *d = dst + (size_t)k * AK;
             if (k + PREFETCH_ROWS < kc) /* the hardware misses this row stride; ask for the rows ahead */
                 for (int i = 0; i < rows; i += 16) vf_prefetch(s + PREFETCH_ROWS * g->a_cs + i);
+            if (sum_rows) { /* each row sum adds its k-th element, k increasing across the blocks: colsum's order */
+                float *rs = g->row_sums + m0;
+                int i = 0;
+                for (; i + W <= rows; i += W) vf_storeu(rs + i, vf_add(vf_loadu(rs + i), vf_loadu(s + i)));
+                for (; i < rows; i++) rs[i] += s[i];
+            }
             for (int i0 = 0; i0 < rows; i0 += MR, d += panel, s += MR) {
                 if (i0 + MR <= rows) {
 #if !PRESPLAT && MR <= W
@@ -372,18 +383,21 @@ static void gemm_task(void *vctx, int task, int thread) {
         if (g->init) gemm_init_block(g, m0, m1, n0, n1);
         return;
     }
-    const int direct = DIRECT_A && g->a_cs == 1; /* read A's rows in place */
+    const int direct = DIRECT_A && g->a_cs == 1 && !g->row_sums; /* read A's rows in place (row sums need packing) */
     int block_panels = (g->m_panels + g->m_blocks - 1) / g->m_blocks; /* the largest block */
     float *Ap = direct ? NULL : scratch_get(SCRATCH_PACK_A, (size_t)block_panels * a_panel_stride(KC));
     if ((!direct && !Ap) || !g->Bp) {
         if (g->init) gemm_init_block(g, m0, m1, n0, n1);
         gemm_block_direct(g, m0, m1, n0, n1);
+        if (g->row_sums && jn == 0)
+            for (int m = m0; m < m1; m++)
+                for (int k = 0; k < g->K; k++) g->row_sums[m] += g->A[(size_t)m * g->a_rs + (size_t)k * g->a_cs];
         return;
     }
     static const float zeros[NR];
     for (int k0 = 0; k0 < g->K; k0 += KC) {
         int kc = g->K - k0 < KC ? g->K - k0 : KC;
-        if (!direct) pack_a_block(g, m0, m1, k0, kc, Ap);
+        if (!direct) pack_a_block(g, m0, m1, k0, kc, Ap, g->row_sums && jn == 0);
         for (int j0 = n0; j0 < n1; j0 += NR) {
             const float *bp = g->Bp + (size_t)(j0 / NR) * g->K * NR + (size_t)k0 * NR;
             int cols = n1 - j0 < NR ? n1 - j0 : NR;
@@ -479,10 +493,11 @@ void KFN(dsp_matmul_backward)(const dsp_kctx *k, float *dinp, float *dw, float *
                       .b_rs = (size_t)C, .b_cs = 1, .C = dinp, .ldc = (size_t)C, .init = dinp_set};
         gemm_run(k, &g);
     }
-    if (dw) { /* dw[OC,C] += dout[T,OC]ᵀ · inp[T,C] */
+    if (dw) { /* dw[OC,C] += dout[T,OC]ᵀ · inp[T,C]; db (the row sums of doutᵀ) while doutᵀ is packed */
         gemm_job g = {.M = OC, .N = C, .K = T, .A = dout, .a_rs = 1, .a_cs = (size_t)OC, .B = inp,
-                      .b_rs = (size_t)C, .b_cs = 1, .C = dw, .ldc = (size_t)C};
+                      .b_rs = (size_t)C, .b_cs = 1, .C = dw, .ldc = (size_t)C, .row_sums = C > 0 ? db : NULL};
         gemm_run(k, &g);
+        if (C > 0) db = NULL;
     }
     if (db && OC > 0) {
         colsum_job j = {db, dout, T, OC};
