@@ -325,6 +325,11 @@ void dsp_optimizer_free(dsp_optimizer *o);
  * pooled version gives the same bits for any thread count). */
 double dsp_grad_norm(const float *grads, size_t n);
 double dsp_grad_norm_pool(dsp_pool *pool, const float *grads, size_t n);
+/* dsp_grad_norm_pool's value, bit for bit, when grads[0, region_rows·row_len) is zero outside the listed rows
+ * (sorted, distinct): the word-embedding gradient of a batch touches only its tokens' rows. Each block still adds
+ * its elements in index order; it only skips zeros, which leave a sum of squares unchanged. */
+double dsp_grad_norm_rows(dsp_pool *pool, const float *grads, size_t n, size_t row_len, size_t region_rows,
+                          const int *rows, int n_rows);
 /* Clips (if configured), applies one update with the scheduled lr, and returns the lr used.
  * mask (may be NULL): per-float 0/1 of trainable entries; frozen entries keep their value. */
 float dsp_optimizer_step(dsp_optimizer *o, float *params, float *grads, double grad_norm, const uint8_t *mask);

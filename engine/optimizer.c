@@ -70,31 +70,73 @@ void dsp_optimizer_free(dsp_optimizer *o) {
 #define NORM_BLOCK 4096
 #define NORM_TASK_BLOCKS 64 /* blocks per task: 256K floats */
 
-typedef struct { const float *g; size_t n; double *partial; } norm_args;
+typedef struct {
+    const float *g;
+    size_t n;
+    double *partial;
+    /* [0, region) is zero outside these rows of row_len floats (dsp_grad_norm_rows); region 0: all dense */
+    size_t row_len, region;
+    const int *rows;
+    int n_rows;
+} norm_args;
+
+static double sum_squares(const float *g, size_t lo, size_t hi, double s) {
+    for (size_t j = lo; j < hi; j++) s += (double)g[j] * (double)g[j];
+    return s;
+}
+
+/* Block [lo, hi)'s sum in index order, over the listed rows only inside the sparse region. */
+static double block_sum(const norm_args *a, size_t lo, size_t hi) {
+    double s = 0;
+    if (lo < a->region) {
+        size_t end = hi < a->region ? hi : a->region;
+        int lo_i = 0, hi_i = a->n_rows; /* the first listed row that ends after lo */
+        while (lo_i < hi_i) {
+            int mid = (lo_i + hi_i) / 2;
+            if (((size_t)a->rows[mid] + 1) * a->row_len <= lo) lo_i = mid + 1;
+            else hi_i = mid;
+        }
+        for (int i = lo_i; i < a->n_rows && (size_t)a->rows[i] * a->row_len < end; i++) {
+            size_t r0 = (size_t)a->rows[i] * a->row_len, r1 = r0 + a->row_len;
+            s = sum_squares(a->g, r0 > lo ? r0 : lo, r1 < end ? r1 : end, s);
+        }
+        lo = end;
+    }
+    return sum_squares(a->g, lo, hi, s);
+}
 
 static void norm_task(void *vctx, int task, int thread) {
     const norm_args *a = vctx;
     size_t first = (size_t)task * NORM_TASK_BLOCKS;
     for (size_t blk = first; blk < first + NORM_TASK_BLOCKS && blk * NORM_BLOCK < a->n; blk++) {
         size_t lo = blk * NORM_BLOCK, hi = lo + NORM_BLOCK < a->n ? lo + NORM_BLOCK : a->n;
-        double s = 0;
-        for (size_t j = lo; j < hi; j++) s += (double)a->g[j] * (double)a->g[j];
-        a->partial[blk] = s;
+        a->partial[blk] = block_sum(a, lo, hi);
     }
 }
 
-double dsp_grad_norm_pool(dsp_pool *pool, const float *g, size_t n) {
+static double grad_norm(dsp_pool *pool, norm_args a) {
     /* blocks of 4096 summed in double, then the block sums added in block order: the same bits on every host
      * and for every thread count */
-    size_t blocks = (n + NORM_BLOCK - 1) / NORM_BLOCK;
+    size_t blocks = (a.n + NORM_BLOCK - 1) / NORM_BLOCK;
     double stack[256], *partial = blocks <= 256 ? stack : malloc(blocks * sizeof(double));
     if (!partial) return NAN;
-    norm_args a = {g, n, partial};
+    a.partial = partial;
     dsp_pool_run(pool, norm_task, &a, (int)((blocks + NORM_TASK_BLOCKS - 1) / NORM_TASK_BLOCKS));
     double total = 0;
     for (size_t b = 0; b < blocks; b++) total += partial[b];
     if (partial != stack) free(partial);
     return sqrt(total);
+}
+
+double dsp_grad_norm_pool(dsp_pool *pool, const float *g, size_t n) {
+    return grad_norm(pool, (norm_args){.g = g, .n = n});
+}
+
+double dsp_grad_norm_rows(dsp_pool *pool, const float *g, size_t n, size_t row_len, size_t region_rows,
+                          const int *rows, int n_rows) {
+    size_t region = row_len * region_rows < n ? row_len * region_rows : n;
+    return grad_norm(pool, (norm_args){.g = g, .n = n, .row_len = row_len, .region = region, .rows = rows,
+                                       .n_rows = n_rows});
 }
 
 double dsp_grad_norm(const float *g, size_t n) { return dsp_grad_norm_pool(NULL, g, n); }

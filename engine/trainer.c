@@ -51,6 +51,12 @@ struct dsp_trainer {
     int steps;
     int last_T;
     double last_grad_norm;
+    /* The word-embedding gradient (the first tensor of the layout, [vocab, H]) is zero outside the rows of the
+     * last backward's tokens: grad_rows, sorted. The next step zeroes those rows and the dense rest instead of
+     * the whole table (12 MB for the tiny model), and the norm skips the zeros. */
+    int *grad_rows, n_grad_rows;
+    int grads_zeroed_once;
+    uint8_t *row_seen; /* [vocab] scratch */
 };
 
 static void mark_trainable(dsp_trainer *t) {
@@ -90,9 +96,11 @@ int dsp_trainer_create(dsp_trainer **out, dsp_model *model, const dsp_token_set 
     t->norms = malloc(2 * N * sizeof(double));
     t->dh = malloc(2 * N * H * sizeof(double));
     t->dz = malloc(2 * N * H * sizeof(double));
+    t->grad_rows = malloc(2 * N * (size_t)cfg->max_len * sizeof(int));
+    t->row_seen = calloc((size_t)model->cfg.vocab_size, 1);
     int sampler_failed = dsp_sampler_init(&t->sampler, corpus->count, cfg->seed);
     if (sampler_failed || !t->pool || !t->grads || !t->trainable || !t->ids || !t->seq_off || !t->seq_len || !t->pooled ||
-        !t->dpooled || !t->z || !t->h || !t->norms || !t->dh || !t->dz) {
+        !t->dpooled || !t->z || !t->h || !t->norms || !t->dh || !t->dz || !t->grad_rows || !t->row_seen) {
         dsp_trainer_free(t);
         return dsp_fail(err, "out of memory creating the trainer");
     }
@@ -115,6 +123,7 @@ void dsp_trainer_free(dsp_trainer *t) {
     dsp_sampler_free(&t->sampler);
     free(t->grads); free(t->trainable); free(t->ids); free(t->seq_off); free(t->seq_len);
     free(t->pooled); free(t->dpooled); free(t->z); free(t->h); free(t->norms); free(t->dh); free(t->dz);
+    free(t->grad_rows); free(t->row_seen);
     free(t);
 }
 
@@ -152,6 +161,30 @@ static int assemble_batch(dsp_trainer *t, dsp_batch *b, int *epoch_out) {
     return 2 * off;
 }
 
+/* Zeroes the gradients for a backward of the current batch: all of them the first time, afterwards the last
+ * batch's word-embedding rows and everything past the table; then lists this batch's rows (the ones its
+ * backward writes) for the next step and for the norm. */
+static void zero_grads(dsp_trainer *t) {
+    const size_t H = (size_t)t->model->cfg.hidden_size, V = (size_t)t->model->cfg.vocab_size;
+    const size_t P = t->model->layout.total, VH = V * H;
+    dsp_kctx *k = dsp_encoder_kctx(t->enc);
+    if (!t->grads_zeroed_once) {
+        dsp_vec_zero(k, t->grads, P);
+        t->grads_zeroed_once = 1;
+    } else {
+        for (int i = 0; i < t->n_grad_rows; i++) memset(t->grads + (size_t)t->grad_rows[i] * H, 0, H * sizeof(float));
+        dsp_vec_zero(k, t->grads + VH, P - VH);
+    }
+    for (int i = 0; i < t->last_T; i++) t->row_seen[t->ids[i]] = 1;
+    int n = 0;
+    for (size_t id = 0; id < V; id++) /* in increasing order, as the norm wants them */
+        if (t->row_seen[id]) {
+            t->row_seen[id] = 0;
+            t->grad_rows[n++] = (int)id;
+        }
+    t->n_grad_rows = n;
+}
+
 static int all_finite(const float *x, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (!isfinite(x[i])) return 0;
@@ -182,10 +215,11 @@ int dsp_trainer_step(dsp_trainer *t, dsp_step_record *rec, dsp_err *err) {
                         t->steps + 1, diag.loss);
     dsp_normalize_backward(t->h, t->norms, t->dh, t->dz, 2 * N, H);
     for (size_t i = 0; i < 2 * NH; i++) t->dpooled[i] = (float)t->dz[i];
-    dsp_vec_zero(dsp_encoder_kctx(t->enc), t->grads, P);
+    zero_grads(t);
     if (dsp_encoder_backward(t->enc, t->model->params, t->dpooled, t->grads, err)) return -1;
     /* a finite sum of squares means every gradient is finite: no separate scan */
-    double gnorm = dsp_grad_norm_pool(t->pool, t->grads, P);
+    double gnorm = dsp_grad_norm_rows(t->pool, t->grads, P, (size_t)H, (size_t)t->model->cfg.vocab_size, t->grad_rows,
+                                      t->n_grad_rows);
     if (!isfinite(gnorm))
         return dsp_fail(err, "step %d: the gradient norm is %g; stopping before the update, the model is unchanged",
                         t->steps + 1, gnorm);

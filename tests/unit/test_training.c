@@ -2,7 +2,9 @@
  *  - 1, 2 and 4 threads give bit-identical losses and weights after several steps (every kernel set);
  *  - the same seed twice gives identical runs, another seed a different one;
  *  - a NaN/Inf stops the step before the update and leaves the weights as they were;
- *  - impossible configurations are rejected with a message. */
+ *  - impossible configurations are rejected with a message;
+ *  - the sparse handling of the word-embedding gradient (only the last batch's rows are zeroed, the norm skips the
+ *    rest) gives the dense results: untouched rows are zero after every step and the norm has the dense bits. */
 #include "dissipate.h"
 #include "testutil.h"
 #include "trainer.h"
@@ -113,6 +115,58 @@ int main(void) {
     CHECK(memcmp(wa, wb, P * sizeof(float)) == 0 && memcmp(a, b, sizeof a) == 0);
     CHECK(memcmp(wa, wc, P * sizeof(float)) != 0 && memcmp(a, c, sizeof a) != 0);
     free(wa); free(wb); free(wc);
+
+    /* The norm over listed rows equals the dense norm bit for bit, for rows that straddle its 4096-float blocks
+     * (row_len 100), a region that ends inside a block, and no rows at all. */
+    {
+        const size_t rl = 100, region_rows = 200, n = region_rows * rl + 5000;
+        float *g = calloc(n, sizeof(float));
+        const int rows[] = {0, 40, 41, 81, 82, 163, 199};
+        const int nr = (int)(sizeof rows / sizeof rows[0]);
+        unsigned long long seed = 11;
+        for (int i = 0; i < nr; i++)
+            for (size_t j = 0; j < rl; j++) g[(size_t)rows[i] * rl + j] = dsp_test_rand(&seed);
+        for (size_t j = region_rows * rl; j < n; j++) g[j] = dsp_test_rand(&seed);
+        dsp_pool *pool = dsp_pool_create(2);
+        double dense = dsp_grad_norm_pool(pool, g, n), sparse = dsp_grad_norm_rows(pool, g, n, rl, region_rows, rows, nr);
+        CHECK_MSG(memcmp(&dense, &sparse, sizeof dense) == 0, "norm over rows %.17g, dense %.17g", sparse, dense);
+        memset(g, 0, region_rows * rl * sizeof(float));
+        dense = dsp_grad_norm_pool(pool, g, n);
+        sparse = dsp_grad_norm_rows(pool, g, n, rl, region_rows, NULL, 0);
+        CHECK(memcmp(&dense, &sparse, sizeof dense) == 0);
+        dsp_pool_free(pool);
+        free(g);
+    }
+    /* In training: after every step, word-embedding rows of tokens outside the batch are zero (the last batch's
+     * rows were cleared), and the reported norm is the dense one. */
+    {
+        dsp_model m = {0};
+        small_model(&m);
+        dsp_train_config cfg = dsp_train_default();
+        cfg.batch_size = 8;
+        cfg.max_len = 12;
+        dsp_trainer *t = NULL;
+        dsp_err err = {{0}};
+        CHECK_OK(dsp_trainer_create(&t, &m, &ts, &cfg, &err), &err);
+        const size_t H = (size_t)m.cfg.hidden_size;
+        for (int s = 0; s < S && t; s++) {
+            dsp_step_record r;
+            CHECK_OK(dsp_trainer_step(t, &r, &err), &err);
+            dsp_trainer_debug d;
+            dsp_trainer_debug_view(t, &d);
+            char in_batch[V] = {0};
+            for (int i = 0; i < d.T; i++) in_batch[d.ids[i]] = 1;
+            size_t stale = 0;
+            for (int id = 0; id < V; id++)
+                for (size_t j = 0; j < H && !in_batch[id]; j++) stale += d.grads[(size_t)id * H + j] != 0.0f;
+            CHECK_MSG(stale == 0, "step %d: %zu gradient entries of rows outside the batch are not zero", s + 1, stale);
+            double dense = dsp_grad_norm(d.grads, m.layout.total);
+            CHECK_MSG(memcmp(&dense, &r.grad_norm, sizeof dense) == 0, "step %d: norm %.17g, dense %.17g", s + 1,
+                      r.grad_norm, dense);
+        }
+        dsp_trainer_free(t);
+        dsp_model_free(&m);
+    }
 
     /* A huge learning rate drives the weights to overflow: the failing step must not touch them. */
     {
