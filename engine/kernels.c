@@ -145,55 +145,32 @@ size_t dsp_attention_scratch_floats(int max_len, int n_threads) {
 
 /* ---------------------------------------------------------------- dropout */
 
-#define DROPOUT_PER_TASK 16384
-
 typedef struct {
     float *x;
-    size_t n;
-    dsp_dropout drop;
     float scale;
-    uint8_t *keep;      /* recorded mask (apply), or NULL */
-    const uint8_t *kept; /* mask to apply (apply_kept) */
-} dropout_job;
-
-/* The mask is a pure function of (seed, stream, index), so the split into tasks cannot change it. */
-static void dropout_task(void *vctx, int task, int thread) {
-    const dropout_job *j = vctx;
-    size_t i = (size_t)task * DROPOUT_PER_TASK, end = i + DROPOUT_PER_TASK < j->n ? i + DROPOUT_PER_TASK : j->n;
-    const uint64_t key = dsp_stream_key(j->drop.seed, j->drop.stream);
-    if (j->keep) {
-        for (; i < end; i++) {
-            float f = dsp_dropout_keyed(key, i, j->drop.p, j->scale);
-            j->keep[i] = f != 0.0f;
-            j->x[i] *= f;
-        }
-    } else {
-        for (; i < end; i++) j->x[i] *= dsp_dropout_keyed(key, i, j->drop.p, j->scale);
-    }
-}
+    size_t n;
+    const uint8_t *kept;
+} dropout_kept_job;
 
 void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep) {
     if (drop.p <= 0.0f || n == 0) return;
-    dropout_job j = {x, n, drop, dsp_dropout_scale(drop.p), keep, NULL};
-    dsp_pool_run(k->pool, dropout_task, &j, (int)((n + DROPOUT_PER_TASK - 1) / DROPOUT_PER_TASK));
+    DISPATCH(dsp_dropout_apply, k, x, n, drop, keep)
 }
 
 static void dropout_kept_task(void *vctx, int task, int thread) {
-    const dropout_job *j = vctx;
-    size_t i = (size_t)task * DROPOUT_PER_TASK, end = i + DROPOUT_PER_TASK < j->n ? i + DROPOUT_PER_TASK : j->n;
-    /* scale · 1 or scale · 0: the factors 0.0f and scale of the recording pass, in a form that vectorises */
+    const dropout_kept_job *j = vctx;
+    size_t i = (size_t)task * DSP_DROPOUT_PER_TASK, end = i + DSP_DROPOUT_PER_TASK < j->n ? i + DSP_DROPOUT_PER_TASK : j->n;
+    /* scale · 1 or scale · 0: the factors (scale, 0.0f) of the recording pass */
     float *restrict x = j->x;
     const uint8_t *restrict kept = j->kept;
     const float scale = j->scale;
-    for (; i + 16 <= end; i += 16) /* a fixed count: gcc's -O2 vectorises it */
-        for (int t = 0; t < 16; t++) x[i + t] *= scale * (float)kept[i + t];
     for (; i < end; i++) x[i] *= scale * (float)kept[i];
 }
 
 void dsp_dropout_apply_kept(const dsp_kctx *k, float *x, size_t n, float p, const uint8_t *keep) {
     if (p <= 0.0f || n == 0) return;
-    dropout_job j = {x, n, {p, 0, 0}, dsp_dropout_scale(p), NULL, keep};
-    dsp_pool_run(k->pool, dropout_kept_task, &j, (int)((n + DROPOUT_PER_TASK - 1) / DROPOUT_PER_TASK));
+    dropout_kept_job j = {x, dsp_dropout_scale(p), n, keep};
+    dsp_pool_run(k->pool, dropout_kept_task, &j, (int)((n + DSP_DROPOUT_PER_TASK - 1) / DSP_DROPOUT_PER_TASK));
 }
 
 /* ---------------------------------------------------------------- aligned buffers */

@@ -113,7 +113,8 @@ void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n); /* y[n]
     void dsp_attention_backward_##sfx(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv, \
                                       const float *att, const int *seq_off, const int *seq_len,             \
                                       const size_t *att_off, int B, int H, int A, dsp_dropout drop,         \
-                                      float *scratch);
+                                      float *scratch);                                                      \
+    void dsp_dropout_apply_##sfx(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep);
 
 DSP_DECLARE_KERNEL_SET(scalar)
 DSP_DECLARE_KERNEL_SET(simd128)

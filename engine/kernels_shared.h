@@ -19,6 +19,38 @@ static inline float dsp_dropout_keyed(uint64_t key, uint64_t idx, float p, float
     return dsp_keyed_uniform(key, idx) >= p ? scale : 0.0f;
 }
 
+/* dsp_dropout_apply's tasks: fixed blocks of elements (a multiple of every vector width), so the split never
+ * depends on the thread count (the mask does not either: it is a function of the index). */
+#define DSP_DROPOUT_PER_TASK 16384
+typedef struct {
+    float *x;
+    size_t n;
+    uint64_t key; /* dsp_stream_key(seed, stream) */
+    float p, scale;
+    uint8_t *keep; /* the recorded mask, or NULL */
+} dsp_dropout_job;
+
+static inline dsp_dropout_job dsp_dropout_job_make(float *x, size_t n, dsp_dropout d, uint8_t *keep) {
+    dsp_dropout_job j = {x, n, dsp_stream_key(d.seed, d.stream), d.p, dsp_dropout_scale(d.p), keep};
+    return j;
+}
+
+/* The integer form of "uniform >= p": the uniform is u·2⁻²⁴ for the hash's top 24 bits u (exact in float), so
+ * it is >= p exactly when u >= ⌈p·2²⁴⌉ (p·2²⁴ is exact too). */
+static inline int32_t dsp_dropout_threshold(float p) {
+    double t = ceil((double)p * 16777216.0);
+    return t > 16777217.0 ? 16777217 : (int32_t)t;
+}
+
+/* The scalar task (the reference, and the vector tasks' tails): elements [i, end). */
+static inline void dsp_dropout_span(const dsp_dropout_job *j, size_t i, size_t end) {
+    for (; i < end; i++) {
+        float f = dsp_dropout_keyed(j->key, i, j->p, j->scale);
+        if (j->keep) j->keep[i] = f != 0.0f;
+        j->x[i] *= f;
+    }
+}
+
 /* Attention backward scratch, per thread: P' = P∘m and dS of one block (len × len each), and one row of
  * dropout factors and one gathered column, each part rounded up to 16 floats so that every thread's area
  * starts 64-byte aligned relative to the base. */

@@ -826,3 +826,45 @@ void KFN(dsp_attention_backward)(const dsp_kctx *k, float *dqkv, const float *do
     dsp_attn_backward_run(k, attn_backward_task, dqkv, dout, qkv, att, seq_off, seq_len, att_off, B, H, A, drop,
                           scratch);
 }
+
+/* ---------------------------------------------------------------- dropout */
+
+/* The top 24 bits of dsp_keyed_hash64(key, index) for the indices whose products index·φ are the lanes of r
+ * (SplitMix64's finaliser, lane by lane). */
+static inline vu hash_top24(vu key, vu r) {
+    vu z = vu_xor(key, r);
+    z = vu_mul(vu_xor(z, vu_shr(z, 30)), vu_splat(DSP_MIX64_M1));
+    z = vu_mul(vu_xor(z, vu_shr(z, 27)), vu_splat(DSP_MIX64_M2));
+    return vu_shr(vu_xor(z, vu_shr(z, 31)), 40);
+}
+
+/* W elements at a time: the hashes in 64-bit lanes, the keep test in 32-bit lanes against the integer
+ * threshold, then x·factor as the scalar task multiplies it; the block's tail goes through the scalar task. */
+static void dropout_task(void *vctx, int task, int thread) {
+    const dsp_dropout_job *j = vctx;
+    size_t i = (size_t)task * DSP_DROPOUT_PER_TASK, end = i + DSP_DROPOUT_PER_TASK < j->n ? i + DSP_DROPOUT_PER_TASK : j->n;
+    uint64_t ramp[W];
+    for (int l = 0; l < W; l++) ramp[l] = (i + (size_t)l) * DSP_GOLDEN64;
+    vu r0 = vu_loadu(ramp), r1 = vu_loadu(ramp + W / 2), step = vu_splat((uint64_t)W * DSP_GOLDEN64);
+    const vu key = vu_splat(j->key);
+    const vi below = vi_splat(dsp_dropout_threshold(j->p) - 1);
+    const vf scale = vf_splat(j->scale), zero = vf_zero();
+    for (; i + W <= end; i += W) {
+        vi u = vu_pack_lo32(hash_top24(key, r0), hash_top24(key, r1));
+        vf f = vf_select(vi_float(vi_gt(u, below)), scale, zero);
+        vf_storeu(j->x + i, vf_mul(vf_loadu(j->x + i), f));
+        if (j->keep) {
+            float fs[W];
+            vf_storeu(fs, f);
+            for (int l = 0; l < W; l++) j->keep[i + l] = fs[l] != 0.0f;
+        }
+        r0 = vu_add(r0, step);
+        r1 = vu_add(r1, step);
+    }
+    dsp_dropout_span(j, i, end);
+}
+
+void KFN(dsp_dropout_apply)(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep) {
+    dsp_dropout_job j = dsp_dropout_job_make(x, n, drop, keep);
+    dsp_pool_run(k->pool, dropout_task, &j, (int)((n + DSP_DROPOUT_PER_TASK - 1) / DSP_DROPOUT_PER_TASK));
+}

@@ -6,21 +6,26 @@
 
 #include <stdint.h>
 
+/* SplitMix64's constants (the vector form of the hash in kernels_simd.c uses them too). */
+#define DSP_MIX64_M1 0xbf58476d1ce4e5b9ULL
+#define DSP_MIX64_M2 0x94d049bb133111ebULL
+#define DSP_GOLDEN64 0x9e3779b97f4a7c15ULL
+
 /* SplitMix64's finaliser: a bijective mixer with full avalanche. */
 static inline uint64_t dsp_mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z = (z ^ (z >> 30)) * DSP_MIX64_M1;
+    z = (z ^ (z >> 27)) * DSP_MIX64_M2;
     return z ^ (z >> 31);
 }
 
 /* The part of the hash that depends only on (seed, stream). */
 static inline uint64_t dsp_stream_key(uint64_t seed, uint64_t stream) {
-    uint64_t k = dsp_mix64(seed + 0x9e3779b97f4a7c15ULL);
+    uint64_t k = dsp_mix64(seed + DSP_GOLDEN64);
     return dsp_mix64(k ^ (stream * 0xd1b54a32d192ed03ULL + 0x8cb92ba72f3d8dd7ULL));
 }
 
 static inline uint64_t dsp_keyed_hash64(uint64_t key, uint64_t index) {
-    return dsp_mix64(key ^ (index * 0x9e3779b97f4a7c15ULL));
+    return dsp_mix64(key ^ (index * DSP_GOLDEN64));
 }
 
 /* [0, 1) with 24 bits */

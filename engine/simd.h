@@ -9,7 +9,9 @@
  * and Chromium reject), min/max follow minps's "a < b ? a : b" rule on both (wasm's pmin/pmax, arguments
  * swapped), and the horizontal reductions combine lanes in one fixed order. Only the 256-bit build fuses
  * multiply-adds. sf_madd is the scalar twin of vf_madd, for tails that must round like the vector body.
- * vf_prefetch is a hint only (a no-op in wasm).
+ * vf_prefetch is a hint only (a no-op in wasm). vi holds W 32-bit integer lanes; vu holds W/2 64-bit lanes, for
+ * the counter-based hash of the dropout masks (vu_mul: the low 64 bits of the product, built from 32-bit
+ * multiplies where the ISA has no 64-bit one).
  *
  * Only this header (and the kernels compiled against it) may use intrinsics.
  */
@@ -58,6 +60,25 @@ static inline vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
 static inline vi vi_sub(vi a, vi b) { return _mm256_sub_epi32(a, b); }
 #define vi_shr(a, n) _mm256_srli_epi32((a), (n)) /* logical */
 #define vi_shl(a, n) _mm256_slli_epi32((a), (n))
+static inline vi vi_gt(vi a, vi b) { return _mm256_cmpgt_epi32(a, b); } /* signed; all ones where a > b */
+/* 64-bit lanes (W/2 of them), for the counter-based hash */
+typedef __m256i vu;
+static inline vu vu_splat(uint64_t x) { return _mm256_set1_epi64x((long long)x); }
+static inline vu vu_loadu(const uint64_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
+static inline vu vu_add(vu a, vu b) { return _mm256_add_epi64(a, b); }
+static inline vu vu_xor(vu a, vu b) { return _mm256_xor_si256(a, b); }
+#define vu_shr(a, n) _mm256_srli_epi64((a), (n))
+/* a·b mod 2⁶⁴ from 32-bit products: AVX2 has no 64-bit multiply */
+static inline vu vu_mul(vu a, vu b) {
+    vu cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), b),
+                                _mm256_mul_epu32(a, _mm256_srli_epi64(b, 32)));
+    return _mm256_add_epi64(_mm256_mul_epu32(a, b), _mm256_slli_epi64(cross, 32));
+}
+/* The low 32 bits of a's lanes, then of b's, as W 32-bit lanes in that order. */
+static inline vi vu_pack_lo32(vu a, vu b) {
+    __m256 s = _mm256_shuffle_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), _MM_SHUFFLE(2, 0, 2, 0));
+    return _mm256_permute4x64_epi64(_mm256_castps_si256(s), _MM_SHUFFLE(3, 1, 2, 0));
+}
 /* Fold the high half onto the low half, then the 128-bit rule below. */
 static inline __m128 dsp_hsum_half_(__m256 v) {
     return _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -118,6 +139,15 @@ static inline vi vi_add(vi a, vi b) { return wasm_i32x4_add(a, b); }
 static inline vi vi_sub(vi a, vi b) { return wasm_i32x4_sub(a, b); }
 #define vi_shr(a, n) wasm_u32x4_shr((a), (n))
 #define vi_shl(a, n) wasm_i32x4_shl((a), (n))
+static inline vi vi_gt(vi a, vi b) { return wasm_i32x4_gt(a, b); }
+typedef v128_t vu;
+static inline vu vu_splat(uint64_t x) { return wasm_i64x2_splat((int64_t)x); }
+static inline vu vu_loadu(const uint64_t *p) { return wasm_v128_load(p); }
+static inline vu vu_add(vu a, vu b) { return wasm_i64x2_add(a, b); }
+static inline vu vu_xor(vu a, vu b) { return wasm_v128_xor(a, b); }
+#define vu_shr(a, n) wasm_u64x2_shr((a), (n))
+static inline vu vu_mul(vu a, vu b) { return wasm_i64x2_mul(a, b); }
+static inline vi vu_pack_lo32(vu a, vu b) { return wasm_i32x4_shuffle(a, b, 0, 2, 4, 6); }
 /* Lanes combine as (l0 + l2) + (l1 + l3), the order of the SSE sequence below. */
 static inline float vf_hsum(vf v) {
     vf t = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
@@ -164,6 +194,20 @@ static inline vi vi_add(vi a, vi b) { return _mm_add_epi32(a, b); }
 static inline vi vi_sub(vi a, vi b) { return _mm_sub_epi32(a, b); }
 #define vi_shr(a, n) _mm_srli_epi32((a), (n))
 #define vi_shl(a, n) _mm_slli_epi32((a), (n))
+static inline vi vi_gt(vi a, vi b) { return _mm_cmpgt_epi32(a, b); }
+typedef __m128i vu;
+static inline vu vu_splat(uint64_t x) { return _mm_set1_epi64x((long long)x); }
+static inline vu vu_loadu(const uint64_t *p) { return _mm_loadu_si128((const __m128i *)p); }
+static inline vu vu_add(vu a, vu b) { return _mm_add_epi64(a, b); }
+static inline vu vu_xor(vu a, vu b) { return _mm_xor_si128(a, b); }
+#define vu_shr(a, n) _mm_srli_epi64((a), (n))
+static inline vu vu_mul(vu a, vu b) { /* as the AVX2 form: SSE2 has no 64-bit multiply */
+    vu cross = _mm_add_epi64(_mm_mul_epu32(_mm_srli_epi64(a, 32), b), _mm_mul_epu32(a, _mm_srli_epi64(b, 32)));
+    return _mm_add_epi64(_mm_mul_epu32(a, b), _mm_slli_epi64(cross, 32));
+}
+static inline vi vu_pack_lo32(vu a, vu b) {
+    return _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b), _MM_SHUFFLE(2, 0, 2, 0)));
+}
 static inline float vf_hsum(vf v) {
     vf t = _mm_add_ps(v, _mm_movehl_ps(v, v)); /* l0 + l2, l1 + l3 */
     t = _mm_add_ss(t, _mm_shuffle_ps(t, t, 1));

@@ -16,6 +16,7 @@
  */
 #include "kernels.h"
 #include "kernels_f64.h"
+#include "kernels_shared.h"
 #include "testutil.h"
 
 #include <stdint.h>
@@ -504,6 +505,43 @@ static void test_dropout(dsp_pool *pool) {
     dsp_dropout_apply(&k, x, n, d, NULL);
     dsp_dropout_apply(&k, y, n, d2, NULL);
     CHECK(memcmp(x, y, n * sizeof(float)) != 0);
+    /* the vector tasks' integer threshold agrees with the float test "u·2⁻²⁴ >= p" at its boundary */
+    {
+        const float probs[] = {1e-7f, 0.1f, 0.25f, 1.0f / 3.0f, 0.5f, 0.999f, 1.0f};
+        for (int pi = 0; pi < 7; pi++) {
+            int32_t t = dsp_dropout_threshold(probs[pi]);
+            for (int32_t u = t - 2; u <= t + 1; u++) {
+                if (u < 0 || u >= 16777216) continue;
+                int by_float = (float)u * (1.0f / 16777216.0f) >= probs[pi];
+                CHECK_MSG(by_float == (u >= t), "p = %.9g: u = %d, threshold %d", probs[pi], (int)u, (int)t);
+            }
+        }
+    }
+    /* every kernel set draws the generator's mask exactly (its vector hash and integer threshold included), over
+     * lengths with and without a vector tail, several tasks, and p from small to 1 */
+    {
+        const size_t lens[] = {7, 16384 * 2 + 13};
+        const float probs[] = {0.1f, 0.25f, 0.5f, 0.999f, 1.0f};
+        uint8_t *kb = malloc(n);
+        for (int si = 0; si < n_sets; si++)
+            for (int li = 0; li < 2; li++)
+                for (int pi = 0; pi < 5; pi++) {
+                    dsp_kctx ks = {pool, sets[si]};
+                    dsp_dropout dq = {probs[pi], 99, 5};
+                    size_t m = lens[li], bad = 0;
+                    for (size_t i = 0; i < m; i++) x[i] = 0.5f - (float)(i % 13);
+                    dsp_dropout_apply(&ks, x, m, dq, kb);
+                    float sc = 1.0f / (1.0f - probs[pi]);
+                    for (size_t i = 0; i < m; i++) {
+                        int kept_i = dsp_uniform(99, 5, i) >= probs[pi];
+                        float want = (0.5f - (float)(i % 13)) * (kept_i ? (probs[pi] < 1.0f ? sc : 0.0f) : 0.0f);
+                        bad += memcmp(&x[i], &want, sizeof want) != 0 || kb[i] != kept_i;
+                    }
+                    CHECK_MSG(bad == 0, "dropout [%s] n=%zu p=%g: %zu elements differ from the generator's mask",
+                              dsp_kernels_name(sets[si]), m, probs[pi], bad);
+                }
+        free(kb);
+    }
     /* a recorded mask replays the same bits (the backward's path), at p = 0.25 and p = 1 */
     const float ps[] = {0.25f, 1.0f};
     uint8_t *keep = malloc(n);
