@@ -13,9 +13,11 @@ set_num_threads does not reach). The engine runs `dissipate train` on the same
 Both sides see the same token ids (read back from `dissipate parity-dump`) and the same initial weights.
 On a machine busy with other work, OpenMP's spin-waiting inflates PyTorch's multi-threaded wall time many times
 over: run with OMP_WAIT_POLICY=PASSIVE (the environment is passed to the PyTorch child) for a fair number.
-Reported: the median wall ms/step over --steps timed steps after warm-up, the CPU ms/step (all threads), the
-fastest step (what the code costs when this shared machine is quiet), the ratios PyTorch / engine (> 1: the engine
-is faster), and the ratio of each side at its own fastest thread count.
+The configurations run in --rounds rounds (each round: every thread count, PyTorch and the engine, the order of the
+two sides alternating), so that a slow spell of this shared machine falls on all of them rather than on one.
+Reported over all rounds: the median wall ms/step of the --steps timed steps after warm-up of each round, the
+median CPU ms/step (all threads), the fastest step (what the code costs when the machine is quiet), the ratios
+PyTorch / engine (> 1: the engine is faster), and the ratio of each side at its own fastest thread count.
 """
 import argparse
 import collections
@@ -87,7 +89,7 @@ def torch_step_times(model_dir, seqs, steps, threads, warmup=3):
         if s >= warmup:
             times.append((time.perf_counter() - t0) * 1000)
             cpu.append((time.process_time() - c0) * 1000)
-    return statistics.median(times), statistics.median(cpu), min(times)
+    return times, cpu
 
 
 def child_cpu_ms():
@@ -96,8 +98,7 @@ def child_cpu_ms():
 
 
 def engine_step_times(dsp, model_dir, corpus, batch, steps, threads, tmp):
-    """(median wall ms of a step from the JSONL log, CPU ms per step, kernel set, fastest step's wall ms). The CPU
-    time per step is the
+    """(wall ms of each timed step from the JSONL log, CPU ms per step, kernel set). The CPU time per step is the
     difference between a run of steps + 1 and a run of 1 step (which pays the same loading and setup)."""
     log = os.path.join(tmp, f"train-{threads}.jsonl")
     cpu = []
@@ -119,7 +120,7 @@ def engine_step_times(dsp, model_dir, corpus, batch, steps, threads, tmp):
     if len(ms) < steps + 1:
         raise SystemExit(f"bench_torch: {log} holds {len(ms)} step records with \"ms\", expected {steps + 1}")
     # the first step also touches every buffer for the first time
-    return statistics.median(ms[1:]), cpu_per_step, kernels, min(ms[1:])
+    return ms[1:], cpu_per_step, kernels
 
 
 def main():
@@ -131,13 +132,14 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--rounds", type=int, default=3, help="rounds over all configurations (default 3)")
     ap.add_argument("--torch-child", nargs=2, metavar=("MODEL", "SEQS"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.torch_child:  # one PyTorch measurement, in a process whose BLAS thread count is set by the environment
         with open(a.torch_child[1]) as f:
             seqs = json.load(f)
-        ms, cpu, fastest = torch_step_times(a.torch_child[0], seqs, a.steps, a.threads[0])
-        print(json.dumps({"ms": ms, "cpu_ms": cpu, "fastest_ms": fastest}))
+        ms, cpu = torch_step_times(a.torch_child[0], seqs, a.steps, a.threads[0])
+        print(json.dumps({"ms": ms, "cpu_ms": cpu}))
         return
     with tempfile.TemporaryDirectory() as tmp:
         model = a.model or os.path.join(ROOT, "models", "tiny")
@@ -166,7 +168,8 @@ def main():
             o += n
         print(f"model L={cfg.num_hidden_layers} H={cfg.hidden_size} A={cfg.num_attention_heads} "
               f"I={cfg.intermediate_size} V={cfg.vocab_size}; {a.batch} sentences x 2 views, {2 * sum(lens)} real "
-              f"tokens (padded to {2 * a.batch} x {max(lens)}); InfoNCE, AdamW, clip 1; median of {a.steps} steps")
+              f"tokens (padded to {2 * a.batch} x {max(lens)}); InfoNCE, AdamW, clip 1; {a.rounds} rounds of "
+              f"{a.steps} steps per configuration")
         print(f"PyTorch {torch.__version__} float32 on the system BLAS (OPENBLAS_CORETYPE="
               f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}); engine: {a.dissipate}")
         print(f"load average before: {open('/proc/loadavg').read().split()[0]} (other processes inflate wall "
@@ -177,20 +180,41 @@ def main():
         seqs_path = os.path.join(tmp, "seqs.json")
         with open(seqs_path, "w") as f:
             json.dump(seqs, f)
-        best_torch = best_eng = (float("inf"), 0)
-        for n in a.threads:
+        def run_torch(n):
             # OPENBLAS_VERBOSE=2 makes OpenBLAS name the kernels it picked ("Core: Haswell") on stderr
             env = dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), OPENBLAS_VERBOSE="2")
             r = subprocess.run([sys.executable, os.path.abspath(__file__), "--dissipate", a.dissipate, "--steps",
                                 str(a.steps), "--threads", str(n), "--torch-child", model, seqs_path],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, check=True)
             res = json.loads(r.stdout.strip().splitlines()[-1])
-            t_torch, c_torch, f_torch = res["ms"], res["cpu_ms"], res["fastest_ms"]
             core = re.search(r"Core: (\S+)", r.stderr)
-            blas_core = core.group(1) if core else "?"
-            t_eng, c_eng, kernels, f_eng = engine_step_times(a.dissipate, model, sentences, a.batch, a.steps, n, tmp)
-            print(f"{n:7d} {blas_core:>10s} {kernels:>7s} | {t_torch:22.1f} {t_eng:7.1f} {t_torch / t_eng:5.2f}x | "
-                  f"{c_torch:21.1f} {c_eng:7.1f} {c_torch / c_eng:5.2f}x | "
+            got = runs[n]
+            got["torch_ms"] += res["ms"]
+            got["torch_cpu"] += res["cpu_ms"]
+            got["blas_core"] = core.group(1) if core else "?"
+
+        def run_engine(n):
+            ms, cpu, kernels = engine_step_times(a.dissipate, model, sentences, a.batch, a.steps, n, tmp)
+            got = runs[n]
+            got["eng_ms"] += ms
+            got["eng_cpu"].append(cpu)
+            got["kernels"] = kernels
+
+        runs = {n: collections.defaultdict(list) for n in a.threads}
+        for r in range(a.rounds):
+            for n in a.threads:
+                sides = (run_torch, run_engine) if r % 2 == 0 else (run_engine, run_torch)
+                for side in sides:
+                    side(n)
+        best_torch = best_eng = (float("inf"), 0)
+        med = statistics.median
+        for n in a.threads:
+            g = runs[n]
+            t_torch, t_eng = med(g["torch_ms"]), med(g["eng_ms"])
+            c_torch, c_eng = med(g["torch_cpu"]), med(g["eng_cpu"])
+            f_torch, f_eng = min(g["torch_ms"]), min(g["eng_ms"])
+            print(f"{n:7d} {g['blas_core']:>10s} {g['kernels']:>7s} | {t_torch:22.1f} {t_eng:7.1f} "
+                  f"{t_torch / t_eng:5.2f}x | {c_torch:21.1f} {c_eng:7.1f} {c_torch / c_eng:5.2f}x | "
                   f"{f_torch:21.1f} {f_eng:7.1f} {f_torch / f_eng:5.2f}x", flush=True)
             best_torch = min(best_torch, (t_torch, n))
             best_eng = min(best_eng, (t_eng, n))
