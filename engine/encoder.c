@@ -395,7 +395,6 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
         float **L = a->l[l];
         const float *x_in = l == 0 ? a->g[ACT_X0] : a->l[l - 1][LACT_X];
         /* LN2: dres = ∂L/∂res2; res2 = y1 + dropout(ffn) so y1 receives dres directly */
-        dsp_vec_zero(&e->k, dres, TH);
         dsp_layernorm_backward(&e->k, dres, gw->ln2_w, gw->ln2_b, dx, L[LACT_RES2], w->ln2_w, L[LACT_MEAN2],
                                L[LACT_RSTD2], T, H);
         memcpy(dx, dres, TH * sizeof(float)); /* dx now accumulates ∂L/∂y1 */
@@ -406,7 +405,6 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
                           (size_t)T * I);
         dsp_matmul_backward(&e->k, dx, gw->ffn_in_w, gw->ffn_in_b, e->dffn_pre, L[LACT_Y1], w->ffn_in_w, T, H, I);
         /* LN1 */
-        dsp_vec_zero(&e->k, dres, TH);
         dsp_layernorm_backward(&e->k, dres, gw->ln1_w, gw->ln1_b, dx, L[LACT_RES1], w->ln1_w, L[LACT_MEAN1],
                                L[LACT_RSTD1], T, H);
         memcpy(dx, dres, TH * sizeof(float)); /* dx now accumulates ∂L/∂x_in (the residual path) */
@@ -420,7 +418,6 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
     }
     /* embeddings: dropout, LayerNorm, then scatter into the tables in token order (deterministic) */
     dsp_dropout_apply_kept(&e->k, dx, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, 0, 0));
-    dsp_vec_zero(&e->k, dres, TH);
     dsp_layernorm_backward(&e->k, dres, g->emb_ln_w, g->emb_ln_b, dx, a->g[ACT_EMB_SUM], p->emb_ln_w,
                            a->g[ACT_EMB_MEAN], a->g[ACT_EMB_RSTD], T, H);
     emb_scatter_job j = {e, dres, g};

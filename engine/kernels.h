@@ -44,7 +44,7 @@ void dsp_matmul_backward_overwrite(const dsp_kctx *k, float *dinp, float *dw, fl
 /* out[T,C] = (inp - mean)·rstd·w + b; mean[T], rstd[T] are saved for the backward. */
 void dsp_layernorm_forward(const dsp_kctx *k, float *out, float *mean, float *rstd, const float *inp,
                            const float *w, const float *b, int T, int C, float eps);
-/* dinp[T,C] += ..., dw[C] += ..., db[C] += ... */
+/* dinp[T,C] = ... (overwritten: the bits of accumulating into zeros), dw[C] += ..., db[C] += ... */
 void dsp_layernorm_backward(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                             const float *inp, const float *w, const float *mean, const float *rstd, int T, int C);
 

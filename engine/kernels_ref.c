@@ -141,7 +141,7 @@ void dsp_layernorm_backward_scalar(const dsp_kctx *k, float *dinp, float *dw, fl
             float dnorm = w[c] * g[c];
             dw[c] += norm * g[c];
             db[c] += g[c];
-            di[c] += (dnorm - dmean - norm * dnorm_mean) * r;
+            di[c] = 0.0f + (dnorm - dmean - norm * dnorm_mean) * r; /* "0.0f +": see GELU's backward */
         }
     }
 }

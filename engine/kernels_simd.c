@@ -627,7 +627,8 @@ void KFN(dsp_layernorm_forward)(const dsp_kctx *k, float *out, float *mean, floa
     dsp_pool_run(k->pool, ln_forward_task, &j, (T + j.rows_per_task - 1) / j.rows_per_task);
 }
 
-/* dinp rows: dinp += (dnorm − mean(dnorm) − norm·mean(dnorm·norm))·rstd, dnorm = w·dout. */
+/* dinp rows: dinp = (dnorm − mean(dnorm) − norm·mean(dnorm·norm))·rstd, dnorm = w·dout, overwritten as a
+ * multiply-add onto zeros (the bits of accumulating into a zeroed buffer, -0 becoming +0). */
 static void ln_dinp_task(void *vctx, int task, int thread) {
     const ln_job *j = vctx;
     int C = j->C, t0 = task * j->rows_per_task, t1 = t0 + j->rows_per_task < j->T ? t0 + j->rows_per_task : j->T;
@@ -656,11 +657,11 @@ static void ln_dinp_task(void *vctx, int task, int thread) {
             vf norm = vf_mul(vf_sub(vf_loadu(x + c), vm), vr);
             vf dnorm = vf_mul(vf_loadu(j->w + c), vf_loadu(g + c));
             vf dval = vf_sub(vf_sub(dnorm, vdm), vf_mul(norm, vdnm));
-            vf_storeu(di + c, vf_madd(dval, vr, vf_loadu(di + c)));
+            vf_storeu(di + c, vf_madd(dval, vr, vf_zero()));
         }
         for (; c < C; c++) {
             float norm = (x[c] - m) * r, dnorm = j->w[c] * g[c];
-            di[c] = sf_madd(dnorm - dmean - norm * dnorm_mean, r, di[c]);
+            di[c] = sf_madd(dnorm - dmean - norm * dnorm_mean, r, 0.0f);
         }
     }
 }

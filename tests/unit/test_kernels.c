@@ -199,7 +199,7 @@ static void test_layernorm(dsp_pool *pool, int T, int C, unsigned long long seed
             double en = 2 * U * fabs(norm);
             double eterm = U * fabs(dn) + edm + fabs(norm) * ednm + fabs(dnm) * en +
                            3 * U * (fabs(dn) + fabs(dm) + fabs(norm * dnm));
-            rdi[i] = di0[i] + term * r;
+            rdi[i] = term * r; /* dinp is overwritten (di0's contents must not matter) */
             tdi[i] = 2 * (r * eterm + U * fabs(term * r) + U * fabs(rdi[i]));
             rdw[c] += norm * g[c], tdw[c] += fabs(norm * g[c]);
             rdb[c] += g[c], tdb[c] += fabs(g[c]);
