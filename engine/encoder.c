@@ -225,35 +225,63 @@ size_t dsp_encoder_dropout_record(dsp_encoder *e, float *buf, size_t cap) {
 
 size_t dsp_encoder_dropout_recorded(const dsp_encoder *e) { return e->rec_len; }
 
-static void embed_forward(dsp_encoder *e, const dsp_param_view *p) {
-    const int H = e->cfg.hidden_size;
-    float *sum = e->av.g[ACT_EMB_SUM];
-    for (int b = 0; b < e->B; b++) {
+/* The per-sequence steps around the layers (embedding sums, pooling, the pooling's gradient) run on the pool in
+ * blocks of sequences; every element is computed by one task in the serial loop's order. */
+#define SEQS_PER_TASK 8
+
+typedef struct {
+    const dsp_encoder *e;
+    const dsp_param_view *p;
+    const float *in; /* pool: the last hidden state [T,H]; unpool: ∂L/∂pooled [B,H] */
+    float *out;      /* pool: pooled [B,H]; unpool: ∂L/∂hidden [T,H] */
+} seq_job;
+
+static int seq_tasks(const dsp_encoder *e) { return (e->B + SEQS_PER_TASK - 1) / SEQS_PER_TASK; }
+
+static void embed_task(void *vctx, int task, int thread) {
+    const seq_job *j = vctx;
+    const dsp_encoder *e = j->e;
+    const int H = e->cfg.hidden_size, b1 = (task + 1) * SEQS_PER_TASK < e->B ? (task + 1) * SEQS_PER_TASK : e->B;
+    for (int b = task * SEQS_PER_TASK; b < b1; b++)
         for (int t = 0; t < e->seq_len[b]; t++) {
             size_t row = (size_t)(e->seq_off[b] + t);
-            const float *w = p->word_emb + (size_t)e->ids[row] * H;
-            const float *pos = p->pos_emb + (size_t)t * H;
-            float *o = sum + row * H;
-            for (int h = 0; h < H; h++) o[h] = w[h] + pos[h] + p->type_emb[h];
+            const float *w = j->p->word_emb + (size_t)e->ids[row] * H;
+            const float *pos = j->p->pos_emb + (size_t)t * H;
+            float *o = j->out + row * H;
+            for (int h = 0; h < H; h++) o[h] = w[h] + pos[h] + j->p->type_emb[h];
+        }
+}
+
+static void embed_forward(dsp_encoder *e, const dsp_param_view *p) {
+    seq_job j = {e, p, NULL, e->av.g[ACT_EMB_SUM]};
+    dsp_pool_run(e->k.pool, embed_task, &j, seq_tasks(e));
+}
+
+/* Mean: each feature adds its tokens in order (t outer, so the rows are read whole), then divides. */
+static void pool_task(void *vctx, int task, int thread) {
+    const seq_job *j = vctx;
+    const dsp_encoder *e = j->e;
+    const int H = e->cfg.hidden_size, b1 = (task + 1) * SEQS_PER_TASK < e->B ? (task + 1) * SEQS_PER_TASK : e->B;
+    for (int b = task * SEQS_PER_TASK; b < b1; b++) {
+        const int off = e->seq_off[b], len = e->seq_len[b];
+        float *o = j->out + (size_t)b * H;
+        if (e->pooler == DSP_POOL_MEAN) {
+            for (int h = 0; h < H; h++) o[h] = 0;
+            for (int t = 0; t < len; t++) {
+                const float *x = j->in + (size_t)(off + t) * H;
+                for (int h = 0; h < H; h++) o[h] += x[h];
+            }
+            for (int h = 0; h < H; h++) o[h] = o[h] / (float)len;
+        } else {
+            memcpy(o, j->in + (size_t)off * H, (size_t)H * sizeof(float));
         }
     }
 }
 
 static void pool_forward(dsp_encoder *e, const dsp_param_view *p, const float *x, float *pooled) {
     const int H = e->cfg.hidden_size;
-    for (int b = 0; b < e->B; b++) {
-        const int off = e->seq_off[b], len = e->seq_len[b];
-        float *o = pooled + (size_t)b * H;
-        if (e->pooler == DSP_POOL_MEAN) {
-            for (int h = 0; h < H; h++) {
-                float s = 0;
-                for (int t = 0; t < len; t++) s += x[(size_t)(off + t) * H + h];
-                o[h] = s / (float)len;
-            }
-        } else {
-            memcpy(o, x + (size_t)off * H, (size_t)H * sizeof(float));
-        }
-    }
+    seq_job j = {e, p, x, pooled};
+    dsp_pool_run(e->k.pool, pool_task, &j, seq_tasks(e));
     if (e->pooler == DSP_POOL_CLS_MLP) {
         float *cls = e->av.g[ACT_POOL_PRE];
         memcpy(cls, pooled, (size_t)e->B * H * sizeof(float));
@@ -394,21 +422,20 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
         const dsp_layer_view *gw = &g->layer[l];
         float **L = a->l[l];
         const float *x_in = l == 0 ? a->g[ACT_X0] : a->l[l - 1][LACT_X];
-        /* LN2: dres = ∂L/∂res2; res2 = y1 + dropout(ffn) so y1 receives dres directly */
-        dsp_layernorm_backward(&e->k, dres, gw->ln2_w, gw->ln2_b, dx, L[LACT_RES2], w->ln2_w, L[LACT_MEAN2],
+        /* LN2, in place: dx = ∂L/∂res2; res2 = y1 + dropout(ffn), so y1 receives it directly (dx now accumulates
+         * ∂L/∂y1) and the FFN output its dropped-out copy */
+        dsp_layernorm_backward(&e->k, dx, gw->ln2_w, gw->ln2_b, dx, L[LACT_RES2], w->ln2_w, L[LACT_MEAN2],
                                L[LACT_RSTD2], T, H);
-        memcpy(dx, dres, TH * sizeof(float)); /* dx now accumulates ∂L/∂y1 */
-        dsp_dropout_apply_kept(&e->k, dres, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, l, SITE_FFN_OUT));
+        dsp_dropout_apply_kept(&e->k, dres, dx, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, l, SITE_FFN_OUT));
         dsp_matmul_backward_overwrite(&e->k, e->dffn, gw->ffn_out_w, gw->ffn_out_b, dres, L[LACT_FFN_ACT],
                                       w->ffn_out_w, T, I, H);
         dsp_gelu_backward(&e->k, e->dffn_pre, L[LACT_FFN_PRE], e->train ? L[LACT_FFN_CDF] : NULL, e->dffn,
                           (size_t)T * I);
         dsp_matmul_backward(&e->k, dx, gw->ffn_in_w, gw->ffn_in_b, e->dffn_pre, L[LACT_Y1], w->ffn_in_w, T, H, I);
-        /* LN1 */
-        dsp_layernorm_backward(&e->k, dres, gw->ln1_w, gw->ln1_b, dx, L[LACT_RES1], w->ln1_w, L[LACT_MEAN1],
+        /* LN1, in place: dx now accumulates ∂L/∂x_in (the residual path) */
+        dsp_layernorm_backward(&e->k, dx, gw->ln1_w, gw->ln1_b, dx, L[LACT_RES1], w->ln1_w, L[LACT_MEAN1],
                                L[LACT_RSTD1], T, H);
-        memcpy(dx, dres, TH * sizeof(float)); /* dx now accumulates ∂L/∂x_in (the residual path) */
-        dsp_dropout_apply_kept(&e->k, dres, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, l, SITE_ATT_OUT));
+        dsp_dropout_apply_kept(&e->k, dres, dx, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, l, SITE_ATT_OUT));
         dsp_matmul_backward_overwrite(&e->k, e->dctx, gw->attn_out_w, gw->attn_out_b, dres, L[LACT_CTX],
                                       w->attn_out_w, T, H, H);
         dsp_attention_backward(&e->k, e->dqkv, e->dctx, L[LACT_QKV], L[LACT_ATT], e->seq_off, e->seq_len, e->att_off,
@@ -417,7 +444,7 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
         dsp_matmul_backward(&e->k, dx, gw->qkv_w, gw->qkv_b, e->dqkv, x_in, w->qkv_w, T, H, 3 * H);
     }
     /* embeddings: dropout, LayerNorm, then scatter into the tables in token order (deterministic) */
-    dsp_dropout_apply_kept(&e->k, dx, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, 0, 0));
+    dsp_dropout_apply_kept(&e->k, dx, dx, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, 0, 0));
     dsp_layernorm_backward(&e->k, dres, g->emb_ln_w, g->emb_ln_b, dx, a->g[ACT_EMB_SUM], p->emb_ln_w,
                            a->g[ACT_EMB_MEAN], a->g[ACT_EMB_RSTD], T, H);
     emb_scatter_job j = {e, dres, g};
@@ -433,6 +460,24 @@ int dsp_encoder_backward_hidden(dsp_encoder *e, const float *params, const float
     memcpy(e->dx, dhidden, (size_t)e->T * e->cfg.hidden_size * sizeof(float));
     backward_layers(e, &p, &g);
     return 0;
+}
+
+/* ∂L/∂hidden from ∂L/∂pooled: mean spreads d/len over the tokens, cls puts d on the [CLS] row. */
+static void unpool_task(void *vctx, int task, int thread) {
+    const seq_job *j = vctx;
+    const dsp_encoder *e = j->e;
+    const int H = e->cfg.hidden_size, b1 = (task + 1) * SEQS_PER_TASK < e->B ? (task + 1) * SEQS_PER_TASK : e->B;
+    for (int b = task * SEQS_PER_TASK; b < b1; b++) {
+        const int off = e->seq_off[b], len = e->seq_len[b];
+        const float *d = j->in + (size_t)b * H;
+        if (e->pooler == DSP_POOL_MEAN) {
+            float inv = 1.0f / (float)len;
+            for (int t = 0; t < len; t++)
+                for (int h = 0; h < H; h++) j->out[(size_t)(off + t) * H + h] = d[h] * inv;
+        } else {
+            memcpy(j->out + (size_t)off * H, d, (size_t)H * sizeof(float));
+        }
+    }
 }
 
 int dsp_encoder_backward(dsp_encoder *e, const float *params, const float *dpooled, float *grads, dsp_err *err) {
@@ -456,19 +501,9 @@ int dsp_encoder_backward(dsp_encoder *e, const float *params, const float *dpool
         memcpy(e->dpool, dcls, (size_t)e->B * H * sizeof(float));
         dpool = e->dpool;
     }
-    float *dx = e->dx;
-    dsp_vec_zero(&e->k, dx, (size_t)e->T * H);
-    for (int b = 0; b < e->B; b++) {
-        const int off = e->seq_off[b], len = e->seq_len[b];
-        const float *d = dpool + (size_t)b * H;
-        if (e->pooler == DSP_POOL_MEAN) {
-            float inv = 1.0f / (float)len;
-            for (int t = 0; t < len; t++)
-                for (int h = 0; h < H; h++) dx[(size_t)(off + t) * H + h] = d[h] * inv;
-        } else {
-            memcpy(dx + (size_t)off * H, d, (size_t)H * sizeof(float));
-        }
-    }
+    if (e->pooler != DSP_POOL_MEAN) dsp_vec_zero(&e->k, e->dx, (size_t)e->T * H); /* only [CLS] rows get one */
+    seq_job j = {e, &p, dpool, e->dx};
+    dsp_pool_run(e->k.pool, unpool_task, &j, seq_tasks(e));
     backward_layers(e, &p, &g);
     return 0;
 }

@@ -146,7 +146,8 @@ size_t dsp_attention_scratch_floats(int max_len, int n_threads) {
 /* ---------------------------------------------------------------- dropout */
 
 typedef struct {
-    float *x;
+    float *out;
+    const float *x;
     float scale;
     size_t n;
     const uint8_t *kept;
@@ -161,15 +162,16 @@ static void dropout_kept_task(void *vctx, int task, int thread) {
     const dropout_kept_job *j = vctx;
     size_t i = (size_t)task * DSP_DROPOUT_PER_TASK, end = i + DSP_DROPOUT_PER_TASK < j->n ? i + DSP_DROPOUT_PER_TASK : j->n;
     /* scale · 1 or scale · 0: the factors (scale, 0.0f) of the recording pass */
-    float *restrict x = j->x;
-    const uint8_t *restrict kept = j->kept;
-    const float scale = j->scale;
-    for (; i < end; i++) x[i] *= scale * (float)kept[i];
+    for (; i < end; i++) j->out[i] = j->x[i] * (j->scale * (float)j->kept[i]);
 }
 
-void dsp_dropout_apply_kept(const dsp_kctx *k, float *x, size_t n, float p, const uint8_t *keep) {
-    if (p <= 0.0f || n == 0) return;
-    dropout_kept_job j = {x, dsp_dropout_scale(p), n, keep};
+void dsp_dropout_apply_kept(const dsp_kctx *k, float *out, const float *x, size_t n, float p, const uint8_t *keep) {
+    if (n == 0) return;
+    if (p <= 0.0f) { /* no dropout: a copy, if out is elsewhere */
+        if (out != x) memcpy(out, x, n * sizeof(float));
+        return;
+    }
+    dropout_kept_job j = {out, x, dsp_dropout_scale(p), n, keep};
     dsp_pool_run(k->pool, dropout_kept_task, &j, (int)((n + DSP_DROPOUT_PER_TASK - 1) / DSP_DROPOUT_PER_TASK));
 }
 

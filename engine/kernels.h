@@ -44,7 +44,8 @@ void dsp_matmul_backward_overwrite(const dsp_kctx *k, float *dinp, float *dw, fl
 /* out[T,C] = (inp - mean)·rstd·w + b; mean[T], rstd[T] are saved for the backward. */
 void dsp_layernorm_forward(const dsp_kctx *k, float *out, float *mean, float *rstd, const float *inp,
                            const float *w, const float *b, int T, int C, float eps);
-/* dinp[T,C] = ... (overwritten: the bits of accumulating into zeros), dw[C] += ..., db[C] += ... */
+/* dinp[T,C] = ... (overwritten: the bits of accumulating into zeros; dinp may be dout itself), dw[C] += ...,
+ * db[C] += ... */
 void dsp_layernorm_backward(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                             const float *inp, const float *w, const float *mean, const float *rstd, int T, int C);
 
@@ -76,8 +77,8 @@ size_t dsp_attention_scratch_floats(int max_len, int n_threads);
  * element and 0 for a dropped one, so that the backward applies the same mask with dsp_dropout_apply_kept instead
  * of hashing every element again (the hash is most of dropout's cost). */
 void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep);
-/* x[i] *= keep[i] ? 1/(1-p) : 0, the bits of dsp_dropout_apply with the mask it recorded. */
-void dsp_dropout_apply_kept(const dsp_kctx *k, float *x, size_t n, float p, const uint8_t *keep);
+/* out[i] = x[i] · (keep[i] ? 1/(1-p) : 0), the bits of dsp_dropout_apply with the mask it recorded; out may be x. */
+void dsp_dropout_apply_kept(const dsp_kctx *k, float *out, const float *x, size_t n, float p, const uint8_t *keep);
 
 /* ---- memory for buffers that parallel tasks write: every buffer starts on a 64-byte cache line (with malloc's
  * 16-byte alignment, the rows of two tasks could share a line and make both cores wait on it), and it is aligned

@@ -699,8 +699,9 @@ void KFN(dsp_layernorm_backward)(const dsp_kctx *k, float *dinp, float *dw, floa
     ln_job j = {.dinp = dinp, .dw = dw, .db = db, .inp = inp, .w = w, .dout = dout, .mean_in = mean,
                 .rstd_in = rstd, .T = T, .C = C};
     j.rows_per_task = dsp_rows_per_task(k, T, 32);
-    dsp_pool_run(k->pool, ln_dinp_task, &j, (T + j.rows_per_task - 1) / j.rows_per_task);
+    /* dw, db first: they read dout, which dinp may overwrite (in place) */
     dsp_pool_run(k->pool, ln_dwdb_task, &j, (C + COL_BLOCK - 1) / COL_BLOCK);
+    dsp_pool_run(k->pool, ln_dinp_task, &j, (T + j.rows_per_task - 1) / j.rows_per_task);
 }
 
 /* ---------------------------------------------------------------- GELU */

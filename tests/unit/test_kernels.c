@@ -220,6 +220,14 @@ static void test_layernorm(dsp_pool *pool, int T, int C, unsigned long long seed
         expect_close("layernorm dinp", sets[si], di, rdi, tdi, n);
         expect_close("layernorm dw", sets[si], dw, rdw, tdw, (size_t)C);
         expect_close("layernorm db", sets[si], db, rdb, tdb, (size_t)C);
+        { /* in place (dinp = dout), as the encoder runs it: the same bits for dinp, dw and db */
+            float *io = copy_of(dout, n), *dw2 = copy_of(dw0, (size_t)C), *db2 = copy_of(db0, (size_t)C);
+            dsp_layernorm_backward(&k, io, dw2, db2, io, inp, w, mean, rstd, T, C);
+            expect_same_bits("layernorm dinp in place", io, di, n);
+            expect_same_bits("layernorm dw in place", dw2, dw, (size_t)C);
+            expect_same_bits("layernorm db in place", db2, db, (size_t)C);
+            free(io), free(dw2), free(db2);
+        }
         if (sets[si] == DSP_KERNELS_SCALAR) {
             s_dw = dw, s_db = db;
             dw = db = NULL;
@@ -550,7 +558,12 @@ static void test_dropout(dsp_pool *pool) {
         for (size_t i = 0; i < n; i++) x[i] = y[i] = 0.5f + (float)(i % 11);
         memset(keep, 9, n);
         dsp_dropout_apply(&k, x, n, dp, keep);
-        dsp_dropout_apply_kept(&k, y, n, dp.p, keep);
+        float *z = falloc(n);
+        for (size_t i = 0; i < n; i++) z[i] = -1.0f;
+        dsp_dropout_apply_kept(&k, z, y, n, dp.p, keep); /* out of place first: y must not change */
+        dsp_dropout_apply_kept(&k, y, y, n, dp.p, keep);
+        CHECK_MSG(memcmp(z, y, n * sizeof(float)) == 0, "p = %g: out-of-place replay differs from in-place", ps[t]);
+        free(z);
         size_t bad = 0;
         for (size_t i = 0; i < n; i++) bad += keep[i] != (dsp_uniform(7, 2, i) >= dp.p);
         CHECK_MSG(bad == 0, "p = %g: %zu recorded mask bytes differ from the generator", ps[t], bad);
