@@ -337,8 +337,9 @@ static void pack_a_block(const gemm_job *g, int m0, int m1, int k0, int kc, floa
 #if !PRESPLAT && MR <= W
                     /* The panel's k-row is contiguous in the source: one vector load and store. Lanes past MR
                      * (AVX2: 2 of 8) land in the next k-row's slots, rewritten when that row is packed, or in the
-                     * panel's padding; the guard keeps the load inside the source row. */
-                    if (m0 + i0 + W <= g->M) {
+                     * panel's padding; the guard keeps the load inside the source row (always true when the
+                     * panel is one vector wide, as in wasm: it ends inside the block). */
+                    if (MR == W || m0 + i0 + W <= g->M) {
                         vf_storeu(d, vf_loadu(s));
                         continue;
                     }
