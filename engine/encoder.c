@@ -237,12 +237,15 @@ typedef struct {
 } seq_job;
 
 static int seq_tasks(const dsp_encoder *e) { return (e->B + SEQS_PER_TASK - 1) / SEQS_PER_TASK; }
+static int seq_block_end(const dsp_encoder *e, int task) {
+    return (task + 1) * SEQS_PER_TASK < e->B ? (task + 1) * SEQS_PER_TASK : e->B;
+}
 
 static void embed_task(void *vctx, int task, int thread) {
     const seq_job *j = vctx;
     const dsp_encoder *e = j->e;
-    const int H = e->cfg.hidden_size, b1 = (task + 1) * SEQS_PER_TASK < e->B ? (task + 1) * SEQS_PER_TASK : e->B;
-    for (int b = task * SEQS_PER_TASK; b < b1; b++)
+    const int H = e->cfg.hidden_size;
+    for (int b = task * SEQS_PER_TASK; b < seq_block_end(e, task); b++)
         for (int t = 0; t < e->seq_len[b]; t++) {
             size_t row = (size_t)(e->seq_off[b] + t);
             const float *w = j->p->word_emb + (size_t)e->ids[row] * H;
@@ -261,8 +264,8 @@ static void embed_forward(dsp_encoder *e, const dsp_param_view *p) {
 static void pool_task(void *vctx, int task, int thread) {
     const seq_job *j = vctx;
     const dsp_encoder *e = j->e;
-    const int H = e->cfg.hidden_size, b1 = (task + 1) * SEQS_PER_TASK < e->B ? (task + 1) * SEQS_PER_TASK : e->B;
-    for (int b = task * SEQS_PER_TASK; b < b1; b++) {
+    const int H = e->cfg.hidden_size;
+    for (int b = task * SEQS_PER_TASK; b < seq_block_end(e, task); b++) {
         const int off = e->seq_off[b], len = e->seq_len[b];
         float *o = j->out + (size_t)b * H;
         if (e->pooler == DSP_POOL_MEAN) {
@@ -466,8 +469,8 @@ int dsp_encoder_backward_hidden(dsp_encoder *e, const float *params, const float
 static void unpool_task(void *vctx, int task, int thread) {
     const seq_job *j = vctx;
     const dsp_encoder *e = j->e;
-    const int H = e->cfg.hidden_size, b1 = (task + 1) * SEQS_PER_TASK < e->B ? (task + 1) * SEQS_PER_TASK : e->B;
-    for (int b = task * SEQS_PER_TASK; b < b1; b++) {
+    const int H = e->cfg.hidden_size;
+    for (int b = task * SEQS_PER_TASK; b < seq_block_end(e, task); b++) {
         const int off = e->seq_off[b], len = e->seq_len[b];
         const float *d = j->in + (size_t)b * H;
         if (e->pooler == DSP_POOL_MEAN) {
