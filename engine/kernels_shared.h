@@ -38,8 +38,9 @@ static inline dsp_dropout_job dsp_dropout_job_make(float *x, size_t n, dsp_dropo
 /* The integer form of "uniform >= p": the uniform is u·2⁻²⁴ for the hash's top 24 bits u (exact in float), so
  * it is >= p exactly when u >= ⌈p·2²⁴⌉ (p·2²⁴ is exact too). */
 static inline int32_t dsp_dropout_threshold(float p) {
-    double t = ceil((double)p * 16777216.0);
-    return t > 16777217.0 ? 16777217 : (int32_t)t;
+    if (!(p <= 1.0f)) return 16777217; /* p > 1 or NaN: nothing is kept, as "u·2⁻²⁴ >= p" is then always false */
+    if (p <= 0.0f) return 0;
+    return (int32_t)ceil((double)p * 16777216.0);
 }
 
 /* The scalar task (the reference, and the vector tasks' tails): elements [i, end). */

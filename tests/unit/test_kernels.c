@@ -515,8 +515,8 @@ static void test_dropout(dsp_pool *pool) {
     CHECK(memcmp(x, y, n * sizeof(float)) != 0);
     /* the vector tasks' integer threshold agrees with the float test "u·2⁻²⁴ >= p" at its boundary */
     {
-        const float probs[] = {1e-7f, 0.1f, 0.25f, 1.0f / 3.0f, 0.5f, 0.999f, 1.0f};
-        for (int pi = 0; pi < 7; pi++) {
+        const float probs[] = {1e-7f, 0.1f, 0.25f, 1.0f / 3.0f, 0.5f, 0.999f, 1.0f, 2.0f, NAN};
+        for (int pi = 0; pi < 9; pi++) {
             int32_t t = dsp_dropout_threshold(probs[pi]);
             for (int32_t u = t - 2; u <= t + 1; u++) {
                 if (u < 0 || u >= 16777216) continue;
