@@ -160,7 +160,7 @@ void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, 
 
 static void dropout_kept_task(void *vctx, int task, int thread) {
     const dropout_kept_job *j = vctx;
-    size_t i = (size_t)task * DSP_DROPOUT_PER_TASK, end = i + DSP_DROPOUT_PER_TASK < j->n ? i + DSP_DROPOUT_PER_TASK : j->n;
+    size_t i = (size_t)task * DSP_DROPOUT_PER_TASK, end = dsp_dropout_task_end(j->n, task);
     /* scale · 1 or scale · 0: the factors (scale, 0.0f) of the recording pass */
     for (; i < end; i++) j->out[i] = j->x[i] * (j->scale * (float)j->kept[i]);
 }

@@ -232,11 +232,9 @@ void dsp_attention_backward_scalar(const dsp_kctx *k, float *dqkv, const float *
 
 static void dropout_task(void *vctx, int task, int thread) {
     const dsp_dropout_job *j = vctx;
-    size_t i = (size_t)task * DSP_DROPOUT_PER_TASK;
-    dsp_dropout_span(j, i, i + DSP_DROPOUT_PER_TASK < j->n ? i + DSP_DROPOUT_PER_TASK : j->n);
+    dsp_dropout_span(j, (size_t)task * DSP_DROPOUT_PER_TASK, dsp_dropout_task_end(j->n, task));
 }
 
 void dsp_dropout_apply_scalar(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep) {
-    dsp_dropout_job j = dsp_dropout_job_make(x, n, drop, keep);
-    dsp_pool_run(k->pool, dropout_task, &j, (int)((n + DSP_DROPOUT_PER_TASK - 1) / DSP_DROPOUT_PER_TASK));
+    dsp_dropout_run(k, dropout_task, x, n, drop, keep);
 }

@@ -30,9 +30,17 @@ typedef struct {
     uint8_t *keep; /* the recorded mask, or NULL */
 } dsp_dropout_job;
 
-static inline dsp_dropout_job dsp_dropout_job_make(float *x, size_t n, dsp_dropout d, uint8_t *keep) {
+/* The end of task `task`'s block of n elements. */
+static inline size_t dsp_dropout_task_end(size_t n, int task) {
+    size_t end = ((size_t)task + 1) * DSP_DROPOUT_PER_TASK;
+    return end < n ? end : n;
+}
+
+/* Runs a kernel set's dropout task over n elements, one task per block. */
+static inline void dsp_dropout_run(const dsp_kctx *k, dsp_task_fn task, float *x, size_t n, dsp_dropout d,
+                                   uint8_t *keep) {
     dsp_dropout_job j = {x, n, dsp_stream_key(d.seed, d.stream), d.p, dsp_dropout_scale(d.p), keep};
-    return j;
+    dsp_pool_run(k->pool, task, &j, (int)((n + DSP_DROPOUT_PER_TASK - 1) / DSP_DROPOUT_PER_TASK));
 }
 
 /* The integer form of "uniform >= p": the uniform is u·2⁻²⁴ for the hash's top 24 bits u (exact in float), so

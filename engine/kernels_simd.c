@@ -280,9 +280,6 @@ static void pack_a_block(const gemm_job *g, int m0, int m1, int k0, int kc, floa
     const size_t step = PRESPLAT ? W : 1, panel = a_panel_stride(kc); /* floats per packed value, per panel */
     int rows = m1 - m0;
     if (g->a_cs == 1) {
-        if (sum_rows) /* dw with a single output row (a_rs == a_cs == 1) lands here: k increasing per row */
-            for (int r = 0; r < rows; r++)
-                for (int k = 0; k < kc; k++) g->row_sums[m0 + r] += g->A[(size_t)(m0 + r) * g->a_rs + k0 + k];
         int i = 0;
 #if !PRESPLAT && MR == 4 && W == 4 /* wasm: a full panel's 4 rows × 4 k at a time, one 4×4 transpose */
         for (; i + MR <= rows; i += MR) {
@@ -384,7 +381,7 @@ static void gemm_task(void *vctx, int task, int thread) {
         if (g->init) gemm_init_block(g, m0, m1, n0, n1);
         return;
     }
-    const int direct = DIRECT_A && g->a_cs == 1 && !g->row_sums; /* read A's rows in place (row sums need packing) */
+    const int direct = DIRECT_A && g->a_cs == 1; /* read A's rows in place */
     int block_panels = (g->m_panels + g->m_blocks - 1) / g->m_blocks; /* the largest block */
     float *Ap = direct ? NULL : scratch_get(SCRATCH_PACK_A, (size_t)block_panels * a_panel_stride(KC));
     if ((!direct && !Ap) || !g->Bp) {
@@ -494,11 +491,14 @@ void KFN(dsp_matmul_backward)(const dsp_kctx *k, float *dinp, float *dw, float *
                       .b_rs = (size_t)C, .b_cs = 1, .C = dinp, .ldc = (size_t)C, .init = dinp_set};
         gemm_run(k, &g);
     }
-    if (dw) { /* dw[OC,C] += dout[T,OC]ᵀ · inp[T,C]; db (the row sums of doutᵀ) while doutᵀ is packed */
+    if (dw) { /* dw[OC,C] += dout[T,OC]ᵀ · inp[T,C]; db (the row sums of doutᵀ) while doutᵀ is packed, which
+               * its column-wise branch does: with OC == 1 the strides cannot tell the two branches apart, and with
+               * C == 0 nothing is packed, so db then takes the column-sum pass below */
+        const int fused = C > 0 && OC > 1;
         gemm_job g = {.M = OC, .N = C, .K = T, .A = dout, .a_rs = 1, .a_cs = (size_t)OC, .B = inp,
-                      .b_rs = (size_t)C, .b_cs = 1, .C = dw, .ldc = (size_t)C, .row_sums = C > 0 ? db : NULL};
+                      .b_rs = (size_t)C, .b_cs = 1, .C = dw, .ldc = (size_t)C, .row_sums = fused ? db : NULL};
         gemm_run(k, &g);
-        if (C > 0) db = NULL;
+        if (fused) db = NULL;
     }
     if (db && OC > 0) {
         colsum_job j = {db, dout, T, OC};
@@ -845,7 +845,7 @@ static inline vu hash_top24(vu key, vu r) {
  * threshold, then x·factor as the scalar task multiplies it; the block's tail goes through the scalar task. */
 static void dropout_task(void *vctx, int task, int thread) {
     const dsp_dropout_job *j = vctx;
-    size_t i = (size_t)task * DSP_DROPOUT_PER_TASK, end = i + DSP_DROPOUT_PER_TASK < j->n ? i + DSP_DROPOUT_PER_TASK : j->n;
+    size_t i = (size_t)task * DSP_DROPOUT_PER_TASK, end = dsp_dropout_task_end(j->n, task);
     uint64_t ramp[W];
     for (int l = 0; l < W; l++) ramp[l] = (i + (size_t)l) * DSP_GOLDEN64;
     vu r0 = vu_loadu(ramp), r1 = vu_loadu(ramp + W / 2), step = vu_splat((uint64_t)W * DSP_GOLDEN64);
@@ -868,6 +868,5 @@ static void dropout_task(void *vctx, int task, int thread) {
 }
 
 void KFN(dsp_dropout_apply)(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep) {
-    dsp_dropout_job j = dsp_dropout_job_make(x, n, drop, keep);
-    dsp_pool_run(k->pool, dropout_task, &j, (int)((n + DSP_DROPOUT_PER_TASK - 1) / DSP_DROPOUT_PER_TASK));
+    dsp_dropout_run(k, dropout_task, x, n, drop, keep);
 }
