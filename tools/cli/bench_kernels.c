@@ -88,12 +88,11 @@ typedef struct {
     double best, median;
 } rate;
 
-#define MAX_REPS 16
-#define REPS 15
+#define REPS 15 /* at least SCALAR_REPS: measure's buffer holds REPS times */
 #define SCALAR_REPS 3
 
 static rate measure(const dsp_kctx *k, const openblas *ob, int product, const buffers *m, int C, int OC, int reps) {
-    double t[MAX_REPS];
+    double t[REPS];
     run_product(k, ob, product, m, C, OC);
     for (int r = 0; r < reps; r++) {
         double t0 = now_s();
