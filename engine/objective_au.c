@@ -18,15 +18,26 @@
 /* U(X) for X [N, D]; adds coef·∂U/∂x_i to grad [N, D]. v [N, N] is scratch (upper triangle used). */
 static double uniformity(const double *X, int N, int D, double t, double coef, double *grad, double *v) {
     double vmax = -INFINITY;
-    for (int i = 0; i < N; i++)
-        for (int j = i + 1; j < N; j++) {
-            const double *xi = X + (size_t)i * D, *xj = X + (size_t)j * D;
+    for (int i = 0; i < N; i++) {
+        const double *xi = X + (size_t)i * D;
+        double *vi = v + (size_t)i * N;
+        int j = i + 1;
+        for (; j + 4 <= N; j += 4) {
+            const double *b = X + (size_t)j * D;
+            dsp_obj_sqdist4(xi, b, b + D, b + 2 * (size_t)D, b + 3 * (size_t)D, D, vi + j);
+        }
+        for (; j < N; j++) {
+            const double *xj = X + (size_t)j * D;
             double d2 = 0;
             for (int d = 0; d < D; d++) d2 += (xi[d] - xj[d]) * (xi[d] - xj[d]);
-            double e = -t * d2;
-            v[(size_t)i * N + j] = e;
+            vi[j] = d2;
+        }
+        for (j = i + 1; j < N; j++) {
+            double e = -t * vi[j];
+            vi[j] = e;
             if (e > vmax) vmax = e;
         }
+    }
     double z = 0;
     for (int i = 0; i < N; i++)
         for (int j = i + 1; j < N; j++) z += dsp_exp_d(v[(size_t)i * N + j] - vmax);

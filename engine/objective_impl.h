@@ -22,6 +22,34 @@
  * (Clarke) subgradient at the minimum; either way no power of a vanishing number can overflow. */
 #define DSP_OBJ_ALIGN_RMIN 1e-12
 
+/* Four sums over d at once: a_i·b_j for four j (dot4), or ‖a_i − b_j‖² (sqdist4). Each sum adds its D terms in
+ * increasing d, exactly as the one-at-a-time loop does, so the bits are the same; four independent chains keep
+ * the adder busy where one chain waits on each add's latency (the similarity matrix is most of an objective's
+ * cost otherwise). */
+static inline void dsp_obj_dot4(const double *a, const double *b0, const double *b1, const double *b2,
+                                const double *b3, int D, double out[4]) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int d = 0; d < D; d++) {
+        s0 += a[d] * b0[d];
+        s1 += a[d] * b1[d];
+        s2 += a[d] * b2[d];
+        s3 += a[d] * b3[d];
+    }
+    out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
+}
+
+static inline void dsp_obj_sqdist4(const double *a, const double *b0, const double *b1, const double *b2,
+                                   const double *b3, int D, double out[4]) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int d = 0; d < D; d++) {
+        s0 += (a[d] - b0[d]) * (a[d] - b0[d]);
+        s1 += (a[d] - b1[d]) * (a[d] - b1[d]);
+        s2 += (a[d] - b2[d]) * (a[d] - b2[d]);
+        s3 += (a[d] - b3[d]) * (a[d] - b3[d]);
+    }
+    out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
+}
+
 /* What every family reads. */
 typedef struct {
     const dsp_objective *o;

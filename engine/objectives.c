@@ -103,9 +103,27 @@ static double dot(const double *a, const double *b, int D) {
 
 static double norm2(const double *a, int D) { return sqrt(dot(a, a, D)); }
 
+/* y[d] += Σ_k c[k]·X[idx[k]][d] for d < D, adding the n terms one at a time in k order (four rows per pass
+ * over y, which keeps that order and loads and stores y a quarter as often). */
+static void add_rows(double *restrict y, const double *X, int D, const int *idx, const double *c, int n) {
+    int k = 0;
+    for (; k + 4 <= n; k += 4) {
+        const double *r0 = X + (size_t)idx[k] * D, *r1 = X + (size_t)idx[k + 1] * D;
+        const double *r2 = X + (size_t)idx[k + 2] * D, *r3 = X + (size_t)idx[k + 3] * D;
+        const double c0 = c[k], c1 = c[k + 1], c2 = c[k + 2], c3 = c[k + 3];
+        for (int d = 0; d < D; d++) y[d] = (((y[d] + c0 * r0[d]) + c1 * r1[d]) + c2 * r2[d]) + c3 * r3[d];
+    }
+    for (; k < n; k++) {
+        const double *r = X + (size_t)idx[k] * D;
+        for (int d = 0; d < D; d++) y[d] += c[k] * r[d];
+    }
+}
+
 /* From G = ∂L/∂S: ∂L/∂h_i split into the positive path g_ii h'_i and the negative path Σ_{j≠i} g_ij h'_j,
- * and ∂L/∂h'_j = Σ_i g_ij h_i. */
-static void gradients_from_G(const dsp_obj_input *in, const double *G, double *pos, double *neg, double *dhp) {
+ * and ∂L/∂h'_j = Σ_i g_ij h_i. Zero entries are skipped (in the hard forms most g_ij are exactly 0).
+ * scratch: N ints and N doubles. */
+static void gradients_from_G(const dsp_obj_input *in, const double *G, double *pos, double *neg, double *dhp,
+                             int *idx, double *coef) {
     const int N = in->N, D = in->D;
     for (int i = 0; i < N; i++) {
         const double *g = G + (size_t)i * N;   /* row i of G [N] */
@@ -114,20 +132,18 @@ static void gradients_from_G(const dsp_obj_input *in, const double *G, double *p
             p[d] = g[i] * in->hp[(size_t)i * D + d];
             q[d] = 0;
         }
-        for (int j = 0; j < N; j++) {
-            if (j == i || g[j] == 0) continue;   /* hard forms: most g_ij are exactly 0 */
-            const double *hpj = in->hp + (size_t)j * D;
-            for (int d = 0; d < D; d++) q[d] += g[j] * hpj[d];
-        }
+        int n = 0;
+        for (int j = 0; j < N; j++)
+            if (j != i && g[j] != 0) idx[n] = j, coef[n++] = g[j];
+        add_rows(q, in->hp, D, idx, coef, n);
     }
-    memset(dhp, 0, sizeof(double) * (size_t)N * D);
-    for (int i = 0; i < N; i++) {
-        const double *g = G + (size_t)i * N, *hi = in->h + (size_t)i * D;
-        for (int j = 0; j < N; j++) {
-            if (g[j] == 0) continue;
-            double *dj = dhp + (size_t)j * D;
-            for (int d = 0; d < D; d++) dj[d] += g[j] * hi[d];
-        }
+    for (int j = 0; j < N; j++) {
+        double *dj = dhp + (size_t)j * D;
+        int n = 0;
+        for (int i = 0; i < N; i++)
+            if (G[(size_t)i * N + j] != 0) idx[n] = i, coef[n++] = G[(size_t)i * N + j];
+        memset(dj, 0, sizeof(double) * (size_t)D);
+        add_rows(dj, in->h, D, idx, coef, n);
     }
 }
 
@@ -173,7 +189,7 @@ int dsp_objective_eval_split(const dsp_objective *o, const double *h, const doub
         return dsp_fail(err, "objective %s: batch N = %d, D = %d is too large for this host", name, N, D);
     if (check_finite_rows(h, N, D, "h", name, err) || check_finite_rows(hp, N, D, "h'", name, err)) return -1;
 
-    const size_t total = 2 * nn + 3 * nd;
+    const size_t total = 2 * nn + 3 * nd + 2 * (size_t)N; /* + gradients_from_G's index and coefficient lists */
     if (total > SIZE_MAX / sizeof(double))
         return dsp_fail(err, "objective %s: batch N = %d, D = %d is too large for this host", name, N, D);
     double *work = (double *)malloc(total * sizeof(double));
@@ -181,9 +197,19 @@ int dsp_objective_eval_split(const dsp_objective *o, const double *h, const doub
     double *S = work, *G = S + nn;              /* [N, N] each */
     double *pos = G + nn, *neg = pos + nd;      /* [N, D] each */
     double *dhp_w = dhp ? dhp : neg + nd;       /* [N, D] */
+    double *coef = neg + 2 * nd;                /* [N] */
+    int *idx = (int *)(coef + N);               /* [N] (in N doubles' room) */
 
-    for (int i = 0; i < N; i++)
-        for (int j = 0; j < N; j++) S[(size_t)i * N + j] = dot(h + (size_t)i * D, hp + (size_t)j * D, D);
+    for (int i = 0; i < N; i++) {
+        const double *hi = h + (size_t)i * D;
+        double *Si = S + (size_t)i * N;
+        int j = 0;
+        for (; j + 4 <= N; j += 4) {
+            const double *b = hp + (size_t)j * D;
+            dsp_obj_dot4(hi, b, b + D, b + 2 * (size_t)D, b + 3 * (size_t)D, D, Si + j);
+        }
+        for (; j < N; j++) Si[j] = dot(hi, hp + (size_t)j * D, D);
+    }
     if (!all_finite(S, nn)) {
         free(work);
         return dsp_fail(err, "objective %s: a cosine h_i.h'_j overflowed; rows must be unit length", name);
@@ -196,14 +222,14 @@ int dsp_objective_eval_split(const dsp_objective *o, const double *h, const doub
     case DSP_OBJ_DCL:
     case DSP_OBJ_DCLP:
         loss = dsp_obj_soft(&in, G, &gd);
-        gradients_from_G(&in, G, pos, neg, dhp_w);
+        gradients_from_G(&in, G, pos, neg, dhp_w, idx, coef);
         break;
     case DSP_OBJ_AU:
         loss = dsp_obj_au(&in, pos, neg, dhp_w, G);
         break;
     default: /* mpt, met, mat: validate() rejected anything else */
         loss = dsp_obj_margin(&in, G, &gd);
-        gradients_from_G(&in, G, pos, neg, dhp_w);
+        gradients_from_G(&in, G, pos, neg, dhp_w, idx, coef);
         break;
     }
     /* The guards should make this unreachable; if they ever fail, say so instead of passing NaN on. */
