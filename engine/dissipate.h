@@ -318,6 +318,7 @@ typedef struct {
     size_t n;
     int step;            /* updates done so far */
     dsp_pool *pool;      /* optional: the update is element-wise, so threads split it without changing a bit */
+    dsp_kernels kernels; /* whose AdamW loop runs (AUTO, the zero value: the widest); every set gives the same bits */
 } dsp_optimizer;
 int dsp_optimizer_init(dsp_optimizer *o, const dsp_optim_config *cfg, size_t n_params, dsp_err *err);
 void dsp_optimizer_free(dsp_optimizer *o);

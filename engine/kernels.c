@@ -90,6 +90,17 @@ static dsp_kernels effective(const dsp_kctx *k) {
     }
 #endif
 
+dsp_adamw_span_fn dsp_adamw_span_for(dsp_kernels set) {
+    dsp_kctx k = {NULL, set};
+    switch (effective(&k)) {
+    case DSP_KERNELS_SCALAR: return dsp_adamw_span_scalar;
+#ifdef DSP_HAVE_AVX2
+    case DSP_KERNELS_AVX2: return dsp_adamw_span_avx2;
+#endif
+    default: return dsp_adamw_span_simd128;
+    }
+}
+
 void dsp_matmul_forward(const dsp_kctx *k, float *out, const float *inp, const float *w, const float *b, int T,
                         int C, int OC) {
     DISPATCH(dsp_matmul_forward, k, out, inp, w, b, T, C, OC)

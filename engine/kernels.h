@@ -80,6 +80,16 @@ void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, 
 /* out[i] = x[i] · (keep[i] ? 1/(1-p) : 0), the bits of dsp_dropout_apply with the mask it recorded; out may be x. */
 void dsp_dropout_apply_kept(const dsp_kctx *k, float *out, const float *x, size_t n, float p, const uint8_t *keep);
 
+/* ---- AdamW's update of n elements (the optimiser's inner loop; dsp_optimizer_step splits, masks and clips):
+ * g = grad·scale, m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g·g, p −= lr·((m/bc1)/(√(v/bc2) + ε) + wd·p).
+ * Division and square root are correctly rounded in every vector lane, and no multiply-add is fused, so every
+ * set computes the same bits; the wider ones only divide more lanes at once (the divider is the limit here). */
+typedef struct {
+    float beta1, beta2, lr, scale, eps, weight_decay, bc1, bc2; /* bc = 1 − β^t, the bias corrections */
+} dsp_adamw_hyper;
+typedef void (*dsp_adamw_span_fn)(float *p, float *m, float *v, const float *grad, size_t n, const dsp_adamw_hyper *h);
+dsp_adamw_span_fn dsp_adamw_span_for(dsp_kernels set); /* AUTO: the widest this CPU runs */
+
 /* ---- memory for buffers that parallel tasks write: every buffer starts on a 64-byte cache line (with malloc's
  * 16-byte alignment, the rows of two tasks could share a line and make both cores wait on it), and it is aligned
  * for any vector width. dsp_pad_to_line rounds a float count up to whole lines, so that buffers laid out one after
@@ -115,7 +125,9 @@ void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n); /* y[n]
                                       const float *att, const int *seq_off, const int *seq_len,             \
                                       const size_t *att_off, int B, int H, int A, dsp_dropout drop,         \
                                       float *scratch);                                                      \
-    void dsp_dropout_apply_##sfx(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep);
+    void dsp_dropout_apply_##sfx(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep);  \
+    void dsp_adamw_span_##sfx(float *p, float *m, float *v, const float *grad, size_t n,                   \
+                              const dsp_adamw_hyper *h);
 
 DSP_DECLARE_KERNEL_SET(scalar)
 DSP_DECLARE_KERNEL_SET(simd128)

@@ -238,3 +238,9 @@ static void dropout_task(void *vctx, int task, int thread) {
 void dsp_dropout_apply_scalar(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep) {
     dsp_dropout_run(k, dropout_task, x, n, drop, keep);
 }
+
+/* ---------------------------------------------------------------- AdamW */
+
+void dsp_adamw_span_scalar(float *p, float *m, float *v, const float *grad, size_t n, const dsp_adamw_hyper *h) {
+    for (size_t i = 0; i < n; i++) dsp_adamw_elem(p, m, v, grad, i, h);
+}

@@ -60,6 +60,14 @@ static inline void dsp_dropout_span(const dsp_dropout_job *j, size_t i, size_t e
     }
 }
 
+/* AdamW on element i (dsp_adamw_hyper): the scalar reference, and the vector kernels' tails. */
+static inline void dsp_adamw_elem(float *p, float *m, float *v, const float *grad, size_t i, const dsp_adamw_hyper *h) {
+    float g = grad[i] * h->scale;
+    m[i] = h->beta1 * m[i] + (1.0f - h->beta1) * g;
+    v[i] = h->beta2 * v[i] + (1.0f - h->beta2) * g * g;
+    p[i] -= h->lr * ((m[i] / h->bc1) / (sqrtf(v[i] / h->bc2) + h->eps) + h->weight_decay * p[i]);
+}
+
 /* Attention backward scratch, per thread: P' = P∘m and dS of one block (len × len each), and one row of
  * dropout factors and one gathered column, each part rounded up to 16 floats so that every thread's area
  * starts 64-byte aligned relative to the base. */

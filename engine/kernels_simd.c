@@ -870,3 +870,25 @@ static void dropout_task(void *vctx, int task, int thread) {
 void KFN(dsp_dropout_apply)(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep) {
     dsp_dropout_run(k, dropout_task, x, n, drop, keep);
 }
+
+/* ---------------------------------------------------------------- AdamW */
+
+/* dsp_adamw_elem a vector at a time: the same operations in the same order (no fused multiply-add), each
+ * correctly rounded in every lane. */
+void KFN(dsp_adamw_span)(float *p, float *m, float *v, const float *grad, size_t n, const dsp_adamw_hyper *h) {
+    const vf b1 = vf_splat(h->beta1), c1 = vf_splat(1.0f - h->beta1), b2 = vf_splat(h->beta2),
+             c2 = vf_splat(1.0f - h->beta2), lr = vf_splat(h->lr), scale = vf_splat(h->scale), eps = vf_splat(h->eps),
+             wd = vf_splat(h->weight_decay), bc1 = vf_splat(h->bc1), bc2 = vf_splat(h->bc2);
+    size_t i = 0;
+    for (; i + W <= n; i += W) {
+        vf g = vf_mul(vf_loadu(grad + i), scale);
+        vf mi = vf_add(vf_mul(b1, vf_loadu(m + i)), vf_mul(c1, g));
+        vf vi = vf_add(vf_mul(b2, vf_loadu(v + i)), vf_mul(vf_mul(c2, g), g));
+        vf pi = vf_loadu(p + i);
+        vf step = vf_add(vf_div(vf_div(mi, bc1), vf_add(vf_sqrt(vf_div(vi, bc2)), eps)), vf_mul(wd, pi));
+        vf_storeu(m + i, mi);
+        vf_storeu(v + i, vi);
+        vf_storeu(p + i, vf_sub(pi, vf_mul(lr, step)));
+    }
+    for (; i < n; i++) dsp_adamw_elem(p, m, v, grad, i, h);
+}

@@ -102,6 +102,7 @@ int dsp_mlm_create(dsp_mlm **out, dsp_model *m, const dsp_token_set *corpus, con
         return -1;
     }
     t->opt.pool = t->pool;
+    t->opt.kernels = t->opt_bias.kernels = dsp_encoder_kctx(t->enc)->set;
     memset(t->trainable, 1, P);
     for (int i = 0; i < m->layout.count; i++) {
         const dsp_tensor_info *ti = &m->layout.tensors[i];

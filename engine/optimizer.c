@@ -2,6 +2,7 @@
  * linear warm-up/decay schedule and global-norm clipping. SGD sits beside AdamW on purpose: Adam rescales a
  * dissipated (tiny but non-zero) gradient back to full-size steps, SGD does not (notes/tiny-scale.md, lesson 2). */
 #include "dissipate.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -150,6 +151,7 @@ typedef struct {
     const float *grads;
     const uint8_t *mask;
     float lr, scale, bc1, bc2;
+    dsp_adamw_span_fn adamw; /* the kernel set's update loop */
 } step_args;
 
 /* The runs [i, j) of trainable elements within [lo, hi): memchr finds the boundaries, so the update loops stay
@@ -168,19 +170,10 @@ static void adamw_task(void *vctx, int task, int thread) {
     const step_args *a = vctx;
     const dsp_optimizer *o = a->o;
     const dsp_optim_config *c = &o->cfg;
-    const float b1 = c->beta1, b2 = c->beta2, lr = a->lr, scale = a->scale, eps = c->eps, wd = c->weight_decay;
-    const float bc1 = a->bc1, bc2 = a->bc2;
-    float *restrict p = a->params, *restrict m = o->m, *restrict v = o->v;
-    const float *restrict gr = a->grads;
+    const dsp_adamw_hyper h = {c->beta1, c->beta2, a->lr, a->scale, c->eps, c->weight_decay, a->bc1, a->bc2};
     size_t lo = (size_t)task * OPT_BLOCK, hi = lo + OPT_BLOCK < o->n ? lo + OPT_BLOCK : o->n, end;
-    for (size_t i = next_run(a->mask, lo, hi, &end); i < hi; i = next_run(a->mask, end, hi, &end)) {
-        for (; i < end; i++) {
-            float g = gr[i] * scale;
-            m[i] = b1 * m[i] + (1.0f - b1) * g;
-            v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-            p[i] -= lr * ((m[i] / bc1) / (sqrtf(v[i] / bc2) + eps) + wd * p[i]);
-        }
-    }
+    for (size_t i = next_run(a->mask, lo, hi, &end); i < hi; i = next_run(a->mask, end, hi, &end))
+        a->adamw(a->params + i, o->m + i, o->v + i, a->grads + i, end - i, &h);
 }
 
 static void sgd_task(void *vctx, int task, int thread) {
@@ -201,7 +194,7 @@ static void sgd_task(void *vctx, int task, int thread) {
 
 float dsp_optimizer_step(dsp_optimizer *o, float *params, float *grads, double grad_norm, const uint8_t *mask) {
     const dsp_optim_config *c = &o->cfg;
-    step_args a = {o, params, grads, mask, dsp_lr_at(c, o->step), 1.0f, 1.0f, 1.0f};
+    step_args a = {o, params, grads, mask, dsp_lr_at(c, o->step), 1.0f, 1.0f, 1.0f, dsp_adamw_span_for(o->kernels)};
     if (c->clip_norm > 0 && grad_norm > c->clip_norm) a.scale = (float)(c->clip_norm / (grad_norm + 1e-6));
     o->step++;
     /* β^t by repeated multiplication in double rather than powf: libm's powf differs across hosts */

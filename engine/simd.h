@@ -45,6 +45,7 @@ static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 static inline vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
+static inline vf vf_sqrt(vf a) { return _mm256_sqrt_ps(a); }
 static inline vf vf_madd(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
 static inline float sf_madd(float a, float b, float c) { return fmaf(a, b, c); }
 static inline vf vf_min(vf a, vf b) { return _mm256_min_ps(a, b); }
@@ -123,6 +124,7 @@ static inline vf vf_add(vf a, vf b) { return wasm_f32x4_add(a, b); }
 static inline vf vf_sub(vf a, vf b) { return wasm_f32x4_sub(a, b); }
 static inline vf vf_mul(vf a, vf b) { return wasm_f32x4_mul(a, b); }
 static inline vf vf_div(vf a, vf b) { return wasm_f32x4_div(a, b); }
+static inline vf vf_sqrt(vf a) { return wasm_f32x4_sqrt(a); }
 static inline vf vf_madd(vf a, vf b, vf c) { return wasm_f32x4_add(wasm_f32x4_mul(a, b), c); }
 static inline float sf_madd(float a, float b, float c) { return a * b + c; }
 /* pmin(x, y) = y < x ? y : x, so pmin(b, a) = a < b ? a : b: minps's rule, NaN in either gives b. */
@@ -179,6 +181,7 @@ static inline vf vf_add(vf a, vf b) { return _mm_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm_mul_ps(a, b); }
 static inline vf vf_div(vf a, vf b) { return _mm_div_ps(a, b); }
+static inline vf vf_sqrt(vf a) { return _mm_sqrt_ps(a); }
 static inline vf vf_madd(vf a, vf b, vf c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
 static inline float sf_madd(float a, float b, float c) { return a * b + c; }
 static inline vf vf_min(vf a, vf b) { return _mm_min_ps(a, b); }

@@ -110,6 +110,7 @@ int dsp_trainer_create(dsp_trainer **out, dsp_model *model, const dsp_token_set 
         return -1;
     }
     t->opt.pool = t->pool;
+    t->opt.kernels = dsp_encoder_kctx(t->enc)->set;
     mark_trainable(t);
     *out = t;
     return 0;

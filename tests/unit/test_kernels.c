@@ -646,6 +646,57 @@ static void test_thread_independence(void) {
 
 /* ---------------------------------------------------------------- names */
 
+/* AdamW's update loop: every set gives the scalar reference's bits (vector bodies and tails: n = 1 .. 41 and
+ * 1003), and the reference is the textbook update, computed here in double, to within float rounding. */
+static void test_adamw(void) {
+    const size_t n = 1003;
+    float *p0 = falloc(n), *m0 = falloc(n), *v0 = falloc(n), *g = falloc(n);
+    unsigned long long seed = 77;
+    for (size_t i = 0; i < n; i++) {
+        p0[i] = dsp_test_rand(&seed);
+        m0[i] = 0.01f * dsp_test_rand(&seed);
+        v0[i] = 1e-4f * fabsf(dsp_test_rand(&seed));
+        g[i] = i % 11 == 0 ? 0.0f : (i % 5 == 0 ? 30.0f : 0.05f) * dsp_test_rand(&seed); /* zeros, large */
+    }
+    const dsp_adamw_hyper hs[] = {{0.9f, 0.999f, 1e-4f, 1.0f, 1e-8f, 0.0f, 0.1f, 0.001f},
+                                  {0.8f, 0.99f, 3e-3f, 0.25f, 1e-6f, 0.01f, 0.488f, 0.0297f}};
+    for (int hi = 0; hi < 2; hi++) {
+        const dsp_adamw_hyper *h = &hs[hi];
+        float *rp = copy_of(p0, n), *rm = copy_of(m0, n), *rv = copy_of(v0, n);
+        dsp_adamw_span_scalar(rp, rm, rv, g, n, h);
+        size_t off = 0;
+        for (size_t i = 0; i < n; i++) {
+            double gd = (double)g[i] * h->scale, mt = h->beta1 * (double)m0[i], gt = (1.0 - h->beta1) * gd;
+            double vd = h->beta2 * (double)v0[i] + (1.0 - h->beta2) * gd * gd;
+            /* p from the float m and v, so that each check sees only its own roundings: a few per quantity, and
+             * p's own rounding plus the step's scaled by lr */
+            double step = ((double)rm[i] / h->bc1) / (sqrt((double)rv[i] / h->bc2) + h->eps) +
+                          h->weight_decay * p0[i];
+            double pd = p0[i] - h->lr * step;
+            off += fabs(rm[i] - (mt + gt)) > 3 * F64_U * (fabs(mt) + fabs(gt)) || fabs(rv[i] - vd) > 4 * F64_U * vd ||
+                   fabs(rp[i] - pd) > 2 * F64_U * fabs(pd) + 8 * F64_U * h->lr * fabs(step);
+        }
+        CHECK_MSG(off == 0, "adamw reference (hyper %d): %zu of %zu elements off the double-precision update", hi,
+                  off, n);
+        for (int si = 0; si < n_sets; si++) {
+            dsp_adamw_span_fn fn = dsp_adamw_span_for(sets[si]);
+            for (size_t len = 1; len <= n; len = len == 41 ? n : len + 1) { /* 1 .. 41, then all n */
+                float *p = copy_of(p0, n), *m = copy_of(m0, n), *v = copy_of(v0, n);
+                fn(p, m, v, g, len, h);
+                char what[96];
+                snprintf(what, sizeof what, "adamw [%s] n=%zu hyper %d", dsp_kernels_name(sets[si]), len, hi);
+                expect_same_bits(what, p, rp, len);
+                expect_same_bits(what, m, rm, len);
+                expect_same_bits(what, v, rv, len);
+                expect_same_bits(what, p + len, p0 + len, n - len); /* nothing past n is touched */
+                free(p); free(m); free(v);
+            }
+        }
+        free(rp); free(rm); free(rv);
+    }
+    free(p0); free(m0); free(v0); free(g);
+}
+
 static void test_names(void) {
     dsp_kernels k;
     dsp_err err;
@@ -706,6 +757,7 @@ int main(void) {
     }
     test_attention_len1();
     test_dropout(pool);
+    test_adamw();
     dsp_pool_free(pool);
     test_thread_independence();
     return dsp_test_end("test_kernels");
