@@ -113,21 +113,24 @@ void dsp_encoder_free(dsp_encoder *e) {
 
 dsp_kctx *dsp_encoder_kctx(dsp_encoder *e) { return &e->k; }
 
+/* Buffers sized by the batch grow with a margin (dsp_grow_capacity) and never shrink. */
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return 0;
-    void *q = realloc(*p, need * elem);
+    size_t want = dsp_grow_capacity(need);
+    void *q = realloc(*p, want * elem);
     if (!q) return -1;
     *p = q;
-    *cap = need;
+    *cap = want;
     return 0;
 }
 
 /* grow() for float buffers that are rewritten before every use: no copy, cache-line aligned. */
 static int grow_lines(float **p, size_t *cap, size_t need) {
     if (need <= *cap) return 0;
+    size_t want = dsp_grow_capacity(need);
     free(*p);
-    *p = dsp_alloc_lines(need);
-    *cap = *p ? need : 0;
+    *p = dsp_alloc_lines(want);
+    *cap = *p ? want : 0;
     return *p ? 0 : -1;
 }
 
@@ -360,14 +363,15 @@ int dsp_encoder_tokens(const dsp_encoder *e) { return e->T; }
 static int ensure_scratch(dsp_encoder *e, dsp_err *err) {
     const size_t T = (size_t)e->T, H = (size_t)e->cfg.hidden_size, I = (size_t)e->cfg.intermediate_size;
     if (T > e->scratch_T) {
+        const size_t cap = dsp_grow_capacity(T);
         free(e->dx); free(e->dres); free(e->dqkv); free(e->dctx); free(e->dffn); free(e->dffn_pre);
-        e->dx = dsp_alloc_lines(T * H);
-        e->dres = dsp_alloc_lines(T * H);
-        e->dqkv = dsp_alloc_lines(T * 3 * H);
-        e->dctx = dsp_alloc_lines(T * H);
-        e->dffn = dsp_alloc_lines(T * I);
-        e->dffn_pre = dsp_alloc_lines(T * I);
-        e->scratch_T = T;
+        e->dx = dsp_alloc_lines(cap * H);
+        e->dres = dsp_alloc_lines(cap * H);
+        e->dqkv = dsp_alloc_lines(cap * 3 * H);
+        e->dctx = dsp_alloc_lines(cap * H);
+        e->dffn = dsp_alloc_lines(cap * I);
+        e->dffn_pre = dsp_alloc_lines(cap * I);
+        e->scratch_T = cap;
         if (!e->dx || !e->dres || !e->dqkv || !e->dctx || !e->dffn || !e->dffn_pre) {
             e->scratch_T = 0;
             return dsp_fail(err, "out of memory for the backward of %zu tokens", T);

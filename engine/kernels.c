@@ -197,6 +197,8 @@ float *dsp_alloc_lines(size_t floats) {
     return aligned_alloc(DSP_LINE_BYTES, dsp_pad_to_line(floats > 0 ? floats : 1) * sizeof(float));
 }
 
+size_t dsp_grow_capacity(size_t need) { return need <= SIZE_MAX / 5 * 4 ? need + need / 4 : need; }
+
 /* ---------------------------------------------------------------- element-wise helpers */
 #define VEC_PER_TASK 32768
 

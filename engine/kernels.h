@@ -97,6 +97,10 @@ dsp_adamw_span_fn dsp_adamw_span_for(dsp_kernels set); /* AUTO: the widest this 
 #define DSP_LINE_BYTES 64
 size_t dsp_pad_to_line(size_t floats);
 float *dsp_alloc_lines(size_t floats); /* NULL if memory is short; a size of 0 gets one line */
+/* The capacity to give a buffer that grows with the batch: a quarter more than `need`. Token counts of
+ * successive batches differ by a few percent; without the margin every new largest batch reallocates, and the
+ * fresh pages fault in on first touch (about 50 ms a time for the tiny model's training buffers). */
+size_t dsp_grow_capacity(size_t need);
 
 /* ---- element-wise helpers split over the pool (memory-bound: no SIMD variants needed) */
 void dsp_vec_zero(const dsp_kctx *k, float *y, size_t n);               /* y[n] = 0 */

@@ -82,9 +82,10 @@ static float *scratch_get(int slot, size_t n) {
     thread_scratch *s = scratch_self();
     if (!s) return NULL;
     if (s->cap[slot] < n) {
+        size_t want = dsp_grow_capacity(n); /* the packed B of dW grows with the batch's tokens */
         free(s->buf[slot]);
-        s->buf[slot] = dsp_alloc_lines(n);
-        s->cap[slot] = s->buf[slot] ? n : 0;
+        s->buf[slot] = dsp_alloc_lines(want);
+        s->cap[slot] = s->buf[slot] ? want : 0;
     }
     return s->buf[slot];
 }
