@@ -77,7 +77,7 @@ struct dsp_encoder {
     size_t acts_cap;
     size_t gsz[ACT_GLOBAL_COUNT], lsz[LACT_COUNT];
     act_view av;
-    float *dx, *dres, *dqkv, *dctx, *dffn, *dffn_pre, *dpool, *att_scratch;
+    float *dx, *dres, *dqkv, *dctx, *dffn, *dpool, *att_scratch;
     /* a training forward's dropout masks of the hidden-state sites, for the backward: 1 + 2L sites of T·H bytes */
     uint8_t *keep;
     size_t keep_cap;
@@ -107,7 +107,7 @@ void dsp_encoder_free(dsp_encoder *e) {
     free(e->ids); free(e->seq_off); free(e->seq_len); free(e->att_off);
     free(e->acts);
     free(e->keep);
-    free(e->dx); free(e->dres); free(e->dqkv); free(e->dctx); free(e->dffn); free(e->dffn_pre); free(e->dpool); free(e->att_scratch);
+    free(e->dx); free(e->dres); free(e->dqkv); free(e->dctx); free(e->dffn); free(e->dpool); free(e->att_scratch);
     free(e);
 }
 
@@ -364,15 +364,14 @@ static int ensure_scratch(dsp_encoder *e, dsp_err *err) {
     const size_t T = (size_t)e->T, H = (size_t)e->cfg.hidden_size, I = (size_t)e->cfg.intermediate_size;
     if (T > e->scratch_T) {
         const size_t cap = dsp_grow_capacity(T);
-        free(e->dx); free(e->dres); free(e->dqkv); free(e->dctx); free(e->dffn); free(e->dffn_pre);
+        free(e->dx); free(e->dres); free(e->dqkv); free(e->dctx); free(e->dffn);
         e->dx = dsp_alloc_lines(cap * H);
         e->dres = dsp_alloc_lines(cap * H);
         e->dqkv = dsp_alloc_lines(cap * 3 * H);
         e->dctx = dsp_alloc_lines(cap * H);
         e->dffn = dsp_alloc_lines(cap * I);
-        e->dffn_pre = dsp_alloc_lines(cap * I);
         e->scratch_T = cap;
-        if (!e->dx || !e->dres || !e->dqkv || !e->dctx || !e->dffn || !e->dffn_pre) {
+        if (!e->dx || !e->dres || !e->dqkv || !e->dctx || !e->dffn) {
             e->scratch_T = 0;
             return dsp_fail(err, "out of memory for the backward of %zu tokens", T);
         }
@@ -434,11 +433,10 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
         dsp_layernorm_backward(&e->k, dx, gw->ln2_w, gw->ln2_b, dx, L[LACT_RES2], w->ln2_w, L[LACT_MEAN2],
                                L[LACT_RSTD2], T, H);
         dsp_dropout_apply_kept(&e->k, dres, dx, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, l, SITE_FFN_OUT));
-        dsp_matmul_backward_overwrite(&e->k, e->dffn, gw->ffn_out_w, gw->ffn_out_b, dres, L[LACT_FFN_ACT],
-                                      w->ffn_out_w, T, I, H);
-        dsp_gelu_backward(&e->k, e->dffn_pre, L[LACT_FFN_PRE], e->train ? L[LACT_FFN_CDF] : NULL, e->dffn,
-                          (size_t)T * I);
-        dsp_matmul_backward(&e->k, dx, gw->ffn_in_w, gw->ffn_in_b, e->dffn_pre, L[LACT_Y1], w->ffn_in_w, T, H, I);
+        /* the FFN's output layer and the GELU before it in one call: ∂L/∂(pre-activation) lands in dffn */
+        dsp_matmul_backward_gelu(&e->k, e->dffn, gw->ffn_out_w, gw->ffn_out_b, dres, L[LACT_FFN_ACT], w->ffn_out_w,
+                                 L[LACT_FFN_PRE], e->train ? L[LACT_FFN_CDF] : NULL, T, I, H);
+        dsp_matmul_backward(&e->k, dx, gw->ffn_in_w, gw->ffn_in_b, e->dffn, L[LACT_Y1], w->ffn_in_w, T, H, I);
         /* LN1, in place: dx now accumulates ∂L/∂x_in (the residual path) */
         dsp_layernorm_backward(&e->k, dx, gw->ln1_w, gw->ln1_b, dx, L[LACT_RES1], w->ln1_w, L[LACT_MEAN1],
                                L[LACT_RSTD1], T, H);

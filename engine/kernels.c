@@ -108,12 +108,18 @@ void dsp_matmul_forward(const dsp_kctx *k, float *out, const float *inp, const f
 
 void dsp_matmul_backward(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                          const float *inp, const float *w, int T, int C, int OC) {
-    DISPATCH(dsp_matmul_backward, k, dinp, dw, db, dout, inp, w, T, C, OC, 0)
+    DISPATCH(dsp_matmul_backward, k, dinp, dw, db, dout, inp, w, T, C, OC, 0, NULL, NULL)
 }
 
 void dsp_matmul_backward_overwrite(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                                    const float *inp, const float *w, int T, int C, int OC) {
-    DISPATCH(dsp_matmul_backward, k, dinp, dw, db, dout, inp, w, T, C, OC, 1)
+    DISPATCH(dsp_matmul_backward, k, dinp, dw, db, dout, inp, w, T, C, OC, 1, NULL, NULL)
+}
+
+void dsp_matmul_backward_gelu(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
+                              const float *inp, const float *w, const float *pre, const float *cdf, int T, int C,
+                              int OC) {
+    DISPATCH(dsp_matmul_backward, k, dinp, dw, db, dout, inp, w, T, C, OC, 1, pre, cdf)
 }
 
 void dsp_layernorm_forward(const dsp_kctx *k, float *out, float *mean, float *rstd, const float *inp,

@@ -39,6 +39,13 @@ void dsp_matmul_backward(const dsp_kctx *k, float *dinp, float *dw, float *db, c
  * zeroing pass and without reading dinp. */
 void dsp_matmul_backward_overwrite(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                                    const float *inp, const float *w, int T, int C, int OC);
+/* The backward of out = gelu(pre)·wᵀ + b, through the GELU: dinp[T,C] = (dout · w) ∘ gelu'(pre) (overwritten; cdf:
+ * the forward's Φ(pre), or NULL), dw and db as above. The bits of dsp_matmul_backward_overwrite followed by
+ * dsp_gelu_backward (in the 256-bit set, where its vector and scalar forms may differ by an ulp, when C is a multiple
+ * of 8); the SIMD sets apply the GELU to each block of dinp while it is in cache instead of in a second pass. */
+void dsp_matmul_backward_gelu(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
+                              const float *inp, const float *w, const float *pre, const float *cdf, int T, int C,
+                              int OC);
 
 /* ---- layernorm over the last dimension */
 /* out[T,C] = (inp - mean)·rstd·w + b; mean[T], rstd[T] are saved for the backward. */
@@ -111,7 +118,8 @@ void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n); /* y[n]
     void dsp_matmul_forward_##sfx(const dsp_kctx *k, float *out, const float *inp, const float *w,         \
                                   const float *b, int T, int C, int OC);                                    \
     void dsp_matmul_backward_##sfx(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout, \
-                                   const float *inp, const float *w, int T, int C, int OC, int dinp_set);   \
+                                   const float *inp, const float *w, int T, int C, int OC, int dinp_set,    \
+                                   const float *gelu_pre, const float *gelu_cdf);                           \
     void dsp_layernorm_forward_##sfx(const dsp_kctx *k, float *out, float *mean, float *rstd,               \
                                      const float *inp, const float *w, const float *b, int T, int C,        \
                                      float eps);                                                            \

@@ -90,6 +90,27 @@ static float *scratch_get(int slot, size_t n) {
     return s->buf[slot];
 }
 
+/* ---------------------------------------------------------------- GELU's backward, element by element */
+
+/* out[i] = dout[i]·gelu'(inp[i]) for i in [i, end), written as madd(dout, gelu', 0): the bits of accumulating into
+ * a zeroed buffer. With the forward's cdf the erf (most of the cost) is skipped; without, it is recomputed exactly
+ * as the forward computed it. out may be dout. Used by dsp_gelu_backward and, on each block of dinp while the
+ * caches hold it, by the matmul backward that ends in a GELU (dsp_matmul_backward_gelu). */
+static inline void gelu_backward_span(float *out, const float *inp, const float *cdf_in, const float *dout, size_t i,
+                                      size_t end) {
+    for (; i + W <= end; i += W) {
+        vf x = vf_loadu(inp + i);
+        vf cdf = cdf_in ? vf_loadu(cdf_in + i) : vf_normcdf(x);
+        vf local = vf_madd(x, vf_normpdf(x), cdf);
+        vf_storeu(out + i, vf_madd(vf_loadu(dout + i), local, vf_zero()));
+    }
+    for (; i < end; i++) {
+        float x = inp[i];
+        float cdf = cdf_in ? cdf_in[i] : dsp_normcdff(x);
+        out[i] = sf_madd(dout[i], sf_madd(x, dsp_normpdff(x), cdf), 0.0f);
+    }
+}
+
 /* ---------------------------------------------------------------- GEMM */
 
 /* Micro-tile: MR rows × NV vectors. Measured on the development machine (Zen 5), micro-kernel alone:
@@ -134,6 +155,8 @@ typedef struct {
     int nc, n_blocks;                  /* column block width (a multiple of NR) and count */
     float *row_sums;                   /* dw's bias gradient, or NULL: row_sums[m] += Σ_k A(m,k), k increasing,
                                         * added while A is packed (it is read then anyway) */
+    const float *gelu_pre, *gelu_cdf;  /* or NULL: once a block of C is complete, C = C·gelu'(gelu_pre) (laid out
+                                        * like C; gelu_cdf: the forward's Φ(gelu_pre), or NULL) */
 } gemm_job;
 
 /* The micro-kernel: C[MR,NR] (at ldc) = start + A-panel · B-panel over kc, one product at a time in
@@ -371,13 +394,8 @@ static void gemm_block_direct(const gemm_job *g, int m0, int m1, int n0, int n1)
         }
 }
 
-static void gemm_task(void *vctx, int task, int thread) {
-    const gemm_job *g = vctx;
-    int im = task / g->n_blocks, jn = task % g->n_blocks;
-    int m0 = MR * (int)((long)im * g->m_panels / g->m_blocks);
-    int m1 = MR * (int)((long)(im + 1) * g->m_panels / g->m_blocks);
-    if (m1 > g->M) m1 = g->M;
-    int n0 = jn * g->nc, n1 = n0 + g->nc < g->N ? n0 + g->nc : g->N;
+/* C's block rows [m0, m1) × columns [n0, n1); jn: the column block's index (the first one sums dW's bias). */
+static void gemm_block(const gemm_job *g, int m0, int m1, int n0, int n1, int jn) {
     if (g->K <= 0) {
         if (g->init) gemm_init_block(g, m0, m1, n0, n1);
         return;
@@ -430,6 +448,24 @@ static void gemm_task(void *vctx, int task, int thread) {
             }
         }
     }
+}
+
+/* One task: a block of C, then (for a matmul ending in a GELU) the GELU's backward over the block, row by row,
+ * while it is still in cache — a pass over dinp from memory less. */
+static void gemm_task(void *vctx, int task, int thread) {
+    const gemm_job *g = vctx;
+    int im = task / g->n_blocks, jn = task % g->n_blocks;
+    int m0 = MR * (int)((long)im * g->m_panels / g->m_blocks);
+    int m1 = MR * (int)((long)(im + 1) * g->m_panels / g->m_blocks);
+    if (m1 > g->M) m1 = g->M;
+    int n0 = jn * g->nc, n1 = n0 + g->nc < g->N ? n0 + g->nc : g->N;
+    gemm_block(g, m0, m1, n0, n1, jn);
+    if (g->gelu_pre)
+        for (int m = m0; m < m1; m++) {
+            size_t row = (size_t)m * g->ldc;
+            gelu_backward_span(g->C + row, g->gelu_pre + row, g->gelu_cdf ? g->gelu_cdf + row : NULL, g->C + row,
+                               (size_t)n0, (size_t)n1);
+        }
 }
 
 static void gemm_run(const dsp_kctx *k, gemm_job *g) {
@@ -486,10 +522,13 @@ static void colsum_task(void *vctx, int task, int thread) {
 }
 
 void KFN(dsp_matmul_backward)(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
-                              const float *inp, const float *w, int T, int C, int OC, int dinp_set) {
-    if (dinp) { /* dinp[T,C] += dout[T,OC] · w[OC,C], or = when dinp_set (the tiles start from zeros) */
+                              const float *inp, const float *w, int T, int C, int OC, int dinp_set,
+                              const float *gelu_pre, const float *gelu_cdf) {
+    if (dinp) { /* dinp[T,C] += dout[T,OC] · w[OC,C], or = when dinp_set (the tiles start from zeros); then, with
+                 * gelu_pre, dinp = dinp·gelu'(gelu_pre) block by block */
         gemm_job g = {.M = T, .N = C, .K = OC, .A = dout, .a_rs = (size_t)OC, .a_cs = 1, .B = w,
-                      .b_rs = (size_t)C, .b_cs = 1, .C = dinp, .ldc = (size_t)C, .init = dinp_set};
+                      .b_rs = (size_t)C, .b_cs = 1, .C = dinp, .ldc = (size_t)C, .init = dinp_set,
+                      .gelu_pre = gelu_pre, .gelu_cdf = gelu_cdf};
         gemm_run(k, &g);
     }
     if (dw) { /* dw[OC,C] += dout[T,OC]ᵀ · inp[T,C]; db (the row sums of doutᵀ) while doutᵀ is packed, which
@@ -737,23 +776,10 @@ void KFN(dsp_gelu_forward)(const dsp_kctx *k, float *out, float *cdf, const floa
     dsp_pool_run(k->pool, gelu_forward_task, &j, (int)((n + ELEMS_PER_TASK - 1) / ELEMS_PER_TASK));
 }
 
-/* Overwrites with madd(dout, gelu', 0): the bits of accumulating into a zeroed buffer. With the forward's cdf
- * the erf (most of the cost) is skipped; without, it is recomputed exactly as the forward computed it. */
 static void gelu_backward_task(void *vctx, int task, int thread) {
     const ew_job *j = vctx;
     size_t i = (size_t)task * ELEMS_PER_TASK, end = i + ELEMS_PER_TASK < j->n ? i + ELEMS_PER_TASK : j->n;
-    const float *cdf_in = j->cdf_in;
-    for (; i + W <= end; i += W) {
-        vf x = vf_loadu(j->inp + i);
-        vf cdf = cdf_in ? vf_loadu(cdf_in + i) : vf_normcdf(x);
-        vf local = vf_madd(x, vf_normpdf(x), cdf);
-        vf_storeu(j->out + i, vf_madd(vf_loadu(j->dout + i), local, vf_zero()));
-    }
-    for (; i < end; i++) {
-        float x = j->inp[i];
-        float cdf = cdf_in ? cdf_in[i] : dsp_normcdff(x);
-        j->out[i] = sf_madd(j->dout[i], sf_madd(x, dsp_normpdff(x), cdf), 0.0f);
-    }
+    gelu_backward_span(j->out, j->inp, j->cdf_in, j->dout, i, end);
 }
 
 void KFN(dsp_gelu_backward)(const dsp_kctx *k, float *dinp, const float *inp, const float *cdf, const float *dout,

@@ -646,6 +646,43 @@ static void test_thread_independence(void) {
 
 /* ---------------------------------------------------------------- names */
 
+/* The matmul backward through a GELU equals the two kernels it fuses: the overwriting backward, then the GELU's
+ * backward in place — bit for bit, except that in the 256-bit set a row's last elements (C not a multiple of 8)
+ * may go through the scalar form of the GELU where the two-pass version used the vector one (an ulp apart).
+ * With the forward's Φ and without; dw and db as the plain backward gives them. */
+static void test_matmul_gelu(dsp_pool *pool, int T, int C, int OC, unsigned long long seed) {
+    const size_t nd = (size_t)T * C, nw = (size_t)OC * C;
+    float *dout = f64_test_data((size_t)T * OC, &seed, 1.0f), *inp = f64_test_data(nd, &seed, 1.0f);
+    float *w = f64_test_data(nw, &seed, 0.5f), *pre = f64_test_data(nd, &seed, 3.0f);
+    float *cdf = falloc(nd), *act = falloc(nd);
+    for (int si = 0; si < n_sets; si++) {
+        dsp_kctx k = {pool, sets[si]};
+        dsp_gelu_forward(&k, act, cdf, pre, nd);
+        for (int with_cdf = 0; with_cdf < 2; with_cdf++) {
+            float *d2 = falloc(nd), *d1 = falloc(nd), *dw1 = falloc(nw), *dw2 = falloc(nw), *db1 = falloc(OC),
+                  *db2 = falloc(OC);
+            const float *c = with_cdf ? cdf : NULL;
+            dsp_matmul_backward_overwrite(&k, d1, dw1, db1, dout, inp, w, T, C, OC);
+            dsp_gelu_backward(&k, d1, pre, c, d1, nd);
+            dsp_matmul_backward_gelu(&k, d2, dw2, db2, dout, inp, w, pre, c, T, C, OC);
+            char what[96];
+            snprintf(what, sizeof what, "matmul+gelu backward [%s] %dx%dx%d cdf %d", dsp_kernels_name(sets[si]), T, C,
+                     OC, with_cdf);
+            if (sets[si] != DSP_KERNELS_AVX2 || C % 8 == 0) {
+                expect_same_bits(what, d2, d1, nd);
+            } else {
+                size_t off = 0;
+                for (size_t i = 0; i < nd; i++) off += !(fabsf(d2[i] - d1[i]) <= 4 * F64_U * fabsf(d1[i]));
+                CHECK_MSG(off == 0, "%s: %zu elements more than an ulp or so apart", what, off);
+            }
+            expect_same_bits(what, dw2, dw1, nw);
+            expect_same_bits(what, db2, db1, (size_t)OC);
+            free(d1); free(d2); free(dw1); free(dw2); free(db1); free(db2);
+        }
+    }
+    free(dout); free(inp); free(w); free(pre); free(cdf); free(act);
+}
+
 /* AdamW's update loop: every set gives the scalar reference's bits (vector bodies and tails: n = 1 .. 41 and
  * 1003), and the reference is the textbook update, computed here in double, to within float rounding. */
 static void test_adamw(void) {
@@ -757,6 +794,8 @@ int main(void) {
     }
     test_attention_len1();
     test_dropout(pool);
+    const int mg[][3] = {{37, 64, 19}, {300, 512, 40}, {29, 37, 11}, {5, 3, 1}};
+    for (int i = 0; i < 4; i++) test_matmul_gelu(pool, mg[i][0], mg[i][1], mg[i][2], 5000 + i);
     test_adamw();
     dsp_pool_free(pool);
     test_thread_independence();
