@@ -332,9 +332,8 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
         /* res1 = x + dropout(ctx·Woᵀ + bo) */
         dsp_matmul_forward(&e->k, L[LACT_RES1], L[LACT_CTX], w->attn_out_w, w->attn_out_b, T, H, H);
         d = drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_ATT_OUT));
-        dsp_dropout_apply(&e->k, L[LACT_RES1], TH, d, keep_at(e, l, SITE_ATT_OUT));
+        dsp_dropout_add(&e->k, L[LACT_RES1], TH, d, keep_at(e, l, SITE_ATT_OUT), x);
         record_mask(e, d, TH);
-        dsp_vec_add(&e->k, L[LACT_RES1], x, TH);
         dsp_layernorm_forward(&e->k, L[LACT_Y1], L[LACT_MEAN1], L[LACT_RSTD1], L[LACT_RES1], w->ln1_w, w->ln1_b, T,
                               H, c->layer_norm_eps);
         /* FFN */
@@ -342,9 +341,8 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
         dsp_gelu_forward(&e->k, L[LACT_FFN_ACT], e->train ? L[LACT_FFN_CDF] : NULL, L[LACT_FFN_PRE], (size_t)T * I);
         dsp_matmul_forward(&e->k, L[LACT_RES2], L[LACT_FFN_ACT], w->ffn_out_w, w->ffn_out_b, T, I, H);
         d = drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_FFN_OUT));
-        dsp_dropout_apply(&e->k, L[LACT_RES2], TH, d, keep_at(e, l, SITE_FFN_OUT));
+        dsp_dropout_add(&e->k, L[LACT_RES2], TH, d, keep_at(e, l, SITE_FFN_OUT), L[LACT_Y1]);
         record_mask(e, d, TH);
-        dsp_vec_add(&e->k, L[LACT_RES2], L[LACT_Y1], TH);
         dsp_layernorm_forward(&e->k, L[LACT_X], L[LACT_MEAN2], L[LACT_RSTD2], L[LACT_RES2], w->ln2_w, w->ln2_b, T, H,
                               c->layer_norm_eps);
         x = L[LACT_X];

@@ -172,7 +172,16 @@ typedef struct {
 
 void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep) {
     if (drop.p <= 0.0f || n == 0) return;
-    DISPATCH(dsp_dropout_apply, k, x, n, drop, keep)
+    DISPATCH(dsp_dropout_apply, k, x, n, drop, keep, NULL)
+}
+
+void dsp_dropout_add(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep, const float *residual) {
+    if (n == 0) return;
+    if (drop.p <= 0.0f) {
+        dsp_vec_add(k, x, residual, n);
+        return;
+    }
+    DISPATCH(dsp_dropout_apply, k, x, n, drop, keep, residual)
 }
 
 static void dropout_kept_task(void *vctx, int task, int thread) {

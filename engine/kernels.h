@@ -84,6 +84,9 @@ size_t dsp_attention_scratch_floats(int max_len, int n_threads);
  * element and 0 for a dropped one, so that the backward applies the same mask with dsp_dropout_apply_kept instead
  * of hashing every element again (the hash is most of dropout's cost). */
 void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep);
+/* x = dropout(x) + residual, the bits of dsp_dropout_apply followed by dsp_vec_add(x, residual) in one pass over x
+ * (a residual connection: the sublayer's output, dropped out, plus the layer's input). keep as dsp_dropout_apply. */
+void dsp_dropout_add(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep, const float *residual);
 /* out[i] = x[i] · (keep[i] ? 1/(1-p) : 0), the bits of dsp_dropout_apply with the mask it recorded; out may be x. */
 void dsp_dropout_apply_kept(const dsp_kctx *k, float *out, const float *x, size_t n, float p, const uint8_t *keep);
 
@@ -137,7 +140,8 @@ void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n); /* y[n]
                                       const float *att, const int *seq_off, const int *seq_len,             \
                                       const size_t *att_off, int B, int H, int A, dsp_dropout drop,         \
                                       float *scratch);                                                      \
-    void dsp_dropout_apply_##sfx(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep);  \
+    void dsp_dropout_apply_##sfx(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep,   \
+                                 const float *residual);                                                    \
     void dsp_adamw_span_##sfx(float *p, float *m, float *v, const float *grad, size_t n,                   \
                               const dsp_adamw_hyper *h);
 

@@ -239,8 +239,9 @@ static void dropout_task(void *vctx, int task, int thread) {
     dsp_dropout_span(j, (size_t)task * DSP_DROPOUT_PER_TASK, dsp_dropout_task_end(j->n, task));
 }
 
-void dsp_dropout_apply_scalar(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep) {
-    dsp_dropout_run(k, dropout_task, x, n, drop, keep);
+void dsp_dropout_apply_scalar(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep,
+                              const float *residual) {
+    dsp_dropout_run(k, dropout_task, x, n, drop, keep, residual);
 }
 
 /* ---------------------------------------------------------------- AdamW */

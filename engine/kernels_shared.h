@@ -28,6 +28,7 @@ typedef struct {
     uint64_t key; /* dsp_stream_key(seed, stream) */
     float p, scale;
     uint8_t *keep; /* the recorded mask, or NULL */
+    const float *residual; /* added after the mask (dsp_dropout_add), or NULL */
 } dsp_dropout_job;
 
 /* The end of task `task`'s block of n elements. */
@@ -38,8 +39,8 @@ static inline size_t dsp_dropout_task_end(size_t n, int task) {
 
 /* Runs a kernel set's dropout task over n elements, one task per block. */
 static inline void dsp_dropout_run(const dsp_kctx *k, dsp_task_fn task, float *x, size_t n, dsp_dropout d,
-                                   uint8_t *keep) {
-    dsp_dropout_job j = {x, n, dsp_stream_key(d.seed, d.stream), d.p, dsp_dropout_scale(d.p), keep};
+                                   uint8_t *keep, const float *residual) {
+    dsp_dropout_job j = {x, n, dsp_stream_key(d.seed, d.stream), d.p, dsp_dropout_scale(d.p), keep, residual};
     dsp_pool_run(k->pool, task, &j, (int)((n + DSP_DROPOUT_PER_TASK - 1) / DSP_DROPOUT_PER_TASK));
 }
 
@@ -57,6 +58,7 @@ static inline void dsp_dropout_span(const dsp_dropout_job *j, size_t i, size_t e
         float f = dsp_dropout_keyed(j->key, i, j->p, j->scale);
         if (j->keep) j->keep[i] = f != 0.0f;
         j->x[i] *= f;
+        if (j->residual) j->x[i] += j->residual[i];
     }
 }
 

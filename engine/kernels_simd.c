@@ -882,7 +882,8 @@ static void dropout_task(void *vctx, int task, int thread) {
     for (; i + W <= end; i += W) {
         vi u = vu_pack_lo32(hash_top24(key, r0), hash_top24(key, r1));
         vf f = vf_select(vi_float(vi_gt(u, below)), scale, zero);
-        vf_storeu(j->x + i, vf_mul(vf_loadu(j->x + i), f));
+        vf y = vf_mul(vf_loadu(j->x + i), f);
+        vf_storeu(j->x + i, j->residual ? vf_add(y, vf_loadu(j->residual + i)) : y);
         if (j->keep) {
             float fs[W];
             vf_storeu(fs, f);
@@ -894,8 +895,9 @@ static void dropout_task(void *vctx, int task, int thread) {
     dsp_dropout_span(j, i, end);
 }
 
-void KFN(dsp_dropout_apply)(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep) {
-    dsp_dropout_run(k, dropout_task, x, n, drop, keep);
+void KFN(dsp_dropout_apply)(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep,
+                            const float *residual) {
+    dsp_dropout_run(k, dropout_task, x, n, drop, keep, residual);
 }
 
 /* ---------------------------------------------------------------- AdamW */

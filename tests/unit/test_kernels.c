@@ -646,6 +646,36 @@ static void test_thread_independence(void) {
 
 /* ---------------------------------------------------------------- names */
 
+/* Dropout with a residual added equals dropout then dsp_vec_add, bit for bit, with the same recorded mask; with
+ * p = 0 it is the plain add. Every set, lengths with vector tails, two threads. */
+static void test_dropout_add(dsp_pool *pool) {
+    const size_t lens[] = {1, 7, 8, 9, 37, 40001};
+    const float probs[] = {0.0f, 0.1f, 0.5f};
+    unsigned long long seed = 91;
+    for (int li = 0; li < 6; li++) {
+        const size_t n = lens[li];
+        float *x0 = f64_test_data(n, &seed, 2.0f), *res = f64_test_data(n, &seed, 2.0f);
+        for (int si = 0; si < n_sets; si++)
+            for (int pi = 0; pi < 3; pi++) {
+                dsp_kctx k = {pool, sets[si]};
+                dsp_dropout d = {probs[pi], 17, 4};
+                float *a = copy_of(x0, n), *b = copy_of(x0, n);
+                uint8_t *ka = malloc(n), *kb = malloc(n);
+                memset(ka, 7, n);
+                memset(kb, 7, n);
+                dsp_dropout_apply(&k, a, n, d, ka);
+                dsp_vec_add(&k, a, res, n);
+                dsp_dropout_add(&k, b, n, d, kb, res);
+                char what[80];
+                snprintf(what, sizeof what, "dropout+add [%s] n=%zu p=%g", dsp_kernels_name(sets[si]), n, probs[pi]);
+                expect_same_bits(what, b, a, n);
+                CHECK_MSG(memcmp(ka, kb, n) == 0, "%s: recorded masks differ", what);
+                free(a); free(b); free(ka); free(kb);
+            }
+        free(x0); free(res);
+    }
+}
+
 /* The matmul backward through a GELU equals the two kernels it fuses: the overwriting backward, then the GELU's
  * backward in place — bit for bit, except that in the 256-bit set a row's last elements (C not a multiple of 8)
  * may go through the scalar form of the GELU where the two-pass version used the vector one (an ulp apart).
@@ -794,6 +824,7 @@ int main(void) {
     }
     test_attention_len1();
     test_dropout(pool);
+    test_dropout_add(pool);
     const int mg[][3] = {{37, 64, 19}, {300, 512, 40}, {29, 37, 11}, {5, 3, 1}};
     for (int i = 0; i < 4; i++) test_matmul_gelu(pool, mg[i][0], mg[i][1], mg[i][2], 5000 + i);
     test_adamw();
