@@ -185,8 +185,10 @@ static int prepare(dsp_encoder *e, const dsp_batch *b, int train, dsp_err *err) 
     size_t need = act_sizes(c, (int)T, b->B, att, train, e->gsz, e->lsz);
     if (grow_lines(&e->acts, &e->acts_cap, need)) goto oom;
     act_view_make(&e->av, c, e->acts, e->gsz, e->lsz);
-    if (train && grow((void **)&e->keep, &e->keep_cap, (size_t)(1 + 2 * c->num_hidden_layers) * T * c->hidden_size, 1))
-        goto oom;
+    /* recorded dropout masks: the hidden-state sites (keep_at), then each layer's attention probabilities */
+    const size_t keep_bytes = (size_t)(1 + 2 * c->num_hidden_layers) * T * c->hidden_size +
+                              (size_t)c->num_hidden_layers * att;
+    if (train && grow((void **)&e->keep, &e->keep_cap, keep_bytes, 1)) goto oom;
     return 0;
 oom:
     return dsp_fail(err, "out of memory for a batch of %zu tokens", T);
@@ -202,6 +204,13 @@ static uint8_t *keep_at(const dsp_encoder *e, int layer, int site) {
     if (!e->train) return NULL;
     int slot = site == 0 ? 0 : 1 + 2 * layer + (site == SITE_FFN_OUT);
     return e->keep + (size_t)slot * e->T * e->cfg.hidden_size;
+}
+
+/* The recorded mask of layer l's attention probabilities (indexed like att), or NULL outside training. */
+static uint8_t *att_keep_at(const dsp_encoder *e, int layer) {
+    if (!e->train) return NULL;
+    const dsp_config *c = &e->cfg;
+    return e->keep + (size_t)(1 + 2 * c->num_hidden_layers) * e->T * c->hidden_size + (size_t)layer * e->att_total;
 }
 
 /* Dropout is on only in a training forward (and its backward). */
@@ -327,7 +336,7 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
         dsp_matmul_forward(&e->k, L[LACT_QKV], x, w->qkv_w, w->qkv_b, T, H, 3 * H);
         d = drop_at(e, c->attention_probs_dropout_prob, site_stream(l, SITE_ATT_PROBS));
         dsp_attention_forward(&e->k, L[LACT_CTX], L[LACT_ATT], L[LACT_QKV], e->seq_off, e->seq_len, e->att_off,
-                              e->B, H, A, d);
+                              e->B, H, A, d, att_keep_at(e, l));
         record_mask(e, d, e->att_total);
         /* res1 = x + dropout(ctx·Woᵀ + bo) */
         dsp_matmul_forward(&e->k, L[LACT_RES1], L[LACT_CTX], w->attn_out_w, w->attn_out_b, T, H, H);
@@ -443,7 +452,7 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
                                       w->attn_out_w, T, H, H);
         dsp_attention_backward(&e->k, e->dqkv, e->dctx, L[LACT_QKV], L[LACT_ATT], e->seq_off, e->seq_len, e->att_off,
                                e->B, H, A, drop_at(e, c->attention_probs_dropout_prob, site_stream(l, SITE_ATT_PROBS)),
-                               e->att_scratch);
+                               att_keep_at(e, l), e->att_scratch);
         dsp_matmul_backward(&e->k, dx, gw->qkv_w, gw->qkv_b, e->dqkv, x_in, w->qkv_w, T, H, 3 * H);
     }
     /* embeddings: dropout, LayerNorm, then scatter into the tables in token order (deterministic) */

@@ -71,13 +71,16 @@ void dsp_softmax_forward(const dsp_kctx *k, float *out, const float *inp, int R,
  * att: softmax probabilities before dropout, for sequence b and head a a len_b × len_b block at
  *      att_off[b] + a·len_b² (att_off[b] = A·Σ_{b'<b} len_b'²; the caller sizes it).
  * out[T,H] = concat_a( dropout(softmax(q kᵀ/√d)) · v ).
- * Dropout index of element (b, a, i, j) is att_off[b] + a·len_b² + i·len_b + j. */
+ * Dropout index of element (b, a, i, j) is att_off[b] + a·len_b² + i·len_b + j; keep (as many bytes as att, or
+ * NULL) records the mask there, 1 for a kept probability, for the backward. */
 void dsp_attention_forward(const dsp_kctx *k, float *out, float *att, const float *qkv, const int *seq_off,
-                           const int *seq_len, const size_t *att_off, int B, int H, int A, dsp_dropout drop);
-/* dqkv[T,3H] is overwritten (not accumulated). scratch holds dsp_attention_scratch_floats(max_len, threads). */
+                           const int *seq_len, const size_t *att_off, int B, int H, int A, dsp_dropout drop,
+                           uint8_t *keep);
+/* dqkv[T,3H] is overwritten (not accumulated). scratch holds dsp_attention_scratch_floats(max_len, threads).
+ * keep: the forward's recorded mask (the same bits as hashing every element again, which NULL does). */
 void dsp_attention_backward(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv,
                             const float *att, const int *seq_off, const int *seq_len, const size_t *att_off,
-                            int B, int H, int A, dsp_dropout drop, float *scratch);
+                            int B, int H, int A, dsp_dropout drop, const uint8_t *keep, float *scratch);
 size_t dsp_attention_scratch_floats(int max_len, int n_threads);
 
 /* ---- dropout (in place). The mask comes from the generator; `keep` (n bytes, or NULL) records it, 1 for a kept
@@ -135,11 +138,11 @@ void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n); /* y[n]
     void dsp_softmax_forward_##sfx(const dsp_kctx *k, float *out, const float *inp, int R, int C);         \
     void dsp_attention_forward_##sfx(const dsp_kctx *k, float *out, float *att, const float *qkv,          \
                                      const int *seq_off, const int *seq_len, const size_t *att_off, int B,  \
-                                     int H, int A, dsp_dropout drop);                                       \
+                                     int H, int A, dsp_dropout drop, uint8_t *keep);                        \
     void dsp_attention_backward_##sfx(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv, \
                                       const float *att, const int *seq_off, const int *seq_len,             \
                                       const size_t *att_off, int B, int H, int A, dsp_dropout drop,         \
-                                      float *scratch);                                                      \
+                                      const uint8_t *keep, float *scratch);                                 \
     void dsp_dropout_apply_##sfx(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep,   \
                                  const float *residual);                                                    \
     void dsp_adamw_span_##sfx(float *p, float *m, float *v, const float *grad, size_t n,                   \

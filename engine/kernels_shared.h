@@ -98,6 +98,8 @@ typedef struct {
     const float *qkv, *dout, *att_in;
     const int *seq_off, *seq_len;
     const size_t *att_off;
+    uint8_t *keep_out;      /* forward: the probabilities' dropout mask is recorded here (or NULL) */
+    const uint8_t *keep_in; /* backward: the recorded mask (or NULL: hash again) */
     int B, H, A, max_len;
     dsp_dropout drop;
 } dsp_attn_job;
@@ -187,8 +189,12 @@ static inline void dsp_attn_forward_block(const dsp_attn_job *a, int task, dsp_d
             float coef[DSP_ATTN_CHUNK]; /* the probabilities after dropout */
             for (int j = 0; j < n; j++) {
                 float p = row[j0 + j];
-                if (a->drop.p > 0.0f)
-                    p *= dsp_dropout_keyed(key, B.blk + (size_t)i * B.len + j0 + j, a->drop.p, B.keep);
+                if (a->drop.p > 0.0f) {
+                    size_t idx = B.blk + (size_t)i * B.len + j0 + j;
+                    float f = dsp_dropout_keyed(key, idx, a->drop.p, B.keep);
+                    if (a->keep_out) a->keep_out[idx] = f != 0.0f;
+                    p *= f;
+                }
                 coef[j] = p;
             }
             gemv(o, coef, dsp_attn_vec(a, &B, j0, B.v), B.row, n, B.d);
@@ -217,8 +223,13 @@ static inline void dsp_attn_backward_block(const dsp_attn_job *a, int task, int 
         const float *p = P + (size_t)i * L;
         const float *go = a->dout + (size_t)(B.off + i) * a->H + B.q; /* [d] */
         float *pm = Pm + (size_t)i * L, *ds = dS + (size_t)i * L;
-        for (int j = 0; j < L; j++)
-            mrow[j] = a->drop.p > 0.0f ? dsp_dropout_keyed(key, B.blk + (size_t)i * L + j, a->drop.p, B.keep) : 1.0f;
+        const size_t at = B.blk + (size_t)i * L; /* the row's dropout index */
+        if (!(a->drop.p > 0.0f))
+            for (int j = 0; j < L; j++) mrow[j] = 1.0f;
+        else if (a->keep_in) /* the forward's factors, B.keep or 0, without hashing again */
+            for (int j = 0; j < L; j++) mrow[j] = a->keep_in[at + j] ? B.keep : 0.0f;
+        else
+            for (int j = 0; j < L; j++) mrow[j] = dsp_dropout_keyed(key, at + j, a->drop.p, B.keep);
         dsp_attn_dots(a, &B, go, B.v, 1.0f, ds, dot, dot4); /* dP' */
         float rowdot = 0.0f;
         for (int j = 0; j < L; j++) {
@@ -241,19 +252,19 @@ static inline void dsp_attn_backward_block(const dsp_attn_job *a, int task, int 
 /* The public entry points' bodies: fill the job, run one task per (sequence, head). */
 static inline void dsp_attn_forward_run(const dsp_kctx *k, dsp_task_fn fn, float *out, float *att, const float *qkv,
                                         const int *seq_off, const int *seq_len, const size_t *att_off, int B, int H,
-                                        int A, dsp_dropout drop) {
+                                        int A, dsp_dropout drop, uint8_t *keep) {
     dsp_attn_job a = {.out = out, .att = att, .qkv = qkv, .seq_off = seq_off, .seq_len = seq_len,
-                      .att_off = att_off, .B = B, .H = H, .A = A, .drop = drop};
+                      .att_off = att_off, .B = B, .H = H, .A = A, .drop = drop, .keep_out = keep};
     dsp_pool_run(k->pool, fn, &a, B * A);
 }
 
 static inline void dsp_attn_backward_run(const dsp_kctx *k, dsp_task_fn fn, float *dqkv, const float *dout,
                                          const float *qkv, const float *att, const int *seq_off, const int *seq_len,
                                          const size_t *att_off, int B, int H, int A, dsp_dropout drop,
-                                         float *scratch) {
+                                         const uint8_t *keep, float *scratch) {
     dsp_attn_job a = {.dqkv = dqkv, .scratch = scratch, .qkv = qkv, .dout = dout, .att_in = att,
                       .seq_off = seq_off, .seq_len = seq_len, .att_off = att_off, .B = B, .H = H, .A = A,
-                      .max_len = dsp_max_seq_len(seq_len, B), .drop = drop};
+                      .max_len = dsp_max_seq_len(seq_len, B), .drop = drop, .keep_in = keep};
     dsp_pool_run(k->pool, fn, &a, B * A);
 }
 
