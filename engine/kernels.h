@@ -40,9 +40,10 @@ void dsp_matmul_backward(const dsp_kctx *k, float *dinp, float *dw, float *db, c
 void dsp_matmul_backward_overwrite(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                                    const float *inp, const float *w, int T, int C, int OC);
 /* The backward of out = gelu(pre)·wᵀ + b, through the GELU: dinp[T,C] = (dout · w) ∘ gelu'(pre) (overwritten; cdf:
- * the forward's Φ(pre), or NULL), dw and db as above. The bits of dsp_matmul_backward_overwrite followed by
- * dsp_gelu_backward (in the 256-bit set, where its vector and scalar forms may differ by an ulp, when C is a multiple
- * of 8); the SIMD sets apply the GELU to each block of dinp while it is in cache instead of in a second pass. */
+ * the forward's Φ(pre), or NULL), dw and db as above. The SIMD sets apply the GELU to each block of dinp while it is
+ * in cache instead of in a second pass. The bits are those of dsp_matmul_backward_overwrite followed by
+ * dsp_gelu_backward; in the 256-bit set only when C is a multiple of 8 (otherwise a row's last elements may take the
+ * GELU's scalar form where the two passes took its vector form, which can differ by an ulp). */
 void dsp_matmul_backward_gelu(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                               const float *inp, const float *w, const float *pre, const float *cdf, int T, int C,
                               int OC);

@@ -451,7 +451,7 @@ static void gemm_block(const gemm_job *g, int m0, int m1, int n0, int n1, int jn
 }
 
 /* One task: a block of C, then (for a matmul ending in a GELU) the GELU's backward over the block, row by row,
- * while it is still in cache — a pass over dinp from memory less. */
+ * while it is still in cache, which saves a pass over dinp from memory. */
 static void gemm_task(void *vctx, int task, int thread) {
     const gemm_job *g = vctx;
     int im = task / g->n_blocks, jn = task % g->n_blocks;
