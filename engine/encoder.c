@@ -78,7 +78,8 @@ struct dsp_encoder {
     size_t gsz[ACT_GLOBAL_COUNT], lsz[LACT_COUNT];
     act_view av;
     float *dx, *dres, *dqkv, *dctx, *dffn, *dpool, *att_scratch;
-    /* a training forward's dropout masks of the hidden-state sites, for the backward: 1 + 2L sites of T·H bytes */
+    /* a training forward's dropout masks, for the backward: the 1 + 2L hidden-state sites (T·H bytes each), then
+     * each layer's attention probabilities (att_total bytes each) */
     uint8_t *keep;
     size_t keep_cap;
     size_t att_scratch_cap;
@@ -134,6 +135,11 @@ static int grow_lines(float **p, size_t *cap, size_t need) {
     return *p ? 0 : -1;
 }
 
+/* The bytes of the recorded hidden-state masks (1 + 2L sites of T·H), which come first in e->keep. */
+static size_t hidden_keep_bytes(const dsp_encoder *e) {
+    return (size_t)(1 + 2 * e->cfg.num_hidden_layers) * e->T * e->cfg.hidden_size;
+}
+
 /* Copies the batch, checks ids and lengths, and sizes every buffer for it (and for a backward when train). */
 static int prepare(dsp_encoder *e, const dsp_batch *b, int train, dsp_err *err) {
     const dsp_config *c = &e->cfg;
@@ -185,9 +191,7 @@ static int prepare(dsp_encoder *e, const dsp_batch *b, int train, dsp_err *err) 
     size_t need = act_sizes(c, (int)T, b->B, att, train, e->gsz, e->lsz);
     if (grow_lines(&e->acts, &e->acts_cap, need)) goto oom;
     act_view_make(&e->av, c, e->acts, e->gsz, e->lsz);
-    /* recorded dropout masks: the hidden-state sites (keep_at), then each layer's attention probabilities */
-    const size_t keep_bytes = (size_t)(1 + 2 * c->num_hidden_layers) * T * c->hidden_size +
-                              (size_t)c->num_hidden_layers * att;
+    const size_t keep_bytes = hidden_keep_bytes(e) + (size_t)c->num_hidden_layers * att;
     if (train && grow((void **)&e->keep, &e->keep_cap, keep_bytes, 1)) goto oom;
     return 0;
 oom:
@@ -208,9 +212,7 @@ static uint8_t *keep_at(const dsp_encoder *e, int layer, int site) {
 
 /* The recorded mask of layer l's attention probabilities (indexed like att), or NULL outside training. */
 static uint8_t *att_keep_at(const dsp_encoder *e, int layer) {
-    if (!e->train) return NULL;
-    const dsp_config *c = &e->cfg;
-    return e->keep + (size_t)(1 + 2 * c->num_hidden_layers) * e->T * c->hidden_size + (size_t)layer * e->att_total;
+    return e->train ? e->keep + hidden_keep_bytes(e) + (size_t)layer * e->att_total : NULL;
 }
 
 /* Dropout is on only in a training forward (and its backward). */

@@ -81,24 +81,25 @@ static void mm_dw_task(void *vctx, int task, int thread) {
 void dsp_matmul_backward_scalar(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                                 const float *inp, const float *w, int T, int C, int OC, int dinp_set,
                                 const float *gelu_pre, const float *gelu_cdf) {
-    if (dinp && dinp_set && T > 0 && C > 0 && OC <= 0) memset(dinp, 0, (size_t)T * C * sizeof(float));
-    if (dinp && gelu_pre && T > 0 && C > 0 && OC <= 0)
-        dsp_gelu_backward_scalar(k, dinp, gelu_pre, gelu_cdf, dinp, (size_t)T * C);
-    if (T <= 0 || C <= 0 || OC <= 0) return;
-    mm_args a = {.dinp = dinp, .dw = dw, .db = db, .dout = dout, .inp = inp, .w = w, .T = T, .C = C, .OC = OC,
-                 .dinp_set = dinp_set};
-    if (dinp) {
-        a.rows_per_task = dsp_rows_per_task(k, T, 8);
-        dsp_pool_run(k->pool, mm_dinp_task, &a, (T + a.rows_per_task - 1) / a.rows_per_task);
-        if (gelu_pre) dsp_gelu_backward_scalar(k, dinp, gelu_pre, gelu_cdf, dinp, (size_t)T * C); /* the reference's two passes */
+    if (T <= 0 || C <= 0) return;
+    if (OC <= 0) {
+        if (dinp && dinp_set) memset(dinp, 0, (size_t)T * C * sizeof(float));
+    } else {
+        mm_args a = {.dinp = dinp, .dw = dw, .db = db, .dout = dout, .inp = inp, .w = w, .T = T, .C = C, .OC = OC,
+                     .dinp_set = dinp_set};
+        if (dinp) {
+            a.rows_per_task = dsp_rows_per_task(k, T, 8);
+            dsp_pool_run(k->pool, mm_dinp_task, &a, (T + a.rows_per_task - 1) / a.rows_per_task);
+        }
+        if (dw) {
+            a.rows_per_task = dsp_rows_per_task(k, OC, 1);
+            dsp_pool_run(k->pool, mm_dw_task, &a, (OC + a.rows_per_task - 1) / a.rows_per_task);
+        } else if (db) {
+            for (int t = 0; t < T; t++)
+                for (int o = 0; o < OC; o++) db[o] += dout[(size_t)t * OC + o];
+        }
     }
-    if (dw) {
-        a.rows_per_task = dsp_rows_per_task(k, OC, 1);
-        dsp_pool_run(k->pool, mm_dw_task, &a, (OC + a.rows_per_task - 1) / a.rows_per_task);
-    } else if (db) {
-        for (int t = 0; t < T; t++)
-            for (int o = 0; o < OC; o++) db[o] += dout[(size_t)t * OC + o];
-    }
+    if (dinp && gelu_pre) dsp_gelu_backward_scalar(k, dinp, gelu_pre, gelu_cdf, dinp, (size_t)T * C); /* a second pass */
 }
 
 /* ---------------------------------------------------------------- layernorm */
