@@ -2,8 +2,10 @@
  * reference (kernels_ref.c) or a SIMD build (kernels_simd.c). Also: choosing and naming the set, dropout,
  * the attention scratch size, and cache-line aligned buffers.
  *
- * The AVX2 object exists only in native x86-64 builds (CMake defines DSP_HAVE_AVX2 then); elsewhere a
- * request for it resolves to an error, and a context that names it anyway runs the 128-bit kernels.
+ * The AVX2 object and the VEX-encoded 128-bit object exist only in native x86-64 builds (CMake defines
+ * DSP_HAVE_AVX2 then); elsewhere a request for AVX2 (or for SIMD128_SSE2) resolves to an error, and a context
+ * that names it anyway runs the 128-bit kernels. The 128-bit set runs its VEX object where the CPU has AVX:
+ * the same operations in the same order, so the same bits, in three-operand instructions with a broadcast load.
  */
 #include "kernels.h"
 #include "kernels_shared.h"
@@ -17,6 +19,7 @@ const char *dsp_kernels_name(dsp_kernels k) {
     case DSP_KERNELS_SCALAR: return "scalar";
     case DSP_KERNELS_SIMD128: return "simd128";
     case DSP_KERNELS_AVX2: return "avx2";
+    case DSP_KERNELS_SIMD128_SSE2: return "sse2";
     }
     return "unknown";
 }
@@ -41,6 +44,15 @@ static int avx2_available(void) {
 #endif
 }
 
+/* Does this build contain the VEX-encoded 128-bit kernels, and does this CPU run them? */
+static int vex128_available(void) {
+#if defined(DSP_HAVE_AVX2) && (defined(__GNUC__) || defined(__clang__))
+    return __builtin_cpu_supports("avx");
+#else
+    return 0;
+#endif
+}
+
 int dsp_kernels_resolve(dsp_kernels want, dsp_kernels *got, dsp_err *err) {
     switch (want) {
     case DSP_KERNELS_AUTO:
@@ -60,42 +72,70 @@ int dsp_kernels_resolve(dsp_kernels want, dsp_kernels *got, dsp_err *err) {
         *got = want;
         return 0;
 #endif
+    case DSP_KERNELS_SIMD128_SSE2:
+#ifndef DSP_HAVE_AVX2
+        return dsp_fail(err, "kernels \"sse2\": only native x86-64 builds have the SSE2 encoding; use \"simd128\"");
+#else
+        *got = want;
+        return 0;
+#endif
     }
     return dsp_fail(err, "kernels: unknown kernel set %d (expected auto, scalar, simd128 or avx2)", (int)want);
 }
 
-/* The set a context really runs: AUTO (an unresolved context) is resolved here, AVX2 falls back to the
- * 128-bit kernels where it is not built in. */
-static dsp_kernels effective(const dsp_kctx *k) {
-    dsp_kernels s = k->set;
+/* The compiled object a set runs on. */
+typedef enum { OBJ_SCALAR, OBJ_SIMD128, OBJ_SIMD128_VEX, OBJ_AVX2 } kernel_object;
+
+/* The object a context really runs: AUTO (an unresolved context) is resolved here; SIMD128 takes the VEX object
+ * where the CPU has AVX; AVX2 and SIMD128_SSE2 fall back to the 128-bit kernels where they are not built in. */
+static kernel_object object_for(dsp_kernels s) {
     if (s == DSP_KERNELS_AUTO) dsp_kernels_resolve(s, &s, NULL);
-#ifndef DSP_HAVE_AVX2
-    if (s == DSP_KERNELS_AVX2) s = DSP_KERNELS_SIMD128;
+    switch (s) {
+    case DSP_KERNELS_SCALAR: return OBJ_SCALAR;
+#ifdef DSP_HAVE_AVX2
+    case DSP_KERNELS_AVX2: return OBJ_AVX2;
+    case DSP_KERNELS_SIMD128: return vex128_available() ? OBJ_SIMD128_VEX : OBJ_SIMD128;
 #endif
-    return s;
+    default: return OBJ_SIMD128;
+    }
+}
+
+const char *dsp_kernels_encoding(dsp_kernels set) {
+    switch (object_for(set)) {
+    case OBJ_SCALAR: return "scalar C";
+#ifdef __EMSCRIPTEN__
+    case OBJ_SIMD128: return "wasm simd128";
+#else
+    case OBJ_SIMD128: return "128-bit SSE2";
+#endif
+    case OBJ_SIMD128_VEX: return "128-bit AVX encoding";
+    case OBJ_AVX2: return "256-bit AVX2 + FMA";
+    }
+    return "?";
 }
 
 #ifdef DSP_HAVE_AVX2
-#define DISPATCH(name, ...)                                  \
-    switch (effective(k)) {                                  \
-    case DSP_KERNELS_SCALAR: name##_scalar(__VA_ARGS__); break; \
-    case DSP_KERNELS_AVX2: name##_avx2(__VA_ARGS__); break;     \
-    default: name##_simd128(__VA_ARGS__); break;             \
+#define DISPATCH(name, ...)                                              \
+    switch (object_for(k->set)) {                                        \
+    case OBJ_SCALAR: name##_scalar(__VA_ARGS__); break;                  \
+    case OBJ_AVX2: name##_avx2(__VA_ARGS__); break;                      \
+    case OBJ_SIMD128_VEX: name##_simd128vex(__VA_ARGS__); break;         \
+    default: name##_simd128(__VA_ARGS__); break;                         \
     }
 #else
-#define DISPATCH(name, ...)                                  \
-    switch (effective(k)) {                                  \
-    case DSP_KERNELS_SCALAR: name##_scalar(__VA_ARGS__); break; \
-    default: name##_simd128(__VA_ARGS__); break;             \
+#define DISPATCH(name, ...)                                              \
+    switch (object_for(k->set)) {                                        \
+    case OBJ_SCALAR: name##_scalar(__VA_ARGS__); break;                  \
+    default: name##_simd128(__VA_ARGS__); break;                         \
     }
 #endif
 
 dsp_adamw_span_fn dsp_adamw_span_for(dsp_kernels set) {
-    dsp_kctx k = {NULL, set};
-    switch (effective(&k)) {
-    case DSP_KERNELS_SCALAR: return dsp_adamw_span_scalar;
+    switch (object_for(set)) {
+    case OBJ_SCALAR: return dsp_adamw_span_scalar;
 #ifdef DSP_HAVE_AVX2
-    case DSP_KERNELS_AVX2: return dsp_adamw_span_avx2;
+    case OBJ_AVX2: return dsp_adamw_span_avx2;
+    case OBJ_SIMD128_VEX: return dsp_adamw_span_simd128vex;
 #endif
     default: return dsp_adamw_span_simd128;
     }

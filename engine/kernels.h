@@ -151,6 +151,7 @@ void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n); /* y[n]
 
 DSP_DECLARE_KERNEL_SET(scalar)
 DSP_DECLARE_KERNEL_SET(simd128)
+DSP_DECLARE_KERNEL_SET(simd128vex)
 DSP_DECLARE_KERNEL_SET(avx2)
 
 #endif

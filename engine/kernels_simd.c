@@ -1,6 +1,7 @@
 /* kernels_simd.c — the SIMD kernels, written once against simd.h and compiled per vector width:
- * DSP_SIMD_WIDTH 4 gives the *_simd128 functions (SSE2 natively, wasm_simd128 in the browser),
- * DSP_SIMD_WIDTH 8 the *_avx2 functions (AVX2 + FMA).
+ * DSP_SIMD_WIDTH 4 gives the *_simd128 functions (SSE2 natively, wasm_simd128 in the browser) and, compiled with
+ * -mavx, the *_simd128vex functions: the same 128-bit arithmetic in AVX's three-operand encoding with a broadcast
+ * load, which is what V8 emits for wasm_simd128 on such a CPU; DSP_SIMD_WIDTH 8 the *_avx2 functions (AVX2 + FMA).
  *
  * The GEMM (all three matmul products) is a blocked micro-kernel design (after Goto/BLIS):
  *  - B (the operand read along N) is packed once per call into NR-wide panels [N/NR][K][NR], shared by all
@@ -28,6 +29,8 @@
 
 #if DSP_SIMD_WIDTH == 8
 #define KFN(name) name##_avx2
+#elif DSP_SIMD_WIDTH == 4 && defined(__AVX__)
+#define KFN(name) name##_simd128vex
 #elif DSP_SIMD_WIDTH == 4
 #define KFN(name) name##_simd128
 #endif
@@ -116,7 +119,7 @@ static inline void gelu_backward_span(float *out, const float *inp, const float 
 /* Micro-tile: MR rows × NV vectors. Measured on the development machine (Zen 5), micro-kernel alone:
  * SSE2 3×16 about 50 GFLOP/s (6×8: 47, 4×8: 45 — gcc re-loads an A splat for each of its uses, and the
  * loads become the limit), AVX2 6×16 about 115; V8 runs 4×8 best (larger tiles spill). */
-#if DSP_SIMD_WIDTH == 8
+#if DSP_SIMD_WIDTH == 8 || defined(__AVX__) /* AVX2, and 128-bit vectors in AVX's encoding */
 #define MR 6
 #define NV 2
 #define PRESPLAT 0
@@ -134,8 +137,9 @@ static inline void gelu_backward_span(float *out, const float *inp, const float 
 #endif
 #define NR (NV * W)                /* micro-tile columns */
 #define AK (PRESPLAT ? MR * W : MR) /* floats per k in a packed A panel */
-#if DSP_SIMD_WIDTH == 8
-#define KC 512 /* k block: a B micro-panel (KC×NR) stays in L1; AVX2 measured best at 512 */
+#define A_VECS ((MR + W - 1) / W)   /* vectors that cover a panel's k-row */
+#if DSP_SIMD_WIDTH == 8 || defined(__AVX__)
+#define KC 512 /* k block: a B micro-panel (KC×NR) stays in L1; AVX2 and VEX-128 measured best at 512 */
 #else
 #define KC 256 /* SSE's splatted A block is 4× larger: 256 keeps it in L2 */
 #endif
@@ -355,13 +359,13 @@ static void pack_a_block(const gemm_job *g, int m0, int m1, int k0, int kc, floa
             }
             for (int i0 = 0; i0 < rows; i0 += MR, d += panel, s += MR) {
                 if (i0 + MR <= rows) {
-#if !PRESPLAT && MR <= W
-                    /* The panel's k-row is contiguous in the source: one vector load and store. Lanes past MR
-                     * (AVX2: 2 of 8) land in the next k-row's slots, rewritten when that row is packed, or in the
-                     * panel's padding; the guard keeps the load inside the source row (always true when the
-                     * panel is one vector wide, as in wasm: it ends inside the block). */
-                    if (MR == W || m0 + i0 + W <= g->M) {
-                        vf_storeu(d, vf_loadu(s));
+#if !PRESPLAT && MR <= 2 * W
+                    /* The panel's k-row is contiguous in the source: one or two vector loads and stores. Lanes
+                     * past MR (AVX2: 2 of 8, VEX-128: 2 of 2×4) land in the next k-row's slots, rewritten when that
+                     * row is packed, or in the panel's padding; the guard keeps the loads inside the source row
+                     * (always true when the panel is one vector wide, as in wasm: it ends inside the block). */
+                    if (MR == A_VECS * W || m0 + i0 + A_VECS * W <= g->M) {
+                        for (int v = 0; v < A_VECS; v++) vf_storeu(d + v * W, vf_loadu(s + v * W));
                         continue;
                     }
 #endif

@@ -1,7 +1,8 @@
 /* simd.h — the tiny vector vocabulary the SIMD kernels are written in (after ggml's simd-mappings.h).
  *
  * kernels_simd.c is compiled once per width, and this header maps the vocabulary for it:
- *   DSP_SIMD_WIDTH == 4: SSE2 natively (x86-64 baseline), wasm_simd128 under Emscripten (-msimd128)
+ *   DSP_SIMD_WIDTH == 4: SSE2 natively (x86-64 baseline; compiled a second time with -mavx, the same intrinsics
+ *                        in AVX's three-operand encoding, vf_bcast a vbroadcastss), wasm_simd128 under Emscripten
  *   DSP_SIMD_WIDTH == 8: AVX2 + FMA (the object is compiled with -mavx2 -mfma)
  *
  * The 128-bit mappings compute the same bits on both hosts: every operation is a single IEEE operation
@@ -165,7 +166,11 @@ static inline float vf_hmax(vf v) {
 #include <emmintrin.h>
 typedef __m128 vf;
 typedef __m128i vi;
+#ifdef __AVX__
+#define DSP_SIMD_NAME "sse-vex"
+#else
 #define DSP_SIMD_NAME "sse2"
+#endif
 static inline vf vf_zero(void) { return _mm_setzero_ps(); }
 static inline vf vf_splat(float x) { return _mm_set1_ps(x); }
 static inline vf vf_load(const float *p) { return _mm_load_ps(p); }

@@ -148,16 +148,22 @@ static inline float *f64_test_data(size_t n, unsigned long long *seed, float sca
     return x;
 }
 
-/* The kernel sets to test: scalar, SIMD128, and AVX2 when this build and CPU have it. Returns the count. */
-static inline int f64_kernel_sets(dsp_kernels sets[3]) {
+/* The kernel sets to test: scalar, SIMD128, and SIMD128_SSE2 and AVX2 when this build and CPU have them. Returns
+ * the count. */
+#define F64_MAX_SETS 4 /* scalar, simd128, its SSE2 encoding where simd128 runs AVX's, avx2 */
+static inline int f64_kernel_sets(dsp_kernels sets[F64_MAX_SETS]) {
     dsp_err err;
     dsp_kernels got;
     int n = 0;
     sets[n++] = DSP_KERNELS_SCALAR;
-    sets[n++] = DSP_KERNELS_SIMD128;
+    sets[n++] = DSP_KERNELS_SIMD128; /* natively: AVX's encoding where the CPU has AVX */
+    if (dsp_kernels_resolve(DSP_KERNELS_SIMD128_SSE2, &got, &err) == 0) sets[n++] = DSP_KERNELS_SIMD128_SSE2;
     if (dsp_kernels_resolve(DSP_KERNELS_AVX2, &got, &err) == 0) sets[n++] = DSP_KERNELS_AVX2;
     else printf("note: AVX2 kernels not tested here: %s\n", err.msg);
     return n;
 }
+
+/* The 128-bit sets, whose results must be the scalar reference's bits. */
+static inline int f64_is_simd128(dsp_kernels s) { return s == DSP_KERNELS_SIMD128 || s == DSP_KERNELS_SIMD128_SSE2; }
 
 #endif

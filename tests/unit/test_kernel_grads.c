@@ -17,7 +17,7 @@
 
 #include <string.h>
 
-static dsp_kernels sets[3];
+static dsp_kernels sets[F64_MAX_SETS];
 static int n_sets;
 
 typedef double (*loss_fn)(void *ctx);

@@ -24,7 +24,7 @@
 
 #define U F64_U
 
-static dsp_kernels sets[3];
+static dsp_kernels sets[F64_MAX_SETS];
 static int n_sets;
 
 /* |got − want| <= tol elementwise (NaN fails); reports the count and the worst offender. */
@@ -133,7 +133,7 @@ static void test_matmul(dsp_pool *pool, int T, int C, int OC, unsigned long long
             free(out_nb);
             continue;
         }
-        if (sets[si] == DSP_KERNELS_SIMD128) { /* same order, separate mul and add: the scalar bits */
+        if (f64_is_simd128(sets[si])) { /* same order, separate mul and add: the scalar bits */
             expect_same_bits("simd128 matmul forward == scalar", out, s_out, (size_t)T * OC);
             expect_same_bits("simd128 matmul dinp == scalar", di, s_di, (size_t)T * C);
             expect_same_bits("simd128 matmul dw == scalar", dw, s_dw, (size_t)OC * C);
@@ -231,7 +231,7 @@ static void test_layernorm(dsp_pool *pool, int T, int C, unsigned long long seed
         if (sets[si] == DSP_KERNELS_SCALAR) {
             s_dw = dw, s_db = db;
             dw = db = NULL;
-        } else if (sets[si] == DSP_KERNELS_SIMD128) { /* column sums in the reference's order */
+        } else if (f64_is_simd128(sets[si])) { /* column sums in the reference's order */
             expect_same_bits("simd128 layernorm dw == scalar", dw, s_dw, (size_t)C);
             expect_same_bits("simd128 layernorm db == scalar", db, s_db, (size_t)C);
         }
@@ -283,7 +283,7 @@ static void test_gelu(dsp_pool *pool) {
             s_y = y, s_d = d;
             continue;
         }
-        if (sets[si] == DSP_KERNELS_SIMD128) { /* lane for lane the scalar operations (mathfn.h) */
+        if (f64_is_simd128(sets[si])) { /* lane for lane the scalar operations (mathfn.h) */
             expect_same_bits("simd128 gelu forward == scalar", y, s_y, n);
             expect_same_bits("simd128 gelu backward == scalar", d, s_d, n);
         }

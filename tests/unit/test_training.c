@@ -94,10 +94,11 @@ int main(void) {
     make_corpus(&ts);
     const size_t P = n_params();
     const int S = 6; /* 6 steps of 8 sentences: crosses the epoch boundary of 40 sentences */
-    const dsp_kernels sets[] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_AVX2};
-    for (int k = 0; k < 3; k++) {
+    const dsp_kernels sets[] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2, DSP_KERNELS_AVX2};
+    float *w_simd128 = NULL;
+    for (int k = 0; k < 4; k++) {
         dsp_kernels got;
-        if (dsp_kernels_resolve(sets[k], &got, NULL)) continue; /* AVX2 absent on this CPU/build */
+        if (dsp_kernels_resolve(sets[k], &got, NULL)) continue; /* absent on this CPU/build */
         double l1[6], l2[6], l4[6];
         float *w1 = run(&ts, 1, got, 42, S, l1, DSP_OBJ_INFONCE);
         float *w2 = run(&ts, 2, got, 42, S, l2, DSP_OBJ_INFONCE);
@@ -105,8 +106,15 @@ int main(void) {
         CHECK_MSG(memcmp(w1, w2, P * sizeof(float)) == 0, "%s: 1 vs 2 threads differ", dsp_kernels_name(got));
         CHECK_MSG(memcmp(w1, w4, P * sizeof(float)) == 0, "%s: 1 vs 4 threads differ", dsp_kernels_name(got));
         CHECK(memcmp(l1, l2, sizeof l1) == 0 && memcmp(l1, l4, sizeof l1) == 0);
-        free(w1); free(w2); free(w4);
+        /* the 128-bit set's two native encodings train to the same bits (the browser's, test_parity checks) */
+        if (got == DSP_KERNELS_SIMD128) w_simd128 = w1;
+        if (got == DSP_KERNELS_SIMD128_SSE2)
+            CHECK_MSG(w_simd128 && memcmp(w1, w_simd128, P * sizeof(float)) == 0,
+                      "simd128 in SSE2 and in AVX's encoding train to different weights");
+        if (w1 != w_simd128) free(w1);
+        free(w2); free(w4);
     }
+    free(w_simd128);
     /* same seed → same run; another seed → another run */
     double a[6], b[6], c[6];
     float *wa = run(&ts, 2, DSP_KERNELS_AUTO, 42, S, a, DSP_OBJ_AU);

@@ -1,5 +1,6 @@
-/* bench_kernels.c — `dissipate bench`'s GEMM table: the engine's matmul kernels (scalar, SIMD128, AVX2) and
- * OpenBLAS's cblas_sgemm on the same shapes, in the same process and run, so ratios compare like with like.
+/* bench_kernels.c — `dissipate bench`'s GEMM table: the engine's matmul kernels (scalar, SIMD128 — and, where that
+ * runs AVX's encoding, the same kernels in SSE2's — and AVX2) and OpenBLAS's cblas_sgemm on the same shapes, in the
+ * same process and run, so ratios compare like with like.
  *
  * OpenBLAS is loaded with dlopen (no build dependency); its core name and configuration are printed because
  * OPENBLAS_CORETYPE decides which kernels it runs (this machine pins Haswell: AVX2 + FMA). Its thread count is
@@ -19,6 +20,7 @@
 #define N_SHAPES 4
 #define N_PRODUCTS 3
 #define MAX_THREADS_ROWS 2
+#define N_SETS 4 /* scalar, simd128, simd128 in SSE2 encoding, avx2 */
 static const int SHAPES[N_SHAPES][2] = {{128, 384}, {128, 128}, {128, 512}, {512, 128}}; /* (C, OC) */
 static const char *SHAPE_NAMES[N_SHAPES] = {"qkv 128>384", "128>128", "ffn 128>512", "ffn 512>128"};
 static const char *PRODUCTS[N_PRODUCTS] = {"fwd", "dinp", "dw"};
@@ -144,18 +146,22 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
         fclose(la);
     }
     int rows = threads_max < 1 ? 1 : threads_max > MAX_THREADS_ROWS ? MAX_THREADS_ROWS : threads_max;
-    const dsp_kernels want[3] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_AVX2};
-    int have[3];
-    for (int s = 0; s < 3; s++) {
-        dsp_kernels got;
-        have[s] = dsp_kernels_resolve(want[s], &got, NULL) == 0 && (only == DSP_KERNELS_AUTO || got == only);
+    const dsp_kernels want[N_SETS] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2,
+                                      DSP_KERNELS_AVX2};
+    int have[N_SETS];
+    for (int s = 0; s < N_SETS; s++) {
+        dsp_kernels got, shown = want[s] == DSP_KERNELS_SIMD128_SSE2 ? DSP_KERNELS_SIMD128 : want[s];
+        have[s] = dsp_kernels_resolve(want[s], &got, NULL) == 0 && (only == DSP_KERNELS_AUTO || shown == only);
     }
-    /* gflops[threads-1][shape][product][set 0..2, 3 = OpenBLAS] */
-    rate g[MAX_THREADS_ROWS][N_SHAPES][N_PRODUCTS][4];
+    /* the SSE2 column only where simd128 runs another encoding */
+    if (strcmp(dsp_kernels_encoding(DSP_KERNELS_SIMD128), dsp_kernels_encoding(DSP_KERNELS_SIMD128_SSE2)) == 0)
+        have[2] = 0;
+    /* gflops[threads-1][shape][product][set 0..N_SETS-1, N_SETS = OpenBLAS] */
+    rate g[MAX_THREADS_ROWS][N_SHAPES][N_PRODUCTS][N_SETS + 1];
     memset(g, 0, sizeof g);
     for (int th = 1; th <= rows; th++) {
         dsp_pool *pool = dsp_pool_create(th);
-        for (int s = 0; s < 3; s++) {
+        for (int s = 0; s < N_SETS; s++) {
             if (!have[s]) continue;
             dsp_kctx k = {pool, want[s]};
             for (int sh = 0; sh < N_SHAPES; sh++)
@@ -171,7 +177,7 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
             ob.set_threads(th);
             for (int sh = 0; sh < N_SHAPES; sh++)
                 for (int p = 0; p < N_PRODUCTS; p++)
-                    g[th - 1][sh][p][3] = measure(NULL, &ob, p, &m, SHAPES[sh][0], SHAPES[sh][1], REPS);
+                    g[th - 1][sh][p][N_SETS] = measure(NULL, &ob, p, &m, SHAPES[sh][0], SHAPES[sh][1], REPS);
         }
         ob.set_threads(1);
     }
@@ -179,6 +185,9 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
     fprintf(out, "\nGEMM GFLOP/s, T=%d rows: fastest/median of %d runs (scalar: %d); ratios of the fastest; "
                  "fwd = inp*w^T, dinp = dout*w, dw = dout^T*inp\n", BENCH_T, REPS, SCALAR_REPS);
     if (load[0]) fprintf(out, "load average at start (other work on this machine slows every column): %s\n", load);
+    if (have[1])
+        fprintf(out, "simd128 runs as %s%s\n", dsp_kernels_encoding(DSP_KERNELS_SIMD128),
+                have[2] ? " (as V8 emits wasm simd128 on a CPU with AVX); sse2: the same kernels in SSE2 encoding" : "");
     if (have_ob) {
         const char *env = getenv("OPENBLAS_CORETYPE");
         fprintf(out, "OpenBLAS: libopenblas.so.0, core %s (OPENBLAS_CORETYPE=%s), config: %s\n",
@@ -190,18 +199,18 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
         fprintf(out, "OpenBLAS: libopenblas.so.0 not loadable (%s); column left empty\n", dlerror());
 #endif
     }
-    fprintf(out, "%-7s %-12s %-5s %11s %11s %11s %11s %10s %8s\n", "threads", "shape C>OC", "prod", "scalar",
-            "simd128", "avx2", "openblas", "simd128/ob", "avx2/ob");
+    fprintf(out, "%-7s %-12s %-5s %11s %11s %11s %11s %11s %10s %8s\n", "threads", "shape C>OC", "prod", "scalar",
+            "simd128", "sse2", "avx2", "openblas", "simd128/ob", "avx2/ob");
     for (int th = 1; th <= rows; th++)
         for (int sh = 0; sh < N_SHAPES; sh++)
             for (int p = 0; p < N_PRODUCTS; p++) {
                 const rate *r = g[th - 1][sh][p];
-                char cell[4][24], ratio[2][16];
-                for (int s = 0; s < 4; s++) rate_text(cell[s], s < 3 ? have[s] : have_ob, r[s]);
-                for (int s = 0; s < 2; s++)
-                    cell_text(ratio[s], have_ob && have[s + 1], r[s + 1].best / r[3].best, "%.2f");
-                fprintf(out, "%-7d %-12s %-5s %11s %11s %11s %11s %10s %8s\n", th, SHAPE_NAMES[sh], PRODUCTS[p],
-                        cell[0], cell[1], cell[2], cell[3], ratio[0], ratio[1]);
+                char cell[N_SETS + 1][24], ratio[2][16];
+                for (int s = 0; s <= N_SETS; s++) rate_text(cell[s], s < N_SETS ? have[s] : have_ob, r[s]);
+                cell_text(ratio[0], have_ob && have[1], r[1].best / r[N_SETS].best, "%.2f");
+                cell_text(ratio[1], have_ob && have[3], r[3].best / r[N_SETS].best, "%.2f");
+                fprintf(out, "%-7d %-12s %-5s %11s %11s %11s %11s %11s %10s %8s\n", th, SHAPE_NAMES[sh], PRODUCTS[p],
+                        cell[0], cell[1], cell[2], cell[3], cell[4], ratio[0], ratio[1]);
             }
     if (have_ob) dlclose(ob.lib);
 done:

@@ -8,7 +8,7 @@
 
 /* Prints a table of GFLOP/s (the fastest and the median of several runs) for the three matmul products (forward, dinp, dw) at
  * T = 2900 rows and (C, OC) in {(128, 384) fused QKV, (128, 128), (128, 512), (512, 128)}, for every kernel set
- * this machine runs (or only `only`, unless it is DSP_KERNELS_AUTO) and, when libopenblas.so.0 can be loaded, OpenBLAS cblas_sgemm on the same shapes, at 1 and
+ * this machine runs (simd128 also in SSE2 encoding where it runs AVX's) (or only `only`, unless it is DSP_KERNELS_AUTO) and, when libopenblas.so.0 can be loaded, OpenBLAS cblas_sgemm on the same shapes, at 1 and
  * 2 threads (up to threads_max), with the SIMD128/OpenBLAS ratio. Returns 0, or -1 if memory ran out. */
 int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only);
 
