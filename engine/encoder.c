@@ -82,7 +82,7 @@ struct dsp_encoder {
      * each layer's attention probabilities (att_total bytes each) */
     uint8_t *keep;
     size_t keep_cap;
-    size_t att_scratch_cap;
+    size_t att_scratch_cap, dpool_cap;
     size_t scratch_T;
     /* parity recording of dropout masks */
     float *rec;
@@ -388,9 +388,7 @@ static int ensure_scratch(dsp_encoder *e, dsp_err *err) {
     size_t need = dsp_attention_scratch_floats(e->max_len, dsp_pool_threads(e->k.pool));
     if (grow_lines(&e->att_scratch, &e->att_scratch_cap, need))
         return dsp_fail(err, "out of memory for attention scratch");
-    free(e->dpool);
-    e->dpool = dsp_alloc_lines((size_t)e->B * H);
-    if (!e->dpool) return dsp_fail(err, "out of memory");
+    if (grow_lines(&e->dpool, &e->dpool_cap, (size_t)e->B * H)) return dsp_fail(err, "out of memory");
     return 0;
 }
 
