@@ -78,10 +78,20 @@ static void mm_dw_task(void *vctx, int task, int thread) {
     }
 }
 
+/* db[o] += Σ_t dout[t,o], t increasing. */
+static void add_column_sums(float *db, const float *dout, int T, int OC) {
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < OC; o++) db[o] += dout[(size_t)t * OC + o];
+}
+
 void dsp_matmul_backward_scalar(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                                 const float *inp, const float *w, int T, int C, int OC, int dinp_set,
                                 const float *gelu_pre, const float *gelu_cdf) {
-    if (T <= 0 || C <= 0) return;
+    if (T <= 0) return;
+    if (C <= 0) { /* no inputs: nothing to multiply, but db still sums dout (as the SIMD sets do) */
+        if (db) add_column_sums(db, dout, T, OC);
+        return;
+    }
     if (OC <= 0) {
         if (dinp && dinp_set) memset(dinp, 0, (size_t)T * C * sizeof(float));
     } else {
@@ -95,8 +105,7 @@ void dsp_matmul_backward_scalar(const dsp_kctx *k, float *dinp, float *dw, float
             a.rows_per_task = dsp_rows_per_task(k, OC, 1);
             dsp_pool_run(k->pool, mm_dw_task, &a, (OC + a.rows_per_task - 1) / a.rows_per_task);
         } else if (db) {
-            for (int t = 0; t < T; t++)
-                for (int o = 0; o < OC; o++) db[o] += dout[(size_t)t * OC + o];
+            add_column_sums(db, dout, T, OC);
         }
     }
     if (dinp && gelu_pre) dsp_gelu_backward_scalar(k, dinp, gelu_pre, gelu_cdf, dinp, (size_t)T * C); /* a second pass */

@@ -492,6 +492,29 @@ static void test_attention_len1(void) {
     f64_attn_shape_free(&s);
 }
 
+/* A matmul with no inputs (C = 0) has nothing to multiply, but its bias gradient still sums dout: every set adds
+ * the column sums, t increasing, with or without dw. */
+static void test_matmul_no_inputs(dsp_pool *pool) {
+    enum { T = 7, OC = 5 };
+    unsigned long long seed = 77;
+    float *dout = f64_test_data((size_t)T * OC, &seed, 1.0f);
+    float want[OC];
+    for (int o = 0; o < OC; o++) {
+        want[o] = 0.5f;
+        for (int t = 0; t < T; t++) want[o] += dout[t * OC + o];
+    }
+    for (int si = 0; si < n_sets; si++)
+        for (int with_dw = 0; with_dw < 2; with_dw++) {
+            dsp_kctx k = {pool, sets[si]};
+            float db[OC], dw_unused[1] = {0};
+            for (int o = 0; o < OC; o++) db[o] = 0.5f;
+            dsp_matmul_backward(&k, NULL, with_dw ? dw_unused : NULL, db, dout, NULL, NULL, T, 0, OC);
+            CHECK_MSG(memcmp(db, want, sizeof db) == 0, "C = 0: db is not the column sums [%s, %s dw]",
+                      dsp_kernels_name(sets[si]), with_dw ? "with" : "without");
+        }
+    free(dout);
+}
+
 /* ---------------------------------------------------------------- dropout */
 
 static void test_dropout(dsp_pool *pool) {
@@ -842,6 +865,7 @@ int main(void) {
     test_dropout_add(pool);
     const int mg[][3] = {{37, 64, 19}, {300, 512, 40}, {29, 37, 11}, {5, 3, 1}};
     for (int i = 0; i < 4; i++) test_matmul_gelu(pool, mg[i][0], mg[i][1], mg[i][2], 5000 + i);
+    test_matmul_no_inputs(pool);
     test_adamw();
     dsp_pool_free(pool);
     test_thread_independence();
