@@ -45,13 +45,15 @@ static int avx2_available(void) {
 }
 
 /* Does this build contain the VEX-encoded 128-bit kernels, and does this CPU run them? */
+#ifdef DSP_HAVE_AVX2
 static int vex128_available(void) {
-#if defined(DSP_HAVE_AVX2) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__GNUC__) || defined(__clang__)
     return __builtin_cpu_supports("avx");
 #else
     return 0;
 #endif
 }
+#endif
 
 int dsp_kernels_resolve(dsp_kernels want, dsp_kernels *got, dsp_err *err) {
     switch (want) {
