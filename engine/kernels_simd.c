@@ -1,5 +1,5 @@
 /* kernels_simd.c — the SIMD kernels, written once against simd.h and compiled per vector width:
- * DSP_SIMD_WIDTH 4 gives the *_simd128 functions (SSE2 natively, wasm_simd128 in the browser) and, compiled with
+ * DSP_SIMD_WIDTH 4 gives the *_simd128 functions (SSE2 or NEON natively, wasm_simd128 in the browser) and, compiled with
  * -mavx, the *_simd128vex functions: the same 128-bit arithmetic in AVX's three-operand encoding with a broadcast
  * load, which is what V8 emits for wasm_simd128 on such a CPU; DSP_SIMD_WIDTH 8 the *_avx2 functions (AVX2 + FMA).
  *
@@ -119,11 +119,11 @@ static inline void gelu_backward_span(float *out, const float *inp, const float 
 /* Micro-tile: MR rows × NV vectors. Measured on the development machine (Zen 5), micro-kernel alone:
  * SSE2 3×16 about 50 GFLOP/s (6×8: 47, 4×8: 45 — gcc re-loads an A splat for each of its uses, and the
  * loads become the limit), AVX2 6×16 about 115; V8 runs 4×8 best (larger tiles spill). */
-#if DSP_SIMD_WIDTH == 8 || defined(__AVX__) /* AVX2, and 128-bit vectors in AVX's encoding */
+#if DSP_SIMD_WIDTH == 8 || defined(__AVX__) || defined(__ARM_NEON) /* AVX2; 128-bit in AVX's encoding; NEON */
 #define MR 6
 #define NV 2
 #define PRESPLAT 0
-#define DIRECT_A 1 /* vbroadcastss from memory is a plain load */
+#define DIRECT_A 1 /* a broadcast from memory is a plain load (vbroadcastss, ld1r) */
 #elif defined(__wasm_simd128__)
 #define MR 4
 #define NV 2
@@ -138,7 +138,7 @@ static inline void gelu_backward_span(float *out, const float *inp, const float 
 #define NR (NV * W)                /* micro-tile columns */
 #define AK (PRESPLAT ? MR * W : MR) /* floats per k in a packed A panel */
 #define A_VECS ((MR + W - 1) / W)   /* vectors that cover a panel's k-row */
-#if DSP_SIMD_WIDTH == 8 || defined(__AVX__)
+#if DSP_SIMD_WIDTH == 8 || defined(__AVX__) || defined(__ARM_NEON)
 #define KC 512 /* k block: a B micro-panel (KC×NR) stays in L1; AVX2 and VEX-128 measured best at 512 */
 #else
 #define KC 256 /* SSE's splatted A block is 4× larger: 256 keeps it in L2 */

@@ -2,10 +2,11 @@
  *
  * kernels_simd.c is compiled once per width, and this header maps the vocabulary for it:
  *   DSP_SIMD_WIDTH == 4: SSE2 natively (x86-64 baseline; compiled a second time with -mavx, the same intrinsics
- *                        in AVX's three-operand encoding, vf_bcast a vbroadcastss), wasm_simd128 under Emscripten
+ *                        in AVX's three-operand encoding, vf_bcast a vbroadcastss), NEON on AArch64,
+ *                        wasm_simd128 under Emscripten
  *   DSP_SIMD_WIDTH == 8: AVX2 + FMA (the object is compiled with -mavx2 -mfma)
  *
- * The 128-bit mappings compute the same bits on both hosts: every operation is a single IEEE operation
+ * The 128-bit mappings compute the same bits on every host: every operation is a single IEEE operation
  * (add, sub, mul, div), vf_madd is a multiply then an add (wasm has no FMA outside relaxed SIMD, which node 20
  * and Chromium reject), min/max follow minps's "a < b ? a : b" rule on both (wasm's pmin/pmax, arguments
  * swapped), and the horizontal reductions combine lanes in one fixed order. Only the 256-bit build fuses
@@ -225,6 +226,78 @@ static inline float vf_hmax(vf v) {
     vf t = _mm_max_ps(v, _mm_movehl_ps(v, v));
     t = _mm_max_ss(t, _mm_shuffle_ps(t, t, 1));
     return _mm_cvtss_f32(t);
+}
+
+#elif DSP_SIMD_WIDTH == 4 && defined(__aarch64__) && defined(__ARM_NEON) /* ---------------- NEON (AArch64) */
+#include <arm_neon.h>
+typedef float32x4_t vf;
+typedef int32x4_t vi;
+#define DSP_SIMD_NAME "neon"
+static inline vf vf_zero(void) { return vdupq_n_f32(0.0f); }
+static inline vf vf_splat(float x) { return vdupq_n_f32(x); }
+static inline vf vf_load(const float *p) { return vld1q_f32(p); }
+static inline vf vf_loadu(const float *p) { return vld1q_f32(p); }
+static inline void vf_store(float *p, vf v) { vst1q_f32(p, v); }
+static inline void vf_storeu(float *p, vf v) { vst1q_f32(p, v); }
+static inline vf vf_bcast(const float *p) { return vld1q_dup_f32(p); }
+static inline void vf_prefetch(const float *p) { __builtin_prefetch(p); }
+#define vf_dup_lane(v, l) vdupq_laneq_f32((v), (l))
+/* r[i] lane j ↔ r[j] lane i (4-wide sets only): the wasm form's zips, the second as 64-bit halves. */
+static inline void vf_transpose4(vf r[4]) {
+    vf t0 = vzip1q_f32(r[0], r[1]), t1 = vzip1q_f32(r[2], r[3]);
+    vf t2 = vzip2q_f32(r[0], r[1]), t3 = vzip2q_f32(r[2], r[3]);
+    r[0] = vreinterpretq_f32_f64(vzip1q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t1)));
+    r[1] = vreinterpretq_f32_f64(vzip2q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t1)));
+    r[2] = vreinterpretq_f32_f64(vzip1q_f64(vreinterpretq_f64_f32(t2), vreinterpretq_f64_f32(t3)));
+    r[3] = vreinterpretq_f32_f64(vzip2q_f64(vreinterpretq_f64_f32(t2), vreinterpretq_f64_f32(t3)));
+}
+static inline vf vf_add(vf a, vf b) { return vaddq_f32(a, b); }
+static inline vf vf_sub(vf a, vf b) { return vsubq_f32(a, b); }
+static inline vf vf_mul(vf a, vf b) { return vmulq_f32(a, b); }
+static inline vf vf_div(vf a, vf b) { return vdivq_f32(a, b); }
+static inline vf vf_sqrt(vf a) { return vsqrtq_f32(a); }
+/* a multiply, then an add (-ffp-contract=off keeps them apart; vmlaq_f32 would be free to fuse them) */
+static inline vf vf_madd(vf a, vf b, vf c) { return vaddq_f32(vmulq_f32(a, b), c); }
+static inline float sf_madd(float a, float b, float c) { return a * b + c; }
+/* minps's rule, a < b ? a : b (NEON's fmin would return NaN for a NaN in either) */
+static inline vf vf_min(vf a, vf b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
+static inline vf vf_max(vf a, vf b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
+static inline vf vf_lt(vf a, vf b) { return vreinterpretq_f32_u32(vcltq_f32(a, b)); }
+static inline vf vf_select(vf mask, vf a, vf b) { return vbslq_f32(vreinterpretq_u32_f32(mask), a, b); }
+static inline vf vf_and(vf a, vf b) {
+    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(a), vreinterpretq_u32_f32(b)));
+}
+static inline vf vf_or(vf a, vf b) {
+    return vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(a), vreinterpretq_u32_f32(b)));
+}
+static inline vi vf_bits(vf a) { return vreinterpretq_s32_f32(a); }
+static inline vf vi_float(vi a) { return vreinterpretq_f32_s32(a); }
+static inline vi vi_splat(int32_t x) { return vdupq_n_s32(x); }
+static inline vi vi_add(vi a, vi b) { return vaddq_s32(a, b); }
+static inline vi vi_sub(vi a, vi b) { return vsubq_s32(a, b); }
+#define vi_shr(a, n) vreinterpretq_s32_u32(vshrq_n_u32(vreinterpretq_u32_s32(a), (n)))
+#define vi_shl(a, n) vshlq_n_s32((a), (n))
+static inline vi vi_gt(vi a, vi b) { return vreinterpretq_s32_u32(vcgtq_s32(a, b)); }
+typedef uint64x2_t vu;
+static inline vu vu_splat(uint64_t x) { return vdupq_n_u64(x); }
+static inline vu vu_loadu(const uint64_t *p) { return vld1q_u64(p); }
+static inline vu vu_add(vu a, vu b) { return vaddq_u64(a, b); }
+static inline vu vu_xor(vu a, vu b) { return veorq_u64(a, b); }
+#define vu_shr(a, n) vshrq_n_u64((a), (n))
+static inline vu vu_mul(vu a, vu b) { /* NEON has no 64-bit lane multiply; the scalar one is as fast here */
+    return vcombine_u64(vcreate_u64(vgetq_lane_u64(a, 0) * vgetq_lane_u64(b, 0)),
+                        vcreate_u64(vgetq_lane_u64(a, 1) * vgetq_lane_u64(b, 1)));
+}
+static inline vi vu_pack_lo32(vu a, vu b) { return vreinterpretq_s32_u32(vcombine_u32(vmovn_u64(a), vmovn_u64(b))); }
+/* Lanes combine as (l0 + l2) + (l1 + l3), the order of the SSE sequence above. */
+static inline float vf_hsum(vf v) {
+    vf t = vaddq_f32(v, vextq_f32(v, v, 2));
+    return vgetq_lane_f32(t, 0) + vgetq_lane_f32(t, 1);
+}
+static inline float vf_hmax(vf v) {
+    vf t = vf_max(v, vextq_f32(v, v, 2));
+    float a = vgetq_lane_f32(t, 0), b = vgetq_lane_f32(t, 1);
+    return a > b ? a : b;
 }
 
 #else

@@ -1,13 +1,13 @@
 /* test_mathfn.c — the deterministic exp and erf of mathfn.h against double libm (accurate to well under a
  * float ulp), over their whole ranges including subnormals, overflow and special values; and, where the
- * 128-bit vocabulary can be compiled here (SSE2 natively, wasm with -msimd128), the vector forms against the
+ * 128-bit vocabulary can be compiled here (SSE2 or NEON natively, wasm with -msimd128), the vector forms against the
  * scalar forms bit for bit. */
 #include "testutil.h"
 
 #include <float.h>
 #include <stdint.h>
 
-#if defined(__SSE2__) || defined(__wasm_simd128__)
+#if defined(__SSE2__) || defined(__wasm_simd128__) || (defined(__aarch64__) && defined(__ARM_NEON))
 #define DSP_SIMD_WIDTH 4
 #include "simd.h"
 #define HAVE_VECTOR 1
@@ -46,6 +46,33 @@ static void sweep(const char *name, float (*f)(float), double (*ref)(double), do
 
 static double ref_exp(double x) { return exp(x); }
 static double ref_erf(double x) { return erf(x); }
+
+#ifdef HAVE_VECTOR
+/* The rules every 128-bit mapping must keep for the hosts to agree bit for bit (simd.h): min and max pick as
+ * minps and maxps do, a < b ? a : b and a > b ? a : b, so a NaN in either operand or a tie of signed zeros gives b;
+ * the horizontal sum adds (l0 + l2) + (l1 + l3); the horizontal max keeps the same rule. */
+static void test_vocabulary_rules(void) {
+    const float a[4] = {NAN, 1.0f, -0.0f, 0.0f}, b[4] = {1.0f, NAN, 0.0f, -0.0f};
+    float mn[4], mx[4];
+    vf_storeu(mn, vf_min(vf_loadu(a), vf_loadu(b)));
+    vf_storeu(mx, vf_max(vf_loadu(a), vf_loadu(b)));
+    for (int l = 0; l < 4; l++) {
+        float want_min = a[l] < b[l] ? a[l] : b[l], want_max = a[l] > b[l] ? a[l] : b[l];
+        CHECK_MSG(same_bits(mn[l], want_min) || (isnan(mn[l]) && isnan(want_min)),
+                  "vf_min lane %d: %g, want %g (" DSP_SIMD_NAME ")", l, mn[l], want_min);
+        CHECK_MSG(same_bits(mx[l], want_max) || (isnan(mx[l]) && isnan(want_max)),
+                  "vf_max lane %d: %g, want %g (" DSP_SIMD_NAME ")", l, mx[l], want_max);
+    }
+    /* (1 + -1) + (2^-24 + 2^-24) = 2^-23, where adding in lane order gives 2^-24 and in pairs (l0 + l1) + (l2 + l3) too */
+    const float h[4] = {1.0f, 0x1p-24f, -1.0f, 0x1p-24f};
+    float want = (h[0] + h[2]) + (h[1] + h[3]);
+    CHECK_MSG(same_bits(vf_hsum(vf_loadu(h)), want), "vf_hsum must add (l0 + l2) + (l1 + l3) (" DSP_SIMD_NAME ")");
+    CHECK_MSG(want != ((h[0] + h[1]) + h[2]) + h[3] && want != (h[0] + h[1]) + (h[2] + h[3]),
+              "the hsum case must tell the orders apart");
+    const float m[4] = {-1.0f, 3.0f, 2.0f, -5.0f};
+    CHECK(vf_hmax(vf_loadu(m)) == 3.0f);
+}
+#endif
 
 int main(void) {
     /* exp: ranges that exercise reduction, subnormal results and the approach to overflow */
@@ -103,6 +130,7 @@ int main(void) {
     CHECK(isnan(o[0]));
     vf_storeu(o, vf_erf(vf_loadu(nan4)));
     CHECK(isnan(o[0]));
+    test_vocabulary_rules();
 #else
     printf("note: no 128-bit vocabulary in this compilation; vector forms are covered by test_kernels\n");
 #endif
