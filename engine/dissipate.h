@@ -214,7 +214,8 @@ typedef enum {
     DSP_KERNELS_AUTO = 0,   /* the widest this CPU runs */
     DSP_KERNELS_SCALAR = 1, /* the reference */
     DSP_KERNELS_SIMD128 = 2,/* 128-bit vectors, the same arithmetic bit for bit everywhere: wasm_simd128 in the
-                             * browser; natively AVX's encoding of them where the CPU has AVX (as V8 emits), else SSE2 */
+                             * browser; natively AVX's encoding of them where the CPU has AVX (as V8 emits), else SSE2;
+                             * NEON on AArch64 */
     DSP_KERNELS_AVX2 = 3,   /* 256-bit with FMA, native x86-64 only */
     DSP_KERNELS_SIMD128_SSE2 = 4 /* SIMD128 in its SSE2 encoding even where the CPU has AVX, native x86-64 only: for
                                   * tests and benchmarks, so that both encodings stay measured and tested; not parsed
@@ -222,7 +223,7 @@ typedef enum {
 } dsp_kernels;
 const char *dsp_kernels_name(dsp_kernels k);
 /* What a set runs as on this build and CPU, for reports: e.g. "128-bit AVX encoding" for SIMD128 on a CPU with
- * AVX, "128-bit SSE2" without it (or for SIMD128_SSE2), "wasm simd128" in the browser. */
+ * AVX, "128-bit SSE2" without it (or for SIMD128_SSE2), "128-bit NEON" on AArch64, "wasm simd128" in the browser. */
 const char *dsp_kernels_encoding(dsp_kernels set);
 /* Resolves AUTO and checks availability; returns -1 with a message if this build/CPU lacks the set. */
 int dsp_kernels_resolve(dsp_kernels want, dsp_kernels *got, dsp_err *err);

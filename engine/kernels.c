@@ -105,8 +105,10 @@ static kernel_object object_for(dsp_kernels s) {
 const char *dsp_kernels_encoding(dsp_kernels set) {
     switch (object_for(set)) {
     case OBJ_SCALAR: return "scalar C";
-#ifdef __EMSCRIPTEN__
+#if defined(__EMSCRIPTEN__)
     case OBJ_SIMD128: return "wasm simd128";
+#elif defined(__aarch64__)
+    case OBJ_SIMD128: return "128-bit NEON";
 #else
     case OBJ_SIMD128: return "128-bit SSE2";
 #endif
