@@ -7,8 +7,9 @@
  *  - B (the operand read along N) is packed once per call into NR-wide panels [N/NR][K][NR], shared by all
  *    tasks. A is packed per task in KC-deep blocks of MR-row panels into per-thread scratch — on SSE2, which
  *    has no broadcast load, as 4-lane splats (a shuffle per broadcast would compete with the multiplies and
- *    adds for the FP ports) — except on AVX2 when A's rows run along k (forward, dinp): a broadcast from
- *    memory is a plain load there, and the micro-kernel reads the rows in place through MR row pointers.
+ *    adds for the FP ports) — except where a broadcast from memory is a plain load (AVX2, the AVX-encoded and
+ *    NEON 128-bit builds) and A's rows run along k (forward, dinp): the micro-kernel then reads the rows in place
+ *    through MR row pointers.
  *  - An MR×NR micro-kernel keeps its tile of C in registers over a KC block; between blocks the tile goes
  *    through memory, which does not change the arithmetic: every output element starts from its bias, 0 or
  *    old value and adds its K products one at a time in increasing k, whatever the blocking, tile shape or
