@@ -25,7 +25,8 @@ const char *dsp_kernels_name(dsp_kernels k) {
 }
 
 int dsp_kernels_parse(const char *name, dsp_kernels *out) {
-    static const dsp_kernels all[] = {DSP_KERNELS_AUTO, DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_AVX2};
+    static const dsp_kernels all[] = {DSP_KERNELS_AUTO, DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_AVX2,
+                                      DSP_KERNELS_SIMD128_SSE2};
     if (!name) return -1;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(name, dsp_kernels_name(all[i])) == 0) {
@@ -82,7 +83,7 @@ int dsp_kernels_resolve(dsp_kernels want, dsp_kernels *got, dsp_err *err) {
         return 0;
 #endif
     }
-    return dsp_fail(err, "kernels: unknown kernel set %d (expected auto, scalar, simd128 or avx2)", (int)want);
+    return dsp_fail(err, "kernels: unknown kernel set %d (expected auto, scalar, simd128, sse2 or avx2)", (int)want);
 }
 
 /* The compiled object a set runs on. */

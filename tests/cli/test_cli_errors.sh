@@ -26,6 +26,17 @@ expect_fail "steps 0" "steps" "$DSP" train --model "$TMP/model" --corpus "$C" --
 expect_fail "threads 0" "threads" "$DSP" train --model "$TMP/model" --corpus "$C" --threads 0 --steps 1
 expect_fail "negative seed" "expects an integer" "$DSP" train --model "$TMP/model" --corpus "$C" --seed -4
 
+expect_fail "unknown kernels" "unknown kernel set 'sse4'" "$DSP" train --model "$TMP/model" --corpus "$C" --kernels sse4
+# sse2 (simd128 in SSE2 encoding, on x86-64) trains to simd128's bits; elsewhere it is refused with a reason
+if "$DSP" train --model "$TMP/model" --corpus "$C" --batch 8 --steps 3 --kernels sse2 --out "$TMP/k_sse2" \
+     >"$TMP/out" 2>&1; then
+  expect_ok "train simd128" "$DSP" train --model "$TMP/model" --corpus "$C" --batch 8 --steps 3 --kernels simd128 \
+    --out "$TMP/k_simd128"
+  if cmp -s "$TMP/k_sse2/model.safetensors" "$TMP/k_simd128/model.safetensors"; then ok
+  else fail "simd128 and sse2 trained to different weights"; fi
+elif grep -q "SSE2 encoding" "$TMP/out"; then ok
+else fail "train --kernels sse2: $(cat "$TMP/out")"; fi
+
 # malformed STS file: the message names the file and line
 printf '4.0\tA man.\tA man sits.\nnot-a-score\tx\ty\n' > "$TMP/bad.tsv"
 expect_fail "bad sts" "bad.tsv:2" "$DSP" eval --model "$TMP/model" --sts "$TMP/bad.tsv"
@@ -40,7 +51,7 @@ expect_fail "relu activation" "relu" "$DSP" eval --model "$TMP/relu" --sts "$DEV
 expect_fail "H % A" "divisible" "$DSP" init --vocab "$TMP/vocab.txt" --out "$TMP/x" --hidden 30 --heads 4
 # bench: an unknown kernel set is refused; a chosen one is the only set timed, at every thread count, with the
 # median and the fastest step
-expect_fail "bench kernels" "--kernels takes all, scalar, simd128 or avx2" "$DSP" bench --kernels nope
+expect_fail "bench kernels" "--kernels takes all, scalar, simd128, sse2 or avx2" "$DSP" bench --kernels nope
 expect_ok "bench one set" "$DSP" bench --model "$TMP/model" --corpus "$C" --batch 4 --steps 2 --threads-max 2 \
   --kernels simd128 --no-gemm
 if grep -q "best ms" "$TMP/out" && [ "$(grep -cE '^simd128 +[12] ' "$TMP/out")" -eq 2 ] &&

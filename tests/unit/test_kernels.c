@@ -805,8 +805,8 @@ static void test_adamw(void) {
 static void test_names(void) {
     dsp_kernels k;
     dsp_err err;
-    const char *names[] = {"auto", "scalar", "simd128", "avx2"};
-    for (int i = 0; i < 4; i++) {
+    const char *names[] = {"auto", "scalar", "simd128", "sse2", "avx2"};
+    for (int i = 0; i < 5; i++) {
         CHECK(dsp_kernels_parse(names[i], &k) == 0);
         CHECK(strcmp(dsp_kernels_name(k), names[i]) == 0);
     }

@@ -128,6 +128,10 @@ static void rate_text(char cell[24], int present, rate r) {
     else snprintf(cell, 24, "-");
 }
 
+int dsp_bench_shows(dsp_kernels only, dsp_kernels set) {
+    return only == DSP_KERNELS_AUTO || set == only || (only == DSP_KERNELS_SIMD128 && set == DSP_KERNELS_SIMD128_SSE2);
+}
+
 int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
     const size_t big = (size_t)BENCH_T * 512, wsz = 512 * 512;
     buffers m = {filled(big, 1), filled(wsz, 2), filled(512, 3), filled(big, 4), filled(big, 5), filled(big, 6),
@@ -150,11 +154,12 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
                                       DSP_KERNELS_AVX2};
     int have[N_SETS];
     for (int s = 0; s < N_SETS; s++) {
-        dsp_kernels got, shown = want[s] == DSP_KERNELS_SIMD128_SSE2 ? DSP_KERNELS_SIMD128 : want[s];
-        have[s] = dsp_kernels_resolve(want[s], &got, NULL) == 0 && (only == DSP_KERNELS_AUTO || shown == only);
+        dsp_kernels got;
+        have[s] = dsp_kernels_resolve(want[s], &got, NULL) == 0 && dsp_bench_shows(only, want[s]);
     }
-    /* the SSE2 column only where simd128 runs another encoding */
-    if (strcmp(dsp_kernels_encoding(DSP_KERNELS_SIMD128), dsp_kernels_encoding(DSP_KERNELS_SIMD128_SSE2)) == 0)
+    /* beside simd128, the SSE2 column only where simd128 runs another encoding */
+    if (only != DSP_KERNELS_SIMD128_SSE2 &&
+        strcmp(dsp_kernels_encoding(DSP_KERNELS_SIMD128), dsp_kernels_encoding(DSP_KERNELS_SIMD128_SSE2)) == 0)
         have[2] = 0;
     /* gflops[threads-1][shape][product][set 0..N_SETS-1, N_SETS = OpenBLAS] */
     rate g[MAX_THREADS_ROWS][N_SHAPES][N_PRODUCTS][N_SETS + 1];

@@ -12,4 +12,7 @@
  * 2 threads (up to threads_max), with the SIMD128/OpenBLAS ratio. Returns 0, or -1 if memory ran out. */
 int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only);
 
+/* Does a bench asked for `only` (DSP_KERNELS_AUTO: all) time `set`? simd128 brings its SSE2 encoding along. */
+int dsp_bench_shows(dsp_kernels only, dsp_kernels set);
+
 #endif

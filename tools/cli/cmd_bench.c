@@ -100,8 +100,8 @@ int cmd_bench(int argc, char **argv) {
         {"steps", ARG_INT, &steps, "N", "timed steps per configuration; the median and the fastest are reported (default 10)",
          0, 0},
         {"threads-max", ARG_INT, &threads_max, "N", "time 1..N threads (default 2)", 0, 0},
-        {"kernels", ARG_STR, &kernels_name, "NAME", "all | scalar | simd128 | avx2: time only this set, in both tables (default all; simd128\n"
-         "also times its SSE2 encoding where it runs AVX's)", 0,
+        {"kernels", ARG_STR, &kernels_name, "NAME", "all | scalar | simd128 | sse2 | avx2: time only this set, in both tables (default\n"
+         "all; simd128 also times its SSE2 encoding, sse2, where it runs AVX's)", 0,
          0},
         {"no-gemm", ARG_BOOL, &no_gemm, NULL, "skip the GEMM table", 0, 0},
     };
@@ -113,7 +113,7 @@ int cmd_bench(int argc, char **argv) {
     dsp_kernels only_set = DSP_KERNELS_AUTO; /* all */
     if (strcmp(kernels_name, "all") != 0) {
         if (dsp_kernels_parse(kernels_name, &only_set) || only_set == DSP_KERNELS_AUTO)
-            return cli_usage_error("bench", "--kernels takes all, scalar, simd128 or avx2");
+            return cli_usage_error("bench", "--kernels takes all, scalar, simd128, sse2 or avx2");
         if (dsp_kernels_resolve(only_set, &only_set, &err)) return cli_error(&err);
     }
 
@@ -146,9 +146,8 @@ int cmd_bench(int argc, char **argv) {
     for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
         dsp_kernels got;
         if (dsp_kernels_resolve(sets[k], &got, NULL)) continue;
-        if (got == DSP_KERNELS_SIMD128_SSE2 && !two_encodings) continue;
-        dsp_kernels shown = got == DSP_KERNELS_SIMD128_SSE2 ? DSP_KERNELS_SIMD128 : got;
-        if (only_set != DSP_KERNELS_AUTO && shown != only_set) continue;
+        if (got == DSP_KERNELS_SIMD128_SSE2 && !two_encodings && only_set != got) continue;
+        if (!dsp_bench_shows(only_set, got)) continue;
         int n = sets[k] == DSP_KERNELS_SCALAR ? (steps + 2) / 3 : steps;
         if (time_thread_counts(&m, &ts, got, threads_max, n, flops, &err)) goto done;
     }
