@@ -128,8 +128,15 @@ static void rate_text(char cell[24], int present, rate r) {
     else snprintf(cell, 24, "-");
 }
 
+int dsp_bench_two_encodings(void) {
+    return strcmp(dsp_kernels_encoding(DSP_KERNELS_SIMD128), dsp_kernels_encoding(DSP_KERNELS_SIMD128_SSE2)) != 0;
+}
+
 int dsp_bench_shows(dsp_kernels only, dsp_kernels set) {
-    return only == DSP_KERNELS_AUTO || set == only || (only == DSP_KERNELS_SIMD128 && set == DSP_KERNELS_SIMD128_SSE2);
+    if (set == only) return 1;
+    if (set == DSP_KERNELS_SIMD128_SSE2) /* beside simd128, only where that runs another encoding */
+        return (only == DSP_KERNELS_AUTO || only == DSP_KERNELS_SIMD128) && dsp_bench_two_encodings();
+    return only == DSP_KERNELS_AUTO;
 }
 
 int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
@@ -157,10 +164,6 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
         dsp_kernels got;
         have[s] = dsp_kernels_resolve(want[s], &got, NULL) == 0 && dsp_bench_shows(only, want[s]);
     }
-    /* beside simd128, the SSE2 column only where simd128 runs another encoding */
-    if (only != DSP_KERNELS_SIMD128_SSE2 &&
-        strcmp(dsp_kernels_encoding(DSP_KERNELS_SIMD128), dsp_kernels_encoding(DSP_KERNELS_SIMD128_SSE2)) == 0)
-        have[2] = 0;
     /* gflops[threads-1][shape][product][set 0..N_SETS-1, N_SETS = OpenBLAS] */
     rate g[MAX_THREADS_ROWS][N_SHAPES][N_PRODUCTS][N_SETS + 1];
     memset(g, 0, sizeof g);

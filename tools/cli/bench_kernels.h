@@ -12,7 +12,11 @@
  * 2 threads (up to threads_max), with the SIMD128/OpenBLAS ratio. Returns 0, or -1 if memory ran out. */
 int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only);
 
-/* Does a bench asked for `only` (DSP_KERNELS_AUTO: all) time `set`? simd128 brings its SSE2 encoding along. */
+/* Does simd128 run another encoding than sse2 here (AVX's, on a CPU with AVX)? */
+int dsp_bench_two_encodings(void);
+
+/* Does a bench asked for `only` (DSP_KERNELS_AUTO: all) time `set`? simd128 brings its SSE2 encoding along where
+ * the two differ. */
 int dsp_bench_shows(dsp_kernels only, dsp_kernels set);
 
 #endif

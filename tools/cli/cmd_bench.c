@@ -135,18 +135,13 @@ int cmd_bench(int argc, char **argv) {
            2 * ts.total, flops / 1e9);
     if (only_set == DSP_KERNELS_AUTO || only_set == DSP_KERNELS_SIMD128)
         printf("simd128 runs as %s%s\n", dsp_kernels_encoding(DSP_KERNELS_SIMD128),
-               strcmp(dsp_kernels_encoding(DSP_KERNELS_SIMD128), dsp_kernels_encoding(DSP_KERNELS_SIMD128_SSE2))
-                   ? "; sse2: the same kernels in SSE2 encoding" : "");
+               dsp_bench_two_encodings() ? "; sse2: the same kernels in SSE2 encoding" : "");
     printf("%-8s %7s %10s %10s %9s %10s %9s\n", "kernels", "threads", "ms/step", "GFLOP/s", "speedup", "best ms",
            "speedup");
-    /* sse2 (simd128 in SSE2 encoding) is timed beside simd128 where that runs AVX's encoding */
-    const int two_encodings =
-        strcmp(dsp_kernels_encoding(DSP_KERNELS_SIMD128), dsp_kernels_encoding(DSP_KERNELS_SIMD128_SSE2)) != 0;
     const dsp_kernels sets[] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2, DSP_KERNELS_AVX2};
     for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
         dsp_kernels got;
         if (dsp_kernels_resolve(sets[k], &got, NULL)) continue;
-        if (got == DSP_KERNELS_SIMD128_SSE2 && !two_encodings && only_set != got) continue;
         if (!dsp_bench_shows(only_set, got)) continue;
         int n = sets[k] == DSP_KERNELS_SCALAR ? (steps + 2) / 3 : steps;
         if (time_thread_counts(&m, &ts, got, threads_max, n, flops, &err)) goto done;
