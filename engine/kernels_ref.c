@@ -211,10 +211,8 @@ static void axpy_plain(float *y, float a, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-static void dot4_plain(const float *x, const float *y0, const float *y1, const float *y2, const float *y3, int n,
-                       float *out) {
-    out[0] = dot_plain(x, y0, n), out[1] = dot_plain(x, y1, n), out[2] = dot_plain(x, y2, n);
-    out[3] = dot_plain(x, y3, n);
+static void dots_plain(const float *x, const float *y0, size_t stride, int count, int n, float *out) {
+    for (int j = 0; j < count; j++) out[j] = dot_plain(x, y0 + (size_t)j * stride, n);
 }
 
 static void gemv_plain(float *y, const float *coef, const float *x0, size_t stride, int count, int n) {
@@ -222,11 +220,11 @@ static void gemv_plain(float *y, const float *coef, const float *x0, size_t stri
 }
 
 static void attn_forward_task(void *vctx, int task, int thread) {
-    dsp_attn_forward_block(vctx, task, dot_plain, dot4_plain, gemv_plain, softmax_row);
+    dsp_attn_forward_block(vctx, task, dots_plain, gemv_plain, softmax_row);
 }
 
 static void attn_backward_task(void *vctx, int task, int thread) {
-    dsp_attn_backward_block(vctx, task, thread, dot_plain, dot4_plain, gemv_plain);
+    dsp_attn_backward_block(vctx, task, thread, dots_plain, gemv_plain);
 }
 
 void dsp_attention_forward_scalar(const dsp_kctx *k, float *out, float *att, const float *qkv, const int *seq_off,

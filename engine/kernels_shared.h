@@ -143,44 +143,36 @@ static inline void dsp_attn_zero_grads(const dsp_attn_job *a, const dsp_attn_blo
 }
 
 /* The attention algorithm, written once; each kernel set passes its arithmetic, which inlines here:
- *   dot(x, y, n)                       Σ x·y in the set's order
- *   dot4(x, y0..y3, n, out)            four dots sharing x, each exactly as dot (four chains in flight at once)
+ *   dots(x, y0, stride, cnt, n, out)   out[j] = Σ x·y_j, y_j = y0 + j·stride, each in the set's own order
+ *                                      whatever cnt (several chains in flight at once, x loaded once for them)
  *   gemv(y, coef, x0, stride, cnt, n)  y += Σ_j coef[j]·x_j, x_j = x0 + j·stride, j increasing for every element
  *                                      (the bits of cnt passes of y += a·x, with y held in registers in between:
  *                                      such passes would each wait on the previous one's stores)
  *   softmax(out, in, n)
  * Per block: scores = q·kᵀ/√d over the sequence's own tokens, softmax (saved in att, before dropout),
  * out = dropout(P)·v. */
-typedef float (*dsp_dot_fn)(const float *x, const float *y, int n);
-typedef void (*dsp_dot4_fn)(const float *x, const float *y0, const float *y1, const float *y2, const float *y3, int n,
-                            float *out);
+typedef void (*dsp_dots_fn)(const float *x, const float *y0, size_t stride, int count, int n, float *out);
 typedef void (*dsp_gemv_fn)(float *y, const float *coef, const float *x0, size_t stride, int count, int n);
 typedef void (*dsp_softmax_fn)(float *out, const float *in, int n);
 
-/* dst[j] = dot(x, token j's vector at `part`) · scale for j in [0, len), four at a time. */
+/* dst[j] = dot(x, token j's vector at `part`) · scale for j in [0, len). */
 static inline void dsp_attn_dots(const dsp_attn_job *a, const dsp_attn_block *B, const float *x, size_t part,
-                                 float scale, float *dst, dsp_dot_fn dot, dsp_dot4_fn dot4) {
-    int j = 0;
-    for (; j + 4 <= B->len; j += 4) {
-        float r[4];
-        dot4(x, dsp_attn_vec(a, B, j, part), dsp_attn_vec(a, B, j + 1, part), dsp_attn_vec(a, B, j + 2, part),
-             dsp_attn_vec(a, B, j + 3, part), B->d, r);
-        for (int u = 0; u < 4; u++) dst[j + u] = r[u] * scale;
-    }
-    for (; j < B->len; j++) dst[j] = dot(x, dsp_attn_vec(a, B, j, part), B->d) * scale;
+                                 float scale, float *dst, dsp_dots_fn dots) {
+    dots(x, dsp_attn_vec(a, B, 0, part), B->row, B->len, B->d, dst);
+    for (int j = 0; j < B->len; j++) dst[j] = dst[j] * scale;
 }
 
 #define DSP_ATTN_CHUNK 64 /* probabilities per gemv call in the forward (a stack buffer; any length works) */
 
-static inline void dsp_attn_forward_block(const dsp_attn_job *a, int task, dsp_dot_fn dot, dsp_dot4_fn dot4,
-                                          dsp_gemv_fn gemv, dsp_softmax_fn softmax) {
+static inline void dsp_attn_forward_block(const dsp_attn_job *a, int task, dsp_dots_fn dots, dsp_gemv_fn gemv,
+                                          dsp_softmax_fn softmax) {
     dsp_attn_block B = dsp_attn_block_of(a, task);
     float *P = a->att + B.blk; /* [len, len] */
     const uint64_t key = dsp_stream_key(a->drop.seed, a->drop.stream);
     for (int i = 0; i < B.len; i++) {
         const float *q = dsp_attn_vec(a, &B, i, B.q); /* [d] */
         float *row = P + (size_t)i * B.len;
-        dsp_attn_dots(a, &B, q, B.k, B.scale, row, dot, dot4);
+        dsp_attn_dots(a, &B, q, B.k, B.scale, row, dots);
         softmax(row, row, B.len);
         float *o = a->out + (size_t)(B.off + i) * a->H + B.q; /* [d] */
         memset(o, 0, (size_t)B.d * sizeof(float));
@@ -208,8 +200,8 @@ static inline void dsp_attn_forward_block(const dsp_attn_job *a, int task, dsp_d
  * A first pass over the rows i computes P' and dS into the thread's scratch and dq; a second pass over the
  * columns j gathers column j and sums dv_j and dk_j over i in registers. Every gradient element adds its terms
  * one at a time, i (or j) increasing, onto zero: the block's rows of dqkv belong to this task alone. */
-static inline void dsp_attn_backward_block(const dsp_attn_job *a, int task, int thread, dsp_dot_fn dot,
-                                           dsp_dot4_fn dot4, dsp_gemv_fn gemv) {
+static inline void dsp_attn_backward_block(const dsp_attn_job *a, int task, int thread, dsp_dots_fn dots,
+                                           dsp_gemv_fn gemv) {
     dsp_attn_block B = dsp_attn_block_of(a, task);
     const float *P = a->att_in + B.blk; /* [len, len] */
     const size_t row = dsp_attention_row_floats(a->max_len), sq = dsp_attention_square_floats(a->max_len);
@@ -230,7 +222,7 @@ static inline void dsp_attn_backward_block(const dsp_attn_job *a, int task, int 
             for (int j = 0; j < L; j++) mrow[j] = a->keep_in[at + j] ? B.keep : 0.0f;
         else
             for (int j = 0; j < L; j++) mrow[j] = dsp_dropout_keyed(key, at + j, a->drop.p, B.keep);
-        dsp_attn_dots(a, &B, go, B.v, 1.0f, ds, dot, dot4); /* dP' */
+        dsp_attn_dots(a, &B, go, B.v, 1.0f, ds, dots); /* dP' */
         float rowdot = 0.0f;
         for (int j = 0; j < L; j++) {
             pm[j] = p[j] * mrow[j];

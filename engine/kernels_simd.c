@@ -571,27 +571,52 @@ static inline float vdot(const float *x, const float *y, int n) {
     return r;
 }
 
-/* Four vdot(x, y_u, n) at once: each has its own accumulator and the very same operations, so the results
- * are vdot's bits, but four multiply-add chains run side by side instead of one waiting on itself. */
-static inline void vdot4(const float *x, const float *y0, const float *y1, const float *y2, const float *y3, int n,
-                         float *out) {
-    vf s0 = vf_zero(), s1 = vf_zero(), s2 = vf_zero(), s3 = vf_zero();
-    int i = 0;
-    for (; i + W <= n; i += W) {
-        vf xv = vf_loadu(x + i);
-        s0 = vf_madd(xv, vf_loadu(y0 + i), s0);
-        s1 = vf_madd(xv, vf_loadu(y1 + i), s1);
-        s2 = vf_madd(xv, vf_loadu(y2 + i), s2);
-        s3 = vf_madd(xv, vf_loadu(y3 + i), s3);
+/* out[j] = vdot(x, y0 + j·stride, n) for j in [0, count): eight (then four) dots at a time, each with its own
+ * accumulator and the very same operations as vdot, so the results are vdot's bits, but eight multiply-add chains
+ * run side by side instead of one waiting on itself, and each vector of x is loaded once for all of them. */
+static inline void vdots(const float *x, const float *y0, size_t stride, int count, int n, float *out) {
+    int j = 0;
+    for (; j + 8 <= count; j += 8) { /* eight named accumulators: an array of them ends up on the stack */
+        const float *y = y0 + (size_t)j * stride;
+        vf s0 = vf_zero(), s1 = vf_zero(), s2 = vf_zero(), s3 = vf_zero();
+        vf s4 = vf_zero(), s5 = vf_zero(), s6 = vf_zero(), s7 = vf_zero();
+        int i = 0;
+        for (; i + W <= n; i += W) {
+            vf xv = vf_loadu(x + i);
+            s0 = vf_madd(xv, vf_loadu(y + i), s0);
+            s1 = vf_madd(xv, vf_loadu(y + stride + i), s1);
+            s2 = vf_madd(xv, vf_loadu(y + 2 * stride + i), s2);
+            s3 = vf_madd(xv, vf_loadu(y + 3 * stride + i), s3);
+            s4 = vf_madd(xv, vf_loadu(y + 4 * stride + i), s4);
+            s5 = vf_madd(xv, vf_loadu(y + 5 * stride + i), s5);
+            s6 = vf_madd(xv, vf_loadu(y + 6 * stride + i), s6);
+            s7 = vf_madd(xv, vf_loadu(y + 7 * stride + i), s7);
+        }
+        float r[8] = {vf_hsum(s0), vf_hsum(s1), vf_hsum(s2), vf_hsum(s3),
+                      vf_hsum(s4), vf_hsum(s5), vf_hsum(s6), vf_hsum(s7)};
+        for (int u = 0; u < 8; u++) {
+            for (int t = i; t < n; t++) r[u] = sf_madd(x[t], y[(size_t)u * stride + t], r[u]);
+            out[j + u] = r[u];
+        }
     }
-    float r0 = vf_hsum(s0), r1 = vf_hsum(s1), r2 = vf_hsum(s2), r3 = vf_hsum(s3);
-    for (; i < n; i++) {
-        r0 = sf_madd(x[i], y0[i], r0);
-        r1 = sf_madd(x[i], y1[i], r1);
-        r2 = sf_madd(x[i], y2[i], r2);
-        r3 = sf_madd(x[i], y3[i], r3);
+    for (; j + 4 <= count; j += 4) {
+        const float *y = y0 + (size_t)j * stride;
+        vf s0 = vf_zero(), s1 = vf_zero(), s2 = vf_zero(), s3 = vf_zero();
+        int i = 0;
+        for (; i + W <= n; i += W) {
+            vf xv = vf_loadu(x + i);
+            s0 = vf_madd(xv, vf_loadu(y + i), s0);
+            s1 = vf_madd(xv, vf_loadu(y + stride + i), s1);
+            s2 = vf_madd(xv, vf_loadu(y + 2 * stride + i), s2);
+            s3 = vf_madd(xv, vf_loadu(y + 3 * stride + i), s3);
+        }
+        float r[4] = {vf_hsum(s0), vf_hsum(s1), vf_hsum(s2), vf_hsum(s3)};
+        for (int u = 0; u < 4; u++) {
+            for (int t = i; t < n; t++) r[u] = sf_madd(x[t], y[(size_t)u * stride + t], r[u]);
+            out[j + u] = r[u];
+        }
     }
-    out[0] = r0, out[1] = r1, out[2] = r2, out[3] = r3;
+    for (; j < count; j++) out[j] = vdot(x, y0 + (size_t)j * stride, n);
 }
 
 /* y += Σ_j coef[j]·x_j (x_j = x0 + j·stride), j increasing, each product added with one vf_madd (the
@@ -843,11 +868,11 @@ void KFN(dsp_softmax_forward)(const dsp_kctx *k, float *out, const float *inp, i
 /* The algorithm is dsp_attn_*_block (kernels_shared.h), with dot products and axpys in vectors. */
 
 static void attn_forward_task(void *vctx, int task, int thread) {
-    dsp_attn_forward_block(vctx, task, vdot, vdot4, vgemv, softmax_row);
+    dsp_attn_forward_block(vctx, task, vdots, vgemv, softmax_row);
 }
 
 static void attn_backward_task(void *vctx, int task, int thread) {
-    dsp_attn_backward_block(vctx, task, thread, vdot, vdot4, vgemv);
+    dsp_attn_backward_block(vctx, task, thread, vdots, vgemv);
 }
 
 void KFN(dsp_attention_forward)(const dsp_kctx *k, float *out, float *att, const float *qkv, const int *seq_off,
