@@ -2,13 +2,16 @@
 # setup.sh — installs what a fresh Debian 12 machine lacks to build, test and serve Dissipate. Idempotent.
 #   Debian: a C toolchain, cmake, Emscripten (the browser build), Chromium (browser tests), PyTorch (the float64
 #   reference for parity tests), OpenBLAS (the bench's side-by-side GEMM), matplotlib (study plots), and on x86-64 an
-#   AArch64 cross compiler and qemu (the NEON build's unit tests).
+#   AArch64 cross compiler and qemu (the NEON build's unit tests), debootstrap (a Debian sid chroot with a current
+#   Emscripten: tools/test-wasm-current.sh).
 #   npm: Chart.js, coi-serviceworker, playwright-core (drives Debian's Chromium), the GloVe vectors of the model builder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 pkgs_all=(build-essential cmake emscripten chromium python3-torch python3-numpy python3-matplotlib libopenblas-dev nodejs npm)
+# a Debian sid chroot with a current Emscripten, for tools/test-wasm-current.sh
+pkgs_all+=(debootstrap)
 # on x86-64, what the AArch64 cross-check of tools/test.sh needs (an ARM host tests NEON natively)
 [ "$(uname -m)" = x86_64 ] && pkgs_all+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 for pkg in "${pkgs_all[@]}"; do

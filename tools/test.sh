@@ -4,7 +4,9 @@
 #   2. the demo site, then the whole native ctest suite: unit tests, gradient checks, CLI end to end, parity with the
 #      PyTorch float64 reference, wasm-vs-native parity, and the browser tests in headless Chromium
 #   3. the same unit and CLI tests under AddressSanitizer + UndefinedBehaviorSanitizer
-#   4. on x86-64: a 64-bit ARM build (NEON) cross-compiled, its unit tests under qemu (an ARM host runs NEON in 1-3)
+#   4. the two WebAssembly builds again with a current Emscripten (Debian sid's, in a chroot): their unit tests, the
+#      page API tests and four browser tests on them (tools/test-wasm-current.sh)
+#   5. on x86-64: a 64-bit ARM build (NEON) cross-compiled, its unit tests under qemu (an ARM host runs NEON in 1-4)
 # DSP_DATA_DIR is the data folder (default ../shared/data). Any failure fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +41,9 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDSP_SANITIZE=ON -DDSP_DATA_D
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE "slow|wasm|reference"
+
+stage "WebAssembly with a current Emscripten (Debian sid in a chroot): builds, unit tests, page API, browser"
+bash tools/test-wasm-current.sh
 
 [ "$(uname -m)" = x86_64 ] || exit 0
 stage "AArch64 (NEON): cross build, unit tests under qemu"
