@@ -15,8 +15,9 @@ const IN_DIR = '/dsp/in';
 const OUT_DIR = '/dsp/out';
 const SENTENCE_CHARS = 2048;
 
-// Node runs Emscripten's ES module output only with a CommonJS `require` and `__dirname` in scope and the wasm bytes
-// passed in (its fetch cannot read files): see shared/notes/toolchain.md.
+// Node runs Emscripten 3.1.6's ES module output only with a CommonJS `require` and `__dirname` in scope and the wasm
+// bytes passed in (its fetch cannot read files): see shared/notes/toolchain.md. Current output (6.0.5) makes its own
+// `require`, ignores `wasmBinary` and reads the file through `locateFile`; none of this disturbs it.
 async function nodeOptions(buildUrl, name) {
     const [{ createRequire }, { readFileSync }, { fileURLToPath }] =
         await Promise.all([import('node:module'), import('node:fs'), import('node:url')]);
