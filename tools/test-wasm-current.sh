@@ -9,15 +9,14 @@
 #   3. their unit tests (tests/unit) through ctest, under the chroot's node 24 (the node that Emscripten comes with)
 #   4. the page API tests (tests/wasm: lab, parity with the native CLI, bench_gemm) on those builds under this
 #      host's node, and test_lab once more under node 24
-#   5. build-site-current/ (the site with those builds) and the browser tests isolated (2 threads), fallback
-#      (single-threaded), coi_sw and parity in this host's Chromium (--all-browser-tests: all of tests/browser)
+#   5. build-site-current/ (the site with those builds) and every browser test (tests/browser) on it in this host's
+#      Chromium: threads when isolated, the single-threaded fallback, coi-serviceworker, parity with the CLI, …
 # Every failure fails the script, and so does a test that does not run: ctest "Skipped"/"Not Run", or exit 77 of a
 # node test, is a failure here. No debootstrap, no mirror, no root: a failure that says so.
 #
-# Usage: tools/test-wasm-current.sh [--build-only] [--refresh] [--all-browser-tests]
+# Usage: tools/test-wasm-current.sh [--build-only] [--refresh]
 #   --build-only  steps 1-2
 #   --refresh     make the chroot anew (a newer sid Emscripten, or a broken chroot)
-#   --all-browser-tests  every tests/browser test on the new site, not four (about 4 minutes instead of 1.5)
 # Environment: DSP_DATA_DIR (default ../shared/data), JOBS (default: the core count),
 #   DSP_CURRENT_ROOT    the chroot (default ${XDG_CACHE_HOME:-$HOME/.cache}/dissipate/sid-emscripten)
 #   DSP_CURRENT_SUITE   the Debian suite (default sid), DSP_CURRENT_MIRROR (default http://deb.debian.org/debian)
@@ -33,17 +32,11 @@ mirror=${DSP_CURRENT_MIRROR:-http://deb.debian.org/debian}
 native=${DSP_NATIVE:-$root/build/dissipate}
 mt=build-wasm-current st=build-wasm-st-current site=build-site-current
 build_only=0 refresh=0
-# The browser tests whose outcome the Emscripten version can change most: threads when isolated, the
-# single-threaded fallback, isolation by the service worker, bit parity with the CLI (80 s of the suite's 4 min).
-browser_tests=(isolated fallback coi_sw parity)
 for a in "$@"; do
   case "$a" in
     --build-only) build_only=1 ;;
     --refresh) refresh=1 ;;
-    --all-browser-tests)
-      browser_tests=()
-      for f in tests/browser/test_*.mjs; do f=${f##*/test_}; browser_tests+=("${f%.mjs}"); done ;;
-    *) echo "test-wasm-current: unknown argument '$a' (--build-only, --refresh, --all-browser-tests)" >&2; exit 2 ;;
+    *) echo "test-wasm-current: unknown argument '$a' (--build-only, --refresh)" >&2; exit 2 ;;
   esac
 done
 say() { printf '\n---- test-wasm-current: %s\n' "$*"; }
@@ -186,11 +179,14 @@ node_test "tests/wasm/test_lab, node $node_in" in_chroot \
   "DSP_WASM_DIRS='$root/$mt:$root/$st' DSP_TMP_DIR='$tmp' DSP_SOURCE_DIR='$root' node tests/wasm/test_lab.mjs"
 
 # ---------------------------------------------------------------- 5. the page in Chromium
-say "the site with the $emver builds ($site/), browser tests: ${browser_tests[*]}"
+say "the site with the $emver builds ($site/) and every browser test on it, \
+$("${DSP_CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null || echo 'Chromium (no version)')"
 node tools/build-site.mjs --data "$data" --out "$site" --wasm-mt "$mt" --wasm-st "$st"
-for t in "${browser_tests[@]}"; do
+for f in tests/browser/test_*.mjs; do
+  t=${f##*/test_}
+  t=${t%.mjs}
   # every browser test takes --native (test_parity and test_defaults use it, the others ignore it)
-  DSP_SITE_DIR="$root/$site" DSP_DATA_DIR="$data" node "tests/browser/test_$t.mjs" --native "$native" \
+  DSP_SITE_DIR="$root/$site" DSP_DATA_DIR="$data" node "$f" --native "$native" \
     || die "browser test $t on the $emver site failed"
   summary+=("browser test $t (Chromium, $site/): passed")
 done

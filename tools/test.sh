@@ -5,7 +5,7 @@
 #      PyTorch float64 reference, wasm-vs-native parity, and the browser tests in headless Chromium
 #   3. the same unit and CLI tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   4. the two WebAssembly builds again with a current Emscripten (Debian sid's, in a chroot): their unit tests, the
-#      page API tests and four browser tests on them (tools/test-wasm-current.sh)
+#      page API tests and the browser tests on them (tools/test-wasm-current.sh)
 #   5. on x86-64: a 64-bit ARM build (NEON) cross-compiled, its unit tests under qemu (an ARM host runs NEON in 1-4)
 # DSP_DATA_DIR is the data folder (default ../shared/data). Any failure fails the script.
 set -euo pipefail
