@@ -571,51 +571,41 @@ static inline float vdot(const float *x, const float *y, int n) {
     return r;
 }
 
+/* The scalar tails k ∈ [i, n) of `cnt` dots whose vector parts r[u] are done (vdot's order), then out[u] = r[u]. */
+static inline void dots_tails(const float *x, const float *y, size_t stride, int i, int n, int cnt, float *r,
+                              float *out) {
+    for (int u = 0; u < cnt; u++) {
+        for (int t = i; t < n; t++) r[u] = sf_madd(x[t], y[(size_t)u * stride + t], r[u]);
+        out[u] = r[u];
+    }
+}
+
 /* out[j] = vdot(x, y0 + j·stride, n) for j in [0, count): eight (then four) dots at a time, each with its own
  * accumulator and the very same operations as vdot, so the results are vdot's bits, but eight multiply-add chains
- * run side by side instead of one waiting on itself, and each vector of x is loaded once for all of them. */
+ * run side by side instead of one waiting on itself, and each vector of x is loaded once for all of them. The
+ * accumulators are named variables: an array of them ends up on the stack. */
+#define DOTS_ZERO(u) vf s##u = vf_zero();
+#define DOTS_STEP(u) s##u = vf_madd(xv, vf_loadu(y + (size_t)(u) * stride + i), s##u);
+#define DOTS_HSUM(u) r[u] = vf_hsum(s##u);
+#define DOTS_BLOCK(CNT, EACH)                                     \
+    for (; j + (CNT) <= count; j += (CNT)) {                     \
+        const float *y = y0 + (size_t)j * stride;                \
+        EACH(DOTS_ZERO)                                          \
+        int i = 0;                                               \
+        for (; i + W <= n; i += W) {                             \
+            vf xv = vf_loadu(x + i);                             \
+            EACH(DOTS_STEP)                                      \
+        }                                                        \
+        float r[CNT];                                            \
+        EACH(DOTS_HSUM)                                          \
+        dots_tails(x, y, stride, i, n, (CNT), r, out + j);       \
+    }
+#define DOTS_EIGHT(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define DOTS_FOUR(X) X(0) X(1) X(2) X(3)
 static inline void vdots(const float *x, const float *y0, size_t stride, int count, int n, float *out) {
     int j = 0;
-    for (; j + 8 <= count; j += 8) { /* eight named accumulators: an array of them ends up on the stack */
-        const float *y = y0 + (size_t)j * stride;
-        vf s0 = vf_zero(), s1 = vf_zero(), s2 = vf_zero(), s3 = vf_zero();
-        vf s4 = vf_zero(), s5 = vf_zero(), s6 = vf_zero(), s7 = vf_zero();
-        int i = 0;
-        for (; i + W <= n; i += W) {
-            vf xv = vf_loadu(x + i);
-            s0 = vf_madd(xv, vf_loadu(y + i), s0);
-            s1 = vf_madd(xv, vf_loadu(y + stride + i), s1);
-            s2 = vf_madd(xv, vf_loadu(y + 2 * stride + i), s2);
-            s3 = vf_madd(xv, vf_loadu(y + 3 * stride + i), s3);
-            s4 = vf_madd(xv, vf_loadu(y + 4 * stride + i), s4);
-            s5 = vf_madd(xv, vf_loadu(y + 5 * stride + i), s5);
-            s6 = vf_madd(xv, vf_loadu(y + 6 * stride + i), s6);
-            s7 = vf_madd(xv, vf_loadu(y + 7 * stride + i), s7);
-        }
-        float r[8] = {vf_hsum(s0), vf_hsum(s1), vf_hsum(s2), vf_hsum(s3),
-                      vf_hsum(s4), vf_hsum(s5), vf_hsum(s6), vf_hsum(s7)};
-        for (int u = 0; u < 8; u++) {
-            for (int t = i; t < n; t++) r[u] = sf_madd(x[t], y[(size_t)u * stride + t], r[u]);
-            out[j + u] = r[u];
-        }
-    }
-    for (; j + 4 <= count; j += 4) {
-        const float *y = y0 + (size_t)j * stride;
-        vf s0 = vf_zero(), s1 = vf_zero(), s2 = vf_zero(), s3 = vf_zero();
-        int i = 0;
-        for (; i + W <= n; i += W) {
-            vf xv = vf_loadu(x + i);
-            s0 = vf_madd(xv, vf_loadu(y + i), s0);
-            s1 = vf_madd(xv, vf_loadu(y + stride + i), s1);
-            s2 = vf_madd(xv, vf_loadu(y + 2 * stride + i), s2);
-            s3 = vf_madd(xv, vf_loadu(y + 3 * stride + i), s3);
-        }
-        float r[4] = {vf_hsum(s0), vf_hsum(s1), vf_hsum(s2), vf_hsum(s3)};
-        for (int u = 0; u < 4; u++) {
-            for (int t = i; t < n; t++) r[u] = sf_madd(x[t], y[(size_t)u * stride + t], r[u]);
-            out[j + u] = r[u];
-        }
-    }
+    DOTS_BLOCK(8, DOTS_EIGHT)
+    DOTS_BLOCK(4, DOTS_FOUR)
     for (; j < count; j++) out[j] = vdot(x, y0 + (size_t)j * stride, n);
 }
 
