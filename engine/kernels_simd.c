@@ -478,6 +478,14 @@ static void gemm_run(const dsp_kctx *k, gemm_job *g) {
     int threads = dsp_pool_threads(k->pool);
     int panels = (g->N + NR - 1) / NR;
     g->nc = g->N <= NC_MAX ? panels * NR : NC_MAX;
+    /* Several threads and B wider than A is tall (dW of the FFN's output layer: M = 128, N = 512): cut the columns
+     * too. Every block of rows reads all of its columns' packed B, so with row blocks alone each thread streams the
+     * whole of B (K·N) and packs its share of A (M·K); with a column block per thread it streams its share of B and
+     * packs all of A: less traffic exactly when N > M (this product gained about 12% at 2 threads). */
+    if (threads > 1 && g->N > g->M) {
+        int per = (panels + threads - 1) / threads;
+        if (per * NR < g->nc) g->nc = per * NR;
+    }
     g->n_blocks = (g->N + g->nc - 1) / g->nc;
     /* Row blocks: as large as L2 allows, smaller when that leaves fewer than two tasks per thread; cut at
      * panel boundaries spread evenly (block sizes differ by one panel at most). The blocking never changes
