@@ -222,7 +222,7 @@ static inline void dsp_attn_backward_block(const dsp_attn_job *a, int task, int 
             for (int j = 0; j < L; j++) mrow[j] = a->keep_in[at + j] ? B.keep : 0.0f;
         else
             for (int j = 0; j < L; j++) mrow[j] = dsp_dropout_keyed(key, at + j, a->drop.p, B.keep);
-        dsp_attn_dots(a, &B, go, B.v, 1.0f, ds, dots); /* dP' */
+        dots(go, dsp_attn_vec(a, &B, 0, B.v), B.row, L, B.d, ds); /* dP' (unscaled) */
         float rowdot = 0.0f;
         for (int j = 0; j < L; j++) {
             pm[j] = p[j] * mrow[j];
