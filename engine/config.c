@@ -25,7 +25,9 @@ int dsp_config_validate(const dsp_config *c, dsp_err *err) {
         return dsp_fail(err, "hidden_size %d is out of range (1 .. 16384)", c->hidden_size);
     if (c->num_hidden_layers < 1 || c->num_hidden_layers > DSP_MAX_LAYERS)
         return dsp_fail(err, "num_hidden_layers %d is out of range (1 .. %d)", c->num_hidden_layers, DSP_MAX_LAYERS);
-    if (c->num_attention_heads < 1 || c->hidden_size % c->num_attention_heads != 0)
+    if (c->num_attention_heads < 1)
+        return dsp_fail(err, "num_attention_heads %d must be >= 1", c->num_attention_heads);
+    if (c->hidden_size % c->num_attention_heads != 0)
         return dsp_fail(err, "hidden_size %d is not divisible by num_attention_heads %d", c->hidden_size,
                         c->num_attention_heads);
     if (c->intermediate_size < 1 || c->intermediate_size > 65536)
@@ -40,5 +42,12 @@ int dsp_config_validate(const dsp_config *c, dsp_err *err) {
         return dsp_fail(err, "hidden_dropout_prob %g must be in [0, 1)", c->hidden_dropout_prob);
     if (!(c->attention_probs_dropout_prob >= 0 && c->attention_probs_dropout_prob < 1))
         return dsp_fail(err, "attention_probs_dropout_prob %g must be in [0, 1)", c->attention_probs_dropout_prob);
+    return 0;
+}
+
+int dsp_max_len_validate(const dsp_config *c, int max_len, dsp_err *err) {
+    if (max_len > c->max_position_embeddings)
+        return dsp_fail(err, "max length %d is more than the model's max_position_embeddings %d: a sentence that "
+                        "long would have no position embedding", max_len, c->max_position_embeddings);
     return 0;
 }

@@ -168,6 +168,15 @@ int dsp_sts_load(dsp_sts *s, const char *path, dsp_err *err) {
         dsp_sts_free(s);
         return dsp_fail(err, "%s: no sentence pairs (the file is empty or blank)", path);
     }
+    int n = s->count, constant = 1;
+    float first = s->gold[0];
+    for (int i = 1; i < n && constant; i++) constant = s->gold[i] == first;
+    if (n < 2 || constant) { /* a rank correlation needs two different gold scores */
+        dsp_sts_free(s);
+        return n < 2 ? dsp_fail(err, "%s: an STS set needs at least 2 pairs, it has 1", path)
+                     : dsp_fail(err, "%s: every pair has the same score %g, so Spearman's correlation is undefined",
+                                path, first);
+    }
     return 0;
 }
 

@@ -56,6 +56,9 @@ typedef struct {
 /* The tiny preset of the issues: L=2, H=128, A=2, I=512, P=512, dropout 0.1. vocab_size is the caller's. */
 dsp_config dsp_config_tiny(int vocab_size);
 int dsp_config_validate(const dsp_config *cfg, dsp_err *err);
+/* Sentences tokenized to max_len tokens fit the model: max_len <= max_position_embeddings. Checked when a trainer
+ * is created; callers that tokenize first check it before they start. */
+int dsp_max_len_validate(const dsp_config *cfg, int max_len, dsp_err *err);
 /* Parses config.json text. Rejects unknown activations, missing keys, H % A != 0, out-of-range values. */
 int dsp_config_from_json(dsp_config *cfg, const char *json, size_t len, dsp_err *err);
 /* Writes a BertConfig JSON that transformers.BertConfig loads. Returns a malloc'd string or NULL. */

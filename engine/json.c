@@ -173,7 +173,7 @@ static int parse_string(parser *p, char **out) {
 static int is_digit(unsigned c) { return c >= '0' && c <= '9'; }
 
 /* Checks the RFC 8259 number grammar, then converts with strtod: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? */
-static int parse_number(parser *p, double *out) {
+static int parse_number(parser *p, double *out, char **literal_out) {
     size_t start = p->pos, i = start;
     const unsigned char *s = p->s;
     if (i < p->len && s[i] == '-') i++;
@@ -195,17 +195,21 @@ static int parse_number(parser *p, double *out) {
         if (i >= p->len || !is_digit(s[i])) return fail_at(p, i, "invalid number (digit expected in exponent)");
         while (i < p->len && is_digit(s[i])) i++;
     }
-    /* strtod needs a NUL-terminated copy; the grammar check above guarantees it consumes all of it. */
+    /* strtod needs a NUL-terminated copy; the grammar check above guarantees it consumes all of it. The copy is
+     * kept as the number's literal: an integer beyond 2^53 (a seed) must not go through a double. */
     size_t n = i - start;
-    char small[64], *tmp = n < sizeof small ? small : malloc(n + 1);
-    if (!tmp) return dsp_fail(p->err, "out of memory parsing JSON");
-    memcpy(tmp, s + start, n);
-    tmp[n] = 0;
-    double v = strtod(tmp, NULL);
-    if (tmp != small) free(tmp);
-    if (!isfinite(v)) return fail_at(p, start, "number out of range");
+    char *text = malloc(n + 1);
+    if (!text) return dsp_fail(p->err, "out of memory parsing JSON");
+    memcpy(text, s + start, n);
+    text[n] = 0;
+    double v = strtod(text, NULL);
+    if (!isfinite(v)) {
+        free(text);
+        return fail_at(p, start, "number out of range");
+    }
     p->pos = i;
     *out = v;
+    *literal_out = text;
     return 0;
 }
 
@@ -327,7 +331,7 @@ static int parse_value(parser *p, dsp_json *out) {
     case 't': out->type = DSP_JSON_BOOL; out->boolean = 1; return literal(p, "true");
     case 'f': out->type = DSP_JSON_BOOL; return literal(p, "false");
     case 'n': out->type = DSP_JSON_NULL; return literal(p, "null");
-    default: out->type = DSP_JSON_NUMBER; return parse_number(p, &out->number);
+    default: out->type = DSP_JSON_NUMBER; return parse_number(p, &out->number, &out->string);
     }
 }
 

@@ -25,7 +25,7 @@ struct dsp_json {
     dsp_json_type type;
     double number;
     int boolean;
-    char *string;    /* NUL-terminated UTF-8 */
+    char *string;    /* NUL-terminated UTF-8; for a number, its literal as written ("1e-3", "18446744073709551615") */
     dsp_json *items; /* [count] array elements or object values */
     char **keys;     /* [count] keys[i] names items[i] for objects, else NULL */
     int count;

@@ -53,12 +53,17 @@ void dsp_mlm_free(dsp_mlm *t) {
     free(t);
 }
 
-int dsp_mlm_create(dsp_mlm **out, dsp_model *m, const dsp_token_set *corpus, const dsp_mlm_config *cfg, dsp_err *err) {
-    *out = NULL;
+int dsp_mlm_validate(const dsp_mlm_config *cfg, dsp_err *err) {
     if (cfg->batch_size < 1 || cfg->batch_size > 4096) return dsp_fail(err, "batch size %d must be in 1 .. 4096", cfg->batch_size);
     if (cfg->max_len < 3) return dsp_fail(err, "max length %d must be >= 3", cfg->max_len);
     if (!(cfg->mask_prob > 0 && cfg->mask_prob < 1)) return dsp_fail(err, "mask probability %g must be in (0, 1)", cfg->mask_prob);
     if (cfg->threads < 1 || cfg->threads > 256) return dsp_fail(err, "threads %d must be in 1 .. 256", cfg->threads);
+    return dsp_optim_validate(&cfg->optim, err);
+}
+
+int dsp_mlm_create(dsp_mlm **out, dsp_model *m, const dsp_token_set *corpus, const dsp_mlm_config *cfg, dsp_err *err) {
+    *out = NULL;
+    if (dsp_mlm_validate(cfg, err) || dsp_max_len_validate(&m->cfg, cfg->max_len, err)) return -1;
     if (corpus->count < cfg->batch_size)
         return dsp_fail(err, "the corpus has %d sentences, fewer than the batch size %d", corpus->count, cfg->batch_size);
     dsp_special_ids sp = dsp_vocab_special(m->vocab);

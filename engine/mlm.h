@@ -25,6 +25,8 @@ typedef struct {
 
 typedef struct dsp_mlm dsp_mlm;
 dsp_mlm_config dsp_mlm_default(void);
+/* The settings alone (batch, max length, mask probability, threads, optimiser), before any data is read. */
+int dsp_mlm_validate(const dsp_mlm_config *cfg, dsp_err *err);
 int dsp_mlm_create(dsp_mlm **out, dsp_model *m, const dsp_token_set *corpus, const dsp_mlm_config *cfg, dsp_err *err);
 void dsp_mlm_free(dsp_mlm *t);
 /* One update; a non-finite loss or gradient stops before the update (the model is unchanged). */

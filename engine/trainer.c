@@ -74,6 +74,7 @@ int dsp_trainer_create(dsp_trainer **out, dsp_model *model, const dsp_token_set 
                        dsp_err *err) {
     *out = NULL;
     if (dsp_train_validate(cfg, err)) return -1;
+    if (dsp_max_len_validate(&model->cfg, cfg->max_len, err)) return -1;
     if (corpus->count < cfg->batch_size)
         return dsp_fail(err, "the corpus has %d sentences, fewer than the batch size %d", corpus->count,
                         cfg->batch_size);
@@ -298,6 +299,9 @@ int dsp_encode_sentences(dsp_encoder *enc, const dsp_model *m, const dsp_token_s
             float *r = o + (size_t)i * H;
             double ss = 0;
             for (int h = 0; h < H; h++) ss += (double)r[h] * r[h];
+            if (!isfinite(ss)) /* a NaN would rank as a number and give a meaningless score */
+                return dsp_fail(err, "sentence %d: the model's embedding is not finite (NaN or Inf): its weights have "
+                                "probably diverged", s0 + i + 1);
             float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;
             for (int h = 0; h < H; h++) r[h] *= inv;
         }

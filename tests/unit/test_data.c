@@ -91,6 +91,9 @@ static void test_sts_lines(void) {
     sts_rejects("sts_high.tsv", "1\ta\tb\n5.5\ta\tb\n", "sts_high.tsv:2: the score 5.5 is outside [0, 5]");
     sts_rejects("sts_low.tsv", "-0.1\ta\tb\n", "sts_low.tsv:1: the score -0.1 is outside [0, 5]");
     sts_rejects("sts_none.tsv", "\n\n", "sts_none.tsv: no sentence pairs");
+    sts_rejects("sts_one.tsv", "3\ta\tb\n", "sts_one.tsv: an STS set needs at least 2 pairs, it has 1");
+    sts_rejects("sts_const.tsv", "2\ta\tb\n2\tc\td\n2.0\te\tf\n",
+                "sts_const.tsv: every pair has the same score 2, so Spearman's correlation is undefined");
     char missing[512];
     dsp_test_tmp("no_such.tsv", missing, sizeof missing);
     CHECK_FAILS(dsp_sts_load(&s, missing, &err), &err, "cannot open");

@@ -36,6 +36,8 @@ static void test_values(void) {
         CHECK(a->items[2].number == 2500.0);
         CHECK(a->items[3].number == 0.0 && signbit(a->items[3].number));
         CHECK(a->items[4].number == 0.01);
+        /* each number keeps its literal, so an integer beyond 2^53 can be read exactly */
+        CHECK(strcmp(a->items[2].string, "2.5e3") == 0 && strcmp(a->items[3].string, "-0") == 0);
     }
     const dsp_json *b = dsp_json_get(j, "b");
     CHECK(dsp_json_get(b, "c")->type == DSP_JSON_BOOL && dsp_json_get(b, "c")->boolean == 1);
@@ -50,6 +52,9 @@ static void test_values(void) {
     /* Scalars at the top level (RFC 8259), and a byte order mark. */
     j = parse("\xEF\xBB\xBF 42 ");
     CHECK(j && j->type == DSP_JSON_NUMBER && j->number == 42);
+    dsp_json_free(j);
+    j = parse("18446744073709551615");
+    CHECK(j && strcmp(j->string, "18446744073709551615") == 0);
     dsp_json_free(j);
 
     /* \u escapes: BMP, a surrogate pair (U+1F600), and raw UTF-8 passed through. */

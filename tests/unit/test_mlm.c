@@ -100,8 +100,11 @@ int main(void) {
     make_model(&m, 0);
     dsp_mlm_config cfg = dsp_mlm_default();
     cfg.batch_size = 8;
+    cfg.max_len = 17; /* the model has 16 positions */
     dsp_mlm *t = NULL;
     dsp_err err;
+    CHECK_FAILS(dsp_mlm_create(&t, &m, &ts, &cfg, &err), &err, "max_position_embeddings 16");
+    cfg.max_len = 10;
     CHECK_FAILS(dsp_mlm_create(&t, &m, &ts, &cfg, &err), &err, "[MASK]");
     cfg.mask_prob = 0;
     dsp_model_free(&m);

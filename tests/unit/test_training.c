@@ -217,9 +217,15 @@ int main(void) {
         CHECK_FAILS(dsp_trainer_create(&t, &m, &ts, &cfg, &err), &err, "batch size");
         cfg = dsp_train_default();
         cfg.batch_size = 41;
+        cfg.max_len = 12;
         CHECK_FAILS(dsp_trainer_create(&t, &m, &ts, &cfg, &err), &err, "fewer than the batch size");
+        cfg.batch_size = 8;
+        cfg.max_len = 17; /* the model has 16 positions: refused before a long sentence could come up */
+        CHECK_FAILS(dsp_trainer_create(&t, &m, &ts, &cfg, &err), &err,
+                    "max length 17 is more than the model's max_position_embeddings 16");
         cfg = dsp_train_default();
         cfg.batch_size = 8;
+        cfg.max_len = 12;
         cfg.optim.lr = NAN;
         CHECK_FAILS(dsp_trainer_create(&t, &m, &ts, &cfg, &err), &err, "learning rate");
         cfg.optim = dsp_optim_default();
