@@ -71,4 +71,62 @@ echo '{"steps": 2, "bogus": 1}' > "$TMP/cfg.json"
 expect_fail "config unknown key" "unknown setting \"bogus\"" "$DSP" train --config "$TMP/cfg.json" --model "$TMP/model" --corpus "$C"
 echo '{"steps": 2.5}' > "$TMP/cfg.json"
 expect_fail "config non-integer" "integer" "$DSP" train --config "$TMP/cfg.json" --model "$TMP/model" --corpus "$C"
+# output paths are checked before any work: a bad --out fails at once, before the log gets a single step
+touch "$TMP/afile"
+expect_fail "out under a file" "--out $TMP/afile/sub" "$DSP" train --model "$TMP/model" --corpus "$C" --steps 200 \
+  --batch 4 --out "$TMP/afile/sub" --log "$TMP/early.jsonl"
+[ ! -e "$TMP/early.jsonl" ] && ok || fail "a bad --out was found only after training started"
+expect_fail "pretrain out under a file" "--out $TMP/afile/sub" "$DSP" pretrain --model "$TMP/model" --corpus "$C" \
+  --out "$TMP/afile/sub" --steps 5
+expect_fail "log is the corpus" "also an input" "$DSP" train --model "$TMP/model" --corpus "$TMP/afile" "$C" \
+  --log "$TMP/afile"
+# a max length the position embeddings cannot hold is refused before training, not when a long sentence comes up
+expect_fail "max-len > positions" "max_position_embeddings 512" "$DSP" train --model "$TMP/model" --corpus "$C" \
+  --max-len 513 --steps 1
+expect_fail "pretrain max-len" "max_position_embeddings 512" "$DSP" pretrain --model "$TMP/model" --corpus "$C" \
+  --out "$TMP/pt" --max-len 600 --steps 5
+expect_fail "eval max-len" "max_position_embeddings 512" "$DSP" eval --model "$TMP/model" --sts "$DEV" --max-len 600
+# a flag missing its value does not swallow the next flag
+expect_fail "log needs a value" "--log needs a value before --quiet" "$DSP" train --model "$TMP/model" --corpus "$C" \
+  --steps 1 --log --quiet
+expect_fail "corpus needs a value" "--corpus needs a value before --eval" "$DSP" train --model "$TMP/model" \
+  --corpus --eval "$DEV"
+# a config file gives a path as a string, not a number (which once left a dangling pointer)
+echo '{"out": 7}' > "$TMP/cfg.json"
+expect_fail "config number for a path" '"out" must be a string' "$DSP" train --config "$TMP/cfg.json" \
+  --model "$TMP/model" --corpus "$C"
+echo '{"corpus": [1]}' > "$TMP/cfg.json"
+expect_fail "config list of numbers" '"corpus" must be a list of strings' "$DSP" train --config "$TMP/cfg.json" \
+  --model "$TMP/model"
+expect_fail "dropout < 0" "--dropout must be in" "$DSP" train --model "$TMP/model" --corpus "$C" --dropout -0.5
+expect_fail "dropout nan" "--dropout must be in" "$DSP" train --model "$TMP/model" --corpus "$C" --dropout nan
+expect_fail "lr underflows" "outside the range of a 32-bit float" "$DSP" train --model "$TMP/model" --corpus "$C" \
+  --lr 1e-50
+expect_fail "init hidden 0" "hidden_size 0" "$DSP" init --vocab "$TMP/vocab.txt" --out "$TMP/h0" --hidden 0
+expect_fail "init heads -1" "num_attention_heads -1 must be >= 1" "$DSP" init --vocab "$TMP/vocab.txt" \
+  --out "$TMP/hm" --heads -1
+expect_fail "parity negative steps" "--steps-before must be >= 0" "$DSP" parity-dump --model "$TMP/model" \
+  --corpus "$C" --out "$TMP/pd.st" --steps-before -5
+expect_fail "bench threads" "threads-max in 1 .. 256" "$DSP" bench --threads-max 1000
+expect_fail "pretrain warmup" "--warmup must be fewer than --steps" "$DSP" pretrain --model "$TMP/model" \
+  --corpus "$C" --out "$TMP/pt" --steps 20 --warmup 20
+# STS sets Spearman cannot rank, and embeddings from a pooler whose weights the model lacks
+printf '2\ta\tb\n2\tc\td\n2\te\tf\n' > "$TMP/const.tsv"
+expect_fail "constant gold" "const.tsv: every pair has the same score 2" "$DSP" eval --model "$TMP/model" \
+  --sts "$TMP/const.tsv"
+head -1 "$DEV" > "$TMP/one.tsv"
+expect_fail "one pair" "one.tsv: an STS set needs at least 2 pairs" "$DSP" eval --model "$TMP/model" --sts "$TMP/one.tsv"
+expect_fail "cls_mlp without mlp" "no mlp.* weights" "$DSP" encode --model "$TMP/model" --text-file "$C" \
+  --out "$TMP/e.st" --pooler cls_mlp
+printf '2 99999 3\n' > "$TMP/ids.txt"
+expect_fail "id outside vocab" "ids.txt: sequence 1: token id 99999 is outside the vocabulary" "$DSP" encode \
+  --model "$TMP/model" --ids-file "$TMP/ids.txt" --out "$TMP/e.st"
+# a hyper-parameter the objective does not read is named, not silently dropped
+expect_ok "tau with au" "$DSP" train --model "$TMP/model" --corpus "$C" --objective au --tau 0.1 --steps 1 --batch 4
+grep -q "warning: --tau does not apply to the au objective" "$TMP/err" && ok || fail "no warning for --tau with au"
+# usage errors exit 2 whichever check finds them (the parser or the command's)
+"$DSP" train --model "$TMP/model" --corpus "$C" --kernels foo >/dev/null 2>&1; a=$?
+"$DSP" eval --model "$TMP/model" --sts "$DEV" --kernels foo >/dev/null 2>&1; b=$?
+"$DSP" train --model "$TMP/model" --corpus "$C" --bogus >/dev/null 2>&1; c=$?
+[ "$a$b$c" = 222 ] && ok || fail "usage errors exit $a $b $c, expected 2 2 2"
 finish

@@ -45,6 +45,25 @@ printf '{"steps": 5, "batch": 16, "lr": 3e-4, "seed": 9, "objective": "au", "cor
   --log "$TMP/b.jsonl" >/dev/null 2>&1 || fail "train from flags"
 if diff <(grep '"step"' "$TMP/a.jsonl" | sed 's/"ms":[^,}]*//') <(grep '"step"' "$TMP/b.jsonl" | sed 's/"ms":[^,}]*//') >/dev/null; then ok; else fail "config file and flags differ"; fi
 
+# the config record can repeat the run: integers exactly (a 64-bit seed, from the command line or a config file),
+# every setting that changes it (dropout, corpus, eval), and paths as JSON strings (quote and backslash escaped)
+cp -r "$TMP/model" "$TMP/my\"model"; head -40 "$DEV" > "$TMP/dev\\x.tsv"
+expect_ok "train, odd paths" "$DSP" train --model "$TMP/my\"model" --corpus "${CORPUS[0]}" --eval "$TMP/dev\\x.tsv" \
+  --steps 1 --batch 4 --seed 18446744073709551615 --dropout 0 --log "$TMP/odd.jsonl"
+printf '{"seed": 9007199254740993, "steps": 1, "batch": 4}\n' > "$TMP/seed.json"
+expect_ok "train, seed from JSON" "$DSP" train --config "$TMP/seed.json" --model "$TMP/model" --corpus "${CORPUS[0]}" \
+  --log "$TMP/seed.jsonl"
+/usr/bin/python3 - "$TMP/odd.jsonl" "$TMP/seed.jsonl" "$TMP" "${CORPUS[0]}" <<'PY' && ok || fail "config record"
+import json, sys
+odd = [json.loads(l) for l in open(sys.argv[1])]  # every line parses
+c = odd[0]
+assert c["model"] == sys.argv[3] + '/my"model' and c["eval"] == [sys.argv[3] + '/dev\\x.tsv'], c
+assert c["seed"] == 18446744073709551615 and c["corpus"] == [sys.argv[4]], c
+assert c["hidden_dropout"] == 0 and c["attention_dropout"] == 0 and c["out"] is None, c
+assert [e["set"] for e in odd if e["type"] == "eval"] == ["dev\\x", "dev\\x"], odd
+assert json.loads(open(sys.argv[2]).readline())["seed"] == 9007199254740993
+PY
+
 # NaN stop: a huge learning rate overflows the weights; the run stops with a message, the log keeps the steps
 # before it, and the checkpoint saved before it still loads.
 if "$DSP" train --model "$TMP/model" --corpus "${CORPUS[0]}" --steps 50 --batch 16 --lr 1e37 --schedule constant \
@@ -54,6 +73,12 @@ else
   grep -qi "unchanged" "$TMP/err" && ok || fail "NaN message: $(cat "$TMP/err")"
   n=$(grep -c '"type":"step"' "$TMP/nan.jsonl")
   [ "$n" -ge 1 ] && ok || fail "no step records kept before the NaN"
-  "$DSP" eval --model "$TMP/ckpt" --sts "$DEV" >/dev/null 2>&1 && ok || fail "checkpoint before the NaN does not load"
+  # the checkpoint loads (weights near 1e37 are finite), and eval refuses the non-finite embeddings it gives
+  # instead of ranking NaNs into a score
+  if "$DSP" eval --model "$TMP/ckpt" --sts "$DEV" >/dev/null 2>"$TMP/err"; then
+    fail "eval scored a model whose embeddings overflow"
+  else
+    grep -q "embedding is not finite" "$TMP/err" && ok || fail "checkpoint before the NaN: $(cat "$TMP/err")"
+  fi
 fi
 finish

@@ -50,6 +50,8 @@ static int set_value(arg_spec *s, const char *v, const char *origin, dsp_err *er
     case ARG_FLOAT: case ARG_DOUBLE: {
         double x = strtod(v, &end);
         if (!*v || *end || errno == ERANGE) goto bad;
+        if (s->type == ARG_FLOAT && isfinite(x) && (!isfinite((float)x) || (x != 0 && (float)x == 0)))
+            return dsp_fail(err, "%s: --%s %s is outside the range of a 32-bit float", origin, s->name, v);
         if (s->type == ARG_FLOAT) *(float *)s->ptr = (float)x;
         else *(double *)s->ptr = x;
         break;
@@ -122,17 +124,21 @@ static int apply_config(arg_spec *specs, int n, const char *path, dsp_err *err) 
             }
             continue;
         }
+        /* a path or a name stays a pointer into the tree, so it must be a JSON string (not text made here) */
+        if ((s->type == ARG_STR || s->type == ARG_STRLIST) && v->type != DSP_JSON_STRING)
+            return dsp_fail(err, "%s: \"%s\" must be a string%s, not %s", origin, key,
+                            s->type == ARG_STRLIST ? " or a list of strings" : "", dsp_json_type_name(v->type));
         const char *text_value = NULL;
         if (v->type == DSP_JSON_STRING) text_value = v->string;
         else if (v->type == DSP_JSON_BOOL) text_value = v->boolean ? "true" : "false";
         else if (v->type == DSP_JSON_NUMBER) {
-            if (s->type == ARG_INT || s->type == ARG_U64) {
-                if (v->number != floor(v->number)) return dsp_fail(err, "%s: \"%s\" must be an integer", origin, key);
+            text_value = v->string; /* the literal: an integer is read exactly, whatever its size */
+            if ((s->type == ARG_INT || s->type == ARG_U64) && strpbrk(v->string, ".eE")) { /* 1e3, 64.0 */
+                if (v->number != floor(v->number) || fabs(v->number) > 9007199254740992.0)
+                    return dsp_fail(err, "%s: \"%s\" must be an integer, got %s", origin, key, v->string);
                 snprintf(num, sizeof num, "%.0f", v->number);
-            } else {
-                snprintf(num, sizeof num, "%.17g", v->number);
+                text_value = num;
             }
-            text_value = num;
         } else {
             return dsp_fail(err, "%s: \"%s\" has an unsupported value type", origin, key);
         }
@@ -166,7 +172,7 @@ int args_parse(arg_spec *specs, int n, int argc, char **argv, int first, const c
         const char *a = argv[i];
         if (strncmp(a, "--config", 8) == 0 && (a[8] == 0 || a[8] == '=')) {
             const char *path = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[i + 1] : NULL);
-            if (!path) return dsp_fail(err, "--config needs a file name");
+            if (!path || (a[8] == 0 && strncmp(path, "--", 2) == 0)) return dsp_fail(err, "--config needs a file name");
             if (apply_config(specs, n, path, err)) return -1;
         }
     }
@@ -188,7 +194,10 @@ int args_parse(arg_spec *specs, int n, int argc, char **argv, int first, const c
         const char *v;
         if (eq) v = eq + 1;
         else if (s->type == ARG_BOOL && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) v = "true";
-        else if (i + 1 < argc) v = argv[++i];
+        else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) v = argv[++i];
+        else if (i + 1 < argc) /* `--log --quiet` would write the log to a file named "--quiet" */
+            return dsp_fail(err, "--%s needs a value before %s (for a value that starts with --, write --%s=VALUE)",
+                            s->name, argv[i + 1], s->name);
         else return dsp_fail(err, "--%s needs a value", s->name);
         if (set_value(s, v, "command line", err)) return -1;
         /* a list flag takes every following value up to the next flag: --corpus a.txt b.txt */

@@ -108,8 +108,9 @@ int cmd_bench(int argc, char **argv) {
     dsp_err err = {{0}};
     int rc = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, 2, USAGE, stdout, &err);
     if (rc == 1) return 0;
-    if (rc) return cli_error(&err);
-    if (batch < 2 || steps < 1 || threads_max < 1) return cli_usage_error("bench", "batch >= 2, steps >= 1, threads >= 1");
+    if (rc) return cli_bad_flags("bench", &err);
+    if (batch < 2 || steps < 1 || threads_max < 1 || threads_max > 256) /* one model and trainer per thread count */
+        return cli_usage_error("bench", "batch >= 2, steps >= 1, threads-max in 1 .. 256");
     dsp_kernels only_set = DSP_KERNELS_AUTO; /* all */
     if (strcmp(kernels_name, "all") != 0) {
         if (dsp_kernels_parse(kernels_name, &only_set) || only_set == DSP_KERNELS_AUTO)

@@ -6,6 +6,7 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,9 @@ static const char *USAGE =
     "--ids-file: one sequence of token ids per line (space-separated, used as given, e.g. \"2 17 41 3\").\n"
     "Blank lines are skipped.";
 
-/* Sequences of the ids file: every line is whitespace-separated non-negative integers. */
-static int parse_ids(const dsp_corpus *lines, const char *path, dsp_token_set *ts, dsp_err *err) {
+/* Sequences of the ids file: every line is whitespace-separated ids of the model's vocabulary, at most
+ * max_position_embeddings of them. Sequences are numbered from 1 over the non-blank lines. */
+static int parse_ids(const dsp_corpus *lines, const char *path, const dsp_config *c, dsp_token_set *ts, dsp_err *err) {
     size_t cap = 0;
     for (int i = 0; i < lines->count; i++) cap += strlen(lines->text[i]) / 2 + 1; /* at most one id per 2 bytes */
     ts->ids = malloc(cap * sizeof(int));
@@ -38,10 +40,16 @@ static int parse_ids(const dsp_corpus *lines, const char *path, dsp_token_set *t
             if (end == p || errno || v < 0 || v > 0x7fffffffL || (*end && *end != ' ' && *end != '\t'))
                 return dsp_fail(err, "%s: sequence %d: \"%.20s\" is not a token id (a non-negative integer)", path,
                                 i + 1, p);
+            if (v >= c->vocab_size)
+                return dsp_fail(err, "%s: sequence %d: token id %ld is outside the vocabulary (0 .. %d)", path, i + 1,
+                                v, c->vocab_size - 1);
             ts->ids[ts->total++] = (int)v;
             p = end;
         }
         ts->len[i] = (int)ts->total - ts->offset[i];
+        if (ts->len[i] > c->max_position_embeddings)
+            return dsp_fail(err, "%s: sequence %d has %d ids, more than the model's max_position_embeddings %d", path,
+                            i + 1, ts->len[i], c->max_position_embeddings);
     }
     ts->count = lines->count;
     return 0;
@@ -87,7 +95,7 @@ int cmd_encode(int argc, char **argv) {
     dsp_err err = {{0}};
     int rc = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, 2, USAGE, stdout, &err);
     if (rc == 1) return 0;
-    if (rc) return cli_error(&err);
+    if (rc) return cli_bad_flags("encode", &err);
     if (!model_dir || !out) return cli_usage_error("encode", "--model and --out are required");
     if (!text_file == !ids_file) return cli_usage_error("encode", "give exactly one of --text-file and --ids-file");
     dsp_pooler pooler;
@@ -105,10 +113,17 @@ int cmd_encode(int argc, char **argv) {
     float *pooled = NULL, *hidden = NULL, *ids_f = NULL, *len_f = NULL;
     int status = 1;
     const char *input = text_file ? text_file : ids_file;
-    if (dsp_model_load(&m, model_dir, &err) || dsp_corpus_load(&lines, &input, 1, &err)) goto done;
+    if (dsp_model_load(&m, model_dir, &err) || (text_file && dsp_max_len_validate(&m.cfg, max_len, &err)) ||
+        dsp_corpus_load(&lines, &input, 1, &err))
+        goto done;
+    if (pooler == DSP_POOL_CLS_MLP && !m.has_mlp) { /* its MLP would be the random initialisation */
+        dsp_fail(&err, "%s has no mlp.* weights for --pooler cls_mlp (a model trained with --pooler cls_mlp has "
+                 "them); use --pooler cls", model_dir);
+        goto done;
+    }
     if (lines.count == 0) { dsp_fail(&err, "%s holds no sequences", input); goto done; }
     if (text_file ? dsp_token_set_build(&ts, m.vocab, lines.text, lines.count, max_len, &err)
-                  : parse_ids(&lines, ids_file, &ts, &err))
+                  : parse_ids(&lines, ids_file, &m.cfg, &ts, &err))
         goto done;
     const int H = m.cfg.hidden_size, n = ts.count;
     const size_t T = ts.total;
@@ -120,6 +135,12 @@ int cmd_encode(int argc, char **argv) {
     pool = dsp_pool_create(threads);
     if (dsp_encoder_create(&enc, &m, pool, kernels, &err)) goto done;
     if (encode_all(enc, &m, &ts, pooler, input, pooled, hidden, &err)) goto done;
+    for (size_t i = 0; i < (size_t)n * H; i++)
+        if (!isfinite(pooled[i])) {
+            dsp_fail(&err, "%s: sequence %zu: the model's embedding is not finite (NaN or Inf): its weights have "
+                     "probably diverged", input, i / (size_t)H + 1);
+            goto done;
+        }
     for (size_t i = 0; i < T; i++) ids_f[i] = (float)ts.ids[i];
     for (int i = 0; i < n; i++) len_f[i] = (float)ts.len[i];
     dsp_st_tensor tensors[4] = {

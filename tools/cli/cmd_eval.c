@@ -241,7 +241,7 @@ int cmd_eval(int argc, char **argv) {
     dsp_err err = {{0}};
     int rc = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, 2, USAGE, stdout, &err);
     if (rc == 1) return 0;
-    if (rc) return cli_error(&err);
+    if (rc) return cli_bad_flags("eval", &err);
     if (!model_dir) return cli_usage_error("eval", "--model DIR is required");
     if (sts.count == 0) return cli_usage_error("eval", "--sts PATH is required");
     dsp_pooler pooler;
@@ -257,7 +257,7 @@ int cmd_eval(int argc, char **argv) {
     set_result *results = calloc((size_t)sts.count, sizeof *results);
     int status = 1;
     if (!results) { dsp_fail(&err, "out of memory"); goto done; }
-    if (dsp_model_load(&m, model_dir, &err)) goto done;
+    if (dsp_model_load(&m, model_dir, &err) || dsp_max_len_validate(&m.cfg, max_len, &err)) goto done;
     pool = dsp_pool_create(threads);
     if (dsp_encoder_create(&enc, &m, pool, kernels, &err)) goto done;
     eval_ctx c = {enc, &m, pooler, max_len};

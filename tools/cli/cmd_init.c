@@ -50,20 +50,22 @@ int cmd_init(int argc, char **argv) {
         {"f16", ARG_BOOL, &f16, NULL, "store weights as F16 (half the size; compute stays F32)", 0, 0},
     };
     dsp_err err = {{0}};
-    int rc = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, 2, USAGE, stdout, &err);
+    const int n_specs = (int)(sizeof specs / sizeof specs[0]);
+    int rc = args_parse(specs, n_specs, argc, argv, 2, USAGE, stdout, &err);
     if (rc == 1) return 0;
-    if (rc) return cli_error(&err);
+    if (rc) return cli_bad_flags("init", &err);
     if (!vocab_path) return cli_usage_error("init", "--vocab FILE is required");
     if (!out) return cli_usage_error("init", "--out DIR is required");
     if (strcmp(preset, "tiny") != 0) return cli_usage_error("init", "unknown --preset (known: tiny)");
     dsp_vocab *vocab = NULL;
     if (dsp_vocab_load(&vocab, vocab_path, &err)) return cli_error(&err);
     dsp_config cfg = dsp_config_tiny(dsp_vocab_size(vocab));
-    if (hidden) cfg.hidden_size = hidden;
-    if (layers) cfg.num_hidden_layers = layers;
-    if (heads) cfg.num_attention_heads = heads;
-    if (inter) cfg.intermediate_size = inter;
-    if (max_pos) cfg.max_position_embeddings = max_pos;
+    /* a flag given overrides the preset, whatever its value: a 0 is refused by the model's checks, not ignored */
+    if (args_seen(specs, n_specs, "hidden")) cfg.hidden_size = hidden;
+    if (args_seen(specs, n_specs, "layers")) cfg.num_hidden_layers = layers;
+    if (args_seen(specs, n_specs, "heads")) cfg.num_attention_heads = heads;
+    if (args_seen(specs, n_specs, "intermediate")) cfg.intermediate_size = inter;
+    if (args_seen(specs, n_specs, "max-pos")) cfg.max_position_embeddings = max_pos;
     dsp_model m = {0};
     if (dsp_model_init(&m, &cfg, vocab, seed, &err)) {
         dsp_vocab_free(vocab);

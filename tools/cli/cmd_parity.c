@@ -44,13 +44,16 @@ int cmd_parity(int argc, char **argv) {
     dsp_err err = {{0}};
     int rc = args_parse(specs, n_specs, argc, argv, 2, USAGE, stdout, &err);
     if (rc == 1) return 0;
-    if (rc) return cli_error(&err);
+    if (rc) return cli_bad_flags("parity-dump", &err);
     if (!model_dir || !corpus_path || !out) return cli_usage_error("parity-dump", "--model, --corpus and --out are required");
 
     dsp_train_config cfg = dsp_train_default();
-    if (objective_from_flags(&obj, specs, n_specs, &cfg.objective, &err)) return cli_error(&err);
+    if (objective_from_flags(&obj, specs, n_specs, &cfg.objective, &err)) return cli_bad_flags("parity-dump", &err);
     if (dsp_pooler_parse(pooler_name, &cfg.pooler)) return cli_usage_error("parity-dump", "unknown --pooler");
     if (dsp_kernels_parse(kernels_name, &cfg.kernels)) return cli_usage_error("parity-dump", "unknown --kernels");
+    if (strcmp(optimizer, "adamw") != 0 && strcmp(optimizer, "sgd") != 0)
+        return cli_usage_error("parity-dump", "unknown --optimizer (adamw, sgd)");
+    if (steps_before < 0) return cli_usage_error("parity-dump", "--steps-before must be >= 0");
     cfg.optim.kind = strcmp(optimizer, "sgd") == 0 ? DSP_OPT_SGD : DSP_OPT_ADAMW;
     cfg.optim.lr = lr;
     cfg.optim.weight_decay = weight_decay;

@@ -2,6 +2,7 @@
 #include "args.h"
 #include "commands.h"
 #include "mlm.h"
+#include "out_paths.h"
 #include "runlog.h"
 #include "trainer.h"
 
@@ -28,27 +29,36 @@ int cmd_pretrain(int argc, char **argv) {
         {"batch", ARG_INT, &cfg.batch_size, "N", "sentences per step (default 64)", 0, 0},
         {"max-len", ARG_INT, &cfg.max_len, "N", "tokens per sentence (default 32)", 0, 0},
         {"lr", ARG_FLOAT, &cfg.optim.lr, "X", "peak learning rate (default 5e-4)", 0, 0},
-        {"warmup", ARG_INT, &warmup, "N", "linear warm-up steps, then linear decay (default 500)", 0, 0},
+        {"warmup", ARG_INT, &warmup, "N", "linear warm-up steps (< steps), then linear decay (default 500, or a tenth of\n"
+         "--steps when that is fewer)", 0, 0},
         {"weight-decay", ARG_FLOAT, &cfg.optim.weight_decay, "X", "decoupled weight decay (default 0.01)", 0, 0},
         {"mask-prob", ARG_FLOAT, &cfg.mask_prob, "P", "fraction of tokens predicted (default 0.15)", 0, 0},
         {"seed", ARG_U64, &cfg.seed, "N", "seed (default 1)", 0, 0},
         {"threads", ARG_INT, &cfg.threads, "N", "worker threads (default 1)", 0, 0},
         {"log", ARG_STR, &log_path, "FILE", "JSONL log", 0, 0},
         {"save-every", ARG_INT, &save_every, "K", "also save every K steps (default 0: at the end)", 0, 0},
-        {"eval", ARG_STR, &eval_path, "FILE", "an STS pair file to watch (mean pooling)", 0, 0},
+        {"eval", ARG_STR, &eval_path, "FILE", "an STS pair file to watch (mean pooling, --max-len tokens)", 0, 0},
         {"eval-every", ARG_INT, &eval_every, "K", "evaluate every K steps (default 1000)", 0, 0},
     };
     dsp_err err = {{0}};
     int rc = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, 2, USAGE, stdout, &err);
     if (rc == 1) return 0;
-    if (rc) return cli_error(&err);
+    if (rc) return cli_bad_flags("pretrain", &err);
     if (!model_dir || !out || corpus_paths.count == 0)
         return cli_usage_error("pretrain", "--model, --corpus and --out are required");
     if (steps < 1 || warmup < 0 || save_every < 0 || eval_every < 1)
         return cli_usage_error("pretrain", "steps >= 1, warmup >= 0, save-every >= 0, eval-every >= 1");
+    const int n_specs = (int)(sizeof specs / sizeof specs[0]);
+    if (!args_seen(specs, n_specs, "warmup") && warmup > steps / 10) warmup = steps / 10;
+    if (warmup >= steps) /* the learning rate would never reach its peak, nor decay */
+        return cli_usage_error("pretrain", "--warmup must be fewer than --steps");
     cfg.optim.warmup_steps = warmup;
     cfg.optim.total_steps = steps;
-    if (dsp_optim_validate(&cfg.optim, &err)) return cli_error(&err);
+    if (dsp_mlm_validate(&cfg, &err)) return cli_bad_flags("pretrain", &err);
+    /* the output paths are checked before the corpus is read: a bad --out found at the end would lose the run */
+    if (cli_check_not_input("log", log_path, corpus_paths.items, corpus_paths.count, &err) ||
+        cli_check_not_input("log", log_path, &eval_path, 1, &err) || cli_prepare_out_dir("out", out, &err))
+        return cli_error(&err);
 
     dsp_model m = {0};
     dsp_corpus corpus = {0};
@@ -60,13 +70,14 @@ int cmd_pretrain(int argc, char **argv) {
     dsp_encoder *eval_enc = NULL;
     runlog log = {0};
     int status = 1;
-    if (dsp_model_load(&m, model_dir, &err) || dsp_corpus_load(&corpus, corpus_paths.items, corpus_paths.count, &err))
+    if (dsp_model_load(&m, model_dir, &err) || dsp_max_len_validate(&m.cfg, cfg.max_len, &err) ||
+        dsp_corpus_load(&corpus, corpus_paths.items, corpus_paths.count, &err))
         goto done;
     fprintf(stderr, "tokenizing %d sentences\n", corpus.count);
     if (dsp_token_set_build(&ts, m.vocab, corpus.text, corpus.count, cfg.max_len, &err)) goto done;
     dsp_corpus_free(&corpus); /* the text is no longer needed: keep only the ids */
     if (eval_path) {
-        if (dsp_sts_load(&sts, eval_path, &err) || dsp_sts_tokens_build(&st, &sts, m.vocab, 32, &err)) goto done;
+        if (dsp_sts_load(&sts, eval_path, &err) || dsp_sts_tokens_build(&st, &sts, m.vocab, cfg.max_len, &err)) goto done;
         eval_pool = dsp_pool_create(cfg.threads);
         if (dsp_encoder_create(&eval_enc, &m, eval_pool, cfg.kernels, &err)) goto done;
     }

@@ -1,7 +1,9 @@
 /* cmd_train.c — `dissipate train`: unsupervised SimCSE fine-tuning with any objective, a JSONL log and checkpoints. */
 #include "args.h"
 #include "commands.h"
+#include "json.h"
 #include "objective_flags.h"
+#include "out_paths.h"
 #include "runlog.h"
 #include "trainer.h"
 
@@ -56,31 +58,45 @@ static int build_config(const train_opts *o, const arg_spec *specs, int n, dsp_t
     return dsp_train_validate(c, err);
 }
 
-static void log_config(runlog *log, const train_opts *o, const dsp_train_config *c, const char *kernels) {
-    char b[2048];
-    size_t n = (size_t)snprintf(b, sizeof b,
-                                "{\"type\":\"config\",\"version\":\"%s\",\"model\":\"%s\",\"objective\":\"%s\","
-                                "\"optimizer\":\"%s\",\"pooler\":\"%s\",\"kernels\":\"%s\",\"schedule\":\"%s\"",
-                                DSP_VERSION, o->model, dsp_objective_name(c->objective.kind), o->optimizer,
-                                dsp_pooler_name(c->pooler), kernels, o->schedule);
-    json_num(b, sizeof b, &n, "steps", o->steps, 0);
-    json_num(b, sizeof b, &n, "batch", c->batch_size, 0);
-    json_num(b, sizeof b, &n, "max_len", c->max_len, 0);
-    json_num(b, sizeof b, &n, "lr", c->optim.lr, 0);
-    json_num(b, sizeof b, &n, "seed", (double)c->seed, 0);
-    json_num(b, sizeof b, &n, "threads", c->threads, 0);
-    json_num(b, sizeof b, &n, "tau", c->objective.tau, 0);
-    json_num(b, sizeof b, &n, "lambda", c->objective.lambda, 0);
-    json_num(b, sizeof b, &n, "alpha", c->objective.alpha, 0);
-    json_num(b, sizeof b, &n, "unif_t", c->objective.t, 0);
-    json_num(b, sizeof b, &n, "margin", c->objective.margin, 0);
-    json_num(b, sizeof b, &n, "per_anchor", c->objective.per_anchor, 0);
-    json_num(b, sizeof b, &n, "clip", c->optim.clip_norm, 0);
-    json_num(b, sizeof b, &n, "weight_decay", c->optim.weight_decay, 0);
-    json_num(b, sizeof b, &n, "warmup", c->optim.warmup_steps, 0);
-    json_num(b, sizeof b, &n, "eval_every", o->eval_every, 0);
-    if (n < sizeof b - 2) { b[n++] = '}'; b[n] = 0; }
-    runlog_raw(log, b);
+/* Appends ,"key":[...] of JSON strings. */
+static int json_str_list(dsp_buf *b, const char *key, const arg_strlist *l) {
+    int bad = dsp_buf_printf(b, ",\"%s\":[", key);
+    for (int i = 0; i < l->count; i++) bad |= (i ? dsp_buf_append(b, ",", 1) : 0) | dsp_buf_json_string(b, l->items[i]);
+    return bad | dsp_buf_append(b, "]", 1);
+}
+
+/* The run's first record: every setting that changes what it computes, exactly (integers as integers, floats in
+ * their shortest exact form, paths as JSON strings), so that the record alone can repeat the run. */
+static int log_config(runlog *log, const train_opts *o, const dsp_train_config *c, const dsp_model *m,
+                      const char *kernels) {
+    if (!log->f) return 0;
+    const dsp_objective *ob = &c->objective;
+    dsp_buf b = {0};
+    int bad = dsp_buf_printf(&b, "{\"type\":\"config\",\"version\":\"%s\",\"model\":", DSP_VERSION);
+    bad |= dsp_buf_json_string(&b, o->model);
+    bad |= json_str_list(&b, "corpus", &o->corpus) | json_str_list(&b, "eval", &o->eval);
+    bad |= dsp_buf_printf(&b, ",\"objective\":\"%s\",\"optimizer\":\"%s\",\"pooler\":\"%s\",\"kernels\":\"%s\","
+                          "\"schedule\":\"%s\",\"steps\":%d,\"batch\":%d,\"max_len\":%d,\"seed\":%llu,\"threads\":%d",
+                          dsp_objective_name(ob->kind), o->optimizer, dsp_pooler_name(c->pooler), kernels, o->schedule,
+                          o->steps, c->batch_size, c->max_len, (unsigned long long)c->seed, c->threads);
+    bad |= dsp_buf_printf(&b, ",\"tau\":%.17g,\"lambda\":%.17g,\"alpha\":%.17g,\"unif_t\":%.17g,\"margin\":%.17g,"
+                          "\"per_anchor\":%d", ob->tau, ob->lambda, ob->alpha, ob->t, ob->margin, ob->per_anchor);
+    const struct { const char *key; float v; } floats[] = {
+        {"lr", c->optim.lr}, {"clip", c->optim.clip_norm}, {"weight_decay", c->optim.weight_decay},
+        {"momentum", c->optim.momentum}, {"hidden_dropout", m->cfg.hidden_dropout_prob},
+        {"attention_dropout", m->cfg.attention_probs_dropout_prob},
+    };
+    for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++) {
+        bad |= dsp_buf_printf(&b, ",\"%s\":", floats[i].key);
+        bad |= dsp_buf_json_float(&b, floats[i].v) ? dsp_buf_append(&b, "null", 4) : 0;
+    }
+    bad |= dsp_buf_printf(&b, ",\"warmup\":%d,\"eval_every\":%d,\"save_every\":%d,\"out\":", c->optim.warmup_steps,
+                          o->eval_every, o->save_every);
+    bad |= o->out ? dsp_buf_json_string(&b, o->out) : dsp_buf_append(&b, "null", 4);
+    bad |= dsp_buf_append(&b, "}", 1);
+    if (!bad) runlog_raw(log, b.data);
+    dsp_buf_free(&b);
+    return bad ? -1 : 0;
 }
 
 /* Name of an evaluation set in the log: the file's stem ("dev" for .../stsb/dev.tsv). */
@@ -135,7 +151,6 @@ int cmd_train(int argc, char **argv) {
     o.lr = DSP_FRONTEND_LR;
     o.clip = d.optim.clip_norm;
     o.momentum = d.optim.momentum;
-    o.dropout = -1;
     arg_spec specs[] = {
         {"model", ARG_STR, &o.model, "DIR", "model folder: config.json, vocab.txt, model.safetensors (required)", 0, 0},
         {"corpus", ARG_STRLIST, &o.corpus, "FILE...", "training sentences, one per line (required)", 0, 0},
@@ -167,11 +182,20 @@ int cmd_train(int argc, char **argv) {
     dsp_err err = {{0}};
     int rc = args_parse(specs, n_specs, argc, argv, 2, USAGE, stdout, &err);
     if (rc == 1) return 0;
-    if (rc) return cli_error(&err);
+    if (rc) return cli_bad_flags("train", &err);
     if (!o.model) return cli_usage_error("train", "--model DIR is required");
     if (o.corpus.count == 0) return cli_usage_error("train", "--corpus FILE is required");
     dsp_train_config cfg;
-    if (build_config(&o, specs, n_specs, &cfg, &err)) return cli_error(&err);
+    if (build_config(&o, specs, n_specs, &cfg, &err)) return cli_bad_flags("train", &err);
+    if (args_seen(specs, n_specs, "dropout") && !(o.dropout >= 0 && o.dropout < 1)) /* NaN fails too */
+        return cli_usage_error("train", "--dropout must be in [0, 1)");
+    /* the output paths are checked before any work: a bad --out found at the end would lose the whole run */
+    const char *inputs[2 * ARG_MAX_LIST];
+    int n_inputs = 0;
+    for (int i = 0; i < o.corpus.count; i++) inputs[n_inputs++] = o.corpus.items[i];
+    for (int i = 0; i < o.eval.count; i++) inputs[n_inputs++] = o.eval.items[i];
+    if (cli_check_not_input("log", o.log, inputs, n_inputs, &err) || cli_prepare_out_dir("out", o.out, &err))
+        return cli_error(&err);
 
     dsp_model model = {0};
     dsp_corpus corpus = {0};
@@ -182,10 +206,8 @@ int cmd_train(int argc, char **argv) {
     ev.best_step = -1;
     int status = 1;
     if (dsp_model_load(&model, o.model, &err)) goto fail;
-    if (o.dropout >= 0) {
-        if (!(o.dropout < 1)) { dsp_fail(&err, "--dropout %g must be in [0, 1)", o.dropout); goto fail; }
-        model.cfg.hidden_dropout_prob = model.cfg.attention_probs_dropout_prob = o.dropout;
-    }
+    if (args_seen(specs, n_specs, "dropout")) model.cfg.hidden_dropout_prob = model.cfg.attention_probs_dropout_prob = o.dropout;
+    if (dsp_max_len_validate(&model.cfg, cfg.max_len, &err)) goto fail;
     if (dsp_corpus_load(&corpus, o.corpus.items, o.corpus.count, &err)) goto fail;
     if (dsp_token_set_build(&tokens, model.vocab, corpus.text, corpus.count, cfg.max_len, &err)) goto fail;
     ev.count = o.eval.count;
@@ -203,7 +225,7 @@ int cmd_train(int argc, char **argv) {
     if (runlog_open(&log, o.log, &err)) goto fail;
     dsp_kernels ks;
     dsp_kernels_resolve(cfg.kernels, &ks, NULL);
-    log_config(&log, &o, &cfg, dsp_kernels_name(ks));
+    if (log_config(&log, &o, &cfg, &model, dsp_kernels_name(ks))) { dsp_fail(&err, "out of memory"); goto fail; }
     fprintf(stderr, "training %s on %d sentences: %d steps of %d sentences x 2 views, lr %g, %d thread(s), %s kernels\n",
             dsp_objective_name(cfg.objective.kind), corpus.count, o.steps, cfg.batch_size, cfg.optim.lr, cfg.threads,
             dsp_kernels_name(ks));

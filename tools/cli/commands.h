@@ -16,6 +16,8 @@ int cmd_encode(int argc, char **argv);
 int cli_error(const dsp_err *err);
 /* Prints "dissipate CMD: MSG (see dissipate CMD --help)"; returns the exit status 2. */
 int cli_usage_error(const char *cmd, const char *msg);
+/* The same for a flag the parser or a settings check refused (err's message); exit status 2, as every usage error. */
+int cli_bad_flags(const char *cmd, const dsp_err *err);
 int isatty_stderr(void);
 
 #endif

@@ -28,6 +28,10 @@ int cli_usage_error(const char *cmd, const char *msg) {
     return 2;
 }
 
+int cli_bad_flags(const char *cmd, const dsp_err *err) {
+    return cli_usage_error(cmd, err->msg[0] ? err->msg : "invalid flags");
+}
+
 int isatty_stderr(void) { return isatty(2); }
 
 int main(int argc, char **argv) {

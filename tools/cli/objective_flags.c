@@ -1,6 +1,8 @@
 /* objective_flags.c — see objective_flags.h. */
 #include "objective_flags.h"
 
+#include <stdio.h>
+
 int objective_from_flags(const objective_flags *f, const arg_spec *specs, int n, dsp_objective *out, dsp_err *err) {
     dsp_objective_kind kind;
     const char *name = f->name ? f->name : "infonce";
@@ -13,5 +15,16 @@ int objective_from_flags(const objective_flags *f, const arg_spec *specs, int n,
     if (args_seen(specs, n, "unif-t")) out->t = f->unif_t;
     if (args_seen(specs, n, "margin")) out->margin = f->margin;
     out->per_anchor = f->per_anchor;
+    /* a flag the objective does not read is most likely a mistake (--tau with au): say so rather than ignore it */
+    static const struct { const char *flag; unsigned kinds; } uses[] = {
+        {"tau", 1u << DSP_OBJ_INFONCE | 1u << DSP_OBJ_DCL | 1u << DSP_OBJ_DCLP},
+        {"lambda", 1u << DSP_OBJ_AU}, {"alpha", 1u << DSP_OBJ_AU}, {"unif-t", 1u << DSP_OBJ_AU},
+        {"margin", 1u << DSP_OBJ_MPT | 1u << DSP_OBJ_MET | 1u << DSP_OBJ_MAT},
+        {"per-anchor", 1u << DSP_OBJ_MPT | 1u << DSP_OBJ_MET | 1u << DSP_OBJ_MAT},
+    };
+    for (size_t i = 0; i < sizeof uses / sizeof uses[0]; i++)
+        if (args_seen(specs, n, uses[i].flag) && !(uses[i].kinds & 1u << kind))
+            fprintf(stderr, "dissipate: warning: --%s does not apply to the %s objective; it is ignored\n", uses[i].flag,
+                    name);
     return dsp_objective_validate(out, err);
 }

@@ -1,0 +1,30 @@
+/* out_paths.c — see out_paths.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "out_paths.h"
+
+#include "fileio.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cli_prepare_out_dir(const char *flag, const char *dir, dsp_err *err) {
+    if (!dir) return 0;
+    if (!*dir) return dsp_fail(err, "--%s is an empty path", flag);
+    if (dsp_mkdir_p(dir, err)) return dsp_fail_prefix(err, "--%s %s: ", flag, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return dsp_fail(err, "--%s %s: cannot write into it: %s", flag, dir, strerror(errno));
+    return 0;
+}
+
+int cli_check_not_input(const char *flag, const char *path, const char *const *inputs, int n_inputs, dsp_err *err) {
+    struct stat out;
+    if (!path || stat(path, &out) != 0) return 0; /* a new file cannot be an input */
+    for (int i = 0; i < n_inputs; i++) {
+        struct stat in;
+        if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+            return dsp_fail(err, "--%s %s is also an input (%s); it would be overwritten", flag, path, inputs[i]);
+    }
+    return 0;
+}
