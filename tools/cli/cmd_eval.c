@@ -125,6 +125,7 @@ static int eval_set(const eval_ctx *c, const char *path, set_result *r, dsp_err 
         }
         if (dsp_sts_embed(c->enc, c->m, &st, c->pooler, A + (size_t)total * H, B + (size_t)total * H, COS + total,
                           err)) {
+            dsp_fail_prefix(err, "%s: ", file);
             dsp_sts_tokens_free(&st);
             goto done;
         }
