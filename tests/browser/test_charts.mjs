@@ -1,7 +1,23 @@
 // test_charts.mjs — two objectives train N steps and every chart receives points, for every run where the
-// quantity applies (gd does not apply to au), with one colour per objective shared by all charts.
+// quantity applies (gd does not apply to au), with one colour per objective shared by all charts. Then Reset:
+// records of the reset run that were still on their way reach neither a new run nor the emptied charts.
 
 import { browserTest, openLab, trainToDone, smallConfigHash } from './lib.mjs';
+
+// Clicks Start, then clicks the given buttons in order from inside the handler of run 1's step-2 record: the
+// worker has already posted more records of that run by then, so they arrive after the clicks.
+function startThenClickAtStep2(page, buttons) {
+  return page.evaluate((ids) => new Promise((resolve) => {
+    let clicked = false;
+    window.dissipate.session.on('step', ({ run, record }) => {
+      if (clicked || run !== 0 || record.step < 2) return;
+      clicked = true;
+      for (const id of ids) document.getElementById(id).click();
+      resolve();
+    });
+    document.getElementById('start').click();
+  }), buttons);
+}
 
 const STEPS = 12, EVAL = 4;
 
@@ -49,5 +65,22 @@ await browserTest('charts', { isolation: true }, async (t, { server, browser, cl
   const colour = (name, label) => byRun(name, label)[0].color;
   t.ok('one colour per objective on every chart', names.every((n) => colour(n, 'infonce') === colour('stsb', 'infonce') && colour(n, 'au') === colour('stsb', 'au'))
     && colour('stsb', 'infonce') !== colour('stsb', 'au'));
+
+  // Reset then Start at once: the records of the reset run still on their way from the worker must not land in the
+  // new run. Both clicks happen while run 1's step-2 record is being handled, so run 2's step 2 (at least) is queued.
+  await startThenClickAtStep2(page, ['reset', 'start']);
+  await page.waitForFunction(() => window.dissipate.state === 'done', null, { timeout: 300000 });
+  const rerun = await page.evaluate(() => window.dissipate.records.map((r) => ({ steps: r.steps.map((s) => s.step).join(), evals: r.evals.map((e) => e.step).join() })));
+  const wantSteps = Array.from({ length: STEPS }, (_, i) => i + 1).join(), wantEvals = Array.from({ length: STEPS / EVAL + 1 }, (_, i) => i * EVAL).join();
+  t.ok('Reset then Start: the new run holds only its own steps', rerun.every((r) => r.steps === wantSteps), JSON.stringify(rerun));
+  t.ok('Reset then Start: the new run holds only its own evaluations', rerun.every((r) => r.evals === wantEvals), JSON.stringify(rerun));
+
+  // Reset alone: records still on their way do not touch the preview charts or the step count.
+  await startThenClickAtStep2(page, ['reset']);
+  await page.waitForTimeout(1500);
+  const afterReset = await page.evaluate(() => ({ state: window.dissipate.state, stepsDone: window.dissipate.session.stepsDone,
+    points: window.dissipate.pointCounts(), label: document.getElementById('train-label').textContent }));
+  t.ok('Reset: stale records leave the step count at 0', afterReset.state === 'ready' && afterReset.stepsDone === 0, JSON.stringify(afterReset));
+  t.ok('Reset: stale records are not drawn on the preview charts', Object.values(afterReset.points).every((n) => n === 0), JSON.stringify(afterReset.points));
   t.ok('no console errors', problems.length === 0, problems.join('\n'));
 });

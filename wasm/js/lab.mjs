@@ -101,6 +101,9 @@ class Lab {
     #handlers = Object.fromEntries(EVENTS.map((e) => [e, new Set()]));
     #pending = new Map();
     #nextId = 1;
+    // Which run the page is on: start() and reset() bump it and tell the worker, whose events carry the number of
+    // the run they belong to. Events of an older run (already posted when the page reset it) are dropped.
+    #generation = 0;
 
     constructor(port, info) {
         this.#port = port;
@@ -127,11 +130,12 @@ class Lab {
             else p?.reject(new Error(msg.error));
             return;
         }
+        if (msg.generation !== undefined && msg.generation !== this.#generation) return;
         if (msg.type === 'status') this.state = msg.state;
         if (msg.type === 'step' || msg.type === 'eval') this.#emit(msg.type, { run: msg.run, record: msg.record });
         else if (msg.type === 'error') this.#emit('error', { message: msg.message, run: msg.run });
         else if (msg.type === 'status') {
-            const { type, ...status } = msg;
+            const { type, generation, ...status } = msg;
             this.#emit('status', status);
         }
     }
@@ -196,7 +200,7 @@ class Lab {
     async start(config = {}) {
         const threads = config.threads ?? this.info.threads;
         try {
-            return await this.request({ type: 'start', config: { ...config, threads } });
+            return await this.request({ type: 'start', generation: ++this.#generation, config: { ...config, threads } });
         } catch (e) {
             this.#emit('error', { message: e.message });
             return null;
@@ -205,7 +209,8 @@ class Lab {
 
     pause() { this.#port.post({ type: 'pause' }); }
     resume() { this.#port.post({ type: 'resume' }); }
-    reset() { this.#port.post({ type: 'reset' }); }
+    // From here on, events of the current run are dropped, even those the worker posted before it saw the reset.
+    reset() { this.#port.post({ type: 'reset', generation: ++this.#generation }); }
 
     // Cosine similarity of two sentences under run's current weights.
     similarity(run, s1, s2) { return this.request({ type: 'similarity', run, s1, s2 }); }

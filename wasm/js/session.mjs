@@ -43,6 +43,9 @@ export class Session {
         this.engine = null;
         this.state = 'idle';
         this.generation = 0;   // bumped by start/reset: a loop of an older generation stops at its next yield
+        this.tag = 0;          // the page's id of the current run (start/reset messages carry it): every step,
+                               // eval, status and run error is posted with it, so the page can drop the records
+                               // of a run it has reset that were already on their way
         this.runs = [];        // { config, stopped }
         this.resume = null;    // resolves a paused loop
         this.yieldNow = makeYield();
@@ -75,7 +78,9 @@ export class Session {
             this.engine = await loadEngine(msg);
             return { variant: this.engine.variant, threaded: this.engine.threaded, version: this.engine.version };
         case 'load': return this.#load(msg);
-        case 'start': return this.#start(msg.config ?? {});
+        case 'start':
+            this.#retag(msg);
+            return this.#start(msg.config ?? {});
         case 'pause':
             if (this.state === 'training') this.#setState('paused');
             return undefined;
@@ -85,7 +90,9 @@ export class Session {
                 this.resume?.();
             }
             return undefined;
-        case 'reset': return this.#reset();
+        case 'reset':
+            this.#retag(msg);
+            return this.#reset();
         case 'similarity':
             return this.#need().similarity(this.#runIndex(msg.run), msg.s1, msg.s2);
         case 'export': {
@@ -95,6 +102,10 @@ export class Session {
         default:
             throw new Error(`unknown message type '${msg.type}'`);
         }
+    }
+
+    #retag(msg) {
+        if (msg.generation !== undefined) this.tag = msg.generation;
     }
 
     #need() {
@@ -118,6 +129,7 @@ export class Session {
         const wall = t.since ? performance.now() - t.since : 0;
         this.post({
             type: 'status',
+            generation: this.tag,
             state: this.state,
             step: this.step ?? 0,
             steps: this.steps ?? 0,
@@ -187,7 +199,7 @@ export class Session {
     // Stops run i with a message (a NaN/Inf stop or an engine error); the other runs go on.
     #stop(i, e) {
         this.runs[i].stopped = true;
-        this.post({ type: 'error', run: i, message: `run ${i} (${this.runs[i].config.objective ?? 'infonce'}): ${e.message}` });
+        this.post({ type: 'error', generation: this.tag, run: i, message: `run ${i} (${this.runs[i].config.objective ?? 'infonce'}): ${e.message}` });
     }
 
     // initial: at step 0 every run holds the base weights, so runs that evaluate alike (same pooler and kernel set)
@@ -203,7 +215,7 @@ export class Session {
                     record = this.engine.evaluate(i);
                     if (initial) shared.set(key, record);
                 }
-                this.post({ type: 'eval', run: i, record: { ...record } });
+                this.post({ type: 'eval', generation: this.tag, run: i, record: { ...record } });
             } catch (e) {
                 this.#stop(i, e);
             }
@@ -231,7 +243,7 @@ export class Session {
                     const record = this.engine.step(i);
                     this.timing.stepMs += record.ms;
                     this.timing.stepCount++;
-                    this.post({ type: 'step', run: i, record });
+                    this.post({ type: 'step', generation: this.tag, run: i, record });
                 } catch (e) {
                     this.#stop(i, e);
                 }
