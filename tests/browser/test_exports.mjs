@@ -1,7 +1,8 @@
 // test_exports.mjs — every export produces a valid file: the CSV parses (same width on every line, numbers where
 // expected), the JSON parses and holds the records and the configuration, each chart's PNG has the PNG signature,
 // and the trained weights (a zip with the Hugging Face folder, and the three separate files) have a safetensors
-// header that parses, names the expected tensors, and holds weights that differ from the untrained model.
+// header that parses, names the expected tensors, and holds weights that differ from the untrained model. The runs
+// use the cls_mlp pooler: the try-it hint and the model card must name it, and the weights carry the MLP.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -55,8 +56,10 @@ function tensor(st, bytes, name) {
 }
 
 await browserTest('exports', { isolation: true }, async (t, { server, browser, cleanup }) => {
-  const { page, problems } = await openLab(browser.context, `${server.url}index.html${smallConfigHash({ steps: STEPS, evalEvery: EVAL })}`);
+  const { page, problems } = await openLab(browser.context, `${server.url}index.html${smallConfigHash({ steps: STEPS, evalEvery: EVAL })}&pool=cls_mlp`);
   await trainToDone(page);
+  const hint = await page.textContent('.tryit .hint');
+  t.ok('try it: the hint names the pooler trained ([CLS], not mean pooling)', /\[CLS\]/.test(hint) && !/mean pooling/.test(hint), hint);
   await page.waitForTimeout(400);
 
   // CSV
@@ -133,6 +136,10 @@ await browserTest('exports', { isolation: true }, async (t, { server, browser, c
   t.ok('zip: one folder with config.json, vocab.txt, model.safetensors, README.md', ['config.json', 'vocab.txt', 'model.safetensors', 'README.md'].every((f) => inZip[f]) &&
     new Set(entries.map((e) => e.name.split('/')[0])).size === 1, entries.map((e) => e.name).join());
   if (inZip['model.safetensors']) checkFolder('zip', inZip);
+  const card = inZip['README.md'] ? new TextDecoder().decode(inZip['README.md']) : '';
+  t.ok('zip: the model card names the pooler and how to reproduce it', /\[CLS\] \+ MLP/.test(card) && /last_hidden_state\[:, 0\]/.test(card) &&
+    /mlp\.dense\.weight/.test(card) && !/mean-pool/.test(card), card);
+  t.ok('zip: the weights hold the SimCSE MLP the card describes', inZip['model.safetensors'] && !!parseSafetensors(inZip['model.safetensors']).header['mlp.dense.weight']);
 
   const files = {};
   const got = new Promise((resolve) => {
@@ -144,9 +151,12 @@ await browserTest('exports', { isolation: true }, async (t, { server, browser, c
   await page.selectOption('#export-run', '1');
   await page.click('#export-files');
   await Promise.race([got, new Promise((r) => setTimeout(r, 30000))]);
-  const three = Object.fromEntries(Object.entries(files).map(([n, b]) => [n.replace(/^.*-(config\.json|vocab\.txt|model\.safetensors)$/, '$1'), b]));
-  t.ok('3 files: three downloads', Object.keys(three).sort().join() === 'config.json,model.safetensors,vocab.txt', Object.keys(files).join());
-  if (three['model.safetensors']) checkFolder('3 files (run 2)', three);
+  // Plain names, so that a folder of them loads with from_pretrained as it is; the message says what was saved.
+  t.ok('3 files: config.json, vocab.txt, model.safetensors under exactly those names', Object.keys(files).sort().join() === 'config.json,model.safetensors,vocab.txt', Object.keys(files).join());
+  await page.waitForFunction(() => /Saved/.test(document.getElementById('export-msg').textContent), null, { timeout: 10000 }).catch(() => {});
+  const saved = await page.textContent('#export-msg');
+  t.ok('3 files: the message names the files saved', /config\.json/.test(saved) && /vocab\.txt/.test(saved) && /model\.safetensors/.test(saved), saved);
+  if (files['model.safetensors']) checkFolder('3 files (run 2)', files);
 
   // The try-it box: a cosine per run, 1 for a sentence against itself.
   const compare = async (a, b) => {

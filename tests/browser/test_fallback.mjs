@@ -19,6 +19,7 @@ await browserTest('fallback', { isolation: false }, async (t, { server, browser,
   t.ok('the lab gives a reason', typeof env.info.reason === 'string' && env.info.reason.length > 10, env.info.reason);
   const why = await page.textContent('#why');
   t.ok('the page says why threads are off', (await page.isVisible('#why')) && /isolat|SharedArrayBuffer/i.test(why), why);
+  t.ok('the page says that its ?coi=0 turned the service worker off', /\?coi=0/.test(why) && /service worker/.test(why), why);
   const status = await page.textContent('#status');
   t.ok('the status line names the single-thread build', /single-thread SIMD/.test(status) && /1 thread\b/.test(status), status);
 

@@ -26,6 +26,10 @@ await browserTest('isolated', { isolation: true }, async (t, { server, browser, 
   }
   const status = await page.textContent('#status');
   t.ok('the status line names the build and 2 threads', /threads \+ SIMD/.test(status) && /2 threads/.test(status), status);
-  t.ok('the status line shows ms/step and steps/s', /ms\/step/.test(status) && /steps\/s/.test(status), status);
+  t.ok('the status line says what its speeds measure (ms per objective step, steps/s for all objectives)',
+    /ms per objective step/.test(status) && /steps\/s for all objectives with evaluation/.test(status), status);
+  await page.click('#reset');
+  const afterReset = await page.textContent('#status');
+  t.ok('Reset clears the speeds from the status line', !/ms per|steps\/s/.test(afterReset), afterReset);
   t.ok('no console errors', problems.length === 0, problems.join('\n'));
 });

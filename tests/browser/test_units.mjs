@@ -1,5 +1,5 @@
 // test_units.mjs — the page's pure modules under node (no browser): configuration validation, the URL form and
-// its round trip, the store-method zip, CSV quoting, the decimated series, and the static server's headers.
+// its round trip, the model card, the store-method zip, CSV quoting, the decimated series, and the static server's headers.
 
 import { runTest, REPO } from './lib.mjs';
 import path from 'node:path';
@@ -59,9 +59,22 @@ await runTest('units', async (t) => {
   t.ok('fewer than 2 valid objectives falls back to the default pair', oneRun.config.runs.map((r) => r.objective).join() === 'infonce,au' && oneRun.notices.length >= 2);
   t.ok('an eval interval above the steps is corrected with a notice',
     (() => { const r = C.fromUrlParams('#steps=10&eval=50'); return r.config.evalEvery === '10' && r.notices.length === 1; })());
+  t.ok('an eval interval the link does not give is shortened to a short run without a notice',
+    (() => { const r = C.fromUrlParams('#steps=5'); return r.config.evalEvery === '5' && r.notices.length === 0; })());
   t.ok('page flags (fake, coi) are not notices', C.fromUrlParams('?fake=1&coi=0').notices.length === 0);
   t.ok('labels tell apart two runs of one objective',
     C.runLabels([{ ...C.defaultRun('au'), t: '2' }, { ...C.defaultRun('au'), t: '6' }]).join('|') === 'au (t=2)|au (t=6)');
+
+  // ---------------------------------------------------------------- model card
+  const E = await web('exports.mjs');
+  const cardOf = (pooler) => E.modelCard({
+    config: { ...C.cloneConfig(def), pooler }, info: null, meta: () => ({ url: '#r1=infonce' }),
+    store: { runs: [{ label: 'infonce', objective: 'infonce', params: {}, evals: [{ step: 0, spearman: 50 }] }] },
+  }, 0, 'https://example.org/');
+  t.ok('model card, mean pooler: says to mean-pool', /Pooling: mean\./.test(cardOf('mean')) && /attention_mask/.test(cardOf('mean')));
+  t.ok('model card, cls_mlp pooler: [CLS] row, the mlp.* tensors are the SimCSE MLP that BertModel does not load',
+    /\[CLS\] \+ MLP/.test(cardOf('cls_mlp')) && /mlp\.dense\.weight/.test(cardOf('cls_mlp')) && /does not load/.test(cardOf('cls_mlp')) &&
+    !/mean-pool/.test(cardOf('cls_mlp')), cardOf('cls_mlp'));
 
   // ---------------------------------------------------------------- zip
   const Z = await web('zip.mjs');

@@ -61,5 +61,22 @@ await browserTest('widget', { isolation: true }, async (t, { server, browser, cl
       .then(() => t.ok('the iframe figure paused out of view', true), () => t.ok('the iframe figure paused out of view', false));
   }
   await page.evaluate(() => window.dissipateFigures[0].session.pause());
+
+  // Bad charts/controls values are named in the figure's notice and fall back to the defaults; a figure that waits
+  // for Start keeps its Start button. (Taken out again before it could wake: it is checked as rendered.)
+  const bogus = await page.evaluate(() => {
+    const el = document.createElement('dissipate-figure');
+    for (const [k, v] of Object.entries({ objectives: 'infonce,au', steps: '4', charts: 'bogus', controls: 'nonsense', autoplay: 'off' })) el.setAttribute(k, v);
+    document.body.append(el);
+    const r = el.shadowRoot;
+    const out = { notice: r.querySelector('.notice').hidden ? '' : r.querySelector('.notice').textContent, charts: el.chartNames,
+      buttons: [...r.querySelectorAll('.buttons button')].filter((b) => !b.hidden).map((b) => b.className) };
+    el.remove();
+    return out;
+  });
+  t.ok('a figure names its unknown charts and controls in its notice', /bogus/.test(bogus.notice) && /nonsense/.test(bogus.notice), bogus.notice);
+  t.ok('unknown charts fall back to stsb,gd', bogus.charts.join() === 'stsb,gd', bogus.charts.join());
+  t.ok('unusable controls fall back to Start, Pause, Reset', bogus.buttons.join() === 'start,pause,reset', bogus.buttons.join());
+  t.ok('an omitted eval shortened to steps="4" is no notice', !/eval/.test(bogus.notice), bogus.notice);
   t.ok('no console errors', problems.length === 0, problems.join('\n'));
 });

