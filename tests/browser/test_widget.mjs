@@ -47,6 +47,18 @@ await browserTest('widget', { isolation: true }, async (t, { server, browser, cl
     t.ok('the iframe figure trains au at t = 2 and t = 6', f2.labels.join() === 'au (t=2),au (t=6)', f2.labels.join());
     t.ok('the iframe figure shows its charts (plane, stsb)', f2.charts.join() === 'plane,stsb');
     t.ok('the iframe figure shows lr but hides seed and Reset (controls="start,pause,lr,opt")', f2.lrShown && !f2.seedShown && !f2.resetShown, JSON.stringify(f2));
+    // on a phone the figure is taller than the 25rem the post gives it: the height it reports sizes the frame, so
+    // its Start button and controls are reachable without scrolling inside the frame
+    await page.setViewportSize({ width: 390, height: 800 });
+    const fits = async () => {
+      const inner = await frame.evaluate(() => document.documentElement.scrollHeight);
+      const outer = await page.evaluate(() => document.getElementById('fig-iframe').getBoundingClientRect().height);
+      return { inner, outer };
+    };
+    let size = await fits();
+    for (let i = 0; i < 20 && Math.abs(size.outer - size.inner) > 1; i++) { await page.waitForTimeout(100); size = await fits(); }
+    t.ok('at 390 px the iframe grows to the figure it holds', size.inner > 400 && Math.abs(size.outer - size.inner) <= 1, JSON.stringify(size));
+    await page.setViewportSize({ width: 1280, height: 900 }); // lib.mjs's size, for the checks below
   }
   const stillPaused = await page.evaluate(() => window.dissipateFigures[0].session.stepsDone);
   t.ok('figure 1 does not train while out of view', stillPaused === paused.step, `${paused.step} → ${stillPaused}`);
