@@ -6,6 +6,10 @@
 #   DEST/sts/STS12 .. STS16/<subset>.tsv SentEval's STS12–16 test sets, one file per subset (a folder = one set)
 #   DEST/sts/SICKR.tsv                  SICK relatedness, test split (scores 1–5)
 #   DEST/corpus/wiki1m_for_simcse.txt   SimCSE's 10^6 Wikipedia sentences
+#   DEST/corpus/wiki1m_head.txt         its head as ../shared/data has it (the first 11,914 lines, whitespace
+#                                       collapsed, blanks and repeats dropped: 11,548 sentences), the default corpus
+#                                       of `dissipate bench`, tools/reference/bench_torch.py and the browser tests
+# Not made here: stsb/senteval/ (SentEval's Moses-tokenized STS-B, which only tools/build-model's GloVe baseline reads).
 # Sources: SimCSE's mirror of the SentEval data and of wiki1m (the same files its download scripts use).
 # This cannot run inside the project's build machines (no internet); it needs curl, tar and python3.
 # Usage: tools/fetch-data.sh DEST
@@ -62,5 +66,22 @@ with open(f"{src}/SICK/SICK_test_annotated.txt", encoding="utf-8") as f:
         cols = line.rstrip("\n").split("\t")
         rows.append((cols[3], cols[1], cols[2]))
 write(f"{dest}/sts/SICKR.tsv", rows)
+PY
+# The head the benchmarks read by default; this transform of the first 11,914 lines gives ../shared/data's file
+# exactly (checked against its verbatim 1,280,000-byte head).
+python3 - corpus/wiki1m_for_simcse.txt corpus/wiki1m_head.txt <<'PY'
+import sys
+seen, out = set(), []
+with open(sys.argv[1], encoding="utf-8", newline="") as f:
+    for i, line in enumerate(f):
+        if i == 11914:
+            break
+        text = " ".join(line.split())
+        if text and text not in seen:
+            seen.add(text)
+            out.append(text)
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    f.write("\n".join(out) + "\n")
+print(f"{sys.argv[2]}: {len(out)} sentences")
 PY
 echo "done. Evaluate as SimCSE reports: dissipate eval --model M --sts $dest/sts/STS1{2,3,4,5,6} $dest/stsb/test.tsv $dest/sts/SICKR.tsv"

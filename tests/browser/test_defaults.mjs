@@ -25,7 +25,7 @@ function engineConfig(tmp, objective) {
   return JSON.parse(fs.readFileSync(log, 'utf8').split('\n')[0]);
 }
 
-// The config record's float fields are float32 printed with 9 digits: compare as float32.
+// The config record's float fields are float32s (printed shortest or with 9 digits): compare as float32.
 const sameNumber = (a, b) => Math.fround(Number(a)) === Math.fround(Number(b));
 
 await runTest('defaults', async (t, cleanup) => {
@@ -55,4 +55,5 @@ await runTest('defaults', async (t, cleanup) => {
   t.ok(`learning rate: page ${def.lr} = engine ${rec.lr}`, sameNumber(def.lr, rec.lr));
   t.ok(`seed: page ${def.seed} = engine ${rec.seed}`, Number(def.seed) === rec.seed);
   t.ok(`max tokens: page ${def.maxLen} = engine ${rec.max_len}`, Number(def.maxLen) === rec.max_len);
+  t.ok(`SGD momentum: page ${def.momentum} = engine ${rec.momentum}`, sameNumber(def.momentum, rec.momentum));
 });
