@@ -30,11 +30,13 @@ static int for_each_line(const char *path, int keep_tabs, line_fn fn, void *ctx,
         if (i < len) i++;
         while (end > start && is_space(text[end - 1]) && !(keep_tabs && text[end - 1] == '\t')) end--;
         text[end] = 0; /* the '\n' or the terminating NUL dsp_read_file added */
+        if (lineno == 0x7fffffff) { /* checked on blank lines too: the count must never pass INT_MAX */
+            r = dsp_fail(err, "%s: too many lines", path);
+            break;
+        }
         if (end == start) continue;
         if (memchr(text + start, 0, end - start))
             r = dsp_fail(err, "%s:%d: the line holds a NUL byte (is this a text file?)", path, lineno);
-        else if (lineno == 0x7fffffff)
-            r = dsp_fail(err, "%s: too many lines", path);
         else
             r = fn(ctx, text + start, end - start, path, lineno, err);
     }

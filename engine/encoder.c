@@ -140,6 +140,21 @@ static size_t hidden_keep_bytes(const dsp_encoder *e) {
     return (size_t)(1 + 2 * e->cfg.num_hidden_layers) * e->T * e->cfg.hidden_size;
 }
 
+/* Whether every buffer a batch needs can be sized in size_t, which is 32 bits in WebAssembly: the sizes below
+ * are products of T, H, I and the attention matrices, and a product that wrapped would allocate a small buffer for
+ * a large batch. Counted in double (exact far beyond these sizes) as an upper bound on the sum of the activations,
+ * the backward's scratch and the dropout masks, with the growth margin: if that sum fits in half of size_t, so
+ * does every product and sum that makes it up. */
+static int fits_address_space(const dsp_config *c, double T, const dsp_batch *b, int train) {
+    const double H = c->hidden_size, I = c->intermediate_size, L = c->num_hidden_layers, A = c->num_attention_heads;
+    double att = 0;
+    for (int i = 0; i < b->B; i++) att += A * (double)b->seq_len[i] * b->seq_len[i];
+    const double acts = T * (2 * H + 2) + b->B * H + L * (T * (8 * H + 3 * I + 4) + att), scratch = T * (6 * H + I);
+    const double keep = train ? (1 + 2 * L) * T * H + L * att : 0; /* bytes */
+    const double bytes = 1.25 * (sizeof(float) * (acts + scratch) + keep) + 64.0 * 64;
+    return bytes <= (double)(SIZE_MAX / 2);
+}
+
 /* Copies the batch, checks ids and lengths, and sizes every buffer for it (and for a backward when train). */
 static int prepare(dsp_encoder *e, const dsp_batch *b, int train, dsp_err *err) {
     const dsp_config *c = &e->cfg;
@@ -163,6 +178,9 @@ static int prepare(dsp_encoder *e, const dsp_batch *b, int train, dsp_err *err) 
         T += (size_t)len;
         if (len > max_len) max_len = len;
     }
+    if (!fits_address_space(c, (double)T, b, train))
+        return dsp_fail(err, "a batch of %zu tokens needs more memory than this build can address (32-bit in "
+                        "WebAssembly): lower the batch or the max length", T);
     size_t capB = (size_t)e->capB, capT = (size_t)e->capT;
     if (grow((void **)&e->seq_off, &capB, (size_t)b->B, sizeof(int))) goto oom;
     capB = (size_t)e->capB;

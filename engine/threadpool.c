@@ -97,10 +97,11 @@ struct dsp_pool {
     pthread_cond_t cv;
 };
 
-static long elapsed_ns(const struct timespec *t0) {
+/* In 64 bits: long is 32 bits in wasm, where a few seconds of nanoseconds would overflow it. */
+static int64_t elapsed_ns(const struct timespec *t0) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long)(t.tv_sec - t0->tv_sec) * 1000000000L + (t.tv_nsec - t0->tv_nsec);
+    return (int64_t)(t.tv_sec - t0->tv_sec) * 1000000000 + (t.tv_nsec - t0->tv_nsec);
 }
 
 /* Claims and runs tasks of generation gen until none is left (or a newer job replaced it). */

@@ -17,8 +17,11 @@ int dsp_token_set_build(dsp_token_set *ts, const dsp_vocab *v, char *const *text
     ts->offset = malloc(n * sizeof *ts->offset);
     ts->len = malloc(n * sizeof *ts->len);
     int *scratch = malloc((size_t)max_len * sizeof *scratch); /* [max_len] */
-    /* Start from a typical sentence length and grow by doubling: count * max_len can be far too much. */
-    size_t cap = n * (size_t)(max_len < 24 ? max_len : 24);
+    /* Start from a typical sentence length and grow by doubling: count * max_len can be far too much. No capacity
+     * goes past the INT_MAX ids the offsets allow, nor past what size_t can count in bytes (32 bits in wasm). */
+    const size_t limit = (size_t)INT_MAX < SIZE_MAX / sizeof(int) ? (size_t)INT_MAX : SIZE_MAX / sizeof(int);
+    const size_t typical = (size_t)(max_len < 24 ? max_len : 24);
+    size_t cap = n > limit / typical ? limit : n * typical;
     ts->ids = malloc(cap * sizeof *ts->ids);
     int r = 0;
     if (!ts->offset || !ts->len || !scratch || !ts->ids) r = dsp_fail(err, "out of memory tokenizing %d sentences", count);
@@ -34,8 +37,8 @@ int dsp_token_set_build(dsp_token_set *ts, const dsp_vocab *v, char *const *text
             break;
         }
         if (ts->total + (size_t)k > cap) {
-            size_t ncap = cap * 2 + (size_t)max_len;
-            int *p = realloc(ts->ids, ncap * sizeof *p);
+            size_t ncap = cap > (limit - (size_t)max_len) / 2 ? limit : cap * 2 + (size_t)max_len;
+            int *p = ncap >= ts->total + (size_t)k ? realloc(ts->ids, ncap * sizeof *p) : NULL;
             if (!p) {
                 r = dsp_fail(err, "out of memory tokenizing %d sentences", count);
                 break;

@@ -15,6 +15,7 @@
  * is [UNK] whatever it holds, so only its length is tracked past that), and the vocab is an open-addressing
  * hash table over one pool of token bytes. */
 #include "dissipate.h"
+#include "fileio.h"
 #include "json.h"
 #include "unicode_tables.h"
 
@@ -131,7 +132,9 @@ int dsp_vocab_from_text(dsp_vocab **out, const char *text, size_t len, dsp_err *
         pool_bytes += next_line(text, len, pos, &next) + 1;
         lines++;
     }
-    if (lines > (size_t)INT_MAX / 4) return dsp_fail(err, "vocab has too many lines (%zu)", lines);
+    /* ids are ints, and the slot table (2-4 per token) must be countable in bytes where size_t is 32 bits */
+    if (lines > (size_t)INT_MAX / 4 || lines > SIZE_MAX / 4 / sizeof(int))
+        return dsp_fail(err, "vocab has too many lines (%zu)", lines);
     dsp_vocab *v = calloc(1, sizeof *v);
     if (!v) return dsp_fail(err, "out of memory for the vocab");
     v->count = (int)lines;
@@ -180,33 +183,17 @@ int dsp_vocab_from_text(dsp_vocab **out, const char *text, size_t len, dsp_err *
     return 0;
 }
 
+/* A vocab.txt is a few hundred kB (BERT's 30,522 tokens: 232 kB); 256 MB is far past any real one. */
+#define VOCAB_FILE_LIMIT ((size_t)1 << 28)
+
 int dsp_vocab_load(dsp_vocab **out, const char *path, dsp_err *err) {
     if (out) *out = NULL;
     if (!path) return dsp_fail(err, "dsp_vocab_load: path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f) return dsp_fail(err, "cannot open vocab %s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) {
-            fclose(f);
-            return dsp_fail(err, "out of memory reading vocab %s", path);
-        }
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap) break;
-        char *bigger = realloc(buf, cap * 2);
-        if (!bigger) free(buf);
-        buf = bigger;
-        cap *= 2;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
-        return dsp_fail(err, "error reading vocab %s", path);
-    }
-    int rc = dsp_vocab_from_text(out, buf, len, err);
-    free(buf);
+    char *text;
+    size_t len;
+    if (dsp_read_file(path, VOCAB_FILE_LIMIT, &text, &len, err)) return dsp_fail_prefix(err, "vocab: ");
+    int rc = dsp_vocab_from_text(out, text, len, err);
+    free(text);
     if (rc != 0) return dsp_fail_prefix(err, "%s: ", path);
     return 0;
 }

@@ -89,7 +89,37 @@ static size_t n_params(void) {
     return n;
 }
 
+/* Where size_t is 32 bits (WebAssembly), a batch whose buffers would need more than it can count is refused with
+ * a message; before, a wrapped product allocated a small buffer that the forward then overran. Natively the same
+ * batch is merely large (8.6 GB of attention), so this runs only in 32-bit builds. */
+static void test_batch_beyond_address_space(void) {
+#if SIZE_MAX <= UINT32_MAX
+    dsp_config cfg = dsp_config_tiny(V);
+    cfg.hidden_size = 32;
+    cfg.intermediate_size = 64;
+    cfg.num_hidden_layers = 1;
+    cfg.max_position_embeddings = 4096;
+    dsp_model m = {0};
+    dsp_err err;
+    CHECK_OK(dsp_model_init(&m, &cfg, make_vocab(), 3, &err), &err);
+    enum { B = 64, LEN = 4096 }; /* attention: 2 heads x 4096^2 x 64 = 2^31 floats, 8 GB */
+    int *ids = calloc((size_t)B * LEN, sizeof(int)), off[B], len[B];
+    for (int i = 0; i < B; i++) { off[i] = i * LEN; len[i] = LEN; }
+    dsp_batch b = {ids, off, len, B, B * LEN};
+    dsp_encoder *e = NULL;
+    float pooled[B * 32];
+    CHECK_OK(dsp_encoder_create(&e, &m, NULL, DSP_KERNELS_AUTO, &err), &err);
+    if (e && ids)
+        CHECK_FAILS(dsp_encoder_forward(e, m.params, &b, DSP_POOL_MEAN, 1, 1, 0, pooled, &err), &err,
+                    "more memory than this build can address");
+    dsp_encoder_free(e);
+    free(ids);
+    dsp_model_free(&m);
+#endif
+}
+
 int main(void) {
+    test_batch_beyond_address_space();
     dsp_token_set ts = {0};
     make_corpus(&ts);
     const size_t P = n_params();
