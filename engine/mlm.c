@@ -22,8 +22,24 @@ struct dsp_mlm {
     uint8_t *trainable;
     int *ids, *seq_off, *seq_len, *rows, *labels;
     float *hid, *dhid_m, *logits, *dhidden;
-    int steps, special_below; /* ids below this are special tokens ([PAD] [UNK] [CLS] [SEP] [MASK] …) */
+    int steps;
+    int special[5], n_special; /* the ids of [PAD] [UNK] [CLS] [SEP] [MASK] present, ascending, distinct */
 };
+
+/* Special tokens are never masked, nor drawn as a random replacement. They are tested by id, not by position:
+ * Google's vocab has them at 0 and 100-103, another vocab may put them last. */
+static int is_special(const dsp_mlm *t, int id) {
+    for (int k = 0; k < t->n_special; k++)
+        if (t->special[k] == id) return 1;
+    return 0;
+}
+
+/* The r-th non-special id (r < V - n_special): r, moved past each special id at or below it. */
+static int nth_word(const dsp_mlm *t, int r) {
+    for (int k = 0; k < t->n_special; k++)
+        if (t->special[k] <= r) r++;
+    return r;
+}
 
 dsp_mlm_config dsp_mlm_default(void) {
     dsp_mlm_config c;
@@ -75,12 +91,17 @@ int dsp_mlm_create(dsp_mlm **out, dsp_model *m, const dsp_token_set *corpus, con
     t->corpus = corpus;
     const size_t P = m->layout.total, V = (size_t)m->cfg.vocab_size, H = (size_t)m->cfg.hidden_size;
     const size_t rows = (size_t)cfg->batch_size * (size_t)cfg->max_len;
-    int smax = sp.pad;
-    if (sp.unk > smax) smax = sp.unk;
-    if (sp.cls > smax) smax = sp.cls;
-    if (sp.sep > smax) smax = sp.sep;
-    if (sp.mask > smax) smax = sp.mask;
-    t->special_below = smax + 1;
+    const int ids[5] = {sp.pad, sp.unk, sp.cls, sp.sep, sp.mask};
+    for (int k = 0; k < 5; k++) { /* insertion into the ascending list, skipping absent (< 0) and repeated ids */
+        if (ids[k] < 0 || is_special(t, ids[k])) continue;
+        int j = t->n_special++;
+        for (; j > 0 && t->special[j - 1] > ids[k]; j--) t->special[j] = t->special[j - 1];
+        t->special[j] = ids[k];
+    }
+    if ((size_t)t->n_special >= V) {
+        free(t);
+        return dsp_fail(err, "the vocabulary has no token besides the special ones: nothing to mask");
+    }
     t->pool = dsp_pool_create(cfg->threads);
     t->grads = malloc(P * sizeof(float));
     t->bias = calloc(V, sizeof(float));
@@ -132,15 +153,15 @@ static int mask_batch(dsp_mlm *t, dsp_batch *b, int *epoch) {
         for (int p = 0; p < len; p++) {
             int id = t->ids[off + p];
             uint64_t idx = (uint64_t)(off + p);
-            if (id < t->special_below || dsp_uniform(t->cfg.seed, stream, 3 * idx) >= t->cfg.mask_prob) continue;
+            if (is_special(t, id) || dsp_uniform(t->cfg.seed, stream, 3 * idx) >= t->cfg.mask_prob) continue;
             t->rows[M] = off + p;
             t->labels[M] = id;
             M++;
             float how = dsp_uniform(t->cfg.seed, stream, 3 * idx + 1);
             if (how < 0.8f) t->ids[off + p] = mask_id;
             else if (how < 0.9f)
-                t->ids[off + p] = t->special_below +
-                                  (int)(dsp_hash64(t->cfg.seed, stream, 3 * idx + 2) % (uint64_t)(V - t->special_below));
+                t->ids[off + p] =
+                    nth_word(t, (int)(dsp_hash64(t->cfg.seed, stream, 3 * idx + 2) % (uint64_t)(V - t->n_special)));
         }
         t->seq_off[i] = off;
         t->seq_len[i] = len;
