@@ -68,8 +68,8 @@ int dsp_objective_validate(const dsp_objective *o, dsp_err *err) {
             return dsp_fail(err, "objective au: lambda = %g must be in [0, 1]", o->lambda);
         if (!(o->alpha > 0 && o->alpha <= DSP_OBJ_ALPHA_MAX))
             return dsp_fail(err, "objective au: alpha = %g must be in (0, %g]", o->alpha, DSP_OBJ_ALPHA_MAX);
-        if (!(o->t > 0) || !isfinite(o->t))
-            return dsp_fail(err, "objective au: t = %g must be a finite number > 0", o->t);
+        if (!(o->t > 0 && o->t <= 1e6)) /* far past any use (the paper: 2 and 6); 2t must stay finite */
+            return dsp_fail(err, "objective au: t = %g must be in (0, 1e6]", o->t);
         break;
     case DSP_OBJ_MPT:
     case DSP_OBJ_MET:

@@ -121,6 +121,10 @@ static void test_validation(void) {
     CHECK_FAILS(dsp_objective_validate(&o, &err), &err, "t =");
     o.t = INFINITY;
     CHECK_FAILS(dsp_objective_validate(&o, &err), &err, "t =");
+    o.t = 1e300; /* finite, but 2t and t·d² overflow: refused rather than a NaN loss later */
+    CHECK_FAILS(dsp_objective_validate(&o, &err), &err, "must be in (0, 1e6]");
+    o.t = 1e6;
+    CHECK_OK(dsp_objective_validate(&o, &err), &err);
 
     for (int k = DSP_OBJ_MPT; k <= DSP_OBJ_MAT; k++) {
         o = obj((dsp_objective_kind)k);
