@@ -120,7 +120,12 @@ static double grad_norm(dsp_pool *pool, norm_args a) {
      * and for every thread count */
     size_t blocks = (a.n + NORM_BLOCK - 1) / NORM_BLOCK;
     double stack[256], *partial = blocks <= 256 ? stack : malloc(blocks * sizeof(double));
-    if (!partial) return NAN;
+    if (!partial) { /* no room for the block sums: add them here as they come, in the same order (same bits) */
+        double total = 0;
+        for (size_t lo = 0; lo < a.n; lo += NORM_BLOCK)
+            total += block_sum(&a, lo, lo + NORM_BLOCK < a.n ? lo + NORM_BLOCK : a.n);
+        return sqrt(total);
+    }
     a.partial = partial;
     dsp_pool_run(pool, norm_task, &a, (int)((blocks + NORM_TASK_BLOCKS - 1) / NORM_TASK_BLOCKS));
     double total = 0;
