@@ -15,6 +15,19 @@ data=${DSP_DATA_DIR:-$root/../shared/data}
 export DSP_DATA_DIR=$data
 jobs=$(nproc 2>/dev/null || echo 2)
 stage() { printf '\n==== %s\n' "$*"; }
+# ctest counts a skipped test (exit 77: a missing prerequisite such as PyTorch, a wasm build or the data) as passed.
+# Here every test must run: a skip fails the script, like a failure.
+ctest_all() {
+  local log
+  log=$(mktemp)
+  ctest "$@" 2>&1 | tee "$log"
+  if grep -q "tests did not run" "$log"; then
+    rm -f "$log"
+    echo "test: the tests listed as not run above were skipped; every test must run here" >&2
+    exit 1
+  fi
+  rm -f "$log"
+}
 
 bash tools/setup.sh
 [ -d "$data/stsb" ] || { echo "test: no data folder at $data (set DSP_DATA_DIR)"; exit 1; }
@@ -25,22 +38,22 @@ cmake --build build -j"$jobs"
 
 stage "WebAssembly builds and their unit tests under node"
 bash tools/build-wasm.sh
-ctest --test-dir build-wasm --output-on-failure -j"$jobs"
-ctest --test-dir build-wasm-st --output-on-failure -j"$jobs"
+ctest_all --test-dir build-wasm --output-on-failure -j"$jobs"
+ctest_all --test-dir build-wasm-st --output-on-failure -j"$jobs"
 
 stage "demo site"
 node tools/build-site.mjs --data "$data" --out site
 
 stage "native ctest: unit, CLI, reference parity, wasm parity, browser"
 cmake -S . -B build >/dev/null   # registers the browser tests now that the site exists
-ctest --test-dir build --output-on-failure -j"$jobs"
+ctest_all --test-dir build --output-on-failure -j"$jobs"
 
 stage "AddressSanitizer + UndefinedBehaviorSanitizer: unit and CLI tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDSP_SANITIZE=ON -DDSP_DATA_DIR="$data" \
   -DDSP_BROWSER_TESTS=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE "slow|wasm|reference"
+  ctest_all --test-dir build-asan --output-on-failure -j"$jobs" -LE "slow|wasm|reference"
 
 stage "WebAssembly with a current Emscripten (Debian sid in a chroot): builds, unit tests, page API, browser"
 bash tools/test-wasm-current.sh
@@ -50,4 +63,4 @@ stage "AArch64 (NEON): cross build, unit tests under qemu"
 cmake -S . -B build-aarch64 -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=tools/cross/aarch64-linux-gnu.cmake \
   -DDSP_DATA_DIR="$data" >/dev/null
 cmake --build build-aarch64 -j"$jobs"
-ctest --test-dir build-aarch64 --output-on-failure -j"$jobs"
+ctest_all --test-dir build-aarch64 --output-on-failure -j"$jobs"
