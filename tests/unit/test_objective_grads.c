@@ -158,7 +158,7 @@ static double fd_error(const dsp_objective *o, double *h, double *hp, int N, int
         double lm = loss_at(o, h, hp, N, D);
         x[k] = keep;
         double e = fabs((lp - lm) / (2 * eps) - an[k]) / (1 + fabs(an[k]));
-        if (!(e <= worst)) worst = e;   /* NaN propagates as a failure */
+        if (isnan(e) || e > worst) worst = e; /* once NaN, stays NaN (e > NaN is false): a failure */
     }
     return worst;
 }
@@ -182,7 +182,7 @@ static double fd_error_z(const dsp_objective *o, double *z, double *zp, int N, i
         double lm = loss_z(o, z, zp, N, D);
         x[k] = keep;
         double e = fabs((lp - lm) / (2 * eps) - an[k]) / (1 + fabs(an[k]));
-        if (!(e <= worst)) worst = e;
+        if (isnan(e) || e > worst) worst = e;
     }
     return worst;
 }
