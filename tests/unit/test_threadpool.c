@@ -5,6 +5,7 @@
 #include "dissipate.h"
 #include "testutil.h"
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -47,6 +48,27 @@ static double now_s(void) {
 }
 
 static tally tl;
+
+/* Two tasks that wait for each other: each marks its thread, then waits (up to 5 s) until two different threads
+ * have marked. A pool that ran its tasks serially (a stuck busy flag, workers that never start) would leave the
+ * first task waiting alone, so the thread-count tests that compare bits would only compare serial with serial. */
+typedef struct { atomic_uint seen; } meet;
+
+static void meet_task(void *ctx, int task, int thread) {
+    (void)task;
+    meet *m = ctx;
+    atomic_fetch_or(&m->seen, 1u << (thread & 31));
+    double t0 = now_s();
+    while (__builtin_popcount(atomic_load(&m->seen)) < 2 && now_s() - t0 < 5) sched_yield();
+}
+
+static void test_workers_take_part(dsp_pool *pool, const char *label) {
+    meet m;
+    atomic_init(&m.seen, 0);
+    dsp_pool_run(pool, meet_task, &m, 2);
+    CHECK_MSG(__builtin_popcount(atomic_load(&m.seen)) == 2, "%s: the two tasks ran on one thread (mask %#x)", label,
+              atomic_load(&m.seen));
+}
 
 static void test_counts(dsp_pool *pool, const char *label) {
     const int sizes[] = {0, 1, 2, 3, 7, 64, 100, 999, 1000};
@@ -137,6 +159,7 @@ int main(void) {
         char label[32];
         snprintf(label, sizeof label, "%d threads", n);
         test_counts(pool, label);
+        if (threads > 1) test_workers_take_part(pool, label);
         test_after_sleep(pool);
         test_nested(pool, pool, "same pool");
         test_nested(pool, NULL, "NULL inner");

@@ -175,6 +175,31 @@ int main(void) {
         dsp_pool_free(pool);
         free(g);
     }
+    /* The norm of a vector long enough to split into several tasks (64 blocks of 4096 each) is the same bits at 1,
+     * 2 and 4 threads, and equals a serial sum of the block sums in order (the toy model above is one task). */
+    {
+        const size_t n = 1000003;
+        float *g = malloc(n * sizeof(float));
+        unsigned long long seed = 5;
+        for (size_t i = 0; i < n; i++) g[i] = dsp_test_rand(&seed);
+        double norms[3], serial = 0;
+        for (int k = 0; k < 3; k++) {
+            dsp_pool *pool = dsp_pool_create(1 << k);
+            norms[k] = dsp_grad_norm_pool(pool, g, n);
+            dsp_pool_free(pool);
+        }
+        for (size_t lo = 0; lo < n; lo += 4096) {
+            double s = 0;
+            for (size_t i = lo; i < n && i < lo + 4096; i++) s += (double)g[i] * g[i];
+            serial += s;
+        }
+        serial = sqrt(serial);
+        CHECK_MSG(memcmp(&norms[0], &norms[1], sizeof serial) == 0 && memcmp(&norms[0], &norms[2], sizeof serial) == 0,
+                  "norm at 1/2/4 threads: %.17g %.17g %.17g", norms[0], norms[1], norms[2]);
+        CHECK_MSG(memcmp(&norms[0], &serial, sizeof serial) == 0, "norm %.17g, blocks summed in order %.17g", norms[0],
+                  serial);
+        free(g);
+    }
     /* In training: after every step, word-embedding rows of tokens outside the batch are zero (the last batch's
      * rows were cleared), and the reported norm is the dense one. */
     {
