@@ -6,7 +6,8 @@
 #   3. the same unit and CLI tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   4. the two WebAssembly builds again with a current Emscripten (Debian sid's, in a chroot): their unit tests, the
 #      page API tests and the browser tests on them (tools/test-wasm-current.sh)
-#   5. on x86-64: a 64-bit ARM build (NEON) cross-compiled, its unit tests under qemu (an ARM host runs NEON in 1-4)
+#   5. on x86-64: a 64-bit ARM build (NEON) cross-compiled, its unit tests under qemu (an ARM host runs NEON in 1-4),
+#      and one training run under qemu that must match the native run bit for bit
 # DSP_DATA_DIR is the data folder (default ../shared/data). Any failure fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,3 +65,25 @@ cmake -S . -B build-aarch64 -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=to
   -DDSP_DATA_DIR="$data" >/dev/null
 cmake --build build-aarch64 -j"$jobs"
 ctest_all --test-dir build-aarch64 --output-on-failure -j"$jobs"
+
+stage "AArch64 (NEON) against x86-64: the same training run, bit for bit"
+# The 128-bit kernels promise the same arithmetic everywhere: 3 steps of au at 2 threads with an evaluation, under
+# qemu and natively, must save the same weights and log the same step and evaluation records (timings aside).
+xh=$(mktemp -d)
+head -64 "$data/corpus/wiki1m_head.txt" > "$xh/corpus.txt"
+head -100 "$data/stsb/dev.tsv" > "$xh/dev.tsv"
+for side in x86 arm; do
+  run=(build/dissipate)
+  [ $side = arm ] && run=(qemu-aarch64 -L /usr/aarch64-linux-gnu build-aarch64/dissipate)
+  "${run[@]}" train --model models/tiny --corpus "$xh/corpus.txt" --eval "$xh/dev.tsv" --batch 8 --steps 3 \
+    --eval-every 3 --kernels simd128 --threads 2 --objective au --out "$xh/$side" --log "$xh/$side.jsonl" --quiet >/dev/null
+  grep -v '"config"' "$xh/$side.jsonl" | sed 's/,"ms":[^,}]*//' > "$xh/$side.records"
+done
+if cmp "$xh/x86/model.safetensors" "$xh/arm/model.safetensors" && cmp "$xh/x86.records" "$xh/arm.records" &&
+   [ "$(grep -c '"eval"' "$xh/arm.records")" = 2 ]; then
+  echo "test: AArch64 and x86-64 trained to the same weights and records ($(wc -l < "$xh/arm.records") records)"
+  rm -rf "$xh"
+else
+  echo "test: AArch64 and x86-64 differ (files in $xh)" >&2
+  exit 1
+fi
