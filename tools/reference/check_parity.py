@@ -336,6 +336,14 @@ def main():
         sibling = base + (".bias" if n.endswith(".weight") else ".weight")
         rep.compare("grad." + n, d.t["grad." + n], ref, frozen_exact=frozen and not np.any(ref),
                     scale_of=grads.get(sibling))
+    # the loop above compares what the dump holds: a parameter the dump left out would go unchecked
+    dumped = set(d.params("grad."))
+    missing = sorted(set(grads) - dumped)
+    if missing:
+        fail(f"grad.*: the dump has no gradient for {len(missing)} parameter(s) the reference trains: "
+             f"{', '.join(missing[:4])}")
+    if set(d.params("before.")) != dumped or set(d.params("after.")) != dumped:
+        fail("the dump's before.*, grad.* and after.* name different parameters")
 
     # the update, from the engine's gradients (replaying the earlier steps' moments from --history)
     skipped_update = None
