@@ -145,11 +145,10 @@ static size_t hidden_keep_bytes(const dsp_encoder *e) {
  * a large batch. Counted in double (exact far beyond these sizes) as an upper bound on the sum of the activations,
  * the backward's scratch and the dropout masks, with the growth margin: if that sum fits in half of size_t, so
  * does every product and sum that makes it up. */
-static int fits_address_space(const dsp_config *c, double T, const dsp_batch *b, int train) {
-    const double H = c->hidden_size, I = c->intermediate_size, L = c->num_hidden_layers, A = c->num_attention_heads;
-    double att = 0;
-    for (int i = 0; i < b->B; i++) att += A * (double)b->seq_len[i] * b->seq_len[i];
-    const double acts = T * (2 * H + 2) + b->B * H + L * (T * (8 * H + 3 * I + 4) + att), scratch = T * (6 * H + I);
+static int fits_address_space(const dsp_config *c, double T, double B, double sum_len2, int train) {
+    const double H = c->hidden_size, I = c->intermediate_size, L = c->num_hidden_layers;
+    const double att = c->num_attention_heads * sum_len2; /* every sequence's A·len² probabilities */
+    const double acts = T * (2 * H + 2) + B * H + L * (T * (8 * H + 3 * I + 4) + att), scratch = T * (6 * H + I);
     const double keep = train ? (1 + 2 * L) * T * H + L * att : 0; /* bytes */
     const double bytes = 1.25 * (sizeof(float) * (acts + scratch) + keep) + 64.0 * 64;
     return bytes <= (double)(SIZE_MAX / 2);
@@ -161,6 +160,7 @@ static int prepare(dsp_encoder *e, const dsp_batch *b, int train, dsp_err *err) 
     if (b->B < 1) return dsp_fail(err, "empty batch");
     size_t T = 0;
     int max_len = 0;
+    double sum_len2 = 0; /* Σ len², for the size check below */
     for (int i = 0; i < b->B; i++) {
         int len = b->seq_len[i];
         if (len < 1) return dsp_fail(err, "sequence %d of the batch is empty", i);
@@ -176,9 +176,10 @@ static int prepare(dsp_encoder *e, const dsp_batch *b, int train, dsp_err *err) 
                                 c->vocab_size);
         }
         T += (size_t)len;
+        sum_len2 += (double)len * len;
         if (len > max_len) max_len = len;
     }
-    if (!fits_address_space(c, (double)T, b, train))
+    if (!fits_address_space(c, (double)T, b->B, sum_len2, train))
         return dsp_fail(err, "a batch of %zu tokens needs more memory than this build can address (32-bit in "
                         "WebAssembly): lower the batch or the max length", T);
     size_t capB = (size_t)e->capB, capT = (size_t)e->capT;

@@ -14,11 +14,8 @@ static int add(dsp_layout *L, int cap, const char *name, int d0, int d1) {
     t->ndim = d1 > 0 ? 2 : 1;
     t->shape[0] = d0;
     t->shape[1] = d1 > 0 ? d1 : 0;
-    const size_t cols = (size_t)(d1 > 0 ? d1 : 1);
-    if (d0 < 0 || (size_t)d0 > SIZE_MAX / sizeof(float) / cols) return -2; /* its bytes would not fit size_t */
-    t->numel = (size_t)d0 * cols;
+    t->numel = (size_t)d0 * (size_t)(d1 > 0 ? d1 : 1);
     t->offset = L->total;
-    if (t->numel > SIZE_MAX / sizeof(float) - L->total) return -2;
     L->total += t->numel;
     return 0;
 }
@@ -30,41 +27,45 @@ int dsp_layout_build(dsp_layout *L, const dsp_config *c, dsp_err *err) {
     const int cap = 5 + 16 * c->num_hidden_layers + 4;
     L->tensors = calloc((size_t)cap, sizeof *L->tensors);
     if (!L->tensors) return dsp_fail(err, "out of memory building the parameter layout");
-    int bad = 0;
-    bad |= add(L, cap, "embeddings.word_embeddings.weight", c->vocab_size, H);
-    bad |= add(L, cap, "embeddings.position_embeddings.weight", c->max_position_embeddings, H);
-    bad |= add(L, cap, "embeddings.token_type_embeddings.weight", c->type_vocab_size, H);
-    bad |= add(L, cap, "embeddings.LayerNorm.weight", H, 0);
-    bad |= add(L, cap, "embeddings.LayerNorm.bias", H, 0);
+    add(L, cap, "embeddings.word_embeddings.weight", c->vocab_size, H);
+    add(L, cap, "embeddings.position_embeddings.weight", c->max_position_embeddings, H);
+    add(L, cap, "embeddings.token_type_embeddings.weight", c->type_vocab_size, H);
+    add(L, cap, "embeddings.LayerNorm.weight", H, 0);
+    add(L, cap, "embeddings.LayerNorm.bias", H, 0);
     static const char *const qkv[3] = {"query", "key", "value"};
     for (int l = 0; l < c->num_hidden_layers; l++) {
         char n[96];
 #define NAME(fmt) (snprintf(n, sizeof n, "encoder.layer.%d." fmt, l), n)
         for (int j = 0; j < 3; j++) {
             snprintf(n, sizeof n, "encoder.layer.%d.attention.self.%s.weight", l, qkv[j]);
-            bad |= add(L, cap, n, H, H);
+            add(L, cap, n, H, H);
         }
         for (int j = 0; j < 3; j++) {
             snprintf(n, sizeof n, "encoder.layer.%d.attention.self.%s.bias", l, qkv[j]);
-            bad |= add(L, cap, n, H, 0);
+            add(L, cap, n, H, 0);
         }
-        bad |= add(L, cap, NAME("attention.output.dense.weight"), H, H);
-        bad |= add(L, cap, NAME("attention.output.dense.bias"), H, 0);
-        bad |= add(L, cap, NAME("attention.output.LayerNorm.weight"), H, 0);
-        bad |= add(L, cap, NAME("attention.output.LayerNorm.bias"), H, 0);
-        bad |= add(L, cap, NAME("intermediate.dense.weight"), I, H);
-        bad |= add(L, cap, NAME("intermediate.dense.bias"), I, 0);
-        bad |= add(L, cap, NAME("output.dense.weight"), H, I);
-        bad |= add(L, cap, NAME("output.dense.bias"), H, 0);
-        bad |= add(L, cap, NAME("output.LayerNorm.weight"), H, 0);
-        bad |= add(L, cap, NAME("output.LayerNorm.bias"), H, 0);
+        add(L, cap, NAME("attention.output.dense.weight"), H, H);
+        add(L, cap, NAME("attention.output.dense.bias"), H, 0);
+        add(L, cap, NAME("attention.output.LayerNorm.weight"), H, 0);
+        add(L, cap, NAME("attention.output.LayerNorm.bias"), H, 0);
+        add(L, cap, NAME("intermediate.dense.weight"), I, H);
+        add(L, cap, NAME("intermediate.dense.bias"), I, 0);
+        add(L, cap, NAME("output.dense.weight"), H, I);
+        add(L, cap, NAME("output.dense.bias"), H, 0);
+        add(L, cap, NAME("output.LayerNorm.weight"), H, 0);
+        add(L, cap, NAME("output.LayerNorm.bias"), H, 0);
 #undef NAME
     }
-    bad |= add(L, cap, "pooler.dense.weight", H, H);
-    bad |= add(L, cap, "pooler.dense.bias", H, 0);
-    bad |= add(L, cap, "mlp.dense.weight", H, H);
-    bad |= add(L, cap, "mlp.dense.bias", H, 0);
-    if (bad) { /* a tensor's bytes, or the total's, would not fit size_t (32 bits in wasm) */
+    add(L, cap, "pooler.dense.weight", H, H);
+    add(L, cap, "pooler.dense.bias", H, 0);
+    add(L, cap, "mlp.dense.weight", H, H);
+    add(L, cap, "mlp.dense.bias", H, 0);
+    /* The sizes above wrap where size_t is 32 bits (wasm) for a large enough model: recounted in double (exact far
+     * beyond these sizes), the parameters' bytes must fit size_t, and then every numel, offset and total does. */
+    double floats = 0;
+    for (int i = 0; i < L->count; i++)
+        floats += (double)L->tensors[i].shape[0] * (L->tensors[i].ndim == 2 ? (double)L->tensors[i].shape[1] : 1.0);
+    if (floats * sizeof(float) > (double)SIZE_MAX) {
         dsp_layout_free(L);
         return dsp_fail(err, "the model is too large for this build: its parameters do not fit the address space");
     }

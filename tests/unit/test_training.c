@@ -90,8 +90,9 @@ static size_t n_params(void) {
 }
 
 /* Where size_t is 32 bits (WebAssembly), a batch whose buffers would need more than it can count is refused with
- * a message; before, a wrapped product allocated a small buffer that the forward then overran. Natively the same
- * batch is merely large (8.6 GB of attention), so this runs only in 32-bit builds. */
+ * a message; before, a wrapped product allocated a small buffer that the forward then overran. The same for a
+ * model's parameter layout. Natively these are merely large (8.6 GB of attention), so this runs only in 32-bit
+ * builds. */
 static void test_batch_beyond_address_space(void) {
 #if SIZE_MAX <= UINT32_MAX
     dsp_config cfg = dsp_config_tiny(V);
@@ -115,6 +116,12 @@ static void test_batch_beyond_address_space(void) {
     dsp_encoder_free(e);
     free(ids);
     dsp_model_free(&m);
+    /* and a model whose parameters cannot be counted in bytes: 2^23 words x 512 floats wrapped to a tiny layout */
+    dsp_config big = dsp_config_tiny(1 << 23);
+    big.hidden_size = 512;
+    big.num_attention_heads = 8;
+    dsp_layout layout;
+    CHECK_FAILS(dsp_layout_build(&layout, &big, &err), &err, "too large for this build");
 #endif
 }
 
