@@ -41,14 +41,14 @@ int cmd_pretrain(int argc, char **argv) {
         {"eval-every", ARG_INT, &eval_every, "K", "evaluate every K steps (default 1000)", 0, 0},
     };
     dsp_err err = {{0}};
-    int rc = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, 2, USAGE, stdout, &err);
+    const int n_specs = (int)(sizeof specs / sizeof specs[0]);
+    int rc = args_parse(specs, n_specs, argc, argv, 2, USAGE, stdout, &err);
     if (rc == 1) return 0;
     if (rc) return cli_bad_flags("pretrain", &err);
     if (!model_dir || !out || corpus_paths.count == 0)
         return cli_usage_error("pretrain", "--model, --corpus and --out are required");
     if (steps < 1 || warmup < 0 || save_every < 0 || eval_every < 1)
         return cli_usage_error("pretrain", "steps >= 1, warmup >= 0, save-every >= 0, eval-every >= 1");
-    const int n_specs = (int)(sizeof specs / sizeof specs[0]);
     if (!args_seen(specs, n_specs, "warmup") && warmup > steps / 10) warmup = steps / 10;
     if (warmup >= steps) /* the learning rate would never reach its peak, nor decay */
         return cli_usage_error("pretrain", "--warmup must be fewer than --steps");

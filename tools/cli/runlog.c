@@ -59,13 +59,10 @@ void runlog_step(runlog *log, const dsp_step_record *r) {
 void runlog_eval(runlog *log, int step, const char *set, const dsp_sts_result *r) {
     if (!log->f) return;
     char b[1024];
-    dsp_buf name = {0}; /* the set's name comes from a file name: quoted and escaped as JSON */
-    if (dsp_buf_json_string(&name, set) || name.len > 512) {
-        dsp_buf_free(&name);
-        name = (dsp_buf){0};
-        dsp_buf_json_string(&name, "?");
-    }
-    size_t n = (size_t)snprintf(b, sizeof b, "{\"type\":\"eval\",\"set\":%s", name.data ? name.data : "null");
+    dsp_buf name = {0}; /* the set's name comes from a file name: quoted and escaped as JSON (null if that fails or
+                         * would not fit the record) */
+    const int named = dsp_buf_json_string(&name, set) == 0 && name.len <= 512;
+    size_t n = (size_t)snprintf(b, sizeof b, "{\"type\":\"eval\",\"set\":%s", named ? name.data : "null");
     dsp_buf_free(&name);
     json_num(b, sizeof b, &n, "step", step, 0);
     json_num(b, sizeof b, &n, "spearman", r->spearman, 0);
