@@ -134,14 +134,17 @@ await runTest('units', async (t) => {
   fs.writeFileSync(path.join(root, 'a.wasm'), new Uint8Array([0, 97, 115, 109]));
   fs.writeFileSync(path.join(root, 'b.mjs'), 'export {}');
   fs.mkdirSync(path.join(root, 'sub'));
-  const get = async (isolation, p) => {
+  // request(port) against a server started for it alone
+  const withServer = async (isolation, request) => {
     const srv = createServer({ root, isolation });
     await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-    const res = await fetch(`http://127.0.0.1:${srv.address().port}${p}`, { redirect: 'manual' });
-    await res.arrayBuffer();
-    srv.close();
-    return res;
+    try { return await request(srv.address().port); } finally { srv.close(); }
   };
+  const get = (isolation, p) => withServer(isolation, async (port) => {
+    const res = await fetch(`http://127.0.0.1:${port}${p}`, { redirect: 'manual' });
+    await res.arrayBuffer();
+    return res;
+  });
   const r1 = await get(true, '/');
   t.ok('serve: COOP/COEP/CORP with isolation', r1.headers.get('cross-origin-opener-policy') === 'same-origin' &&
     r1.headers.get('cross-origin-embedder-policy') === 'require-corp' && r1.headers.get('cross-origin-resource-policy') === 'same-origin');
@@ -150,19 +153,14 @@ await runTest('units', async (t) => {
   t.ok('serve: .wasm is application/wasm', (await get(true, '/a.wasm')).headers.get('content-type') === 'application/wasm');
   t.ok('serve: .mjs is JavaScript', /^text\/javascript/.test((await get(true, '/b.mjs')).headers.get('content-type')));
   const http = await import('node:http');
-  const getRaw = async (p) => {
-    const srv = createServer({ root, isolation: true });
-    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-    const res = await new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: srv.address().port, path: p }, (r) => {
-        let body = '';
-        r.on('data', (c) => { body += c; });
-        r.on('end', () => resolve({ status: r.statusCode, body }));
-      }).on('error', reject);
-    });
-    srv.close();
-    return res;
-  };
+  // the path as given (options, not a URL string, which http would normalise too)
+  const getRaw = (p) => withServer(true, (port) => new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: p }, (r) => {
+      let body = '';
+      r.on('data', (c) => { body += c; });
+      r.on('end', () => resolve({ status: r.statusCode, body }));
+    }).on('error', reject);
+  }));
   // a literal /../ is resolved by URL parsing to a path inside the root (404); an encoded slash survives it and
   // must be stopped by the server's own check (403)
   const escapes = { '/../secret.txt': 404, '/..%2fsecret.txt': 403, '/%2e%2e%2fsecret.txt': 403, '/sub/..%2f..%2fsecret.txt': 403 };

@@ -2,7 +2,7 @@
 // Query flags (not configuration): ?fake=1 uses the fake lab for UI work; ?coi=0 turns the COOP/COEP service worker
 // off. The configuration itself lives in the fragment (#r1=infonce&…), so a copied link reproduces the run.
 
-import { fromUrlParams, toUrlParams, runLabels, POOLING_HINTS } from './config.mjs';
+import { fromUrlParams, toUrlParams, runLabels, previewRuns, POOLING_HINTS } from './config.mjs';
 import { ConfigForm } from './controls.mjs';
 import { ChartsPanel, CHART_NAMES, CHART_DEFS, runStyles } from './charts.mjs';
 import { Session } from './session.mjs';
@@ -67,11 +67,6 @@ async function main() {
   let valid = false;
   let form = null;
   let previewKey = '';
-  // The same labels as the runs will get, so that two runs of one objective are told apart before Start too.
-  const previewRuns = (cfg) => {
-    const labels = runLabels(cfg.runs);
-    return cfg.runs.map((r, i) => ({ label: labels[i], objective: r.objective }));
-  };
   const training = () => session.state === 'training' || session.state === 'paused';
   const showHash = (cfg) => {
     const hash = `#${toUrlParams(cfg)}`;
@@ -83,10 +78,11 @@ async function main() {
       valid = result.ok;
       if (valid && !training()) showHash(cfg);
       if (!session.store.runs.length) $('tryit-pooling').textContent = POOLING_HINTS[cfg.pooler] || cfg.pooler;
-      // Before the first run, the empty charts preview the objectives chosen (legend, colours, step axis).
+      // Before the first run, the empty charts preview the objectives chosen (legend, colours, step axis), with the
+      // labels the runs will get, so that two runs of one objective are told apart before Start too.
       if (valid && charts && !session.store.runs.length) {
         const key = `${runLabels(cfg.runs)}|${cfg.steps}`;
-        if (key !== previewKey) { previewKey = key; charts.setRuns(previewRuns(cfg), Number(cfg.steps)); }
+        if (key !== previewKey) { previewKey = key; charts.setRuns(previewRuns(cfg.runs), Number(cfg.steps)); }
       }
       updateButtons();
     },
@@ -142,7 +138,7 @@ async function main() {
   const Chart = await loadChartJs();
   charts = new ChartsPanel($('charts'), CHART_NAMES, Chart);
   hook.charts = charts;
-  charts.setRuns(previewRuns(form.getConfig()), Number(form.getConfig().steps) || 100);
+  charts.setRuns(previewRuns(form.getConfig().runs), Number(form.getConfig().steps) || 100);
   for (const name of CHART_NAMES) {
     const b = document.createElement('button');
     b.type = 'button';
@@ -194,7 +190,7 @@ async function main() {
   session.on('step', ({ run, record }) => { charts.addStep(run, record); drawStatus(false); if (record.step === 1) updateButtons(); });
   session.on('eval', ({ run, record }) => charts.addEval(run, record));
   session.on('reset', () => {
-    charts.setRuns(previewRuns(form.getConfig()), Number(form.getConfig().steps) || 100);
+    charts.setRuns(previewRuns(form.getConfig().runs), Number(form.getConfig().steps) || 100);
     session.store.reset([]);
     updateButtons();
     drawStatus(true);

@@ -143,6 +143,12 @@ export function runLabels(runs) {
   });
 }
 
+/** The legend entries of runs before they train ({ label, objective }), with the labels the runs will get. */
+export function previewRuns(runs) {
+  const labels = runLabels(runs);
+  return runs.map((r, i) => ({ label: labels[i], objective: r.objective }));
+}
+
 /** The numbers the lab wants: lab.start(...) arguments. Assumes validateConfig(cfg).ok. */
 export function toLabStart(cfg) {
   const num = (t) => Number(t);

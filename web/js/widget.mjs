@@ -11,7 +11,7 @@
 // it leaves the viewport and resumes when it comes back. The worker must be same-origin with the page: host the
 // site's files beside the post (or embed widget.html in an <iframe>, see web/README.md).
 
-import { fromUrlParams, toUrlParams, validateConfig, runLabels, FIELDS } from './config.mjs';
+import { fromUrlParams, toUrlParams, validateConfig, previewRuns, FIELDS } from './config.mjs';
 import { ConfigForm } from './controls.mjs';
 import { ChartsPanel, CHART_NAMES } from './charts.mjs';
 import { Session } from './session.mjs';
@@ -209,7 +209,7 @@ export class DissipateFigure extends HTMLElement {
     const session = this.session = new Session({ fake });
     const Chart = await loadChartJs();
     this.charts = new ChartsPanel(this.$('.charts'), this.chartNames, Chart, { compact: true });
-    this.charts.setRuns(this.previewRuns(), Number(this.config.steps));
+    this.charts.setRuns(previewRuns(this.config.runs), Number(this.config.steps));
     session.on('runs', ({ runs, steps }) => this.charts.setRuns(runs, steps));
     session.on('step', ({ run, record }) => { this.charts.addStep(run, record); this.drawStatus(); });
     session.on('eval', ({ run, record }) => this.charts.addEval(run, record));
@@ -220,7 +220,7 @@ export class DissipateFigure extends HTMLElement {
     });
     session.on('error', (e) => this.say('.notice', e.message));
     session.on('warning', (e) => this.say('.notice', e.message));
-    session.on('reset', () => this.charts.setRuns(this.previewRuns(), Number(this.config.steps)));
+    session.on('reset', () => this.charts.setRuns(previewRuns(this.config.runs), Number(this.config.steps)));
     try {
       await session.open(globalThis.crossOriginIsolated ? Number(this.config.threads) || 1 : 1);
       await session.prepare();
@@ -233,11 +233,6 @@ export class DissipateFigure extends HTMLElement {
   }
 
   // The runs as the legend shows them before training: the labels the runs will get (two au runs: "au (t=2)", …).
-  previewRuns() {
-    const labels = runLabels(this.config.runs);
-    return this.config.runs.map((r, i) => ({ label: labels[i], objective: r.objective }));
-  }
-
   async startTraining() {
     if (!this.session || !this.valid) return;
     try { await this.session.start(this.config); } catch (e) { this.say('.notice', e.message); }
