@@ -110,6 +110,16 @@ expect_fail "parity negative steps" "--steps-before must be >= 0" "$DSP" parity-
 expect_fail "bench threads" "threads-max in 1 .. 256" "$DSP" bench --threads-max 1000
 expect_fail "pretrain warmup" "--warmup must be fewer than --steps" "$DSP" pretrain --model "$TMP/model" \
   --corpus "$C" --out "$TMP/pt" --steps 20 --warmup 20
+# the default warm-up (500) is cut to a tenth of a short run: the learning rate peaks at step 2 and then decays
+expect_ok "pretrain short run" "$DSP" pretrain --model "$TMP/model" --corpus "$C" --out "$TMP/pt" --steps 20 \
+  --batch 4 --log "$TMP/pt.jsonl"
+/usr/bin/python3 - "$TMP/pt.jsonl" <<'PY' && ok || fail "pretrain's default warm-up on a 20-step run"
+import json, sys
+lr = [r["lr"] for r in map(json.loads, open(sys.argv[1])) if r["type"] == "mlm"]
+assert len(lr) == 20 and max(lr) == lr[1] and lr[-1] < lr[1] / 5, lr
+PY
+expect_fail "parity unknown optimizer" "unknown --optimizer" "$DSP" parity-dump --model "$TMP/model" --corpus "$C" \
+  --out "$TMP/pd.st" --optimizer adam
 # STS sets Spearman cannot rank, and embeddings from a pooler whose weights the model lacks
 printf '2\ta\tb\n2\tc\td\n2\te\tf\n' > "$TMP/const.tsv"
 expect_fail "constant gold" "const.tsv: every pair has the same score 2" "$DSP" eval --model "$TMP/model" \
@@ -121,6 +131,9 @@ expect_fail "cls_mlp without mlp" "no mlp.* weights" "$DSP" encode --model "$TMP
 printf '2 99999 3\n' > "$TMP/ids.txt"
 expect_fail "id outside vocab" "ids.txt: sequence 1: token id 99999 is outside the vocabulary" "$DSP" encode \
   --model "$TMP/model" --ids-file "$TMP/ids.txt" --out "$TMP/e.st"
+{ echo "2 3"; yes 7 | head -513 | tr '\n' ' '; echo; } > "$TMP/long_ids.txt"
+expect_fail "ids longer than the positions" "long_ids.txt: sequence 2 has 513 ids, more than the model's max_position_embeddings 512" \
+  "$DSP" encode --model "$TMP/model" --ids-file "$TMP/long_ids.txt" --out "$TMP/e.st"
 # a hyper-parameter the objective does not read is named, not silently dropped
 expect_ok "tau with au" "$DSP" train --model "$TMP/model" --corpus "$C" --objective au --tau 0.1 --steps 1 --batch 4
 grep -q "warning: --tau does not apply to the au objective" "$TMP/err" && ok || fail "no warning for --tau with au"
