@@ -80,6 +80,22 @@ expect_fail "pretrain out under a file" "--out $TMP/afile/sub" "$DSP" pretrain -
   --out "$TMP/afile/sub" --steps 5
 expect_fail "log is the corpus" "also an input" "$DSP" train --model "$TMP/model" --corpus "$TMP/afile" "$C" \
   --log "$TMP/afile"
+# nothing replaces a model without being asked: init over a model folder, and a run saving into its own --model
+# (through another spelling of the path), are refused and leave the model as it was; init --force replaces it
+sum_before=$(cat "$TMP/model/model.safetensors" "$TMP/model/config.json" | md5sum)
+expect_fail "init over a model" "already holds a model (config.json); pass --force" "$DSP" init \
+  --vocab "$TMP/vocab.txt" --out "$TMP/model" --hidden 32 --intermediate 64 --seed 4
+expect_fail "train out is the model" "is the --model folder" "$DSP" train --model "$TMP/model" --corpus "$C" \
+  --steps 1 --batch 4 --out "$TMP/./model/"
+expect_fail "pretrain out is the model" "is the --model folder" "$DSP" pretrain --model "$TMP/model" --corpus "$C" \
+  --steps 2 --batch 4 --out "$TMP/model"
+[ "$(cat "$TMP/model/model.safetensors" "$TMP/model/config.json" | md5sum)" = "$sum_before" ] && ok ||
+  fail "a refused command changed the model"
+mkdir -p "$TMP/half" && : > "$TMP/half/model.safetensors"
+expect_fail "init over weights alone" "already holds a model (model.safetensors)" "$DSP" init --vocab "$TMP/vocab.txt" \
+  --out "$TMP/half"
+expect_ok "init --force" "$DSP" init --vocab "$TMP/vocab.txt" --out "$TMP/half" --hidden 32 --intermediate 64 --force
+[ -s "$TMP/half/model.safetensors" ] && ok || fail "init --force did not write the model"
 # a max length the position embeddings cannot hold is refused before training, not when a long sentence comes up
 expect_fail "max-len > positions" "max_position_embeddings 512" "$DSP" train --model "$TMP/model" --corpus "$C" \
   --max-len 513 --steps 1

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/../.."
 dsp=${1:-build/dissipate}
 node --max-old-space-size=4096 tools/build-model/build_vocab.mjs --out build/model
 "$dsp" init --vocab build/model/vocab.txt --word-embeddings build/model/word_embeddings.safetensors --seed 1 \
-    --out models/tiny --f16
+    --out models/tiny --f16 --force

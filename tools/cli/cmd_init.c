@@ -2,15 +2,18 @@
  * (the default model's GloVe rows, tools/build-model). Makes everything testable without a downloaded checkpoint. */
 #include "args.h"
 #include "commands.h"
+#include "out_paths.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static const char *USAGE =
     "usage: dissipate init --vocab FILE --out DIR [--preset tiny] [--hidden H] [--layers L] [--heads A]\n"
-    "                      [--intermediate I] [--max-pos P] [--word-embeddings FILE] [--seed N] [--f16]\n\n"
+    "                      [--intermediate I] [--max-pos P] [--word-embeddings FILE] [--seed N] [--f16]\n"
+    "                      [--force]\n\n"
     "Creates config.json, vocab.txt and model.safetensors for a BERT with N(0, 0.02) weights. With\n"
-    "--word-embeddings, the tensor \"word_embeddings\" [V, H] of that safetensors file replaces the random rows.";
+    "--word-embeddings, the tensor \"word_embeddings\" [V, H] of that safetensors file replaces the random rows.\n"
+    "A folder that already holds a model is refused unless --force.";
 
 static int load_word_embeddings(dsp_model *m, const char *path, dsp_err *err) {
     dsp_safetensors st;
@@ -34,7 +37,7 @@ static int load_word_embeddings(dsp_model *m, const char *path, dsp_err *err) {
 
 int cmd_init(int argc, char **argv) {
     const char *vocab_path = NULL, *out = NULL, *preset = "tiny", *emb = NULL;
-    int hidden = 0, layers = 0, heads = 0, inter = 0, max_pos = 0, f16 = 0;
+    int hidden = 0, layers = 0, heads = 0, inter = 0, max_pos = 0, f16 = 0, force = 0;
     uint64_t seed = 1;
     arg_spec specs[] = {
         {"vocab", ARG_STR, &vocab_path, "FILE", "vocab.txt, one WordPiece token per line (required)", 0, 0},
@@ -48,6 +51,7 @@ int cmd_init(int argc, char **argv) {
         {"word-embeddings", ARG_STR, &emb, "FILE", "safetensors with word_embeddings [V, H] to use as the word table", 0, 0},
         {"seed", ARG_U64, &seed, "N", "initialisation seed (default 1)", 0, 0},
         {"f16", ARG_BOOL, &f16, NULL, "store weights as F16 (half the size; compute stays F32)", 0, 0},
+        {"force", ARG_BOOL, &force, NULL, "replace the model --out already holds (refused without it)", 0, 0},
     };
     dsp_err err = {{0}};
     const int n_specs = (int)(sizeof specs / sizeof specs[0]);
@@ -57,6 +61,7 @@ int cmd_init(int argc, char **argv) {
     if (!vocab_path) return cli_usage_error("init", "--vocab FILE is required");
     if (!out) return cli_usage_error("init", "--out DIR is required");
     if (strcmp(preset, "tiny") != 0) return cli_usage_error("init", "unknown --preset (known: tiny)");
+    if (cli_check_no_model_in("out", out, force, &err)) return cli_error(&err);
     dsp_vocab *vocab = NULL;
     if (dsp_vocab_load(&vocab, vocab_path, &err)) return cli_error(&err);
     dsp_config cfg = dsp_config_tiny(dsp_vocab_size(vocab));

@@ -28,3 +28,25 @@ int cli_check_not_input(const char *flag, const char *path, const char *const *i
     }
     return 0;
 }
+
+int cli_check_not_model_dir(const char *flag, const char *dir, const char *model_dir, dsp_err *err) {
+    struct stat out, in;
+    if (!dir || !model_dir || stat(dir, &out) != 0 || stat(model_dir, &in) != 0) return 0;
+    if (in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+        return dsp_fail(err, "--%s %s is the --model folder; saving there would replace the model the run starts "
+                             "from: choose another --%s", flag, dir, flag);
+    return 0;
+}
+
+int cli_check_no_model_in(const char *flag, const char *dir, int force, dsp_err *err) {
+    static const char *const files[] = {"config.json", "model.safetensors"};
+    if (!dir || force) return 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[4096];
+        struct stat st;
+        if (snprintf(path, sizeof path, "%s/%s", dir, files[i]) >= (int)sizeof path) continue;
+        if (stat(path, &st) == 0)
+            return dsp_fail(err, "--%s %s already holds a model (%s); pass --force to replace it", flag, dir, files[i]);
+    }
+    return 0;
+}

@@ -9,5 +9,11 @@
 int cli_prepare_out_dir(const char *flag, const char *dir, dsp_err *err);
 /* Refuses an output file that is one of the inputs (`--log corpus.txt` would truncate the corpus). */
 int cli_check_not_input(const char *flag, const char *path, const char *const *inputs, int n_inputs, dsp_err *err);
+/* Refuses an output folder that is the starting model's (`--model m --out m` would replace the model a run starts
+ * from with its result, and a checkpoint would replace it part way through). */
+int cli_check_not_model_dir(const char *flag, const char *dir, const char *model_dir, dsp_err *err);
+/* Refuses an output folder that already holds a model (config.json or model.safetensors) unless `force`: writing a
+ * fresh model there would lose the one it holds. */
+int cli_check_no_model_in(const char *flag, const char *dir, int force, dsp_err *err);
 
 #endif
