@@ -17,15 +17,21 @@ export const SKIP = 77;
 const { createLab } = await import(join(SOURCE, 'wasm/js/lab.mjs'));
 export { createLab };
 
-// The variants whose build exists: [{ variant, dir (the folder of the .mjs), threads }].
+// The variants whose build exists: [{ variant, dir (the folder of the .mjs), threads }]. None at all is a skip (the
+// caller's); some but not all is an error, so that a test never passes on half of what it was asked to test. To test
+// one variant, list only its folder in DSP_WASM_DIRS.
 export function wasmBuilds() {
     const dirs = (process.env.DSP_WASM_DIRS ?? `${SOURCE}/build-wasm:${SOURCE}/build-wasm-st`).split(':').filter(Boolean);
-    const found = [];
+    const found = [], empty = [];
     for (const d of dirs) {
-        const dir = join(resolve(d), 'wasm');
+        const dir = join(resolve(d), 'wasm'), before = found.length;
         if (existsSync(join(dir, 'dissipate-mt.mjs'))) found.push({ variant: 'threads-simd', dir, threads: 2 });
         if (existsSync(join(dir, 'dissipate-st.mjs'))) found.push({ variant: 'single-simd', dir, threads: 1 });
+        if (found.length === before) empty.push(d);
     }
+    if (found.length > 0 && empty.length > 0)
+        throw new Error(`DSP_WASM_DIRS lists ${empty.join(', ')}, which holds no WebAssembly build (run ` +
+                        'tools/build-wasm.sh, or list only the folders to test)');
     return found;
 }
 
