@@ -50,11 +50,12 @@ expect_fail "relu activation" "relu" "$DSP" eval --model "$TMP/relu" --sts "$DEV
 # H not divisible by A
 expect_fail "H % A" "divisible" "$DSP" init --vocab "$TMP/vocab.txt" --out "$TMP/x" --hidden 30 --heads 4
 # bench: an unknown kernel set is refused; a chosen one is the only set timed, at every thread count, with the
-# median and the fastest step
+# median and the fastest step, under the machine's load average
 expect_fail "bench kernels" "--kernels takes all, scalar, simd128, sse2 or avx2" "$DSP" bench --kernels nope
 expect_ok "bench one set" "$DSP" bench --model "$TMP/model" --corpus "$C" --batch 4 --steps 2 --threads-max 2 \
   --kernels simd128 --no-gemm
 if grep -q "best ms" "$TMP/out" && [ "$(grep -cE '^simd128 +[12] ' "$TMP/out")" -eq 2 ] &&
+   grep -qE '^load average at start \(other work on this machine slows every row\): [0-9.]+ ' "$TMP/out" &&
    ! grep -qE '^(scalar|avx2) ' "$TMP/out"; then ok; else fail "bench --kernels simd128: $(cat "$TMP/out")"; fi
 # the GEMM table follows --kernels too: 4 shapes x 3 products, each simd128 cell "fastest/median" with fastest >= median
 expect_ok "bench gemm table" "$DSP" bench --model "$TMP/model" --corpus "$C" --batch 4 --steps 1 --threads-max 1 \

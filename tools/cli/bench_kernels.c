@@ -132,6 +132,15 @@ int dsp_bench_two_encodings(void) {
     return strcmp(dsp_kernels_encoding(DSP_KERNELS_SIMD128), dsp_kernels_encoding(DSP_KERNELS_SIMD128_SSE2)) != 0;
 }
 
+void dsp_bench_load_average(char *buf, size_t size) {
+    buf[0] = 0;
+    FILE *la = fopen("/proc/loadavg", "r"); /* Linux only; elsewhere nothing is printed */
+    if (!la) return;
+    if (!fgets(buf, (int)size, la)) buf[0] = 0;
+    buf[strcspn(buf, "\n")] = 0;
+    fclose(la);
+}
+
 int dsp_bench_shows(dsp_kernels only, dsp_kernels set) {
     if (set == only) return 1;
     if (set == DSP_KERNELS_SIMD128_SSE2) /* beside simd128, only where that runs another encoding */
@@ -149,13 +158,8 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
         status = -1;
         goto done;
     }
-    char load[64] = "";
-    FILE *la = fopen("/proc/loadavg", "r"); /* Linux only; elsewhere nothing is printed */
-    if (la) {
-        if (!fgets(load, sizeof load, la)) load[0] = 0;
-        load[strcspn(load, "\n")] = 0;
-        fclose(la);
-    }
+    char load[64];
+    dsp_bench_load_average(load, sizeof load);
     int rows = threads_max < 1 ? 1 : threads_max > MAX_THREADS_ROWS ? MAX_THREADS_ROWS : threads_max;
     const dsp_kernels want[N_SETS] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2,
                                       DSP_KERNELS_AVX2};

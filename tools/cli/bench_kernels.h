@@ -12,6 +12,10 @@
  * 2 threads (up to threads_max), with the SIMD128/OpenBLAS ratio. Returns 0, or -1 if memory ran out. */
 int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only);
 
+/* The contents of /proc/loadavg without its newline, or "" where there is none (not Linux): other work on the
+ * machine slows every figure of a bench, so the tables print it beside them. */
+void dsp_bench_load_average(char *buf, size_t size);
+
 /* Does simd128 run another encoding than sse2 here (AVX's, on a CPU with AVX)? */
 int dsp_bench_two_encodings(void);
 

@@ -137,6 +137,9 @@ int cmd_bench(int argc, char **argv) {
     if (only_set == DSP_KERNELS_AUTO || only_set == DSP_KERNELS_SIMD128)
         printf("simd128 runs as %s%s\n", dsp_kernels_encoding(DSP_KERNELS_SIMD128),
                dsp_bench_two_encodings() ? "; sse2: the same kernels in SSE2 encoding" : "");
+    char load[64];
+    dsp_bench_load_average(load, sizeof load);
+    if (load[0]) printf("load average at start (other work on this machine slows every row): %s\n", load);
     printf("%-8s %7s %10s %10s %9s %10s %9s\n", "kernels", "threads", "ms/step", "GFLOP/s", "speedup", "best ms",
            "speedup");
     const dsp_kernels sets[] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2, DSP_KERNELS_AVX2};
