@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // measure_vocab.mjs — how candidate vocabularies tokenize the SimCSE corpus and STS-B dev, what the model
-// files would weigh, and (--probe) how the embedding scale shows through the embedding LayerNorm.
+// files would weigh, (--probe) how the embedding scale shows through the embedding LayerNorm, and (--facts)
+// the corpus facts and vector statistics behind the card's other vocabulary choices.
 //
 // Usage: node --max-old-space-size=4096 tools/build-model/measure_vocab.mjs
-//            [--sizes 16000,20000,24000,26000] [--pieces 0,1000,2000] [--probe SIZE:PIECES]
+//            [--sizes 16000,20000,24000,26000] [--pieces 0,1000,2000] [--probe SIZE:PIECES] [--facts]
+// --facts replaces the size table (it is about the built vocabulary, SIZE and PIECES of build_vocab.mjs).
 // Reads ../shared/data (or $DSP_DATA_DIR). Numbers go to stdout as Markdown tables for the model card.
 
 import path from 'node:path';
@@ -15,6 +17,7 @@ import { embeddingMatrix, HIDDEN, BERT_INIT_STD } from './embeddings.mjs';
 import { DATA_DIR, readPairs, corpusSentences, spearman, cosine } from './stsb.mjs';
 import { SplitMix64 } from './prng.mjs';
 import { SEED, RMS_TARGET, SIZE, PIECES } from './build_vocab.mjs';
+import { corpusFacts, meanPairwiseCosine, corpusLearnedVocab } from './vocab_facts.mjs';
 
 const MAX_LEN = 32; // SimCSE's max_seq_length, the engine's default
 
@@ -27,9 +30,11 @@ function otherParams(H = 128, L = 2, I = 512, P = 512, T = 2) {
 const HEADER_BYTES = 8192; // safetensors JSON header for ~40 tensors, generous
 
 function args() {
-    const a = { sizes: [16000, 20000, 24000, 26000], pieces: [0, 1000, 2000], probe: null };
+    const a = { sizes: [16000, 20000, 24000, 26000], pieces: [0, 1000, 2000], probe: null, facts: false };
     for (let i = 2; i < process.argv.length; i++) {
-        const k = process.argv[i], v = process.argv[++i];
+        const k = process.argv[i];
+        if (k === '--facts') { a.facts = true; continue; }
+        const v = process.argv[++i];
         if (k === '--sizes') a.sizes = v.split(',').map(Number);
         else if (k === '--pieces') a.pieces = v.split(',').map(Number);
         else if (k === '--probe') a.probe = v.split(':').map(Number);
@@ -100,6 +105,41 @@ function probe(rows, vocab, pairs, seed) {
     return (100 * spearman(cos, pairs.map((p) => p.score))).toFixed(2);
 }
 
+// The card's "why numbers and single letters have their own tokens", the diversity of the rule-5 starting
+// vectors, and the pieces learned from GloVe against pieces learned from the corpus itself.
+function facts(glove, corpus, dev) {
+    const f = corpusFacts(corpus.sents);
+    const pct = (x, y) => (100 * x / y).toFixed(2);
+    console.log(`Corpus facts (SimCSE corpus, ${f.words} basic-tokenizer words, punctuation included)\n\n` +
+        '| words | count | % |\n| --- | --- | --- |\n' +
+        `| pure numbers ([0-9]+) | ${f.numbers} | ${pct(f.numbers, f.words)} of words |\n` +
+        `| years 1000–2099 (4 digits) | ${f.years} | ${pct(f.years, f.words)} of words |\n` +
+        `| … of them in 1500–2029 (the vocabulary's years) | ${f.yearsInVocab} | ${pct(f.yearsInVocab, f.years)} of those years |\n` +
+        `| 0–100 (no leading zeros) | ${f.upTo100} | ${pct(f.upTo100, f.words)} of words |`);
+    for (const w of ['s', 't']) {
+        const ascii = f.after[w]["'"] || 0, curly = f.after[w]['’'] || 0;
+        console.log(`| \`${w}\` right after \`'\` | ${ascii} of ${f.total[w]} | ${pct(ascii, f.total[w])} (after \`’\`: ${curly} more) |`);
+    }
+
+    const vocab = planVocab(glove, { size: SIZE, pieces: PIECES });
+    const init = initialVectors(glove, vocab), kinds = [...vocab.values()];
+    // Rule 5 rows (learned pieces, ##letters, other single letters) against the whole-word rows (rule 1).
+    // Cosines are those of the 100-d starts: the orthonormal map and the one global scale keep them.
+    const pieceVecs = init.filter((x) => x.rule.startsWith('pieces-mean')).map((x) => x.vec);
+    const wordVecs = init.filter((x, i) => kinds[i] === 'word').map((x) => x.vec);
+    console.log(`\nStarting vectors, V=${SIZE} with ${PIECES} pieces: mean pairwise cosine of the ${pieceVecs.length} rule-5 ` +
+        `(piece) rows ${meanPairwiseCosine(pieceVecs).toFixed(3)}, of the ${wordVecs.length} whole-word rows ${meanPairwiseCosine(wordVecs).toFixed(3)}`);
+
+    // Same words, pieces learned from the corpus (in-sample: the easiest case for the corpus-learned pieces).
+    const wordsOnly = planVocab(glove, { size: SIZE - PIECES, pieces: 0 });
+    const fromCorpus = corpusLearnedVocab(wordsOnly, corpus.counts, PIECES);
+    const none = new Set();
+    console.log(`\nLearned pieces, V=${SIZE} with ${PIECES} pieces, same words: pieces/word\n\n` +
+        '| pieces learned from | corpus | STS-B dev |\n| --- | --- | --- |');
+    for (const [name, v] of [["GloVe's left-out words (the build)", vocab], ['the corpus itself (weighted by count)', fromCorpus]])
+        console.log(`| ${name} | ${tokenStats(v, corpus, none).ppw} | ${tokenStats(v, dev, none).ppw} |`);
+}
+
 function main() {
     const a = args();
     const glove = loadGlove();
@@ -108,16 +148,19 @@ function main() {
     const dev = prepare(devPairs.flatMap((p) => [p.a, p.b]));
     console.log(`corpus: ${corpus.sents.length} sentences, ${[...corpus.counts.values()].reduce((x, y) => x + y, 0)} words; ` +
         `STS-B dev: ${dev.sents.length} sentences, ${[...dev.counts.values()].reduce((x, y) => x + y, 0)} words (basic-tokenizer tokens)\n`);
-    console.log('| V | ## pieces | words | corpus [UNK] % | corpus pieces/word | corpus words split % | corpus tokens no GloVe % | corpus sentences > 32 % | dev [UNK] % | dev pieces/word | dev words split % | dev tokens no GloVe % | vocab.txt + F16 model bytes |');
-    console.log('|' + ' --- |'.repeat(13));
-    for (const size of a.sizes) for (const np of a.pieces) {
-        const vocab = planVocab(glove, { size, pieces: np });
-        const kinds = [...vocab.values()];
-        const init = initialVectors(glove, vocab);
-        const randomRow = new Set([...vocab.keys()].filter((t, i) => !init[i].vec));
-        const c = tokenStats(vocab, corpus, randomRow), d = tokenStats(vocab, dev, randomRow);
-        const words = kinds.filter((k) => k === 'word').length;
-        console.log(`| ${size} | ${np} | ${words} | ${c.unk} | ${c.ppw} | ${c.split} | ${c.noGlove} | ${c.trunc} | ${d.unk} | ${d.ppw} | ${d.split} | ${d.noGlove} | ${fileBytes(vocab).total} |`);
+    if (a.facts) facts(glove, corpus, dev);
+    else {
+        console.log('| V | ## pieces | words | corpus [UNK] % | corpus pieces/word | corpus words split % | corpus tokens no GloVe % | corpus sentences > 32 % | dev [UNK] % | dev pieces/word | dev words split % | dev tokens no GloVe % | vocab.txt + F16 model bytes |');
+        console.log('|' + ' --- |'.repeat(13));
+        for (const size of a.sizes) for (const np of a.pieces) {
+            const vocab = planVocab(glove, { size, pieces: np });
+            const kinds = [...vocab.values()];
+            const init = initialVectors(glove, vocab);
+            const randomRow = new Set([...vocab.keys()].filter((t, i) => !init[i].vec));
+            const c = tokenStats(vocab, corpus, randomRow), d = tokenStats(vocab, dev, randomRow);
+            const words = kinds.filter((k) => k === 'word').length;
+            console.log(`| ${size} | ${np} | ${words} | ${c.unk} | ${c.ppw} | ${c.split} | ${c.noGlove} | ${c.trunc} | ${d.unk} | ${d.ppw} | ${d.split} | ${d.noGlove} | ${fileBytes(vocab).total} |`);
+        }
     }
     if (a.probe) {
         const [size, np] = a.probe.length === 2 ? a.probe : [SIZE, PIECES];
