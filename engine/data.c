@@ -145,6 +145,11 @@ static int sts_line(void *ctx, char *line, size_t len, const char *path, int lin
     if (end == field[0] || *end != 0 || !isfinite(score))
         return dsp_fail(err, "%s:%d: the score \"%.40s\" is not a finite number", path, lineno, field[0]);
     if (score < 0 || score > 5) return dsp_fail(err, "%s:%d: the score %g is outside [0, 5]", path, lineno, score);
+    for (int f = 1; f <= 2; f++) { /* an empty sentence embeds as [CLS][SEP] alone and scores as noise */
+        const char *p = field[f];
+        while (is_space(*p)) p++;
+        if (!*p) return dsp_fail(err, "%s:%d: sentence %d is empty", path, lineno, f);
+    }
     if (sts_reserve(x, err)) return -1;
     char *a = copy(field[1]), *b = copy(field[2]);
     if (!a || !b) {

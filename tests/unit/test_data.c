@@ -69,13 +69,13 @@ static void sts_rejects(const char *name, const char *text, const char *needle) 
 
 static void test_sts_lines(void) {
     char path[512];
-    write_tmp("sts_ok.tsv", "5.000\tA man.\tA man!\r\n\n0\tx\t\n2.5e0\t\"quoted\"\t'single'\n", path, sizeof path);
+    write_tmp("sts_ok.tsv", "5.000\tA man.\tA man!\r\n\n0\tx\t y\n2.5e0\t\"quoted\"\t'single'\n", path, sizeof path);
     dsp_sts s;
     CHECK_OK(dsp_sts_load(&s, path, &err), &err);
     CHECK(s.count == 3);
     if (s.count == 3) {
         CHECK(s.gold[0] == 5.0f && strcmp(s.s1[0], "A man.") == 0 && strcmp(s.s2[0], "A man!") == 0);
-        CHECK(s.gold[1] == 0.0f && strcmp(s.s1[1], "x") == 0 && strcmp(s.s2[1], "") == 0);
+        CHECK(s.gold[1] == 0.0f && strcmp(s.s1[1], "x") == 0 && strcmp(s.s2[1], " y") == 0);
         CHECK(s.gold[2] == 2.5f && strcmp(s.s1[2], "\"quoted\"") == 0 && strcmp(s.s2[2], "'single'") == 0);
     }
     dsp_sts_free(&s);
@@ -90,6 +90,9 @@ static void test_sts_lines(void) {
     sts_rejects("sts_inf.tsv", "inf\ta\tb\n", "the score \"inf\" is not a finite number");
     sts_rejects("sts_high.tsv", "1\ta\tb\n5.5\ta\tb\n", "sts_high.tsv:2: the score 5.5 is outside [0, 5]");
     sts_rejects("sts_low.tsv", "-0.1\ta\tb\n", "sts_low.tsv:1: the score -0.1 is outside [0, 5]");
+    /* an empty sentence (a trailing tab, or only spaces) is refused, not embedded as [CLS][SEP] and scored */
+    sts_rejects("sts_empty2.tsv", "4.0\tA man sits.\t\n3.0\tA dog runs.\tb\n", "sts_empty2.tsv:1: sentence 2 is empty");
+    sts_rejects("sts_empty1.tsv", "4.0\ta\tb\n3.0\t \tb\n", "sts_empty1.tsv:2: sentence 1 is empty");
     sts_rejects("sts_none.tsv", "\n\n", "sts_none.tsv: no sentence pairs");
     sts_rejects("sts_one.tsv", "3\ta\tb\n", "sts_one.tsv: an STS set needs at least 2 pairs, it has 1");
     sts_rejects("sts_const.tsv", "2\ta\tb\n2\tc\td\n2.0\te\tf\n",
