@@ -13,8 +13,27 @@ head -64 "$DATA/corpus/wiki1m_head.txt" > "$C"
 head -40 "$DATA/stsb/dev.tsv" > "$TMP/sts40.tsv"
 T=(train --model "$M" --corpus "$C" --batch 4)
 
+# --config is read to its end like the corpus, so a pipe works; a failure says why
+expect_ok "config from a pipe" "$DSP" "${T[@]}" --config <(echo '{"steps": 1}') --log "$TMP/pipe.jsonl"
+[ "$(grep -c '"type":"step"' "$TMP/pipe.jsonl")" = 1 ] && ok || fail "the piped config's steps were not applied"
+mkdir "$TMP/cdir"
+expect_fail "config is a folder" "--config: cannot read $TMP/cdir: it is a directory" "$DSP" "${T[@]}" --config "$TMP/cdir"
+expect_fail "config absent" "No such file or directory" "$DSP" "${T[@]}" --config "$TMP/none.json"
+
 # an STS pair with an empty sentence is refused, not scored
 printf '4.0\tA man sits.\t\n3.0\tA dog runs.\t\n1.0\tx\t\n' > "$TMP/e.tsv"
 expect_fail "eval empty sentence" "e.tsv:1: sentence 2 is empty" "$DSP" eval --model "$M" --sts "$TMP/e.tsv"
+
+# numbers: no leading space or '+' (" -4" once passed as a seed of 2^64 - 4), on the command line or in a config
+expect_fail "seed with a space" "--seed expects an integer with no leading space or '+', got ' -4'" "$DSP" "${T[@]}" \
+  --seed " -4"
+expect_fail "steps with a plus" "--steps expects an integer with no leading space or '+'" "$DSP" "${T[@]}" --steps +5
+expect_fail "lr with a space" "--lr expects a number with no leading space" "$DSP" "${T[@]}" --lr " 1e-4"
+echo '{"steps": " 5"}' > "$TMP/space.json"
+expect_fail "config string with a space" "got ' 5'" "$DSP" "${T[@]}" --config "$TMP/space.json"
+
+# ranges are checked on the value given, before it is rounded to a 32-bit float, and objective values must fit one
+expect_fail "margin beyond float" "--margin 1e308 is outside the range of a 32-bit float" "$DSP" "${T[@]}" \
+  --objective mat --margin 1e308
 
 finish

@@ -1,8 +1,10 @@
 /* args.c — the flag parser behind every subcommand (see args.h). */
 #include "args.h"
 
+#include "fileio.h"
 #include "json.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -20,6 +22,26 @@ int args_seen(const arg_spec *specs, int n, const char *name) {
     return 0;
 }
 
+void args_warn_ignored(const arg_spec *specs, int n, const char *name, int ignored, const char *why) {
+    if (ignored && args_seen(specs, n, name))
+        fprintf(stderr, "dissipate: warning: --%s %s; it is ignored\n", name, why);
+}
+
+int args_float_in(const char *name, double v, double lo, double hi, int hi_open, float *out, dsp_err *err) {
+    const char *interval = hi_open ? "[%g, %g)" : "(%g, %g]";
+    char range[64];
+    snprintf(range, sizeof range, interval, lo, hi);
+    const int lo_open = !hi_open;
+    if (!(lo_open ? v > lo : v >= lo) || !(hi_open ? v < hi : v <= hi)) /* NaN fails too */
+        return dsp_fail(err, "--%s must be in %s, got %.15g", name, range, v);
+    const float f = (float)v;
+    if (!(lo_open ? f > lo : f >= lo) || !(hi_open ? f < hi : f <= hi))
+        return dsp_fail(err, "--%s must be in %s, got %.15g, which a 32-bit float rounds to %.9g", name, range, v,
+                        (double)f);
+    *out = f;
+    return 0;
+}
+
 static const char *type_word(arg_type t) {
     switch (t) {
     case ARG_INT: case ARG_U64: return "an integer";
@@ -33,6 +55,12 @@ static const char *type_word(arg_type t) {
 static int set_value(arg_spec *s, const char *v, const char *origin, dsp_err *err) {
     char *end = NULL;
     errno = 0;
+    /* strtol and strtod skip leading white space and take a '+': " -4" would pass the check for a minus sign below
+     * and wrap to 2^64 - 4, so a number must start with a digit, a '-' or a '.' (or be a word such as nan) */
+    const int numeric = s->type == ARG_INT || s->type == ARG_U64 || s->type == ARG_FLOAT || s->type == ARG_DOUBLE;
+    if (numeric && (isspace((unsigned char)*v) || *v == '+'))
+        return dsp_fail(err, "%s: --%s expects %s with no leading space or '+', got '%s'", origin, s->name,
+                        type_word(s->type), v);
     switch (s->type) {
     case ARG_INT: {
         long x = strtol(v, &end, 10);
@@ -50,7 +78,9 @@ static int set_value(arg_spec *s, const char *v, const char *origin, dsp_err *er
     case ARG_FLOAT: case ARG_DOUBLE: {
         double x = strtod(v, &end);
         if (!*v || *end || errno == ERANGE) goto bad;
-        if (s->type == ARG_FLOAT && isfinite(x) && (!isfinite((float)x) || (x != 0 && (float)x == 0)))
+        /* every number ends up in 32-bit arithmetic (a double flag too: the objectives compute in float), where a
+         * value beyond its range would be Inf or 0 at the first step rather than refused here */
+        if (isfinite(x) && (!isfinite((float)x) || (x != 0 && (float)x == 0)))
             return dsp_fail(err, "%s: --%s %s is outside the range of a 32-bit float", origin, s->name, v);
         if (s->type == ARG_FLOAT) *(float *)s->ptr = (float)x;
         else *(double *)s->ptr = x;
@@ -77,32 +107,18 @@ bad:
     return dsp_fail(err, "%s: --%s expects %s, got '%s'", origin, s->name, type_word(s->type), v);
 }
 
-static char *read_text(const char *path, size_t *len, dsp_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { dsp_fail(err, "cannot open config file %s: %s", path, strerror(errno)); return NULL; }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 && n < (1L << 24) ? malloc((size_t)n + 1) : NULL;
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(buf);
-        dsp_fail(err, "cannot read config file %s", path);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = 0;
-    *len = (size_t)n;
-    return buf;
-}
-
 /* The config file's tree is kept for the life of the process: flag strings point into it. */
 static dsp_json *config_tree;
+static const char *config_path;
+
+const char *args_config_path(void) { return config_path; }
 
 static int apply_config(arg_spec *specs, int n, const char *path, dsp_err *err) {
     size_t len;
-    char *text = read_text(path, &len, err);
-    if (!text) return -1;
+    char *text;
+    /* read as the corpus is, to its end rather than to a size asked first: a pipe (--config <(...)) has none */
+    if (dsp_read_file(path, (size_t)1 << 24, &text, &len, err)) return dsp_fail_prefix(err, "--config: ");
+    config_path = path;
     int rc = dsp_json_parse(&config_tree, text, len, err);
     free(text);
     if (rc) return dsp_fail_prefix(err, "config file %s: ", path);

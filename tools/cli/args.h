@@ -29,5 +29,13 @@ int args_parse(arg_spec *specs, int n, int argc, char **argv, int first, const c
 void args_usage(FILE *out, const char *usage_head, const arg_spec *specs, int n);
 /* Was the flag given (on the command line or in the config file)? */
 int args_seen(const arg_spec *specs, int n, const char *name);
+/* The --config file read by the last args_parse, or NULL: a run must not write over it. */
+const char *args_config_path(void);
+/* A flag given where it has no effect (`ignored`) is most likely a mistake: a warning says so and why, e.g.
+ * "--momentum does not apply to the adamw optimizer; it is ignored". */
+void args_warn_ignored(const arg_spec *specs, int n, const char *name, int ignored, const char *why);
+/* Stores v in *out if it lies in [lo, hi) (hi_open) or (lo, hi] (otherwise), checked both on v as given and on its
+ * 32-bit float: 0.999999999 is below 1 but rounds to 1, and the message says so instead of "1 must be below 1". */
+int args_float_in(const char *name, double v, double lo, double hi, int hi_open, float *out, dsp_err *err);
 
 #endif

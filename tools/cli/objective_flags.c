@@ -22,9 +22,9 @@ int objective_from_flags(const objective_flags *f, const arg_spec *specs, int n,
         {"margin", 1u << DSP_OBJ_MPT | 1u << DSP_OBJ_MET | 1u << DSP_OBJ_MAT},
         {"per-anchor", 1u << DSP_OBJ_MPT | 1u << DSP_OBJ_MET | 1u << DSP_OBJ_MAT},
     };
+    char why[64];
+    snprintf(why, sizeof why, "does not apply to the %s objective", name);
     for (size_t i = 0; i < sizeof uses / sizeof uses[0]; i++)
-        if (args_seen(specs, n, uses[i].flag) && !(uses[i].kinds & 1u << kind))
-            fprintf(stderr, "dissipate: warning: --%s does not apply to the %s objective; it is ignored\n", uses[i].flag,
-                    name);
+        args_warn_ignored(specs, n, uses[i].flag, !(uses[i].kinds & 1u << kind), why);
     return dsp_objective_validate(out, err);
 }
