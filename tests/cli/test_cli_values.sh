@@ -20,6 +20,33 @@ mkdir "$TMP/cdir"
 expect_fail "config is a folder" "--config: cannot read $TMP/cdir: it is a directory" "$DSP" "${T[@]}" --config "$TMP/cdir"
 expect_fail "config absent" "No such file or directory" "$DSP" "${T[@]}" --config "$TMP/none.json"
 
+# init refuses word embeddings the written model could not be loaded with, naming the tensor and the index
+V=$(wc -l < "$TMP/vocab.txt")
+/usr/bin/python3 - "$V" "$TMP" <<'PY' || fail "writing the embedding files"
+import json, struct, sys
+V, H, d = int(sys.argv[1]), 32, sys.argv[2]
+def write(name, index, value):
+    vals = [0.01] * (V * H)
+    vals[index] = value
+    data = struct.pack("<%df" % len(vals), *vals)
+    head = json.dumps({"word_embeddings": {"dtype": "F32", "shape": [V, H], "data_offsets": [0, len(data)]}}).encode()
+    head += b" " * (-len(head) % 8)
+    open(f"{d}/{name}", "wb").write(struct.pack("<Q", len(head)) + head + data)
+write("nan.st", 5 * H + 3, float("nan"))
+write("inf.st", 7, float("-inf"))
+write("big.st", 2 * H + 1, 1e5)
+PY
+I=(init --vocab "$TMP/vocab.txt" --hidden 32 --intermediate 64)
+expect_fail "init NaN embedding" "nan.st: word_embeddings\[5, 3\] (index 163) is nan" "$DSP" "${I[@]}" \
+  --word-embeddings "$TMP/nan.st" --out "$TMP/i1"
+expect_fail "init Inf embedding" "word_embeddings\[0, 7\] (index 7) is -inf" "$DSP" "${I[@]}" \
+  --word-embeddings "$TMP/inf.st" --out "$TMP/i2"
+expect_fail "init F16 overflow" "word_embeddings\[2, 1\] (index 65) is 100000, beyond the range of F16" "$DSP" \
+  "${I[@]}" --word-embeddings "$TMP/big.st" --f16 --out "$TMP/i3"
+[ ! -e "$TMP/i1" ] && [ ! -e "$TMP/i2" ] && [ ! -e "$TMP/i3" ] && ok || fail "a refused init wrote a model"
+expect_ok "init 1e5 in F32" "$DSP" "${I[@]}" --word-embeddings "$TMP/big.st" --out "$TMP/i4"
+expect_ok "the F32 model loads" "$DSP" eval --model "$TMP/i4" --sts "$TMP/sts40.tsv"
+
 # an STS pair with an empty sentence is refused, not scored
 printf '4.0\tA man sits.\t\n3.0\tA dog runs.\t\n1.0\tx\t\n' > "$TMP/e.tsv"
 expect_fail "eval empty sentence" "e.tsv:1: sentence 2 is empty" "$DSP" eval --model "$M" --sts "$TMP/e.tsv"

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "out_paths.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,21 @@ static const char *USAGE =
     "--word-embeddings, the tensor \"word_embeddings\" [V, H] of that safetensors file replaces the random rows.\n"
     "A folder that already holds a model is refused unless --force.";
 
-static int load_word_embeddings(dsp_model *m, const char *path, dsp_err *err) {
+/* The model's loader refuses weights that are not finite, so a NaN or Inf given here, or a value F16 cannot hold
+ * (|x| > 65504 becomes Inf), would be written as a model no command can load: refused before writing instead. */
+static int check_word_embeddings(const float *w, int V, int H, int f16, const char *path, dsp_err *err) {
+    for (size_t i = 0; i < (size_t)V * H; i++) {
+        const int bad = !isfinite(w[i]), too_big = f16 && !bad && !isfinite(dsp_f16_to_f32(dsp_f32_to_f16(w[i])));
+        if (bad || too_big)
+            return dsp_fail(err, "%s: word_embeddings[%zu, %zu] (index %zu) is %g%s", path, i / (size_t)H,
+                            i % (size_t)H, i, (double)w[i],
+                            too_big ? ", beyond the range of F16 (|x| <= 65504): drop --f16 or scale the table"
+                                    : ", not a finite number");
+    }
+    return 0;
+}
+
+static int load_word_embeddings(dsp_model *m, const char *path, int f16, dsp_err *err) {
     dsp_safetensors st;
     if (dsp_st_read_file(&st, path, err)) return -1;
     int rc = -1, i = dsp_st_find(&st, "word_embeddings");
@@ -29,7 +44,8 @@ static int load_word_embeddings(dsp_model *m, const char *path, dsp_err *err) {
     } else {
         dsp_param_view v;
         dsp_param_view_make(&v, &m->layout, &m->cfg, m->params);
-        rc = dsp_st_to_f32(&st, i, v.word_emb, (size_t)V * H, err);
+        rc = dsp_st_to_f32(&st, i, v.word_emb, (size_t)V * H, err) ||
+             check_word_embeddings(v.word_emb, V, H, f16, path, err) ? -1 : 0;
     }
     dsp_st_free(&st);
     return rc;
@@ -77,7 +93,7 @@ int cmd_init(int argc, char **argv) {
         return cli_error(&err);
     }
     int status = 0;
-    if ((emb && load_word_embeddings(&m, emb, &err)) || dsp_model_save(&m, out, f16, &err)) status = cli_error(&err);
+    if ((emb && load_word_embeddings(&m, emb, f16, &err)) || dsp_model_save(&m, out, f16, &err)) status = cli_error(&err);
     else
         printf("wrote %s: L=%d H=%d A=%d I=%d V=%d, %zu parameters\n", out, cfg.num_hidden_layers, cfg.hidden_size,
                cfg.num_attention_heads, cfg.intermediate_size, cfg.vocab_size, m.layout.total);
