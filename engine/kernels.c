@@ -146,6 +146,17 @@ dsp_adamw_span_fn dsp_adamw_span_for(dsp_kernels set) {
     }
 }
 
+dsp_peak_fn dsp_peak_for(dsp_kernels set, int *lanes) {
+    switch (object_for(set)) {
+    case OBJ_SCALAR: return NULL;
+#ifdef DSP_HAVE_AVX2
+    case OBJ_AVX2: *lanes = 8; return dsp_peak_madd_avx2;
+    case OBJ_SIMD128_VEX: *lanes = 4; return dsp_peak_madd_simd128vex;
+#endif
+    default: *lanes = 4; return dsp_peak_madd_simd128;
+    }
+}
+
 void dsp_matmul_forward(const dsp_kctx *k, float *out, const float *inp, const float *w, const float *b, int T,
                         int C, int OC) {
     DISPATCH(dsp_matmul_forward, k, out, inp, w, b, T, C, OC)

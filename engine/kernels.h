@@ -154,4 +154,17 @@ DSP_DECLARE_KERNEL_SET(simd128)
 DSP_DECLARE_KERNEL_SET(simd128vex)
 DSP_DECLARE_KERNEL_SET(avx2)
 
+/* ---- the arithmetic ceiling of a vector set, for benchmarks: `reps` rounds of DSP_PEAK_CHAINS independent
+ * accumulations c += x·m with the set's multiply-add (vf_madd, as its GEMM micro-kernel uses it: fused in AVX2, a
+ * multiply then an add in the 128-bit sets), x read from L1 and c kept in registers, so that only the multiply and
+ * add units limit it. Returns a value that depends on every operation, so that none is optimised away. The work is
+ * reps · DSP_PEAK_CHAINS · lanes · 2 flops. */
+#define DSP_PEAK_CHAINS 10
+typedef float (*dsp_peak_fn)(long reps);
+/* The set's ceiling loop and its lanes, or NULL for the scalar reference (which makes no claim to speed). */
+dsp_peak_fn dsp_peak_for(dsp_kernels set, int *lanes);
+float dsp_peak_madd_simd128(long reps);
+float dsp_peak_madd_simd128vex(long reps);
+float dsp_peak_madd_avx2(long reps);
+
 #endif

@@ -802,6 +802,28 @@ static void test_adamw(void) {
     free(p0); free(m0); free(v0); free(g);
 }
 
+/* The ceiling loop does the work its flop count claims: reps rows of DSP_PEAK_CHAINS/2 vectors of `lanes` floats,
+ * each times 0.5 and 0.25 into two accumulators. Its buffer (16 rows, x_i = 1e-3·(1 + i mod 7)) is mirrored here,
+ * so a lost chain, a wrong lane count or a skipped row shows as a wrong sum. The scalar reference has no loop. */
+static void test_peak(void) {
+    int lanes = 0;
+    CHECK(dsp_peak_for(DSP_KERNELS_SCALAR, &lanes) == NULL);
+    for (int si = 0; si < n_sets; si++) {
+        if (sets[si] == DSP_KERNELS_SCALAR) continue;
+        dsp_peak_fn fn = dsp_peak_for(sets[si], &lanes);
+        CHECK_MSG(fn && (lanes == 4 || lanes == 8), "peak loop of %s: lanes %d", dsp_kernels_name(sets[si]), lanes);
+        if (!fn) continue;
+        const int rows = 16, row = DSP_PEAK_CHAINS / 2 * lanes, cycles = 5;
+        double want = 0;
+        for (int i = 0; i < rows * row; i++) want += 1e-3 * (1 + i % 7);
+        want *= 0.75 * cycles;
+        float got = fn(rows * cycles);
+        CHECK_MSG(fabs(got - want) <= 1e-5 * want, "peak loop of %s: %.7g, want %.7g", dsp_kernels_name(sets[si]),
+                  (double)got, want);
+        CHECK(fn(0) == 0.0f);
+    }
+}
+
 static void test_names(void) {
     dsp_kernels k;
     dsp_err err;
@@ -867,6 +889,7 @@ int main(void) {
     for (int i = 0; i < 4; i++) test_matmul_gelu(pool, mg[i][0], mg[i][1], mg[i][2], 5000 + i);
     test_matmul_no_inputs(pool);
     test_adamw();
+    test_peak();
     dsp_pool_free(pool);
     test_thread_independence();
     return dsp_test_end("test_kernels");

@@ -12,6 +12,7 @@
 #include "kernels.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -128,6 +129,31 @@ static void rate_text(char cell[24], int present, rate r) {
     else snprintf(cell, 24, "-");
 }
 
+double dsp_bench_ceiling(dsp_kernels set) {
+    int lanes = 0;
+    dsp_peak_fn peak = dsp_peak_for(set, &lanes);
+    if (!peak) return 0;
+    volatile float sink = 0; /* the loop's result is used, so it runs in full */
+    long reps = 1 << 14;
+    double t = 0;
+    while (reps < LONG_MAX / 2) { /* calibrate: about 5 ms a run, long enough for the clock, short for the noise */
+        double t0 = now_s();
+        sink += peak(reps);
+        t = now_s() - t0;
+        if (t >= 0.005) break;
+        reps *= 2;
+    }
+    double best = t;
+    for (int r = 0; r < 7; r++) {
+        double t0 = now_s();
+        sink += peak(reps);
+        double dt = now_s() - t0;
+        if (dt < best) best = dt;
+    }
+    (void)sink;
+    return (double)reps * DSP_PEAK_CHAINS * lanes * 2 / best * 1e-9;
+}
+
 int dsp_bench_two_encodings(void) {
     return strcmp(dsp_kernels_encoding(DSP_KERNELS_SIMD128), dsp_kernels_encoding(DSP_KERNELS_SIMD128_SSE2)) != 0;
 }
@@ -147,6 +173,32 @@ int dsp_bench_shows(dsp_kernels only, dsp_kernels set) {
         return (only == DSP_KERNELS_AUTO || only == DSP_KERNELS_SIMD128) && dsp_bench_two_encodings();
     return only == DSP_KERNELS_AUTO;
 }
+
+#ifndef __EMSCRIPTEN__
+/* Each vector set's ceiling, and its 1-thread GEMM (the fastest run of each product) as a share of it: how much of
+ * the arithmetic the packing, loads and loop overhead leave. */
+static void print_ceiling_shares(FILE *out, const int have[N_SETS], rate one_thread[N_SHAPES][N_PRODUCTS][N_SETS + 1]) {
+    static const dsp_kernels sets[N_SETS] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2,
+                                             DSP_KERNELS_AVX2};
+    static const char *names[N_SETS] = {"scalar", "simd128", "sse2", "avx2"};
+    int any = 0;
+    for (int s = 1; s < N_SETS; s++) {
+        if (!have[s]) continue;
+        double ceiling = dsp_bench_ceiling(sets[s]), lo = 1e30, hi = 0;
+        for (int sh = 0; sh < N_SHAPES; sh++)
+            for (int p = 0; p < N_PRODUCTS; p++) {
+                double v = one_thread[sh][p][s].best;
+                if (v < lo) lo = v;
+                if (v > hi) hi = v;
+            }
+        if (!any) fprintf(out, "ceiling per core (multiply-adds from L1 into registers, fastest of 8 runs) and the "
+                               "1-thread GEMM's fastest runs as a share of it:\n");
+        any = 1;
+        fprintf(out, "  %-8s ceiling %6.1f GFLOP/s, GEMM %3.0f-%3.0f%%\n", names[s], ceiling, 100 * lo / ceiling,
+                100 * hi / ceiling);
+    }
+}
+#endif
 
 int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
     const size_t big = (size_t)BENCH_T * 512, wsz = 512 * 512;
@@ -224,6 +276,9 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
                 fprintf(out, "%-7d %-12s %-5s %11s %11s %11s %11s %11s %10s %8s\n", th, SHAPE_NAMES[sh], PRODUCTS[p],
                         cell[0], cell[1], cell[2], cell[3], cell[4], ratio[0], ratio[1]);
             }
+#ifndef __EMSCRIPTEN__ /* V8 runs the ceiling loop at half its GEMM's rate (node 20), so there it would bound nothing */
+    print_ceiling_shares(out, have, g[0]);
+#endif
     if (have_ob) dlclose(ob.lib);
 done:
     free(m.inp), free(m.w), free(m.b), free(m.dout), free(m.out), free(m.dinp), free(m.dw);

@@ -16,6 +16,10 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only);
  * machine slows every figure of a bench, so the tables print it beside them. */
 void dsp_bench_load_average(char *buf, size_t size);
 
+/* GFLOP/s of `set`'s arithmetic ceiling on the calling core: the fastest of several runs of its multiply-add loop on
+ * registers (dsp_peak_for), what no kernel of the set can beat. 0 for the scalar reference. A few tens of ms. */
+double dsp_bench_ceiling(dsp_kernels set);
+
 /* Does simd128 run another encoding than sse2 here (AVX's, on a CPU with AVX)? */
 int dsp_bench_two_encodings(void);
 

@@ -14,9 +14,10 @@ static const char *USAGE =
     "                      [--no-gemm]\n\n"
     "Times full training steps (InfoNCE, batch of real corpus sentences x 2 views, max length 32) for each kernel set\n"
     "at 1..threads-max threads (stepped in turns, so that noise falls on all alike) and prints ms/step, achieved\n"
-    "GFLOP/s and the thread speedup; then GEMM GFLOP/s at the model's shapes for scalar, SIMD128 (and the same\n"
-    "kernels in SSE2 encoding where SIMD128 runs AVX's), AVX2 and OpenBLAS (when libopenblas is present), the fastest\n"
-    "and the median of 15 runs each.";
+    "GFLOP/s and the thread speedup, beside each vector set's arithmetic ceiling on one core (multiply-adds from L1\n"
+    "into registers) and the step time it bounds; then GEMM GFLOP/s at the model's shapes for scalar, SIMD128 (and\n"
+    "the same kernels in SSE2 encoding where SIMD128 runs AVX's), AVX2 and OpenBLAS (when libopenblas is present),\n"
+    "the fastest and the median of 15 runs each, and the 1-thread GEMM as a share of the ceiling.";
 
 /* Matmul and attention FLOPs of one training step (forward + backward = 3x forward) for these sequence lengths. */
 static double step_flops(const dsp_config *c, const int *len, int B) {
@@ -89,6 +90,23 @@ out:
     return rc;
 }
 
+/* What no step can beat: the step's FLOPs at each vector set's arithmetic ceiling on one core. A step at 1 thread
+ * also spends time on memory-bound passes that this floor leaves out, so the floor is a bound, not a target. */
+static void print_step_floors(dsp_kernels only, double flops) {
+    const dsp_kernels sets[] = {DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2, DSP_KERNELS_AVX2};
+    int any = 0;
+    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+        dsp_kernels got;
+        if (dsp_kernels_resolve(sets[k], &got, NULL) || !dsp_bench_shows(only, got)) continue;
+        double ceiling = dsp_bench_ceiling(got);
+        if (ceiling <= 0) continue;
+        if (!any) printf("ceiling per core (multiply-adds from L1 into registers, fastest of 8 runs) and the step's "
+                         "%.2f GFLOP at that rate:\n", flops / 1e9);
+        any = 1;
+        printf("  %-8s %6.1f GFLOP/s: %.1f ms at 1 thread\n", dsp_kernels_name(got), ceiling, flops / ceiling / 1e6);
+    }
+}
+
 int cmd_bench(int argc, char **argv) {
     const char *model_dir = DSP_DEFAULT_MODEL_DIR, *corpus_path = DSP_DEFAULT_DATA_DIR "/corpus/wiki1m_head.txt";
     const char *kernels_name = "all";
@@ -140,6 +158,7 @@ int cmd_bench(int argc, char **argv) {
     char load[64];
     dsp_bench_load_average(load, sizeof load);
     if (load[0]) printf("load average at start (other work on this machine slows every row): %s\n", load);
+    print_step_floors(only_set, flops);
     printf("%-8s %7s %10s %10s %9s %10s %9s\n", "kernels", "threads", "ms/step", "GFLOP/s", "speedup", "best ms",
            "speedup");
     const dsp_kernels sets[] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2, DSP_KERNELS_AVX2};
