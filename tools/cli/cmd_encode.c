@@ -4,6 +4,7 @@
  * (unlike `eval`, which evaluates cls_mlp as cls). */
 #include "args.h"
 #include "commands.h"
+#include "out_paths.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,7 +18,9 @@ static const char *USAGE =
     "\"ids\" [T] (token ids as floats) and, with --hidden, the final hidden states \"hidden\" [T, H] (sequences in order).\n"
     "--text-file: one sentence per line, tokenized with the model's vocabulary and truncated to --max-len.\n"
     "--ids-file: one sequence of token ids per line (space-separated, used as given, e.g. \"2 17 41 3\").\n"
-    "Blank lines are skipped.";
+    "Blank lines are skipped.\n"
+    "--out is checked before any work: not a file of --model nor the input; missing folders on its path are\n"
+    "created (as train's --out is) once the encoding has succeeded.";
 
 /* Sequences of the ids file: every line is whitespace-separated ids of the model's vocabulary, at most
  * max_position_embeddings of them. Sequences are numbered from 1 over the non-blank lines. */
@@ -25,8 +28,9 @@ static int parse_ids(const dsp_corpus *lines, const char *path, const dsp_config
     size_t cap = 0;
     for (int i = 0; i < lines->count; i++) cap += strlen(lines->text[i]) / 2 + 1; /* at most one id per 2 bytes */
     ts->ids = malloc(cap * sizeof(int));
-    ts->offset = malloc((size_t)(lines->count ? lines->count : 1) * sizeof(int));
-    ts->len = malloc((size_t)(lines->count ? lines->count : 1) * sizeof(int));
+    const size_t n_seq = lines->count > 0 ? (size_t)lines->count : 1; /* > 0, not just != 0: GCC warns otherwise */
+    ts->offset = malloc(n_seq * sizeof(int));
+    ts->len = malloc(n_seq * sizeof(int));
     if (!ts->ids || !ts->offset || !ts->len) return dsp_fail(err, "out of memory reading %s", path);
     for (int i = 0; i < lines->count; i++) {
         const char *p = lines->text[i];
@@ -104,6 +108,9 @@ int cmd_encode(int argc, char **argv) {
     if (dsp_kernels_parse(kernels_name, &kernels)) return cli_usage_error("encode", "unknown --kernels");
     if (max_len < 2) return cli_usage_error("encode", "--max-len must be >= 2");
     if (threads < 1 || threads > 256) return cli_usage_error("encode", "--threads must be in 1 .. 256");
+    const char *input = text_file ? text_file : ids_file;
+    /* checked before the model loads: a bad --out found after encoding would lose the work */
+    if (cli_check_out_file("out", out, model_dir, &input, 1, &err)) return cli_error(&err);
 
     dsp_model m = {0};
     dsp_corpus lines = {0};
@@ -112,7 +119,6 @@ int cmd_encode(int argc, char **argv) {
     dsp_encoder *enc = NULL;
     float *pooled = NULL, *hidden = NULL, *ids_f = NULL, *len_f = NULL;
     int status = 1;
-    const char *input = text_file ? text_file : ids_file;
     if (dsp_model_load(&m, model_dir, &err) || (text_file && dsp_max_len_validate(&m.cfg, max_len, &err)) ||
         dsp_corpus_load(&lines, &input, 1, &err))
         goto done;
@@ -152,7 +158,8 @@ int cmd_encode(int argc, char **argv) {
     char meta[512];
     snprintf(meta, sizeof meta, "{\"pooler\":\"%s\",\"kernels\":\"%s\",\"normalised\":\"0\"}", dsp_pooler_name(pooler),
              kernels_name);
-    if (dsp_st_write_file(out, tensors, want_hidden ? 4 : 3, 0, meta, &err)) goto done;
+    if (cli_prepare_out_file("out", out, &err) || dsp_st_write_file(out, tensors, want_hidden ? 4 : 3, 0, meta, &err))
+        goto done;
     printf("wrote %s: %d sequences, %zu tokens, pooler %s%s\n", out, n, T, dsp_pooler_name(pooler),
            want_hidden ? ", hidden states" : "");
     status = 0;

@@ -7,6 +7,7 @@
 #include "encoder_internal.h"
 #include "json.h"
 #include "objective_flags.h"
+#include "out_paths.h"
 #include "trainer.h"
 
 #include <stdlib.h>
@@ -15,7 +16,9 @@
 static const char *USAGE =
     "usage: dissipate parity-dump --model DIR --corpus FILE --out FILE.safetensors [--objective NAME] [--batch N]\n"
     "                             [--seed N] [--lr X] [--pooler NAME] [--kernels NAME] [objective flags]\n\n"
-    "Writes one training step's inputs, dropout masks, gradients and updated weights for parity tests.";
+    "Writes one training step's inputs, dropout masks, gradients and updated weights for parity tests.\n"
+    "--out is checked before any work: not a file of --model nor the corpus; missing folders on its path are\n"
+    "created (as train's --out is) once the step has run.";
 
 int cmd_parity(int argc, char **argv) {
     const char *model_dir = NULL, *corpus_path = NULL, *out = NULL, *pooler_name = "mean";
@@ -61,6 +64,8 @@ int cmd_parity(int argc, char **argv) {
     cfg.batch_size = batch;
     cfg.max_len = max_len;
     cfg.seed = seed;
+    /* checked before the model loads: a bad --out found after the step would lose it */
+    if (cli_check_out_file("out", out, model_dir, &corpus_path, 1, &err)) return cli_error(&err);
 
     dsp_model m = {0};
     dsp_corpus corpus = {0};
@@ -133,7 +138,7 @@ int cmd_parity(int argc, char **argv) {
              cfg.optim.beta1, cfg.optim.beta2, cfg.optim.eps, cfg.optim.weight_decay, cfg.optim.clip_norm,
              cfg.optim.momentum, steps_before + 1, m.cfg.hidden_dropout_prob, m.cfg.attention_probs_dropout_prob,
              n_masks, kernels_name);
-    rc = dsp_st_write_file(out, tensors, n, 0, meta, &err);
+    rc = cli_prepare_out_file("out", out, &err) || dsp_st_write_file(out, tensors, n, 0, meta, &err) ? -1 : 0;
     free(names);
     if (rc) goto done;
     printf("wrote %s: %d tensors, %zu dropout mask values, loss %.6f\n", out, n, n_masks, rec.loss);

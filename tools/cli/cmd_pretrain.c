@@ -58,7 +58,7 @@ int cmd_pretrain(int argc, char **argv) {
     /* the output paths are checked before the corpus is read: a bad --out found at the end would lose the run */
     if (cli_check_not_input("log", log_path, corpus_paths.items, corpus_paths.count, &err) ||
         cli_check_not_input("log", log_path, &eval_path, 1, &err) ||
-        cli_check_not_model_dir("out", out, model_dir, &err) || cli_prepare_out_dir("out", out, &err))
+        cli_check_not_model_dir("out", out, model_dir, &err) || cli_prepare_out_dir("out", out, NULL, &err))
         return cli_error(&err);
 
     dsp_model m = {0};

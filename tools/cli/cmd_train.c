@@ -195,7 +195,7 @@ int cmd_train(int argc, char **argv) {
     for (int i = 0; i < o.corpus.count; i++) inputs[n_inputs++] = o.corpus.items[i];
     for (int i = 0; i < o.eval.count; i++) inputs[n_inputs++] = o.eval.items[i];
     if (cli_check_not_input("log", o.log, inputs, n_inputs, &err) ||
-        cli_check_not_model_dir("out", o.out, o.model, &err) || cli_prepare_out_dir("out", o.out, &err))
+        cli_check_not_model_dir("out", o.out, o.model, &err) || cli_prepare_out_dir("out", o.out, NULL, &err))
         return cli_error(&err);
 
     dsp_model model = {0};
