@@ -187,6 +187,8 @@ int dsp_mlm_step(dsp_mlm *t, dsp_mlm_record *rec, dsp_err *err) {
     if (M == 0) { /* a batch of very short sentences drew no mask: nothing to learn from, nothing to change */
         t->steps++;
         rec->step = t->steps;
+        /* no token to score: a loss of 0 would read as a perfect prediction and pull an average down */
+        rec->loss = rec->accuracy = rec->grad_norm = NAN;
         return 0;
     }
     if (dsp_encoder_forward(t->enc, m->params, &b, DSP_POOL_CLS, 1, t->cfg.seed, (uint64_t)t->steps, NULL, err))

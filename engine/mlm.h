@@ -18,9 +18,9 @@ typedef struct {
 
 typedef struct {
     int step, epoch, masked, tokens;
-    double loss;         /* mean cross-entropy over the masked tokens (nats) */
-    double accuracy;     /* fraction of masked tokens whose argmax is right */
-    double grad_norm, lr;
+    double loss;         /* mean cross-entropy over the masked tokens (nats); NaN when masked == 0 */
+    double accuracy;     /* fraction of masked tokens whose argmax is right; NaN when masked == 0 */
+    double grad_norm, lr; /* grad_norm NaN and lr 0 when masked == 0 (no update) */
 } dsp_mlm_record;
 
 typedef struct dsp_mlm dsp_mlm;

@@ -13,6 +13,31 @@ head -64 "$DATA/corpus/wiki1m_head.txt" > "$C"
 model_sum=$(cat "$M"/* | md5sum)
 T=(train --model "$M" --corpus "$C" --steps 2 --batch 4)
 
+# --log: not a file of the model, not the config file, not a file the run saves into --out
+expect_fail "log over the weights" "--log $M/model.safetensors is inside the --model folder" "$DSP" "${T[@]}" \
+  --log "$M/model.safetensors"
+expect_fail "log over config.json" "is inside the --model folder" "$DSP" "${T[@]}" --log "$M/config.json"
+expect_fail "log new in the model folder" "is inside the --model folder" "$DSP" "${T[@]}" --log "$TMP/./model/x.jsonl"
+expect_fail "pretrain log over the weights" "is inside the --model folder" "$DSP" pretrain --model "$M" --corpus "$C" \
+  --out "$TMP/p1" --steps 2 --batch 4 --log "$M/model.safetensors"
+echo '{"steps": 2}' > "$TMP/run.json"
+cp "$TMP/run.json" "$TMP/run.bak"
+expect_fail "log is the config file" "is the --config file" "$DSP" train --config "$TMP/run.json" --model "$M" \
+  --corpus "$C" --batch 4 --log "$TMP/../$(basename "$TMP")/run.json"
+cmp -s "$TMP/run.json" "$TMP/run.bak" && ok || fail "a refused run changed its config file"
+expect_fail "log is out's config.json" "--log $TMP/o/config.json is one of the files the run saves into --out" \
+  "$DSP" "${T[@]}" --out "$TMP/o" --log "$TMP/o/config.json"
+[ ! -e "$TMP/o" ] && ok || fail "a refused run created its --out"
+mkdir "$TMP/o"
+expect_fail "log is out's weights, spelled otherwise" "one of the files the run saves into --out" "$DSP" "${T[@]}" \
+  --out "$TMP/o" --log "$TMP/o/../o/model.safetensors"
+expect_fail "pretrain log is out's vocab" "one of the files the run saves into --out" "$DSP" pretrain --model "$M" \
+  --corpus "$C" --out "$TMP/o" --steps 2 --batch 4 --log "$TMP/o/vocab.txt"
+[ -z "$(ls -A "$TMP/o")" ] && ok || fail "a refused run wrote into --out"
+expect_ok "log in the out folder" "$DSP" "${T[@]}" --out "$TMP/o2" --log "$TMP/o2/train.jsonl"
+[ -s "$TMP/o2/model.safetensors" ] && grep -q '"type":"step"' "$TMP/o2/train.jsonl" && ok ||
+  fail "a log beside the saved model lost either"
+
 # encode and parity-dump --out: checked before the model loads (a missing model is not reached)
 head -5 "$C" > "$TMP/in.txt"
 cp "$TMP/in.txt" "$TMP/in.bak"
@@ -40,4 +65,19 @@ expect_fail "parity empty out" "--out is an empty path" "$DSP" parity-dump --mod
   --out ""
 [ "$(cat "$M"/* | md5sum)" = "$model_sum" ] && ok || fail "a refused command changed the model"
 
+# an --out that holds a model is replaced only with --force, as init's
+expect_ok "train into a new folder" "$DSP" "${T[@]}" --out "$TMP/o3"
+o3_sum=$(md5sum < "$TMP/o3/model.safetensors")
+expect_fail "train over a model" "--out $TMP/o3 already holds a model (config.json); pass --force" "$DSP" "${T[@]}" \
+  --out "$TMP/o3" --seed 7
+expect_fail "pretrain over a model" "already holds a model (config.json); pass --force" "$DSP" pretrain --model "$M" \
+  --corpus "$C" --out "$TMP/o3" --steps 2 --batch 4
+[ "$(md5sum < "$TMP/o3/model.safetensors")" = "$o3_sum" ] && ok || fail "a refused run replaced the model in --out"
+expect_ok "train --force" "$DSP" "${T[@]}" --out "$TMP/o3" --seed 7 --force
+[ "$(md5sum < "$TMP/o3/model.safetensors")" != "$o3_sum" ] && ok || fail "train --force did not replace the model"
+
+# a run refused on its inputs leaves no --out folder (it is made once they have loaded)
+expect_fail "train, corpus absent" "nosuch.txt" "$DSP" train --model "$M" --corpus "$TMP/nosuch.txt" --out "$TMP/o4/x"
+expect_fail "pretrain, model absent" "no-model" "$DSP" pretrain --model "$TMP/no-model" --corpus "$C" --out "$TMP/o5"
+[ ! -e "$TMP/o4" ] && [ ! -e "$TMP/o5" ] && ok || fail "a failed run left an --out folder behind"
 finish

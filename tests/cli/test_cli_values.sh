@@ -60,7 +60,62 @@ echo '{"steps": " 5"}' > "$TMP/space.json"
 expect_fail "config string with a space" "got ' 5'" "$DSP" "${T[@]}" --config "$TMP/space.json"
 
 # ranges are checked on the value given, before it is rounded to a 32-bit float, and objective values must fit one
+expect_fail "momentum rounds to 1" "--momentum must be in \[0, 1), got 0.999999999, which a 32-bit float rounds to 1" \
+  "$DSP" "${T[@]}" --optimizer sgd --momentum 0.999999999
+expect_fail "dropout rounds to 1" "--dropout must be in \[0, 1), got 0.99999999999" "$DSP" "${T[@]}" --dropout 0.99999999999
+expect_fail "mask-prob above 1" "--mask-prob must be in (0, 1], got 1.0000000001" "$DSP" pretrain --model "$M" \
+  --corpus "$C" --out "$TMP/pt0" --mask-prob 1.0000000001
 expect_fail "margin beyond float" "--margin 1e308 is outside the range of a 32-bit float" "$DSP" "${T[@]}" \
   --objective mat --margin 1e308
 
+# warm-up must end before the run does, as pretrain's
+expect_fail "train warmup >= steps" "--warmup must be fewer than --steps" "$DSP" "${T[@]}" --steps 2 --warmup 1000
+
+# flags with no effect are named
+expect_ok "flags without effect" "$DSP" "${T[@]}" --steps 1 --save-every 1 --eval-every 5 --momentum 0.5
+for w in "--save-every does not apply without --out" "--eval-every does not apply without --eval" \
+         "--momentum does not apply to the adamw optimizer"; do
+  grep -q -- "warning: $w; it is ignored" "$TMP/err" && ok || fail "no warning '$w': $(cat "$TMP/err")"
+done
+expect_ok "sgd momentum" "$DSP" "${T[@]}" --steps 1 --optimizer sgd --momentum 0.5
+! grep -q warning "$TMP/err" && ok || fail "a warning for flags that apply: $(cat "$TMP/err")"
+
+# evaluation sets of the same stem get names that tell them apart; one file given twice is refused
+mkdir -p "$TMP/a" "$TMP/b"
+cp "$TMP/sts40.tsv" "$TMP/a/dev.tsv"
+head -30 "$TMP/sts40.tsv" > "$TMP/b/dev.tsv"
+expect_ok "two dev.tsv" "$DSP" "${T[@]}" --steps 1 --eval "$TMP/a/dev.tsv" "$TMP/b/dev.tsv" "$TMP/sts40.tsv" \
+  --log "$TMP/sets.jsonl" --quiet
+/usr/bin/python3 - "$TMP/sets.jsonl" <<'PY' && ok || fail "evaluation set names"
+import json, sys
+sets = [(r["set"], r["pairs"]) for r in map(json.loads, open(sys.argv[1])) if r["type"] == "eval"]
+assert sets[:3] == [("a/dev", 40), ("b/dev", 30), ("sts40", 40)], sets
+PY
+expect_fail "one set twice" "--eval $TMP/a/dev.tsv is given twice" "$DSP" "${T[@]}" --steps 1 \
+  --eval "$TMP/a/dev.tsv" "$TMP/a/dev.tsv"
+
+# pretrain: a step that masks no token logs null, not a loss of 0, and stays out of the smoothed loss; a run in which
+# no step masked a token is an error and saves nothing
+P=(pretrain --model "$M" --corpus "$C" --batch 2)
+expect_fail "pretrain masks nothing" "no step masked a token" "$DSP" "${P[@]}" --out "$TMP/pt1" --steps 3 \
+  --mask-prob 1e-6 --log "$TMP/pt1.jsonl"
+[ ! -e "$TMP/pt1" ] && ok || fail "a pretrain run that learnt nothing left its --out"
+expect_ok "pretrain, some steps mask nothing" "$DSP" "${P[@]}" --out "$TMP/pt2" --steps 20 --mask-prob 0.03 \
+  --log "$TMP/pt2.jsonl"
+/usr/bin/python3 - "$TMP/pt1.jsonl" "$TMP/pt2.jsonl" "$TMP/out" <<'PY' && ok || fail "pretrain records without masks"
+import json, re, sys
+none = [json.loads(l) for l in open(sys.argv[1])]
+assert len(none) == 3 and all(r["masked"] == 0 and r["loss"] is None and r["accuracy"] is None for r in none), none
+recs = [json.loads(l) for l in open(sys.argv[2])]
+empty = [r for r in recs if r["masked"] == 0]
+full = [r for r in recs if r["masked"] > 0]
+assert empty and full, "the run needs steps with and without masks: %s" % [r["masked"] for r in recs]
+assert all(r["loss"] is None and r["accuracy"] is None for r in empty), empty
+assert all(r["loss"] > 0 for r in full), full
+avg = None
+for r in full:
+    avg = r["loss"] if avg is None else 0.98 * avg + 0.02 * r["loss"]
+said = float(re.search(r"final smoothed MLM loss ([0-9.]+)", open(sys.argv[3]).read()).group(1))
+assert abs(said - avg) < 1e-3, (said, avg)
+PY
 finish

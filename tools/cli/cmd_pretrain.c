@@ -6,25 +6,31 @@
 #include "runlog.h"
 #include "trainer.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *USAGE =
-    "usage: dissipate pretrain --model DIR --corpus FILE... --out DIR [--steps N] [--batch N] [--lr X] [--warmup N]\n"
-    "                          [--mask-prob P] [--seed N] [--threads N] [--log FILE.jsonl] [--save-every K]\n"
-    "                          [--eval FILE --eval-every K]\n\n"
+    "usage: dissipate pretrain --model DIR --corpus FILE... --out DIR [--force] [--steps N] [--batch N] [--lr X]\n"
+    "                          [--warmup N] [--mask-prob P] [--seed N] [--threads N] [--log FILE.jsonl]\n"
+    "                          [--save-every K] [--eval FILE --eval-every K]\n\n"
     "BERT's masked-language-model objective (15% of tokens: 80% [MASK], 10% random, 10% kept) with a decoder tied to\n"
-    "the word embeddings. Trains every encoder weight; saves the encoder (the decoder bias is not part of it).";
+    "the word embeddings. Trains every encoder weight; saves the encoder (the decoder bias is not part of it).\n"
+    "A step that masks no token (short sentences, a small --mask-prob) changes nothing and logs loss and accuracy\n"
+    "as null; a run in which no step masked a token is an error. --out is created once the inputs have loaded; a\n"
+    "folder that already holds a model is refused unless --force.";
 
 int cmd_pretrain(int argc, char **argv) {
     const char *model_dir = NULL, *out = NULL, *log_path = NULL, *eval_path = NULL;
     arg_strlist corpus_paths = {0};
-    int steps = 10000, warmup = 500, save_every = 0, eval_every = 1000;
+    int steps = 10000, warmup = 500, save_every = 0, eval_every = 1000, force = 0;
     dsp_mlm_config cfg = dsp_mlm_default();
+    double mask_prob = cfg.mask_prob; /* range-checked before it is rounded to float (args_float_in) */
     arg_spec specs[] = {
         {"model", ARG_STR, &model_dir, "DIR", "starting model (required)", 0, 0},
         {"corpus", ARG_STRLIST, &corpus_paths, "FILE...", "text, one sentence per line (required)", 0, 0},
         {"out", ARG_STR, &out, "DIR", "where to save the pre-trained model (required)", 0, 0},
+        {"force", ARG_BOOL, &force, NULL, "replace the model --out already holds (refused without it)", 0, 0},
         {"steps", ARG_INT, &steps, "N", "updates (default 10000)", 0, 0},
         {"batch", ARG_INT, &cfg.batch_size, "N", "sentences per step (default 64)", 0, 0},
         {"max-len", ARG_INT, &cfg.max_len, "N", "tokens per sentence (default 32)", 0, 0},
@@ -32,7 +38,7 @@ int cmd_pretrain(int argc, char **argv) {
         {"warmup", ARG_INT, &warmup, "N", "linear warm-up steps (< steps), then linear decay (default 500, or a tenth of\n"
          "--steps when that is fewer)", 0, 0},
         {"weight-decay", ARG_FLOAT, &cfg.optim.weight_decay, "X", "decoupled weight decay (default 0.01)", 0, 0},
-        {"mask-prob", ARG_FLOAT, &cfg.mask_prob, "P", "fraction of tokens predicted (default 0.15)", 0, 0},
+        {"mask-prob", ARG_DOUBLE, &mask_prob, "P", "fraction of tokens predicted (default 0.15)", 0, 0},
         {"seed", ARG_U64, &cfg.seed, "N", "seed (default 1)", 0, 0},
         {"threads", ARG_INT, &cfg.threads, "N", "worker threads (default 1)", 0, 0},
         {"log", ARG_STR, &log_path, "FILE", "JSONL log", 0, 0},
@@ -54,11 +60,15 @@ int cmd_pretrain(int argc, char **argv) {
         return cli_usage_error("pretrain", "--warmup must be fewer than --steps");
     cfg.optim.warmup_steps = warmup;
     cfg.optim.total_steps = steps;
-    if (dsp_mlm_validate(&cfg, &err)) return cli_bad_flags("pretrain", &err);
+    if (args_float_in("mask-prob", mask_prob, 0, 1, 0, &cfg.mask_prob, &err) || dsp_mlm_validate(&cfg, &err))
+        return cli_bad_flags("pretrain", &err);
+    args_warn_ignored(specs, n_specs, "eval-every", !eval_path, "does not apply without --eval");
     /* the output paths are checked before the corpus is read: a bad --out found at the end would lose the run */
     if (cli_check_not_input("log", log_path, corpus_paths.items, corpus_paths.count, &err) ||
         cli_check_not_input("log", log_path, &eval_path, 1, &err) ||
-        cli_check_not_model_dir("out", out, model_dir, &err) || cli_prepare_out_dir("out", out, NULL, &err))
+        cli_check_log(log_path, args_config_path(), model_dir, out, &err) ||
+        cli_check_not_model_dir("out", out, model_dir, &err) || cli_check_no_model_in("out", out, force, &err) ||
+        cli_check_out_dir("out", out, &err))
         return cli_error(&err);
 
     dsp_model m = {0};
@@ -70,7 +80,7 @@ int cmd_pretrain(int argc, char **argv) {
     dsp_pool *eval_pool = NULL;
     dsp_encoder *eval_enc = NULL;
     runlog log = {0};
-    int status = 1;
+    int status = 1, out_created = 0;
     if (dsp_model_load(&m, model_dir, &err) || dsp_max_len_validate(&m.cfg, cfg.max_len, &err) ||
         dsp_corpus_load(&corpus, corpus_paths.items, corpus_paths.count, &err))
         goto done;
@@ -82,15 +92,20 @@ int cmd_pretrain(int argc, char **argv) {
         eval_pool = dsp_pool_create(cfg.threads);
         if (dsp_encoder_create(&eval_enc, &m, eval_pool, cfg.kernels, &err)) goto done;
     }
-    if (dsp_mlm_create(&t, &m, &ts, &cfg, &err) || runlog_open(&log, log_path, &err)) goto done;
+    /* the inputs have loaded: only now is --out made, so that a run refused on its inputs leaves no folder */
+    if (dsp_mlm_create(&t, &m, &ts, &cfg, &err) || cli_prepare_out_dir("out", out, &out_created, &err) ||
+        runlog_open(&log, log_path, &err))
+        goto done;
     progress bar;
     progress_init(&bar, steps);
-    double t0 = now_ms(), loss_avg = 0, acc_avg = 0;
+    double t0 = now_ms(), loss_avg = NAN, acc_avg = NAN;
     for (int s = 1; s <= steps; s++) {
         dsp_mlm_record r;
         if (dsp_mlm_step(t, &r, &err)) goto done;
-        loss_avg = s == 1 ? r.loss : 0.98 * loss_avg + 0.02 * r.loss;
-        acc_avg = s == 1 ? r.accuracy : 0.98 * acc_avg + 0.02 * r.accuracy;
+        if (r.masked > 0) { /* a step without a masked token has no loss (NaN): it is left out of the average */
+            loss_avg = isnan(loss_avg) ? r.loss : 0.98 * loss_avg + 0.02 * r.loss;
+            acc_avg = isnan(acc_avg) ? r.accuracy : 0.98 * acc_avg + 0.02 * r.accuracy;
+        }
         if (log.f) {
             char b[512];
             size_t n = (size_t)snprintf(b, sizeof b, "{\"type\":\"mlm\"");
@@ -114,6 +129,11 @@ int cmd_pretrain(int argc, char **argv) {
             fprintf(stderr, "%sstep %d  mlm loss %.3f  acc %.3f  %s spearman %.2f\n", isatty_stderr() ? "\r\033[K" : "",
                     s, loss_avg, acc_avg, eval_path, res.spearman);
         }
+        if (s == steps && isnan(loss_avg)) {
+            dsp_fail(&err, "no step masked a token (--mask-prob %g on these sentences): nothing was learnt, so the "
+                     "final model was not saved", (double)cfg.mask_prob);
+            goto done;
+        }
         if ((save_every > 0 && s % save_every == 0) || s == steps)
             if (dsp_model_save(&m, out, 0, &err)) goto done;
     }
@@ -124,6 +144,7 @@ int cmd_pretrain(int argc, char **argv) {
 done:
     if (status) cli_error(&err);
     runlog_close(&log);
+    if (status) cli_drop_out_dir(out, out_created);
     dsp_mlm_free(t);
     dsp_encoder_free(eval_enc);
     dsp_pool_free(eval_pool);

@@ -5,6 +5,7 @@
 #include "objective_flags.h"
 #include "out_paths.h"
 #include "runlog.h"
+#include "set_names.h"
 #include "trainer.h"
 
 #include <math.h>
@@ -14,17 +15,22 @@
 static const char *USAGE =
     "usage: dissipate train --model DIR --corpus FILE... [--eval FILE...] [--objective NAME] [--steps N]\n"
     "                       [--batch N] [--lr X] [--seed N] [--threads N] [--eval-every K] [--log FILE.jsonl]\n"
-    "                       [--out DIR] [objective flags]\n\n"
+    "                       [--out DIR [--force]] [objective flags]\n\n"
     "Fine-tunes a BERT encoder with unsupervised SimCSE (two dropout views per sentence) and the chosen objective:\n"
     "infonce, au (alignment + uniformity), dcl, dclp, mpt, met, mat. Writes one JSONL record per step and per\n"
-    "evaluation; a NaN or Inf stops the run with a message and leaves the log and earlier checkpoints intact.";
+    "evaluation; a NaN or Inf stops the run with a message and leaves the log and earlier checkpoints intact.\n"
+    "--out is created (with its parents) once the inputs have loaded; a folder that already holds a model is\n"
+    "refused unless --force. --log may not be a file of --model or --out, nor the --config file.\n"
+    "Each --eval set is named in the log by its file's stem (\"dev\"), with as many parent folders as it takes\n"
+    "to tell apart two of the same stem (\"a/dev\", \"b/dev\").";
 
 typedef struct {
     const char *model, *log, *out, *optimizer, *pooler, *kernels, *schedule;
     arg_strlist corpus, eval;
-    int steps, batch, max_len, threads, eval_every, warmup, save_every, quiet;
+    int steps, batch, max_len, threads, eval_every, warmup, save_every, quiet, force;
     uint64_t seed;
-    float lr, clip, weight_decay, momentum, dropout;
+    float lr, clip, weight_decay;
+    double momentum, dropout; /* range-checked before they are rounded to float (args_float_in) */
     objective_flags obj;
 } train_opts;
 
@@ -38,7 +44,7 @@ static int build_config(const train_opts *o, const arg_spec *specs, int n, dsp_t
     c->optim.lr = o->lr;
     c->optim.clip_norm = o->clip;
     c->optim.weight_decay = o->weight_decay;
-    c->optim.momentum = o->momentum;
+    if (args_float_in("momentum", o->momentum, 0, 1, 1, &c->optim.momentum, err)) return -1;
     c->optim.warmup_steps = o->warmup;
     if (strcmp(o->schedule, "linear") == 0) c->optim.total_steps = o->steps;
     else if (strcmp(o->schedule, "constant") == 0) c->optim.total_steps = 0;
@@ -55,6 +61,12 @@ static int build_config(const train_opts *o, const arg_spec *specs, int n, dsp_t
     if (o->eval_every < 0) return dsp_fail(err, "--eval-every %d must be >= 0 (0: only at the start and end)",
                                            o->eval_every);
     if (o->save_every < 0) return dsp_fail(err, "--save-every %d must be >= 0", o->save_every);
+    if (o->warmup >= o->steps) /* the learning rate would never reach its peak, nor decay (as pretrain says) */
+        return dsp_fail(err, "--warmup must be fewer than --steps (%d >= %d)", o->warmup, o->steps);
+    /* flags that change nothing in this run are most likely a mistake: named, as --tau with au is */
+    args_warn_ignored(specs, n, "momentum", c->optim.kind != DSP_OPT_SGD, "does not apply to the adamw optimizer");
+    args_warn_ignored(specs, n, "save-every", !o->out, "does not apply without --out");
+    args_warn_ignored(specs, n, "eval-every", o->eval.count == 0, "does not apply without --eval");
     return dsp_train_validate(c, err);
 }
 
@@ -99,18 +111,9 @@ static int log_config(runlog *log, const train_opts *o, const dsp_train_config *
     return bad ? -1 : 0;
 }
 
-/* Name of an evaluation set in the log: the file's stem ("dev" for .../stsb/dev.tsv). */
-static void set_name(const char *path, char *out, size_t cap) {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    snprintf(out, cap, "%s", base);
-    char *dot = strrchr(out, '.');
-    if (dot && dot != out) *dot = 0;
-}
-
 typedef struct {
     dsp_sts_tokens *sets;
-    char (*names)[64];
+    char **names; /* cli_set_names */
     int count;
     double best;
     int best_step;
@@ -160,13 +163,13 @@ int cmd_train(int argc, char **argv) {
         {"max-len", ARG_INT, &o.max_len, "N", "tokens per sentence incl. [CLS] and [SEP] (default 32)", 0, 0},
         {"lr", ARG_FLOAT, &o.lr, "X", "peak learning rate (default 1e-4)", 0, 0},
         {"optimizer", ARG_STR, &o.optimizer, "NAME", "adamw | sgd (default adamw)", 0, 0},
-        {"momentum", ARG_FLOAT, &o.momentum, "X", "SGD momentum (default 0.9)", 0, 0},
+        {"momentum", ARG_DOUBLE, &o.momentum, "X", "SGD momentum (default 0.9)", 0, 0},
         {"weight-decay", ARG_FLOAT, &o.weight_decay, "X", "decoupled weight decay (default 0)", 0, 0},
         {"schedule", ARG_STR, &o.schedule, "NAME", "linear (decay to 0 at the last step) | constant (default linear)", 0, 0},
         {"warmup", ARG_INT, &o.warmup, "N", "linear warm-up steps (default 0)", 0, 0},
         {"clip", ARG_FLOAT, &o.clip, "X", "global gradient-norm clipping, <= 0 disables (default 1)", 0, 0},
         {"pooler", ARG_STR, &o.pooler, "NAME", "cls | cls_mlp | mean (default mean)", 0, 0},
-        {"dropout", ARG_FLOAT, &o.dropout, "P", "override the model's hidden and attention dropout", 0, 0},
+        {"dropout", ARG_DOUBLE, &o.dropout, "P", "override the model's hidden and attention dropout", 0, 0},
         {"seed", ARG_U64, &o.seed, "N", "seed of shuffling and dropout (default 42)", 0, 0},
         {"threads", ARG_INT, &o.threads, "N", "worker threads (default 1)", 0, 0},
         {"kernels", ARG_STR, &o.kernels, "NAME", "auto | scalar | simd128 | sse2 | avx2 (simd128 matches the browser bit for bit;\n"
@@ -174,6 +177,7 @@ int cmd_train(int argc, char **argv) {
         {"eval-every", ARG_INT, &o.eval_every, "K", "evaluate every K steps, and at the start and end (default 50)", 0, 0},
         {"log", ARG_STR, &o.log, "FILE", "JSONL log: a config record, one record per step and per evaluation", 0, 0},
         {"out", ARG_STR, &o.out, "DIR", "save the trained model here (Hugging Face layout) at the end", 0, 0},
+        {"force", ARG_BOOL, &o.force, NULL, "replace the model --out already holds (refused without it)", 0, 0},
         {"save-every", ARG_INT, &o.save_every, "K", "also save to --out every K steps (default 0: only at the end)", 0, 0},
         {"quiet", ARG_BOOL, &o.quiet, NULL, "no per-evaluation lines on stderr", 0, 0},
         OBJECTIVE_FLAG_SPECS(o.obj),
@@ -187,43 +191,47 @@ int cmd_train(int argc, char **argv) {
     if (o.corpus.count == 0) return cli_usage_error("train", "--corpus FILE is required");
     dsp_train_config cfg;
     if (build_config(&o, specs, n_specs, &cfg, &err)) return cli_bad_flags("train", &err);
-    if (args_seen(specs, n_specs, "dropout") && !(o.dropout >= 0 && o.dropout < 1)) /* NaN fails too */
-        return cli_usage_error("train", "--dropout must be in [0, 1)");
+    float dropout = 0;
+    if (args_seen(specs, n_specs, "dropout") && args_float_in("dropout", o.dropout, 0, 1, 1, &dropout, &err))
+        return cli_bad_flags("train", &err);
     /* the output paths are checked before any work: a bad --out found at the end would lose the whole run */
     const char *inputs[2 * ARG_MAX_LIST];
     int n_inputs = 0;
     for (int i = 0; i < o.corpus.count; i++) inputs[n_inputs++] = o.corpus.items[i];
     for (int i = 0; i < o.eval.count; i++) inputs[n_inputs++] = o.eval.items[i];
+    eval_state ev = {0};
+    ev.best_step = -1;
+    ev.count = o.eval.count;
     if (cli_check_not_input("log", o.log, inputs, n_inputs, &err) ||
-        cli_check_not_model_dir("out", o.out, o.model, &err) || cli_prepare_out_dir("out", o.out, NULL, &err))
+        cli_check_log(o.log, args_config_path(), o.model, o.out, &err) ||
+        cli_check_not_model_dir("out", o.out, o.model, &err) || cli_check_no_model_in("out", o.out, o.force, &err) ||
+        cli_check_out_dir("out", o.out, &err))
         return cli_error(&err);
+    if (cli_set_names("eval", o.eval.items, ev.count, &ev.names, &err)) return cli_bad_flags("train", &err);
 
     dsp_model model = {0};
     dsp_corpus corpus = {0};
     dsp_token_set tokens = {0};
     dsp_trainer *trainer = NULL;
     runlog log = {0};
-    eval_state ev = {0};
-    ev.best_step = -1;
-    int status = 1;
+    int status = 1, out_created = 0;
     if (dsp_model_load(&model, o.model, &err)) goto fail;
-    if (args_seen(specs, n_specs, "dropout")) model.cfg.hidden_dropout_prob = model.cfg.attention_probs_dropout_prob = o.dropout;
+    if (args_seen(specs, n_specs, "dropout")) model.cfg.hidden_dropout_prob = model.cfg.attention_probs_dropout_prob = dropout;
     if (dsp_max_len_validate(&model.cfg, cfg.max_len, &err)) goto fail;
     if (dsp_corpus_load(&corpus, o.corpus.items, o.corpus.count, &err)) goto fail;
     if (dsp_token_set_build(&tokens, model.vocab, corpus.text, corpus.count, cfg.max_len, &err)) goto fail;
-    ev.count = o.eval.count;
     ev.sets = calloc((size_t)(ev.count ? ev.count : 1), sizeof *ev.sets);
-    ev.names = calloc((size_t)(ev.count ? ev.count : 1), sizeof *ev.names);
+    if (!ev.sets) { dsp_fail(&err, "out of memory"); goto fail; }
     for (int i = 0; i < ev.count; i++) {
         dsp_sts sts = {0};
         if (dsp_sts_load(&sts, o.eval.items[i], &err)) goto fail;
         int r = dsp_sts_tokens_build(&ev.sets[i], &sts, model.vocab, cfg.max_len, &err);
         dsp_sts_free(&sts);
         if (r) goto fail;
-        set_name(o.eval.items[i], ev.names[i], sizeof ev.names[i]);
     }
     if (dsp_trainer_create(&trainer, &model, &tokens, &cfg, &err)) goto fail;
-    if (runlog_open(&log, o.log, &err)) goto fail;
+    /* the inputs have loaded: only now is --out made, so that a run refused on its inputs leaves no folder */
+    if (cli_prepare_out_dir("out", o.out, &out_created, &err) || runlog_open(&log, o.log, &err)) goto fail;
     dsp_kernels ks;
     dsp_kernels_resolve(cfg.kernels, &ks, NULL);
     if (log_config(&log, &o, &cfg, &model, dsp_kernels_name(ks))) { dsp_fail(&err, "out of memory"); goto fail; }
@@ -261,10 +269,11 @@ int cmd_train(int argc, char **argv) {
 fail:
     if (status) cli_error(&err);
     runlog_close(&log);
+    if (status) cli_drop_out_dir(o.out, out_created);
     dsp_trainer_free(trainer);
-    for (int i = 0; i < ev.count; i++) dsp_sts_tokens_free(&ev.sets[i]);
+    for (int i = 0; ev.sets && i < ev.count; i++) dsp_sts_tokens_free(&ev.sets[i]);
     free(ev.sets);
-    free(ev.names);
+    cli_set_names_free(ev.names, ev.count);
     dsp_token_set_free(&tokens);
     dsp_corpus_free(&corpus);
     dsp_model_free(&model);
