@@ -4,12 +4,7 @@
 # inputs, the config file and the run's own saves (however the path is spelled); train and pretrain refuse an --out
 # that already holds a model unless --force; a run that fails on its inputs leaves no --out folder behind.
 source "$(dirname "$0")/lib.sh"
-
-make_vocab "$TMP/vocab.txt"
-"$DSP" init --vocab "$TMP/vocab.txt" --out "$TMP/model" --hidden 32 --intermediate 64 --seed 3 >/dev/null || fail init
-M=$TMP/model
-C=$TMP/c64.txt
-head -64 "$DATA/corpus/wiki1m_head.txt" > "$C"
+source "$(dirname "$0")/small_setup.sh"
 model_sum=$(cat "$M"/* | md5sum)
 T=(train --model "$M" --corpus "$C" --steps 2 --batch 4)
 

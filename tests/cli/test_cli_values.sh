@@ -4,13 +4,7 @@
 # sentences, numbers with a leading space or '+', ranges checked on the value as given, warm-up, evaluation set
 # names, and pretraining steps that mask no token.
 source "$(dirname "$0")/lib.sh"
-
-make_vocab "$TMP/vocab.txt"
-"$DSP" init --vocab "$TMP/vocab.txt" --out "$TMP/model" --hidden 32 --intermediate 64 --seed 3 >/dev/null || fail init
-M=$TMP/model
-C=$TMP/c64.txt
-head -64 "$DATA/corpus/wiki1m_head.txt" > "$C"
-head -40 "$DATA/stsb/dev.tsv" > "$TMP/sts40.tsv"
+source "$(dirname "$0")/small_setup.sh"
 T=(train --model "$M" --corpus "$C" --batch 4)
 
 # --config is read to its end like the corpus, so a pipe works; a failure says why
@@ -45,7 +39,7 @@ expect_fail "init F16 overflow" "word_embeddings\[2, 1\] (index 65) is 100000, b
   "${I[@]}" --word-embeddings "$TMP/big.st" --f16 --out "$TMP/i3"
 [ ! -e "$TMP/i1" ] && [ ! -e "$TMP/i2" ] && [ ! -e "$TMP/i3" ] && ok || fail "a refused init wrote a model"
 expect_ok "init 1e5 in F32" "$DSP" "${I[@]}" --word-embeddings "$TMP/big.st" --out "$TMP/i4"
-expect_ok "the F32 model loads" "$DSP" eval --model "$TMP/i4" --sts "$TMP/sts40.tsv"
+expect_ok "the F32 model loads" "$DSP" eval --model "$TMP/i4" --sts "$STS40"
 
 # an STS pair with an empty sentence is refused, not scored
 printf '4.0\tA man sits.\t\n3.0\tA dog runs.\t\n1.0\tx\t\n' > "$TMP/e.tsv"
@@ -82,9 +76,9 @@ expect_ok "sgd momentum" "$DSP" "${T[@]}" --steps 1 --optimizer sgd --momentum 0
 
 # evaluation sets of the same stem get names that tell them apart; one file given twice is refused
 mkdir -p "$TMP/a" "$TMP/b"
-cp "$TMP/sts40.tsv" "$TMP/a/dev.tsv"
-head -30 "$TMP/sts40.tsv" > "$TMP/b/dev.tsv"
-expect_ok "two dev.tsv" "$DSP" "${T[@]}" --steps 1 --eval "$TMP/a/dev.tsv" "$TMP/b/dev.tsv" "$TMP/sts40.tsv" \
+cp "$STS40" "$TMP/a/dev.tsv"
+head -30 "$STS40" > "$TMP/b/dev.tsv"
+expect_ok "two dev.tsv" "$DSP" "${T[@]}" --steps 1 --eval "$TMP/a/dev.tsv" "$TMP/b/dev.tsv" "$STS40" \
   --log "$TMP/sets.jsonl" --quiet
 /usr/bin/python3 - "$TMP/sets.jsonl" <<'PY' && ok || fail "evaluation set names"
 import json, sys
