@@ -125,8 +125,19 @@ export class ChartsPanel {
     };
   }
 
+  /** The empty charts of runs before they train (legend, colours, step axis): setRuns, unless these runs and steps
+   *  are what the charts preview already. The key lives here, beside the charts it describes, so that every path
+   *  that redraws them (a changed control, Reset) keeps it true. */
+  preview(runs, steps) {
+    const key = JSON.stringify([runs, steps]);
+    if (key === this.previewKey) return;
+    this.setRuns(runs, steps);
+    this.previewKey = key;
+  }
+
   /** Starts a new session: runs [{ label, objective }], the planned number of steps. Clears every chart. */
   setRuns(runs, steps) {
+    this.previewKey = '';
     this.runs = runs;
     this.steps = steps;
     const styles = runStyles(runs);

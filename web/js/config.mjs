@@ -15,6 +15,8 @@ export const OBJECTIVES = {
   mat: { label: 'margin, angular', params: ['margin', 'perAnchor'], note: 'hard form, hardest negative' },
 };
 export const OBJECTIVE_NAMES = Object.keys(OBJECTIVES);
+// (own keys only: "constructor" is no objective)
+const isObjective = (name) => Object.prototype.hasOwnProperty.call(OBJECTIVES, name);
 export const MIN_RUNS = 2;
 export const MAX_RUNS = 4;
 
@@ -115,7 +117,7 @@ export function validateConfig(cfg) {
   if (!Array.isArray(cfg.runs) || cfg.runs.length < MIN_RUNS || cfg.runs.length > MAX_RUNS)
     errors.runs = `compare ${MIN_RUNS} to ${MAX_RUNS} objectives`;
   (cfg.runs || []).forEach((run, i) => {
-    if (!OBJECTIVES[run.objective]) { errors[`runs.${i}.objective`] = `unknown objective "${run.objective}"`; return; }
+    if (!isObjective(run.objective)) { errors[`runs.${i}.objective`] = `unknown objective "${run.objective}"`; return; }
     for (const p of OBJECTIVES[run.objective].params) {
       const r = checkValue(paramSpec(p, run.objective), run[p]);
       if (!r.ok) errors[`runs.${i}.${p}`] = r.error;
@@ -202,10 +204,11 @@ export function fromUrlParams(text) {
     given = true;
     const runs = [];
     for (let i = 1; i <= MAX_RUNS; i++) {
-      const obj = params.get(`r${i}`);
-      if (obj === null) break;
+      const given = params.get(`r${i}`);
+      if (given === null) break;
       used.add(`r${i}`);
-      if (!OBJECTIVES[obj]) { notices.push(`r${i}: unknown objective "${obj}", ignored`); continue; }
+      const obj = given.trim().toLowerCase(); // case-insensitive, like the widget's chart and control names
+      if (!isObjective(obj)) { notices.push(`r${i}: unknown objective "${given}", ignored`); continue; }
       const run = defaultRun(obj);
       for (const p of OBJECTIVES[obj].params) {
         const v = params.get(`r${i}.${p}`);

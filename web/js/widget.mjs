@@ -6,7 +6,8 @@
 // Attributes: objectives (2–4, comma-separated), config (a page URL fragment: "r1=infonce&r1.tau=0.1&…"), any
 // configuration key of the page's URL (steps, eval, lr, batch, seed, threads, maxlen, pool, opt, mom), charts
 // (stsb, loss, gd, gradh, plane, gradnorm; default "stsb,gd"), controls (which to show: start, pause, reset,
-// objectives, or a setting's key; "all"; "none"; default "start,pause,reset"), autoplay ("off" to wait for Start).
+// objectives, or a setting's key; "all"; "none"; default "start,pause,reset"), autoplay ("off", "false" or "no" to
+// wait for Start), margin (IntersectionObserver rootMargin, default "200px 0px"), fake ("1": the fake lab, UI work).
 // Like a Distill d-figure, it does nothing until it nears the viewport, then downloads and trains; it pauses when
 // it leaves the viewport and resumes when it comes back. The worker must be same-origin with the page: host the
 // site's files beside the post (or embed widget.html in an <iframe>, see web/README.md).
@@ -23,21 +24,33 @@ const BUTTONS = ['start', 'pause', 'reset'];
 const DEFAULT_CONTROLS = 'start,pause,reset';
 const DEFAULT_CHARTS = ['stsb', 'gd'];
 const KEY_TO_ID = Object.fromEntries(FIELDS.flatMap((f) => [[f.key, f.id], [f.id.toLowerCase(), f.id]]));
+const DEFAULT_MARGIN = '200px 0px';
+// Every attribute a figure reads: its own, and each setting by its URL key or its field name (eval or evalevery).
+// widget.html copies only these from its address onto the figure, so that a link cannot set an event handler
+// (onfocus=…) on the site's origin; attr() refuses any other name, so the two lists cannot drift apart.
+const OWN_ATTRIBUTES = ['objectives', 'config', 'charts', 'controls', 'autoplay', 'margin', 'fake'];
+const SETTING_ATTRIBUTES = FIELDS.map((f) => [f, [...new Set([f.key, f.id.toLowerCase()])]]);
+export const ATTRIBUTES = [...OWN_ATTRIBUTES, ...SETTING_ATTRIBUTES.flatMap(([, names]) => names)];
+
+function attr(el, name) {
+  if (!OWN_ATTRIBUTES.includes(name)) throw new Error(`dissipate-figure: ${name} is not in OWN_ATTRIBUTES`);
+  return el.getAttribute(name);
+}
 
 /** The configuration an element's attributes describe: { config, notices }. */
 export function configFromAttributes(el) {
   const parts = [];
-  const cfgAttr = el.getAttribute('config');
+  const cfgAttr = attr(el, 'config');
   if (cfgAttr) parts.push(cfgAttr.replace(/^#/, ''));
-  const objectives = el.getAttribute('objectives');
+  const objectives = attr(el, 'objectives');
   if (objectives) {
     const given = new URLSearchParams(parts.join('&'));
     if (![...given.keys()].some((k) => /^r\d+$/.test(k)))
       objectives.split(',').map((s) => s.trim()).filter(Boolean).forEach((o, i) => parts.push(`r${i + 1}=${encodeURIComponent(o)}`));
   }
-  for (const f of FIELDS) {
-    const v = el.getAttribute(f.key) ?? el.getAttribute(f.id.toLowerCase());
-    if (v !== null) parts.push(`${f.key}=${encodeURIComponent(v)}`);
+  for (const [f, names] of SETTING_ATTRIBUTES) {
+    const v = names.map((n) => el.getAttribute(n)).find((x) => x !== null);
+    if (v !== undefined) parts.push(`${f.key}=${encodeURIComponent(v)}`);
   }
   return fromUrlParams(parts.join('&'));
 }
@@ -63,6 +76,22 @@ export function visibleControls(attr) {
   if (show.size || asked.includes('none')) return { show, notices: [`controls: unknown ${unknown.join(', ')} (${known}) ignored`] };
   return { show: visibleControls(DEFAULT_CONTROLS).show, notices: [`controls=${attr}: no known control (${known}); using ${DEFAULT_CONTROLS}`] };
 }
+
+/** The IntersectionObserver rootMargin of a margin attribute: { margin, notices }. The browser's own parser
+ *  judges it (IntersectionObserver throws on "abc"), so that an invalid value falls back with a notice like any
+ *  other attribute instead of leaving the figure without its observer. */
+export function viewMargin(attrValue) {
+  if (!attrValue) return { margin: DEFAULT_MARGIN, notices: [] };
+  try {
+    new IntersectionObserver(() => {}, { rootMargin: attrValue }).disconnect();
+    return { margin: attrValue, notices: [] };
+  } catch {
+    return { margin: DEFAULT_MARGIN, notices: [`margin=${attrValue}: not a margin in px or % (e.g. ${DEFAULT_MARGIN}); using ${DEFAULT_MARGIN}`] };
+  }
+}
+
+// autoplay="off", "false", "no" or "0" waits for Start; anything else (or nothing) trains in view.
+const autoplayOn = (value) => !['off', 'false', 'no', '0'].includes((value || 'on').trim().toLowerCase());
 
 /** Which charts to draw: { names, notices }; unknown names are named, and none known gives the default pair. */
 export function chosenCharts(attr) {
@@ -93,12 +122,13 @@ export class DissipateFigure extends HTMLElement {
     this.rendered = true;
     const { config, notices } = configFromAttributes(this);
     this.config = config;
-    const controls = visibleControls(this.getAttribute('controls'));
-    const charts = chosenCharts(this.getAttribute('charts'));
+    const controls = visibleControls(attr(this, 'controls'));
+    const charts = chosenCharts(attr(this, 'charts'));
+    const margin = viewMargin(attr(this, 'margin'));
     this.show = controls.show;
     this.chartNames = charts.names;
-    this.notices = [...notices, ...controls.notices, ...charts.notices];
-    this.autoplay = (this.getAttribute('autoplay') || 'on') !== 'off';
+    this.notices = [...notices, ...controls.notices, ...charts.notices, ...margin.notices];
+    this.autoplay = autoplayOn(attr(this, 'autoplay'));
     // A figure that waits for Start must have a Start button, or it could never train.
     if (!this.autoplay) this.show.add('start');
     this.render();
@@ -106,7 +136,7 @@ export class DissipateFigure extends HTMLElement {
     // Distill d-figure habit: wake up near the viewport, sleep away from it.
     this.observer = new IntersectionObserver((entries) => {
       for (const e of entries) this.onVisibility(e.isIntersecting);
-    }, { rootMargin: this.getAttribute('margin') || '200px 0px' });
+    }, { rootMargin: margin.margin });
     this.observer.observe(this);
   }
 
@@ -161,7 +191,7 @@ export class DissipateFigure extends HTMLElement {
         onChange: (cfg, result) => {
           this.config = cfg;
           this.valid = result.ok;
-          if (result.ok) this.linkFullLab();
+          if (result.ok) { this.linkFullLab(); this.drawPreview(); }
           this.updateButtons();
         },
       });
@@ -172,6 +202,13 @@ export class DissipateFigure extends HTMLElement {
   // The page with this figure's configuration, so a reader can take it further.
   linkFullLab() {
     this.$('.full-lab').href = `${new URL('../index.html', import.meta.url).href}#${toUrlParams(this.config)}`;
+  }
+
+  // Before a run and after Reset, the empty charts show the runs this configuration will train (legend, colours,
+  // step axis), as the page does; a finished run's curves stay until Reset.
+  drawPreview() {
+    const s = this.session?.state;
+    if (this.charts && s !== 'training' && s !== 'paused' && s !== 'done') this.charts.preview(previewRuns(this.config.runs), Number(this.config.steps));
   }
 
   say(sel, text) {
@@ -205,11 +242,11 @@ export class DissipateFigure extends HTMLElement {
   }
 
   async wake() {
-    const fake = new URLSearchParams(location.search).get('fake') === '1' || this.getAttribute('fake') === '1';
+    const fake = new URLSearchParams(location.search).get('fake') === '1' || attr(this, 'fake') === '1';
     const session = this.session = new Session({ fake });
     const Chart = await loadChartJs();
     this.charts = new ChartsPanel(this.$('.charts'), this.chartNames, Chart, { compact: true });
-    this.charts.setRuns(previewRuns(this.config.runs), Number(this.config.steps));
+    this.drawPreview();
     session.on('runs', ({ runs, steps }) => this.charts.setRuns(runs, steps));
     session.on('step', ({ run, record }) => { this.charts.addStep(run, record); this.drawStatus(); });
     session.on('eval', ({ run, record }) => this.charts.addEval(run, record));
@@ -220,7 +257,7 @@ export class DissipateFigure extends HTMLElement {
     });
     session.on('error', (e) => this.say('.notice', e.message));
     session.on('warning', (e) => this.say('.notice', e.message));
-    session.on('reset', () => this.charts.setRuns(previewRuns(this.config.runs), Number(this.config.steps)));
+    session.on('reset', () => this.drawPreview());
     try {
       await session.open(globalThis.crossOriginIsolated ? Number(this.config.threads) || 1 : 1);
       await session.prepare();

@@ -1,0 +1,82 @@
+// test_widget_attrs.mjs — how <dissipate-figure> and widget.html read their attributes (the fake lab: nothing here
+// claims to test training): widget.html copies only the attributes a figure reads from its URL, never an event
+// handler; an invalid margin falls back with a notice instead of breaking the figure; autoplay "false"/"no" mean
+// off; objective names are case-insensitive; a figure's objective controls update its legend before Start.
+
+import { browserTest, watchPage, waitFor } from './lib.mjs';
+
+// Adds a figure with these attributes at the top of the page (in view) and returns its index in dissipateFigures.
+function addFigure(page, attrs) {
+  return page.evaluate((a) => {
+    const el = document.createElement('dissipate-figure');
+    for (const [k, v] of Object.entries(a)) el.setAttribute(k, v);
+    document.body.prepend(el);
+    return window.dissipateFigures.indexOf(el);
+  }, attrs);
+}
+
+await browserTest('widget_attrs', { isolation: true }, async (t, { server, browser }) => {
+  const page = await browser.context.newPage();
+  const problems = watchPage(page);
+
+  // 1. widget.html: known attributes are copied from the URL, anything else (on* handlers, autofocus) is not
+  await page.goto(`${server.url}widget.html?fake=1&autoplay=off&steps=6&Charts=loss&r1=au&r1.t=2&r2=au&r2.t=6` +
+    '&tabindex=0&autofocus=&onfocus=window.pwned%3D1&onclick=window.pwned%3D2&style=color:red');
+  await waitFor(page, () => window.dissipateFigures && window.dissipateFigures[0], null, { what: 'the figure of widget.html' });
+  await page.evaluate(() => { const el = window.dissipateFigures[0]; el.focus(); el.click(); });
+  await page.waitForTimeout(300);
+  const attrs = await page.evaluate(() => ({ names: window.dissipateFigures[0].getAttributeNames().sort(), pwned: window.pwned ?? null }));
+  t.ok('widget.html sets no event handler, tabindex, autofocus or style from its URL',
+    !attrs.names.some((n) => /^on|^tabindex$|^autofocus$|^style$/.test(n)) && attrs.pwned === null, JSON.stringify(attrs));
+  t.ok('widget.html copies the attributes the figure reads (autoplay, charts, config, fake, steps)',
+    attrs.names.join() === 'autoplay,charts,config,fake,steps', attrs.names.join());
+
+  // 2. margin="abc": a notice, the default margin, and a figure that still wakes up
+  const bad = await addFigure(page, { objectives: 'infonce,au', steps: '6', margin: 'abc', autoplay: 'off', fake: '1' });
+  const woke = await page.waitForFunction((i) => {
+    const f = window.dissipateFigures[i];
+    return f && !f.shadowRoot.querySelector('button.start').disabled;
+  }, bad, { timeout: 30000, polling: 100 }).then(() => true, () => false);
+  const badNotice = await page.evaluate((i) => { const n = window.dissipateFigures[i]?.shadowRoot.querySelector('.notice'); return n && !n.hidden ? n.textContent : ''; }, bad);
+  t.ok('margin="abc": the figure still wakes up (Start enabled)', woke);
+  t.ok('margin="abc": its notice names the margin and the default used', /margin=abc/.test(badNotice) && /200px 0px/.test(badNotice), badNotice);
+  const goodMargin = await page.evaluate(() => {
+    const el = document.createElement('dissipate-figure');
+    el.setAttribute('margin', '10% 0px');
+    el.setAttribute('autoplay', 'off');
+    document.body.append(el);
+    const n = el.shadowRoot.querySelector('.notice');
+    const out = n.hidden ? '' : n.textContent;
+    el.remove();
+    return out;
+  });
+  t.ok('margin="10% 0px" is accepted without a notice', goodMargin === '', goodMargin);
+
+  // 3. autoplay words and objective case (rendered, then removed before they could wake)
+  const words = await page.evaluate(() => ['false', 'no', 'Off', 'on'].map((autoplay) => {
+    const el = document.createElement('dissipate-figure');
+    el.setAttribute('autoplay', autoplay);
+    el.setAttribute('objectives', 'InfoNCE,AU');
+    document.body.append(el);
+    const n = el.shadowRoot.querySelector('.notice');
+    const out = { autoplay: el.autoplay, runs: el.config.runs.map((r) => r.objective).join(), notice: n.hidden ? '' : n.textContent };
+    el.remove();
+    return out;
+  }));
+  t.ok('autoplay="false", "no" and "Off" mean off; "on" means on', words.map((w) => w.autoplay).join() === 'false,false,false,true', JSON.stringify(words));
+  t.ok('objectives="InfoNCE,AU" gives infonce and au without a notice', words.every((w) => w.runs === 'infonce,au' && w.notice === ''), JSON.stringify(words));
+
+  // 4. controls="objectives", autoplay off: choosing another objective updates the legend before Start, as the page does
+  const ctl = await addFigure(page, { objectives: 'infonce,au', steps: '6', controls: 'objectives', autoplay: 'off', fake: '1' });
+  await waitFor(page, (i) => window.dissipateFigures[i].charts, ctl, { timeout: 30000, what: 'the figure with objective controls to draw its charts' });
+  const legend = (i) => page.evaluate((j) => window.dissipateFigures[j].charts.charts.stsb.data.datasets.filter((d) => d.dspLegend).map((d) => d.label).join(), i);
+  t.ok('the legend shows the objectives of the attribute', (await legend(ctl)) === 'infonce,au', await legend(ctl));
+  await page.evaluate((i) => {
+    const sel = window.dissipateFigures[i].shadowRoot.querySelector('select[name="r2"]');
+    sel.value = 'dcl';
+    sel.dispatchEvent(new Event('change'));
+  }, ctl);
+  t.ok('choosing dcl for objective 2 updates the legend before Start', (await legend(ctl)) === 'infonce,dcl', await legend(ctl));
+
+  t.ok('no console errors', problems.length === 0, problems.join('\n'));
+});
