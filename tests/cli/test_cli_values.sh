@@ -66,8 +66,9 @@ expect_fail "margin beyond float" "--margin 1e308 is outside the range of a 32-b
 expect_fail "train warmup >= steps" "--warmup must be fewer than --steps" "$DSP" "${T[@]}" --steps 2 --warmup 1000
 
 # flags with no effect are named
-expect_ok "flags without effect" "$DSP" "${T[@]}" --steps 1 --save-every 1 --eval-every 5 --momentum 0.5
+expect_ok "flags without effect" "$DSP" "${T[@]}" --steps 1 --save-every 1 --eval-every 5 --momentum 0.5 --force
 for w in "--save-every does not apply without --out" "--eval-every does not apply without --eval" \
+         "--force does not apply without --out" \
          "--momentum does not apply to the adamw optimizer"; do
   grep -q -- "warning: $w; it is ignored" "$TMP/err" && ok || fail "no warning '$w': $(cat "$TMP/err")"
 done

@@ -20,7 +20,8 @@ static const char *USAGE =
     "infonce, au (alignment + uniformity), dcl, dclp, mpt, met, mat. Writes one JSONL record per step and per\n"
     "evaluation; a NaN or Inf stops the run with a message and leaves the log and earlier checkpoints intact.\n"
     "--out is created (with its parents) once the inputs have loaded; a folder that already holds a model is\n"
-    "refused unless --force. --log may not be a file of --model or --out, nor the --config file.\n"
+    "refused unless --force. --log may not be inside the --model folder, one of the files saved into --out, nor\n"
+    "the --config file.\n"
     "Each --eval set is named in the log by its file's stem (\"dev\"), with as many parent folders as it takes\n"
     "to tell apart two of the same stem (\"a/dev\", \"b/dev\").";
 
@@ -66,6 +67,7 @@ static int build_config(const train_opts *o, const arg_spec *specs, int n, dsp_t
     /* flags that change nothing in this run are most likely a mistake: named, as --tau with au is */
     args_warn_ignored(specs, n, "momentum", c->optim.kind != DSP_OPT_SGD, "does not apply to the adamw optimizer");
     args_warn_ignored(specs, n, "save-every", !o->out, "does not apply without --out");
+    args_warn_ignored(specs, n, "force", !o->out, "does not apply without --out");
     args_warn_ignored(specs, n, "eval-every", o->eval.count == 0, "does not apply without --eval");
     return dsp_train_validate(c, err);
 }
