@@ -1,6 +1,8 @@
 // test_widget.mjs — the embeddable figures of web/example-post.html: the <dissipate-figure> in view wakes up and
 // trains; scrolled out of view it pauses, and back in view it resumes (IntersectionObserver, Distill's d-figure
-// habit); the <iframe> figure far below does nothing until it nears the viewport; hidden controls stay hidden.
+// habit); removed and re-inserted (as single-page blogs do) it resumes, unless the reader paused it; the <iframe>
+// figure far below does nothing until it nears the viewport, and its frame grows and shrinks with the figure;
+// hidden controls stay hidden; the paused status counts the step that landed after the pause.
 
 import { browserTest, watchPage, waitFor } from './lib.mjs';
 
@@ -33,8 +35,10 @@ await browserTest('widget', { isolation: true }, async (t, { server, browser, cl
   await waitFor(page, () => window.dissipateFigures[0].session.state === 'paused', null, { timeout: 20000, what: 'figure 1 to pause out of view' });
   // The worker pauses between lockstep rounds: a round already in flight still lands. Count from after it.
   await page.waitForTimeout(2000);
-  const paused = await page.evaluate(() => ({ byView: window.dissipateFigures[0].pausedByView, step: window.dissipateFigures[0].session.stepsDone }));
+  const paused = await page.evaluate(() => ({ byView: window.dissipateFigures[0].pausedByView, step: window.dissipateFigures[0].session.stepsDone,
+    status: window.dissipateFigures[0].shadowRoot.querySelector('.status').textContent }));
   t.ok('figure 1 paused because it left the viewport', paused.byView === true);
+  t.ok('its status counts the step that landed after the pause', paused.status.startsWith(`step ${paused.step} / `), `${paused.step}: ${paused.status}`);
   const frame = page.frames().find((f) => f.url().includes('widget.html'));
   t.ok('the iframe loaded widget.html', !!frame);
   if (frame) {
@@ -51,14 +55,22 @@ await browserTest('widget', { isolation: true }, async (t, { server, browser, cl
     // its Start button and controls are reachable without scrolling inside the frame
     await page.setViewportSize({ width: 390, height: 800 });
     const fits = async () => {
-      const inner = await frame.evaluate(() => document.documentElement.scrollHeight);
+      const inner = await frame.evaluate(() => window.dissipateFigures[0].getBoundingClientRect().height);
       const outer = await page.evaluate(() => document.getElementById('fig-iframe').getBoundingClientRect().height);
       return { inner, outer };
     };
-    let size = await fits();
-    for (let i = 0; i < 20 && Math.abs(size.outer - size.inner) > 1; i++) { await page.waitForTimeout(100); size = await fits(); }
-    t.ok('at 390 px the iframe grows to the figure it holds', size.inner > 400 && Math.abs(size.outer - size.inner) <= 1, JSON.stringify(size));
+    const settle = async () => {
+      let size = await fits();
+      for (let i = 0; i < 30 && Math.abs(size.outer - size.inner) > 1; i++) { await page.waitForTimeout(100); size = await fits(); }
+      return size;
+    };
+    const narrow = await settle();
+    t.ok('at 390 px the iframe grows to the figure it holds', narrow.inner > 400 && Math.abs(narrow.outer - narrow.inner) <= 1, JSON.stringify(narrow));
     await page.setViewportSize({ width: 1280, height: 900 }); // lib.mjs's size, for the checks below
+    await page.waitForTimeout(300);
+    const wide = await settle();
+    t.ok('back at 1280 px the iframe shrinks to the figure (no blank below it)', wide.outer < narrow.outer && Math.abs(wide.outer - wide.inner) <= 1,
+      `${JSON.stringify(narrow)} → ${JSON.stringify(wide)}`);
   }
   const stillPaused = await page.evaluate(() => window.dissipateFigures[0].session.stepsDone);
   t.ok('figure 1 does not train while out of view', stillPaused === paused.step, `${paused.step} → ${stillPaused}`);
@@ -68,6 +80,18 @@ await browserTest('widget', { isolation: true }, async (t, { server, browser, cl
   await waitFor(page, () => window.dissipateFigures[0].session.state === 'training' && window.dissipateFigures[0].session.stepsDone > 0, null,
     { timeout: 20000, what: 'figure 1 to resume in view' });
   t.ok('figure 1 resumed back in view', true);
+  // Removed and re-inserted while training, as single-page blog frameworks do: it resumes where it is shown again.
+  const moveFigure = () => page.evaluate(() => { const f = window.dissipateFigures[0]; const p = f.parentNode; f.remove(); p.prepend(f); });
+  await moveFigure();
+  const resumed = await page.waitForFunction((n) => window.dissipateFigures[0].session.state === 'training' && window.dissipateFigures[0].session.stepsDone > n,
+    await page.evaluate(() => window.dissipateFigures[0].session.stepsDone), { timeout: 20000, polling: 100 }).then(() => true, () => false);
+  t.ok('figure 1 removed and re-inserted while training resumes training', resumed,
+    JSON.stringify(await page.evaluate(() => ({ state: window.dissipateFigures[0].session.state, byView: window.dissipateFigures[0].pausedByView }))));
+  // …but a figure the reader paused stays paused when it is moved
+  await page.evaluate(() => window.dissipateFigures[0].shadowRoot.querySelector('button.pause').click());
+  await moveFigure();
+  await page.waitForTimeout(1500);
+  t.ok('figure 1 paused by the reader stays paused when removed and re-inserted', (await page.evaluate(() => window.dissipateFigures[0].session.state)) === 'paused');
   if (frame) {
     await frame.waitForFunction(() => ['paused', 'done'].includes(window.dissipateFigures[0].session.state), null, { timeout: 20000 })
       .then(() => t.ok('the iframe figure paused out of view', true), () => t.ok('the iframe figure paused out of view', false));

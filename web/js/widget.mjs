@@ -118,7 +118,9 @@ export class DissipateFigure extends HTMLElement {
   }
 
   connectedCallback() {
-    if (this.rendered) return;
+    // Moved in the DOM (single-page blogs re-insert their content): watch the viewport again; the first callback
+    // resumes a figure that disconnectedCallback paused, as scrolling back into view would.
+    if (this.rendered) { this.observer.observe(this); return; }
     this.rendered = true;
     const { config, notices } = configFromAttributes(this);
     this.config = config;
@@ -142,7 +144,11 @@ export class DissipateFigure extends HTMLElement {
 
   disconnectedCallback() {
     this.observer?.disconnect();
-    if (this.session && (this.session.state === 'training')) this.session.pause();
+    // Out of the document is out of view: paused by the view, not by the reader, so a re-insertion resumes it.
+    if (this.session && (this.session.state === 'training')) {
+      this.pausedByView = true;
+      this.session.pause();
+    }
   }
 
   render() {
@@ -248,7 +254,8 @@ export class DissipateFigure extends HTMLElement {
     this.charts = new ChartsPanel(this.$('.charts'), this.chartNames, Chart, { compact: true });
     this.drawPreview();
     session.on('runs', ({ runs, steps }) => this.charts.setRuns(runs, steps));
-    session.on('step', ({ run, record }) => { this.charts.addStep(run, record); this.drawStatus(); });
+    // While paused, the step in flight at the pause still lands: count it at once (the throttle would skip it).
+    session.on('step', ({ run, record }) => { this.charts.addStep(run, record); this.drawStatus(session.state === 'paused'); });
     session.on('eval', ({ run, record }) => this.charts.addEval(run, record));
     session.on('state', () => { this.drawStatus(true); this.updateButtons(); });
     session.on('status', () => this.drawStatus());
