@@ -1,22 +1,25 @@
 // test_charts.mjs — two objectives train N steps and every chart receives points, for every run where the
 // quantity applies (gd does not apply to au), with one colour per objective shared by all charts. Then Reset:
-// records of the reset run that were still on their way reach neither a new run nor the emptied charts.
+// records of the reset run that were still on their way reach neither a new run nor the emptied charts. Reset
+// also hides the try-it results and redraws the preview so that a later change of steps redraws it again; the
+// paused label counts the step that lands after the pause.
 
 import { browserTest, openLab, trainToDone, smallConfigHash } from './lib.mjs';
 
-// Clicks Start, then clicks the given buttons in order from inside the handler of run 1's step-2 record: the
-// worker has already posted more records of that run by then, so they arrive after the clicks.
-function startThenClickAtStep2(page, buttons) {
-  return page.evaluate((ids) => new Promise((resolve) => {
+// Clicks Start, then clicks the given buttons in order from inside the handler of the step-2 record of run `at`
+// (0: the first): the worker has already posted more records by then, so they arrive after the clicks. After the
+// last run's record (1 of two), the worker is into step 3, which it finishes before it pauses.
+function startThenClickAtStep2(page, buttons, at = 0) {
+  return page.evaluate(({ ids, at }) => new Promise((resolve) => {
     let clicked = false;
     window.dissipate.session.on('step', ({ run, record }) => {
-      if (clicked || run !== 0 || record.step < 2) return;
+      if (clicked || run !== at || record.step < 2) return;
       clicked = true;
       for (const id of ids) document.getElementById(id).click();
       resolve();
     });
     document.getElementById('start').click();
-  }), buttons);
+  }), { ids: buttons, at });
 }
 
 const STEPS = 12, EVAL = 4;
@@ -30,6 +33,9 @@ await browserTest('charts', { isolation: true }, async (t, { server, browser, cl
     const tick = (t) => { window.frameGaps.push(t - last); last = t; if (!window.stopFrames) requestAnimationFrame(tick); };
     requestAnimationFrame(tick);
   });
+  // A reader's edit before Start (10, then back to 12): the preview now follows the steps control.
+  await page.fill('[name="steps"]', '10');
+  await page.fill('[name="steps"]', String(STEPS));
   await trainToDone(page);
   const gaps = await page.evaluate(() => { window.stopFrames = true; return window.frameGaps.slice().sort((a, b) => a - b); });
   const p95 = gaps[Math.floor(gaps.length * 0.95)], worst = gaps[gaps.length - 1];
@@ -66,6 +72,21 @@ await browserTest('charts', { isolation: true }, async (t, { server, browser, cl
   t.ok('one colour per objective on every chart', names.every((n) => colour(n, 'infonce') === colour('stsb', 'infonce') && colour(n, 'au') === colour('stsb', 'au'))
     && colour('stsb', 'infonce') !== colour('stsb', 'au'));
 
+  // Try it after the run: the table and a success line in a neutral colour; Reset hides both. Then the preview after
+  // Reset follows the steps control: steps 10, Reset (axis 10), steps back to 12 → axis 12.
+  await page.click('#compare');
+  await page.waitForFunction(() => !document.getElementById('tryit-out').hidden, null, { timeout: 30000 });
+  const tryit = await page.evaluate(() => ({ msg: document.getElementById('tryit-msg').textContent, color: getComputedStyle(document.getElementById('tryit-msg')).color }));
+  t.ok('try it: "At step 12." in a neutral colour, not the error colour', /At step 12/.test(tryit.msg) && tryit.color !== 'rgb(179, 38, 30)', JSON.stringify(tryit));
+  const xMax = () => page.evaluate(() => window.dissipate.charts.charts.loss.options.scales.x.max);
+  await page.fill('[name="steps"]', '10');
+  await page.click('#reset');
+  const afterTryReset = await page.evaluate(() => ({ table: !document.getElementById('tryit-out').hidden, msg: document.getElementById('tryit-msg').textContent }));
+  t.ok('Reset hides the try-it results', !afterTryReset.table && afterTryReset.msg === '', JSON.stringify(afterTryReset));
+  t.ok('Reset previews the steps shown (10)', (await xMax()) === 10, String(await xMax()));
+  await page.fill('[name="steps"]', String(STEPS));
+  t.ok(`after Reset, steps back to ${STEPS} redraws the preview axis`, (await xMax()) === STEPS, String(await xMax()));
+
   // Reset then Start at once: the records of the reset run still on their way from the worker must not land in the
   // new run. Both clicks happen while run 1's step-2 record is being handled, so run 2's step 2 (at least) is queued.
   await startThenClickAtStep2(page, ['reset', 'start']);
@@ -74,6 +95,13 @@ await browserTest('charts', { isolation: true }, async (t, { server, browser, cl
   const wantSteps = Array.from({ length: STEPS }, (_, i) => i + 1).join(), wantEvals = Array.from({ length: STEPS / EVAL + 1 }, (_, i) => i * EVAL).join();
   t.ok('Reset then Start: the new run holds only its own steps', rerun.every((r) => r.steps === wantSteps), JSON.stringify(rerun));
   t.ok('Reset then Start: the new run holds only its own evaluations', rerun.every((r) => r.evals === wantEvals), JSON.stringify(rerun));
+
+  // Pause after step 2: step 3, in flight, still lands, and the paused label counts it (no throttled, stale label).
+  await startThenClickAtStep2(page, ['pause'], 1);
+  await page.waitForTimeout(1500);
+  const pausedAt = await page.evaluate(() => ({ done: window.dissipate.session.stepsDone, label: document.getElementById('train-label').textContent }));
+  t.ok('the paused label shows the last step recorded', pausedAt.label === `Training: step ${pausedAt.done} / ${STEPS} (paused)`, JSON.stringify(pausedAt));
+  await page.click('#reset');
 
   // Reset alone: records still on their way do not touch the preview charts or the step count.
   await startThenClickAtStep2(page, ['reset']);

@@ -2,7 +2,7 @@
 // Query flags (not configuration): ?fake=1 uses the fake lab for UI work; ?coi=0 turns the COOP/COEP service worker
 // off. The configuration itself lives in the fragment (#r1=infonce&…), so a copied link reproduces the run.
 
-import { fromUrlParams, toUrlParams, runLabels, previewRuns, POOLING_HINTS } from './config.mjs';
+import { fromUrlParams, toUrlParams, previewRuns, POOLING_HINTS } from './config.mjs';
 import { ConfigForm } from './controls.mjs';
 import { ChartsPanel, CHART_NAMES, CHART_DEFS, runStyles } from './charts.mjs';
 import { Session } from './session.mjs';
@@ -66,7 +66,6 @@ async function main() {
 
   let valid = false;
   let form = null;
-  let previewKey = '';
   const training = () => session.state === 'training' || session.state === 'paused';
   const showHash = (cfg) => {
     const hash = `#${toUrlParams(cfg)}`;
@@ -80,10 +79,7 @@ async function main() {
       if (!session.store.runs.length) $('tryit-pooling').textContent = POOLING_HINTS[cfg.pooler] || cfg.pooler;
       // Before the first run, the empty charts preview the objectives chosen (legend, colours, step axis), with the
       // labels the runs will get, so that two runs of one objective are told apart before Start too.
-      if (valid && charts && !session.store.runs.length) {
-        const key = `${runLabels(cfg.runs)}|${cfg.steps}`;
-        if (key !== previewKey) { previewKey = key; charts.setRuns(previewRuns(cfg.runs), Number(cfg.steps)); }
-      }
+      if (valid && charts && !session.store.runs.length) preview(cfg);
       updateButtons();
     },
   });
@@ -138,7 +134,9 @@ async function main() {
   const Chart = await loadChartJs();
   charts = new ChartsPanel($('charts'), CHART_NAMES, Chart);
   hook.charts = charts;
-  charts.setRuns(previewRuns(form.getConfig().runs), Number(form.getConfig().steps) || 100);
+  // (charts.preview skips a redraw of what it shows already; its key follows every path here, Reset included)
+  function preview(cfg) { charts.preview(previewRuns(cfg.runs), Number(cfg.steps) || 100); }
+  preview(form.getConfig());
   for (const name of CHART_NAMES) {
     const b = document.createElement('button');
     b.type = 'button';
@@ -187,11 +185,19 @@ async function main() {
     $('tryit-out').hidden = true;
     $('tryit-pooling').textContent = POOLING_HINTS[session.config.pooler] || session.config.pooler;
   });
-  session.on('step', ({ run, record }) => { charts.addStep(run, record); drawStatus(false); if (record.step === 1) updateButtons(); });
+  // While paused, the step that was in flight at the pause still lands: the label counts it at once (the 300 ms
+  // throttle would skip it and leave "step 5 (paused)" with 6 steps recorded).
+  session.on('step', ({ run, record }) => {
+    charts.addStep(run, record);
+    drawStatus(session.state === 'paused');
+    if (record.step === 1) updateButtons();
+  });
   session.on('eval', ({ run, record }) => charts.addEval(run, record));
   session.on('reset', () => {
-    charts.setRuns(previewRuns(form.getConfig().runs), Number(form.getConfig().steps) || 100);
+    preview(form.getConfig());
     session.store.reset([]);
+    $('tryit-out').hidden = true; // the cosines of weights that are gone
+    say('tryit-msg', '');
     updateButtons();
     drawStatus(true);
   });
@@ -253,7 +259,7 @@ async function main() {
   $('compare').addEventListener('click', async () => {
     const a = $('s1').value.trim(), b = $('s2').value.trim();
     if (!a || !b) { say('tryit-msg', 'Type two sentences first.'); return; }
-    say('tryit-msg', 'Encoding…');
+    say('tryit-msg', 'Encoding…', true);
     const tbody = $('tryit-out').querySelector('tbody');
     tbody.textContent = '';
     const styles = runStyles(session.store.runs);
@@ -277,7 +283,7 @@ async function main() {
         tbody.append(tr);
       }
       $('tryit-out').hidden = false;
-      say('tryit-msg', `At step ${session.stepsDone}.`);
+      say('tryit-msg', `At step ${session.stepsDone}.`, true);
     } catch (e) { say('tryit-msg', `Could not compare: ${e.message}`); }
   });
 
@@ -286,10 +292,10 @@ async function main() {
   $('export-json').addEventListener('click', () => exporter.exportJSON(session));
   const run = () => Number($('export-run').value || 0);
   $('export-zip').addEventListener('click', () => exporter.exportModelZip(session, run())
-    .then(() => say('export-msg', 'Saved the zip.')).catch((e) => say('export-msg', `Export failed: ${e.message}`)));
+    .then(() => say('export-msg', 'Saved the zip.', true)).catch((e) => say('export-msg', `Export failed: ${e.message}`)));
   $('export-files').addEventListener('click', () => exporter.exportModelFiles(session, run())
     .then((names) => say('export-msg', `Saved ${names.join(', ')}: put them in one folder for from_pretrained ` +
-      '(your browser may number a name that is already in its download folder).'))
+      '(your browser may number a name that is already in its download folder).', true))
     .catch((e) => say('export-msg', `Export failed: ${e.message}`)));
 
   updateButtons();
@@ -307,7 +313,11 @@ async function main() {
   hook.ready = true;
 }
 
-function say(id, text) { $(id).textContent = text; }
+// A message line: in the error colour, or neutral for news that is no problem ("At step 12.", "Saved the zip.").
+function say(id, text, neutral = false) {
+  $(id).textContent = text;
+  $(id).classList.toggle('neutral', neutral);
+}
 
 main().catch((e) => {
   console.error(e);
