@@ -33,6 +33,14 @@ await runTest('units', async (t) => {
   t.ok('a single objective is refused', bad((c) => { c.runs.pop(); }, 'runs'));
   t.ok('an unknown optimizer is refused', bad((c) => { c.optimizer = 'lbfgs'; }, 'optimizer'));
   t.ok('momentum 1 is refused (must be < 1)', bad((c) => { c.momentum = '1'; }, 'momentum'));
+  const negSeed = C.checkValue(C.FIELD_BY_ID.seed, '-1');
+  t.ok('seed -1 says what is wrong (must be ≥ 0), not "not a whole number"', !negSeed.ok && /≥ 0/.test(negSeed.error), negSeed.error);
+  const longLr = C.checkValue(C.FIELD_BY_ID.lr, 'x'.repeat(150));
+  t.ok('a 150-character value is quoted shortened', !longLr.ok && longLr.error.length < 60 && /x…"/.test(longLr.error), longLr.error);
+  const anyCase = C.fromUrlParams('#r1=InfoNCE&r2=AU');
+  t.ok('objective names are case-insensitive', anyCase.notices.length === 0 && anyCase.config.runs.map((r) => r.objective).join() === 'infonce,au', anyCase.notices.join());
+  const ctor = C.fromUrlParams('#r1=constructor&r2=au&r3=dcl');
+  t.ok('"constructor" is no objective', ctor.config.runs.map((r) => r.objective).join() === 'au,dcl' && ctor.notices.some((n) => /constructor/.test(n)), ctor.notices.join());
   const good = C.cloneConfig(def);
   good.lr = '3E-5'; good.runs[0].tau = '.1'; good.batch = '2';
   t.ok('3E-5, .1 and batch 2 are accepted', C.validateConfig(good).ok, JSON.stringify(C.validateConfig(good).errors));

@@ -125,6 +125,9 @@ async function main() {
   pause.addEventListener('click', () => (session.state === 'paused' ? session.resume() : session.pause()));
   reset.addEventListener('click', () => session.reset());
   $('copy-link').addEventListener('click', async () => {
+    // A link must reproduce a run the page would start: none while a value is refused (the address bar keeps the
+    // last valid configuration, which is not what the form shows either).
+    if (!valid) { $('start-why').textContent = 'Nothing copied: fix the values marked in red.'; return; }
     const link = linkTo(form.getConfig()); // the configuration shown, whatever the address bar holds
     try { await navigator.clipboard.writeText(link); $('start-why').textContent = 'Link copied.'; }
     catch { $('start-why').textContent = `Copy this link: ${link}`; }

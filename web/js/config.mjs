@@ -70,6 +70,12 @@ export function paramSpec(name, objective) {
   return p;
 }
 
+/** A value as messages quote it: a long one (150 pasted digits) shortened, so the message fits beside its field. */
+export function shorten(text, max = 24) {
+  const s = String(text);
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
 /** Checks one text value against its spec. Returns { ok, value, text, error }. */
 export function checkValue(spec, raw) {
   const text = String(raw ?? '').trim();
@@ -79,21 +85,20 @@ export function checkValue(spec, raw) {
     return bad(`choose one of ${Object.keys(spec.choices).join(', ')}`);
   }
   if (text === '') return bad('a value is needed');
+  const range = () => `must be ${spec.minOpen ? '>' : '≥'} ${spec.min} and ${spec.maxOpen ? '<' : '≤'} ${spec.max}`;
   if (spec.kind === 'int') {
-    if (!INT_RE.test(text)) return bad(`"${text}" is not a whole number`);
+    // "-1" is a whole number, just out of range: say what is wrong with it
+    if (/^-\d+$/.test(text)) return bad(range());
+    if (!INT_RE.test(text)) return bad(`"${shorten(text)}" is not a whole number`);
   } else if (!NUM_RE.test(text)) {
-    return bad(`"${text}" is not a number`);
+    return bad(`"${shorten(text)}" is not a number`);
   }
   const v = Number(text);
-  if (!Number.isFinite(v)) return bad(`"${text}" is too large`);
-  if (spec.kind === 'int' && !Number.isSafeInteger(v)) return bad(`"${text}" is too large`);
+  if (!Number.isFinite(v)) return bad(`"${shorten(text)}" is too large`);
+  if (spec.kind === 'int' && !Number.isSafeInteger(v)) return bad(`"${shorten(text)}" is too large`);
   const lo = spec.minOpen ? v <= spec.min : v < spec.min;
   const hi = spec.maxOpen ? v >= spec.max : v > spec.max;
-  if (lo || hi) {
-    const l = spec.minOpen ? `> ${spec.min}` : `≥ ${spec.min}`;
-    const h = spec.maxOpen ? `< ${spec.max}` : `≤ ${spec.max}`;
-    return bad(`must be ${l} and ${h}`);
-  }
+  if (lo || hi) return bad(range());
   return { ok: true, value: v, text, error: '' };
 }
 
@@ -208,7 +213,7 @@ export function fromUrlParams(text) {
       if (given === null) break;
       used.add(`r${i}`);
       const obj = given.trim().toLowerCase(); // case-insensitive, like the widget's chart and control names
-      if (!isObjective(obj)) { notices.push(`r${i}: unknown objective "${given}", ignored`); continue; }
+      if (!isObjective(obj)) { notices.push(`r${i}: unknown objective "${shorten(given)}", ignored`); continue; }
       const run = defaultRun(obj);
       for (const p of OBJECTIVES[obj].params) {
         const v = params.get(`r${i}.${p}`);
@@ -216,7 +221,7 @@ export function fromUrlParams(text) {
         used.add(`r${i}.${p}`);
         const r = checkValue(paramSpec(p, obj), v);
         if (r.ok) run[p] = r.text;
-        else notices.push(`r${i}.${p}=${v}: ${r.error}; using ${run[p]}`);
+        else notices.push(`r${i}.${p}=${shorten(v)}: ${r.error}; using ${run[p]}`);
       }
       runs.push(run);
     }
@@ -229,7 +234,7 @@ export function fromUrlParams(text) {
     given = true;
     const r = checkValue(f, v);
     if (r.ok) cfg[f.id] = r.text;
-    else notices.push(`${f.key}=${v}: ${r.error}; using ${f.def}`);
+    else notices.push(`${f.key}=${shorten(v)}: ${r.error}; using ${f.def}`);
   }
   const v = validateConfig(cfg);
   if (v.errors.evalEvery) {
@@ -241,7 +246,7 @@ export function fromUrlParams(text) {
   // Flags of the page itself (not configuration) live in the query string: fake, coi.
   const known = new Set(['fake', 'coi', ...FIELDS.map((f) => f.key)]);
   for (const k of new Set(params.keys())) {
-    if (!known.has(k) && !used.has(k)) notices.push(`unknown or unused setting "${k}" ignored`);
+    if (!known.has(k) && !used.has(k)) notices.push(`unknown or unused setting "${shorten(k)}" ignored`);
   }
   return { config: cfg, notices, given };
 }
