@@ -74,6 +74,8 @@ for w in "--save-every does not apply without --out" "--eval-every does not appl
 done
 expect_ok "sgd momentum" "$DSP" "${T[@]}" --steps 1 --optimizer sgd --momentum 0.5
 ! grep -q warning "$TMP/err" && ok || fail "a warning for flags that apply: $(cat "$TMP/err")"
+expect_ok "eval-every 0 without --eval" "$DSP" "${T[@]}" --steps 1 --eval-every 0
+! grep -q warning "$TMP/err" && ok || fail "--eval-every 0 (no evaluations) warned without --eval: $(cat "$TMP/err")"
 
 # evaluation sets of the same stem get names that tell them apart; one file given twice is refused
 mkdir -p "$TMP/a" "$TMP/b"

@@ -68,7 +68,8 @@ static int build_config(const train_opts *o, const arg_spec *specs, int n, dsp_t
     args_warn_ignored(specs, n, "momentum", c->optim.kind != DSP_OPT_SGD, "does not apply to the adamw optimizer");
     args_warn_ignored(specs, n, "save-every", !o->out, "does not apply without --out");
     args_warn_ignored(specs, n, "force", !o->out, "does not apply without --out");
-    args_warn_ignored(specs, n, "eval-every", o->eval.count == 0, "does not apply without --eval");
+    /* --eval-every 0 ("no evaluations between start and end") says nothing more than no --eval: scripts pass it */
+    args_warn_ignored(specs, n, "eval-every", o->eval.count == 0 && o->eval_every > 0, "does not apply without --eval");
     return dsp_train_validate(c, err);
 }
 
