@@ -1,4 +1,5 @@
-/* dissipate.h — the one public header of the Dissipate engine.
+/* dissipate.h — the Dissipate engine's public header for models, data, kernels and objectives (training and
+ * evaluation, built on it, are in trainer.h).
  *
  * A C11 engine for contrastive sentence-representation learning: a BERT encoder (Hugging Face compatible)
  * with hand-written backward passes, the objectives of Nie et al. (ICLR 2023), AdamW/SGD, SIMD kernels and a
