@@ -1,8 +1,10 @@
 // test_url.mjs — the URL holds the whole configuration: a link with settings → the controls show them → the URL
 // generated from the controls equals it; changing a control updates the URL; invalid values in a link fall back to
-// their defaults with a visible notice.
+// their defaults with a visible notice. A link with the configuration in the query moves it to the fragment (later
+// loads say nothing); a query overruled by a fragment is not called invalid. The warning that the address changed
+// during training goes away on Reset and on Start.
 
-import { browserTest, watchPage, waitFor } from './lib.mjs';
+import { browserTest, watchPage, waitFor, openLab, smallConfigHash } from './lib.mjs';
 
 
 // Every value differs from its default, and the per-run settings of three objectives are all there.
@@ -64,5 +66,49 @@ await browserTest('url', { isolation: true }, async (t, { server, browser, clean
   t.ok('valid values beside them are kept', after.steps === '50');
   t.ok('a visible notice names each refused setting', /tau/.test(after.notice) && /lr=abc/.test(after.notice) && /batch=1/.test(after.notice) && /bogus/.test(after.notice), after.notice);
   t.ok('the address bar is rewritten to the valid configuration', !/abc|bogus|tau=0(&|$)/.test(after.hash) && /lr=1e-4/.test(after.hash), after.hash);
-  t.ok('no console errors', problems.length === 0 && badProblems.length === 0, [...problems, ...badProblems].join('\n'));
+
+  // 4. the configuration in the query: it moves to the fragment, the page's own flags stay in the query
+  const notices = (p) => p.evaluate(() => (document.getElementById('notices').hidden ? '' : document.getElementById('notices').textContent));
+  const { page: q, problems: qProblems } = await open(browser.context, `${server.url}index.html?fake=1&r1=au&r2=dcl&steps=40&lr=2e-4`);
+  const fromQuery = await q.evaluate(() => ({ search: location.search, hash: location.hash, cfg: window.dissipate.form.getConfig() }));
+  t.ok('a query link: the controls show its configuration', fromQuery.cfg.runs.map((r) => r.objective).join() === 'au,dcl' && fromQuery.cfg.steps === '40' && fromQuery.cfg.lr === '2e-4', JSON.stringify(fromQuery.cfg));
+  t.ok('a query link: no notice', (await notices(q)) === '', await notices(q));
+  t.ok('a query link: the address keeps only the page flags in the query, the configuration in the fragment',
+    fromQuery.search === '?fake=1' && /^#r1=au&.*r2=dcl&.*steps=40&.*/.test(fromQuery.hash) && /lr=2e-4/.test(fromQuery.hash), `${fromQuery.search} ${fromQuery.hash}`);
+  await q.reload();
+  await waitFor(q, () => window.dissipate && window.dissipate.form, null, { what: 'the form after a reload' });
+  const reloaded = await q.evaluate(() => ({ search: location.search, objectives: window.dissipate.form.getConfig().runs.map((r) => r.objective).join() }));
+  t.ok('a query link, reloaded: the same configuration and no notice', reloaded.objectives === 'au,dcl' && reloaded.search === '?fake=1' && (await notices(q)) === '',
+    `${JSON.stringify(reloaded)} ${await notices(q)}`);
+  // a query overruled by the fragment: said once, not as an invalid setting, and dropped from the address
+  const { page: both, problems: bothProblems } = await open(browser.context, `${server.url}index.html?steps=40#r1=au&r2=dcl&steps=50`);
+  const overruled = { notice: await notices(both), search: await both.evaluate(() => location.search), steps: await both.evaluate(() => window.dissipate.form.getConfig().steps) };
+  t.ok('query and fragment: the fragment wins, and the notice says the query was ignored without calling it invalid',
+    overruled.steps === '50' && /query/.test(overruled.notice) && !/not valid/.test(overruled.notice), JSON.stringify(overruled));
+  t.ok('query and fragment: the query settings leave the address', overruled.search === '', overruled.search);
+
+  // 5. the address changed during training: the warning stays through the run, and goes on Reset and on Start
+  const { page: lab, problems: labProblems } = await openLab(browser.context, `${server.url}index.html${smallConfigHash({ steps: 8, evalEvery: 4 })}`);
+  const errorBox = () => lab.evaluate(() => (document.getElementById('errors').hidden ? '' : document.getElementById('errors').textContent));
+  const startPauseAndChangeAddress = async () => {
+    await lab.click('#start');
+    await waitFor(lab, () => window.dissipate.state === 'training' && window.dissipate.session.stepsDone >= 1, null, { what: 'training to start' });
+    await lab.click('#pause');
+    await lab.evaluate(() => { location.hash = '#r1=dcl&r2=au'; });
+    await waitFor(lab, () => !document.getElementById('errors').hidden, null, { timeout: 5000, what: 'the address warning' });
+  };
+  await startPauseAndChangeAddress();
+  t.ok('changing the address during training warns', /address changed/.test(await errorBox()), await errorBox());
+  await lab.click('#reset');
+  t.ok('Reset clears the warning', (await errorBox()) === '', await errorBox());
+  await startPauseAndChangeAddress();
+  await lab.click('#pause'); // resume
+  await waitFor(lab, () => window.dissipate.state === 'done', null, { timeout: 120000, what: 'training to finish' });
+  t.ok('the warning stays until the reader acts', /address changed/.test(await errorBox()), await errorBox());
+  await lab.click('#start');
+  t.ok('Start clears the warning', (await errorBox()) === '', await errorBox());
+  await lab.evaluate(() => window.dissipate.session.pause());
+
+  const all = [...problems, ...badProblems, ...qProblems, ...bothProblems, ...labProblems];
+  t.ok('no console errors', all.length === 0, all.join('\n'));
 });

@@ -1,8 +1,9 @@
 // app.mjs — the demo page: URL ⇄ form, session (lab + downloads), live charts, status, try-it box and exports.
 // Query flags (not configuration): ?fake=1 uses the fake lab for UI work; ?coi=0 turns the COOP/COEP service worker
-// off. The configuration itself lives in the fragment (#r1=infonce&…), so a copied link reproduces the run.
+// off. The configuration itself lives in the fragment (#r1=infonce&…), so a copied link reproduces the run; a link
+// with it in the query works too, and the page moves it to the fragment.
 
-import { fromUrlParams, toUrlParams, previewRuns, POOLING_HINTS } from './config.mjs';
+import { fromUrlParams, toUrlParams, previewRuns, splitQuery, shorten, POOLING_HINTS } from './config.mjs';
 import { ConfigForm } from './controls.mjs';
 import { ChartsPanel, CHART_NAMES, CHART_DEFS, runStyles } from './charts.mjs';
 import { Session } from './session.mjs';
@@ -15,15 +16,14 @@ const $ = (id) => document.getElementById(id);
 const query = new URLSearchParams(location.search);
 const FAKE = query.get('fake') === '1';
 
+/** The configuration of the address: { config, notices, overruled: the query's configuration text that the
+ *  fragment's overrules, or '' }. */
 function readUrlConfig() {
   const fromHash = fromUrlParams(location.hash);
   const fromQuery = fromUrlParams(location.search); // links that put the configuration in the query also work
-  if (fromHash.given) {
-    if (fromQuery.given) fromHash.notices.push(`the settings in the query (${location.search}) were ignored: those after # are used`);
-    return fromHash;
-  }
+  if (fromHash.given) return { ...fromHash, overruled: fromQuery.given ? splitQuery(location.search).config : '' };
   fromQuery.notices = fromQuery.notices.filter((n) => !/unknown or unused setting/.test(n) || fromQuery.given);
-  return fromQuery.given ? fromQuery : fromHash;
+  return { ...(fromQuery.given ? fromQuery : fromHash), overruled: '' };
 }
 
 /** The address of a configuration: this page, its query flags, and the configuration as the fragment. */
@@ -31,26 +31,40 @@ function linkTo(cfg) {
   return `${location.origin}${location.pathname}${location.search}#${toUrlParams(cfg)}`;
 }
 
-function showNotices(list) {
+/** The notices box: the settings of the link that fell back to defaults, and a query the fragment overruled (which
+ *  was valid, only not used: it is not listed as invalid). */
+function showNotices(list, overruled = '') {
   const box = $('notices');
   box.textContent = '';
-  if (!list.length) { box.hidden = true; return; }
-  const p = document.createElement('p');
-  p.textContent = 'Some settings in the link were not valid and fell back to defaults:';
-  const ul = document.createElement('ul');
-  for (const n of list) { const li = document.createElement('li'); li.textContent = n; ul.append(li); }
+  if (!list.length && !overruled) { box.hidden = true; return; }
+  if (list.length) {
+    const p = document.createElement('p');
+    p.textContent = 'Some settings in the link were not valid and fell back to defaults:';
+    const ul = document.createElement('ul');
+    for (const n of list) { const li = document.createElement('li'); li.textContent = n; ul.append(li); }
+    box.append(p, ul);
+  }
+  if (overruled) {
+    const p = document.createElement('p');
+    p.textContent = `The link held settings twice: those after # are used, those in the query (${shorten(overruled, 60)}) are not.`;
+    box.append(p);
+  }
   const close = document.createElement('button');
   close.type = 'button';
   close.className = 'close';
   close.textContent = 'Dismiss';
   close.addEventListener('click', () => { box.hidden = true; });
-  box.append(p, ul, close);
+  box.append(close);
   box.hidden = false;
 }
 
 async function main() {
   const initial = readUrlConfig();
-  showNotices(initial.notices);
+  showNotices(initial.notices, initial.overruled);
+  // The configuration moves to the fragment (the form writes it there): left in the query too, every later load
+  // would find it twice. The page's own flags (?fake=1, ?coi=0) stay.
+  const { config: queryConfig, flags } = splitQuery(location.search);
+  if (queryConfig) history.replaceState(null, '', `${location.pathname}${flags}${location.hash}`);
   const session = new Session({ fake: FAKE });
   let charts = null;
   const hook = window.dissipate = {
@@ -119,11 +133,12 @@ async function main() {
   }
   hook.updateButtons = updateButtons;
   start.addEventListener('click', async () => {
+    clearError();
     const cfg = form.getConfig();
     try { await session.start(cfg); } catch (e) { showError(e.message); }
   });
   pause.addEventListener('click', () => (session.state === 'paused' ? session.resume() : session.pause()));
-  reset.addEventListener('click', () => session.reset());
+  reset.addEventListener('click', () => { clearError(); session.reset(); });
   $('copy-link').addEventListener('click', async () => {
     // A link must reproduce a run the page would start: none while a value is refused (the address bar keeps the
     // last valid configuration, which is not what the form shows either).
@@ -221,6 +236,11 @@ async function main() {
     box.hidden = false;
     box.classList.toggle('warning', warning);
     box.textContent = message;
+  }
+  // Reset and Start leave the run the warnings were about (a run that stopped, an address changed during training);
+  // an engine that failed is still failed.
+  function clearError() {
+    if (session.state !== 'error') $('errors').hidden = true;
   }
 
   // ---------------------------------------------------------------- downloads

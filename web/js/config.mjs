@@ -251,6 +251,20 @@ export function fromUrlParams(text) {
   return { config: cfg, notices, given };
 }
 
+/** Whether a URL parameter is part of the configuration (r1, r1.tau, lr, …), not a flag of the page (fake, coi). */
+export function isConfigKey(k) {
+  return /^r\d+(\.\w+)?$/.test(k) || FIELDS.some((f) => f.key === k);
+}
+
+/** A query string split into the configuration it holds ('steps=40&lr=2e-4') and everything else, the page's own
+ *  flags, as a query again ('?fake=1', or ''). */
+export function splitQuery(search) {
+  const config = new URLSearchParams(), flags = new URLSearchParams();
+  for (const [k, v] of new URLSearchParams(String(search || '').replace(/^\?/, ''))) (isConfigKey(k) ? config : flags).append(k, v);
+  const rest = flags.toString();
+  return { config: config.toString(), flags: rest ? `?${rest}` : '' };
+}
+
 /** Deep copy of a configuration of texts. */
 export function cloneConfig(cfg) {
   return { ...cfg, runs: cfg.runs.map((r) => ({ ...r })) };
