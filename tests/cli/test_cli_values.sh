@@ -90,6 +90,13 @@ assert sets[:3] == [("a/dev", 40), ("b/dev", 30), ("sts40", 40)], sets
 PY
 expect_fail "one set twice" "--eval $TMP/a/dev.tsv is given twice" "$DSP" "${T[@]}" --steps 1 \
   --eval "$TMP/a/dev.tsv" "$TMP/a/dev.tsv"
+# eval names its columns the same way
+expect_ok "eval two dev.tsv" "$DSP" eval --model "$M" --sts "$TMP/a/dev.tsv" "$TMP/b/dev.tsv" --json
+/usr/bin/python3 - "$TMP/out" <<'PY' && ok || fail "eval set names: $(cat "$TMP/out")"
+import json, sys
+sets = [(s["name"], s["pairs"]) for s in json.load(open(sys.argv[1]))["sets"]]
+assert sets == [("a/dev", 40), ("b/dev", 30)], sets
+PY
 
 # pretrain: a step that masks no token logs null, not a loss of 0, and stays out of the smoothed loss; a run in which
 # no step masked a token is an error and saves nothing

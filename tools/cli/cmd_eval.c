@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "json.h"
 #include "metrics_sts.h"
+#include "set_names.h"
 #include "trainer.h"
 
 #include <dirent.h>
@@ -19,7 +20,9 @@ static const char *USAGE =
     "Encodes both sentences of every pair (no dropout) and reports the Spearman correlation x100 of their cosine\n"
     "with the gold score, in SimCSE's table layout (one column per set, then the average), with alignment and\n"
     "uniformity. PATH is a pair file (score<TAB>s1<TAB>s2) or a folder of them (*.tsv), which is one multi-subset\n"
-    "set: 'all' concatenates its subsets (SimCSE's number); mean and weighted mean are listed below the table.";
+    "set: 'all' concatenates its subsets (SimCSE's number); mean and weighted mean are listed below the table.\n"
+    "A set is named by its stem (dev for .../stsb/dev.tsv), with as many parent folders as tell two sets of one\n"
+    "stem apart (a/dev, b/dev); a path given twice is refused.";
 
 #define MAX_SUBSETS 64
 typedef struct {
@@ -86,11 +89,11 @@ static int list_subsets(const char *dir, char ***out, int *count, dsp_err *err) 
     return 0;
 }
 
-/* Evaluates one set (file or folder) into r. */
-static int eval_set(const eval_ctx *c, const char *path, set_result *r, dsp_err *err) {
+/* Evaluates one set (file or folder) into r, under `name` (cli_set_names: sets of one stem told apart). */
+static int eval_set(const eval_ctx *c, const char *path, const char *name, set_result *r, dsp_err *err) {
     memset(r, 0, sizeof *r);
     r->path = path;
-    stem(path, r->name, sizeof r->name);
+    snprintf(r->name, sizeof r->name, "%s", name);
     struct stat sb;
     if (stat(path, &sb) != 0) return dsp_fail(err, "cannot read %s: %s", path, strerror(errno));
     r->is_folder = S_ISDIR(sb.st_mode);
@@ -256,19 +259,22 @@ int cmd_eval(int argc, char **argv) {
     dsp_pool *pool = NULL;
     dsp_encoder *enc = NULL;
     set_result *results = calloc((size_t)sts.count, sizeof *results);
+    char **set_names = NULL;
     int status = 1;
     if (!results) { dsp_fail(&err, "out of memory"); goto done; }
+    if (cli_set_names("sts", (const char *const *)sts.items, sts.count, &set_names, &err)) goto done;
     if (dsp_model_load(&m, model_dir, &err) || dsp_max_len_validate(&m.cfg, max_len, &err)) goto done;
     pool = dsp_pool_create(threads);
     if (dsp_encoder_create(&enc, &m, pool, kernels, &err)) goto done;
     eval_ctx c = {enc, &m, pooler, max_len};
     for (int i = 0; i < sts.count; i++)
-        if (eval_set(&c, sts.items[i], &results[i], &err)) goto done;
+        if (eval_set(&c, sts.items[i], set_names[i], &results[i], &err)) goto done;
     if (json) print_json(model_dir, results, sts.count);
     else print_table(results, sts.count);
     status = 0;
 done:
     if (status) cli_error(&err);
+    cli_set_names_free(set_names, sts.count);
     free(results);
     dsp_encoder_free(enc);
     dsp_pool_free(pool);
