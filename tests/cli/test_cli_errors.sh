@@ -57,6 +57,12 @@ expect_ok "bench one set" "$DSP" bench --model "$TMP/model" --corpus "$C" --batc
 if grep -q "best ms" "$TMP/out" && [ "$(grep -cE '^simd128 +[12] ' "$TMP/out")" -eq 2 ] &&
    grep -qE '^load average at start \(other work on this machine slows every row\): [0-9.]+ ' "$TMP/out" &&
    ! grep -qE '^(scalar|avx2) ' "$TMP/out"; then ok; else fail "bench --kernels simd128: $(cat "$TMP/out")"; fi
+# ... beside the set's arithmetic ceiling and the step time it bounds (ceiling x time = the step's FLOPs, which
+# the header prints to 2 decimals)
+if awk '/^training step:/ { for (i = 1; i <= NF; i++) if ($i == "GFLOP/step") flop = $(i - 1) }
+        /^  simd128 +[0-9.]+ GFLOP\/s: [0-9.]+ ms at 1 thread$/ { n++; g = $2; ms = $4 }
+        END { exit !(n == 1 && g > 0 && ms > 0 && (g * ms / 1000 - flop) ^ 2 <= (0.005 + 0.01 * flop) ^ 2) }' "$TMP/out"
+then ok; else fail "bench ceiling line: $(cat "$TMP/out")"; fi
 # the GEMM table follows --kernels too: 4 shapes x 3 products, each simd128 cell "fastest/median" with fastest >= median
 expect_ok "bench gemm table" "$DSP" bench --model "$TMP/model" --corpus "$C" --batch 4 --steps 1 --threads-max 1 \
   --kernels simd128
@@ -67,6 +73,9 @@ if awk -v vex=$vex '$1 == "1" && $(NF-5) ~ /\// { n++; split($(NF-5), r, "/"); s
                                          if (vex ? !(e[1] + 0 >= e[2] + 0 && e[2] + 0 > 0) : $(NF-4) != "-") bad++ }
         END { exit !(n == 12 && bad == 0) }' "$TMP/out" && grep -q "fastest/median of 15 runs" "$TMP/out"; then ok
 else fail "bench gemm table: $(cat "$TMP/out")"; fi
+# ... and the 1-thread GEMM as a share of the ceiling, for each vector set timed (simd128, and sse2 where it differs)
+if [ "$(grep -cE '^  (simd128|sse2) +ceiling +[0-9.]+ GFLOP/s, GEMM +[0-9]+- *[0-9]+%$' "$TMP/out")" -eq $((1 + vex)) ] &&
+   ! grep -qE '^  avx2 +ceiling' "$TMP/out"; then ok; else fail "bench gemm ceiling shares: $(cat "$TMP/out")"; fi
 # config file: bad key and bad value type
 echo '{"steps": 2, "bogus": 1}' > "$TMP/cfg.json"
 expect_fail "config unknown key" "unknown setting \"bogus\"" "$DSP" train --config "$TMP/cfg.json" --model "$TMP/model" --corpus "$C"
