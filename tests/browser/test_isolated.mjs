@@ -1,5 +1,7 @@
 // test_isolated.mjs — with COOP/COEP headers the page is cross-origin isolated, loads the threads + SIMD build,
-// trains two objectives with 2 threads to the end, and logs no console error.
+// trains two objectives with 2 threads to the end, and logs no console error. Another thread count restarts the
+// engine: the page says the count it will use (not more than the cores) and shows a restarting state, not the last
+// run's speed and "downloading".
 
 import { browserTest, openLab, trainToDone, records, smallConfigHash } from './lib.mjs';
 
@@ -31,5 +33,28 @@ await browserTest('isolated', { isolation: true }, async (t, { server, browser, 
   await page.click('#reset');
   const afterReset = await page.textContent('#status');
   t.ok('Reset clears the speeds from the status line', !/ms per|steps\/s/.test(afterReset), afterReset);
+
+  // Start with another thread count: the engine restarts. Record what the page says while it does.
+  const restartWith = async (threads) => {
+    await page.fill('[name="threads"]', String(threads));
+    const seen = await page.evaluate(() => new Promise((resolve) => {
+      const s = window.dissipate.session;
+      s.on('state', (state) => {
+        if (state === 'loading' && s.restarting) resolve({ why: document.getElementById('start-why').textContent, status: document.getElementById('status').textContent });
+      });
+      document.getElementById('start').click();
+    }));
+    await page.waitForFunction(() => ['done', 'error'].includes(window.dissipate.state), null, { timeout: 300000 });
+    return { ...seen, threads: await page.evaluate(() => window.dissipate.info.threads) };
+  };
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  const one = await restartWith(1);
+  t.ok('threads 1: "Restarting the engine with 1 thread", and 1 is used', /Restarting the engine with 1 thread\b/.test(one.why) && one.threads === 1, JSON.stringify(one));
+  t.ok('while restarting, the status line says so, without the last run\'s speed or "downloading"',
+    /restarting/i.test(one.status) && !/ms per|steps\/s|downloading/.test(one.status), one.status);
+  const many = await restartWith(16);
+  const used = Math.min(16, cores);
+  t.ok(`threads 16 on ${cores} cores: the message names the ${used} threads used`, new RegExp(`Restarting the engine with ${used} threads`).test(many.why) && many.threads === used,
+    JSON.stringify(many));
   t.ok('no console errors', problems.length === 0, problems.join('\n'));
 });

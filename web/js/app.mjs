@@ -121,7 +121,7 @@ async function main() {
     reset.disabled = !(s === 'training' || s === 'paused' || s === 'done');
     form.setLocked(s === 'training' || s === 'paused' || session.restarting);
     const why = !valid ? 'Start is disabled: fix the values marked in red.'
-      : session.restarting ? `Restarting the engine with ${form.getConfig().threads} thread${form.getConfig().threads === '1' ? '' : 's'}…`
+      : session.restarting ? restartWords()
       : s === 'starting' || s === 'loading' ? 'Start is enabled once the model and data have downloaded.' : '';
     $('start-why').textContent = why;
     const trained = session.store.runs.some((r) => r.steps.length);
@@ -132,6 +132,12 @@ async function main() {
     $('compare').disabled = !(trained && (idle || s === 'training'));
   }
   hook.updateButtons = updateButtons;
+  // The thread count the engine restarts with: the one asked for, or the cores when there are fewer.
+  function restartWords() {
+    const n = session.restartThreads, asked = Number(form.getConfig().threads);
+    const cut = asked > n ? ` (${asked} asked; this device has ${navigator.hardwareConcurrency} cores)` : '';
+    return `Restarting the engine with ${n} thread${n === 1 ? '' : 's'}${cut}…`;
+  }
   start.addEventListener('click', async () => {
     clearError();
     const cfg = form.getConfig();

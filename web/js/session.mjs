@@ -26,7 +26,8 @@ export class Session {
     this.stepsPlanned = 0;
     this.msPerStep = NaN;
     this.stepsPerSecond = NaN;
-    this.restarting = false;     // start() is re-creating the lab for another thread count
+    this.restarting = false;     // start() is re-creating the lab for another thread count…
+    this.restartThreads = 0;     // …with this many threads (the count asked, cut to the cores)
     this.error = '';
     this.handlers = {};
   }
@@ -99,6 +100,8 @@ export class Session {
     const want = this.info.crossOriginIsolated ? Math.min(args.threads, cores) : 1;
     if (this.info.crossOriginIsolated && want !== this.requestedThreads) {
       this.restarting = true; // the page keeps the form locked meanwhile: this run's configuration is chosen
+      this.restartThreads = want;
+      this.msPerStep = this.stepsPerSecond = NaN; // the old engine's speed says nothing of the new one's
       this.setState('loading');
       try {
         this.lab.terminate();

@@ -15,7 +15,9 @@ export function describeEngine(session, fake) {
     parts.push(`${session.msPerStep.toFixed(1)} ms per objective step`);
   if (Number.isFinite(session.stepsPerSecond) && session.stepsPerSecond > 0)
     parts.push(`${session.stepsPerSecond.toFixed(1)} steps/s for all objectives with evaluation`);
-  const st = { starting: 'starting', loading: 'downloading', ready: 'ready', training: 'training', paused: 'paused', done: 'done' }[session.state];
+  // (a restart for another thread count is 'loading' too, but downloads nothing: the files are in memory)
+  const st = session.restarting ? 'restarting the engine'
+    : { starting: 'starting', loading: 'downloading', ready: 'ready', training: 'training', paused: 'paused', done: 'done' }[session.state];
   if (st) parts.push(st);
   return parts.join(' · ');
 }
