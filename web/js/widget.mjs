@@ -9,10 +9,10 @@
 // objectives, or a setting's key; "all"; "none"; default "start,pause,reset"), autoplay ("off", "false" or "no" to
 // wait for Start), margin (IntersectionObserver rootMargin, default "200px 0px"), fake ("1": the fake lab, UI work).
 // Like a Distill d-figure, it does nothing until it nears the viewport, then downloads and trains; it pauses when
-// it leaves the viewport and resumes when it comes back. The worker must be same-origin with the page: host the
+// it leaves the viewport (or the document) and resumes when it comes back. The worker must be same-origin with the page: host the
 // site's files beside the post (or embed widget.html in an <iframe>, see web/README.md).
 
-import { fromUrlParams, toUrlParams, validateConfig, previewRuns, FIELDS } from './config.mjs';
+import { fromUrlParams, toUrlParams, validateConfig, previewRuns, shorten, FIELDS } from './config.mjs';
 import { ConfigForm } from './controls.mjs';
 import { ChartsPanel, CHART_NAMES } from './charts.mjs';
 import { Session } from './session.mjs';
@@ -86,7 +86,7 @@ export function viewMargin(attrValue) {
     new IntersectionObserver(() => {}, { rootMargin: attrValue }).disconnect();
     return { margin: attrValue, notices: [] };
   } catch {
-    return { margin: DEFAULT_MARGIN, notices: [`margin=${attrValue}: not a margin in px or % (e.g. ${DEFAULT_MARGIN}); using ${DEFAULT_MARGIN}`] };
+    return { margin: DEFAULT_MARGIN, notices: [`margin=${shorten(attrValue)}: not a margin in px or % (e.g. ${DEFAULT_MARGIN}); using ${DEFAULT_MARGIN}`] };
   }
 }
 
