@@ -9,11 +9,12 @@ model_sum=$(cat "$M"/* | md5sum)
 T=(train --model "$M" --corpus "$C" --steps 2 --batch 4)
 
 # --log: not a file of the model, not the config file, not a file the run saves into --out
-expect_fail "log over the weights" "--log $M/model.safetensors is inside the --model folder" "$DSP" "${T[@]}" \
+expect_fail "log over the weights" "--log $M/model.safetensors is the model.safetensors of the --model folder" "$DSP" "${T[@]}" \
   --log "$M/model.safetensors"
-expect_fail "log over config.json" "is inside the --model folder" "$DSP" "${T[@]}" --log "$M/config.json"
-expect_fail "log new in the model folder" "is inside the --model folder" "$DSP" "${T[@]}" --log "$TMP/./model/x.jsonl"
-expect_fail "pretrain log over the weights" "is inside the --model folder" "$DSP" pretrain --model "$M" --corpus "$C" \
+expect_fail "log over config.json" "is the config.json of the --model folder" "$DSP" "${T[@]}" --log "$M/config.json"
+expect_fail "log over vocab.txt, spelled otherwise" "is the vocab.txt of the --model folder" "$DSP" "${T[@]}" \
+  --log "$TMP/./model/../model/vocab.txt"
+expect_fail "pretrain log over the weights" "is the model.safetensors of the --model folder" "$DSP" pretrain --model "$M" --corpus "$C" \
   --out "$TMP/p1" --steps 2 --batch 4 --log "$M/model.safetensors"
 echo '{"steps": 2}' > "$TMP/run.json"
 cp "$TMP/run.json" "$TMP/run.bak"
@@ -37,7 +38,7 @@ expect_ok "log in the out folder" "$DSP" "${T[@]}" --out "$TMP/o2" --log "$TMP/o
 head -5 "$C" > "$TMP/in.txt"
 cp "$TMP/in.txt" "$TMP/in.bak"
 E=(encode --model "$M" --text-file "$TMP/in.txt")
-expect_fail "encode over the weights" "--out $M/model.safetensors is inside the --model folder" "$DSP" "${E[@]}" \
+expect_fail "encode over the weights" "--out $M/model.safetensors is the model.safetensors of the --model folder" "$DSP" "${E[@]}" \
   --out "$M/model.safetensors"
 expect_fail "encode over its input" "--out $TMP/in.txt is also an input" "$DSP" "${E[@]}" --out "$TMP/in.txt"
 cmp -s "$TMP/in.txt" "$TMP/in.bak" && ok || fail "a refused encode changed its input"
@@ -52,13 +53,18 @@ expect_fail "encode fails on its input" "nosuch.txt" "$DSP" encode --model "$M" 
 [ ! -e "$TMP/new1" ] && ok || fail "a failed encode left its --out folder behind"
 expect_ok "encode into a new folder" "$DSP" "${E[@]}" --out "$TMP/new2/sub/e.st"
 [ -s "$TMP/new2/sub/e.st" ] && ok || fail "encode did not create the folder of its --out"
-expect_fail "parity over config.json" "--out $M/config.json is inside the --model folder" "$DSP" parity-dump \
+expect_fail "parity over config.json" "--out $M/config.json is the config.json of the --model folder" "$DSP" parity-dump \
   --model "$M" --corpus "$C" --out "$M/config.json"
 expect_fail "parity over its corpus" "--out $C is also an input" "$DSP" parity-dump --model "$M" --corpus "$C" \
   --out "$C"
 expect_fail "parity empty out" "--out is an empty path" "$DSP" parity-dump --model "$TMP/no-model" --corpus "$C" \
   --out ""
 [ "$(cat "$M"/* | md5sum)" = "$model_sum" ] && ok || fail "a refused command changed the model"
+# a file beside the model's own (a log, embeddings) loses nothing: allowed, and the model stays as it was
+expect_ok "log beside the model" "$DSP" "${T[@]}" --log "$M/run.jsonl"
+expect_ok "encode beside the model" "$DSP" "${E[@]}" --out "$M/emb.safetensors"
+[ -s "$M/run.jsonl" ] && [ -s "$M/emb.safetensors" ] && rm "$M/run.jsonl" "$M/emb.safetensors" &&
+  [ "$(cat "$M"/* | md5sum)" = "$model_sum" ] && ok || fail "writing beside the model changed it"
 
 # an --out that holds a model is replaced only with --force, as init's
 expect_ok "train into a new folder" "$DSP" "${T[@]}" --out "$TMP/o3"

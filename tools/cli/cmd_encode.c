@@ -19,8 +19,8 @@ static const char *USAGE =
     "--text-file: one sentence per line, tokenized with the model's vocabulary and truncated to --max-len.\n"
     "--ids-file: one sequence of token ids per line (space-separated, used as given, e.g. \"2 17 41 3\").\n"
     "Blank lines are skipped.\n"
-    "--out is checked before any work: not inside the --model folder, not the input; missing folders on its path\n"
-    "are created (as train's --out is) once the encoding has succeeded.";
+    "--out is checked before any work: not one of the --model folder's files, not the input; missing folders on its\n"
+    "path are created (as train's --out is) once the encoding has succeeded.";
 
 /* Sequences of the ids file: every line is whitespace-separated ids of the model's vocabulary, at most
  * max_position_embeddings of them. Sequences are numbered from 1 over the non-blank lines. */

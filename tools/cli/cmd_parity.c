@@ -17,8 +17,8 @@ static const char *USAGE =
     "usage: dissipate parity-dump --model DIR --corpus FILE --out FILE.safetensors [--objective NAME] [--batch N]\n"
     "                             [--seed N] [--lr X] [--pooler NAME] [--kernels NAME] [objective flags]\n\n"
     "Writes one training step's inputs, dropout masks, gradients and updated weights for parity tests.\n"
-    "--out is checked before any work: not inside the --model folder, not the corpus; missing folders on its path\n"
-    "are created (as train's --out is) once the step has run.";
+    "--out is checked before any work: not one of the --model folder's files, not the corpus; missing folders on its\n"
+    "path are created (as train's --out is) once the step has run.";
 
 int cmd_parity(int argc, char **argv) {
     const char *model_dir = NULL, *corpus_path = NULL, *out = NULL, *pooler_name = "mean";

@@ -20,8 +20,8 @@ static const char *USAGE =
     "infonce, au (alignment + uniformity), dcl, dclp, mpt, met, mat. Writes one JSONL record per step and per\n"
     "evaluation; a NaN or Inf stops the run with a message and leaves the log and earlier checkpoints intact.\n"
     "--out is created (with its parents) once the inputs have loaded; a folder that already holds a model is\n"
-    "refused unless --force. --log may not be inside the --model folder, one of the files saved into --out, nor\n"
-    "the --config file.\n"
+    "refused unless --force. --log may not be one of the --model folder's files, one of the files saved into\n"
+    "--out, nor the --config file.\n"
     "Each --eval set is named in the log by its file's stem (\"dev\"), with as many parent folders as it takes\n"
     "to tell apart two of the same stem (\"a/dev\", \"b/dev\").";
 

@@ -162,23 +162,20 @@ int cli_check_no_model_in(const char *flag, const char *dir, int force, dsp_err 
     return 0;
 }
 
-/* Refuses a file written inside the --model folder, or over one of its files through a link: the model is an
- * input, and a run must leave it as it found it. */
-static int check_outside_model(const char *flag, const char *path, const char *model_dir, dsp_err *err) {
+/* Refuses a path that is one of the --model folder's files (however spelled: ./, links, a new name through a
+ * linked folder): the model is an input, and a run must leave it as it found it. Other files beside the model (a
+ * log, embeddings) lose nothing, so they are allowed. */
+static int check_not_model_file(const char *flag, const char *path, const char *model_dir, dsp_err *err) {
     if (!model_dir) return 0;
-    char *dir = parent_of(path);
-    if (!dir) return dsp_fail(err, "out of memory checking --%s %s", flag, path);
-    int inside = same_place(dir, model_dir);
-    free(dir);
-    for (size_t i = 0; i < N_MODEL_FILES && !inside; i++) {
+    for (size_t i = 0; i < N_MODEL_FILES; i++) {
         char *f = dsp_path_join(model_dir, model_files[i]);
         if (!f) return dsp_fail(err, "out of memory checking --%s %s", flag, path);
-        inside = same_file(path, f);
+        const int clash = same_place(path, f);
         free(f);
+        if (clash)
+            return dsp_fail(err, "--%s %s is the %s of the --model folder %s, which a run only reads: choose "
+                                 "another path", flag, path, model_files[i], model_dir);
     }
-    if (inside)
-        return dsp_fail(err, "--%s %s is inside the --model folder %s, which a run only reads: choose a path "
-                             "outside it", flag, path, model_dir);
     return 0;
 }
 
@@ -187,7 +184,7 @@ int cli_check_log(const char *log, const char *config, const char *model_dir, co
     if (!*log) return dsp_fail(err, "--log is an empty path");
     if (same_file(log, config))
         return dsp_fail(err, "--log %s is the --config file %s; the log would replace it", log, config);
-    if (check_outside_model("log", log, model_dir, err)) return -1;
+    if (check_not_model_file("log", log, model_dir, err)) return -1;
     for (size_t i = 0; out_dir && i < N_MODEL_FILES; i++) {
         char *f = dsp_path_join(out_dir, model_files[i]);
         if (!f) return dsp_fail(err, "out of memory checking --log %s", log);
@@ -206,7 +203,7 @@ int cli_check_out_file(const char *flag, const char *path, const char *model_dir
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return dsp_fail(err, "--%s %s is a folder; give the name of the file to write", flag, path);
-    if (check_outside_model(flag, path, model_dir, err) || cli_check_not_input(flag, path, inputs, n_inputs, err))
+    if (check_not_model_file(flag, path, model_dir, err) || cli_check_not_input(flag, path, inputs, n_inputs, err))
         return -1;
     char *dir = parent_of(path);
     if (!dir) return dsp_fail(err, "out of memory checking --%s %s", flag, path);

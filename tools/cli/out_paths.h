@@ -24,11 +24,12 @@ int cli_check_not_model_dir(const char *flag, const char *dir, const char *model
 /* Refuses an output folder that already holds a model (config.json or model.safetensors) unless `force`: writing a
  * fresh model there would lose the one it holds. */
 int cli_check_no_model_in(const char *flag, const char *dir, int force, dsp_err *err);
-/* The --log of a run: not empty, not the --config file (config may be NULL), not inside the --model folder, and
- * not one of the files the run saves into out_dir (NULL: none), which would replace the log or be replaced by it. */
+/* The --log of a run: not empty, not the --config file (config may be NULL), not one of the --model folder's
+ * files, and not one of the files the run saves into out_dir (NULL: none), which would replace the log or be
+ * replaced by it. */
 int cli_check_log(const char *log, const char *config, const char *model_dir, const char *out_dir, dsp_err *err);
-/* An output file (encode's and parity-dump's --out): not empty, not a folder, not inside the --model folder, not
- * one of the inputs, and in a folder that exists or can be created and that this process can write into. */
+/* An output file (encode's and parity-dump's --out): not empty, not a folder, not one of the --model folder's
+ * files, not one of the inputs, and in a folder that exists or can be created and that this process can write into. */
 int cli_check_out_file(const char *flag, const char *path, const char *model_dir, const char *const *inputs,
                        int n_inputs, dsp_err *err);
 /* Creates the folder an output file goes into (after cli_check_out_file, once the inputs have loaded). */
