@@ -103,7 +103,7 @@ static void print_step_floors(dsp_kernels only, double flops) {
         if (!any) printf("ceiling per core (multiply-adds from L1 into registers, fastest of 8 runs) and the step's "
                          "%.2f GFLOP at that rate:\n", flops / 1e9);
         any = 1;
-        printf("  %-8s %6.1f GFLOP/s: %.1f ms at 1 thread\n", dsp_kernels_name(got), ceiling, flops / ceiling / 1e6);
+        printf("  %-8s %6.1f GFLOP/s: %.2f ms at 1 thread\n", dsp_kernels_name(got), ceiling, flops / ceiling / 1e6);
     }
 }
 
