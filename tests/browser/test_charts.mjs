@@ -22,6 +22,12 @@ function startThenClickAtStep2(page, buttons, at = 0) {
   }), { ids: buttons, at });
 }
 
+// Waits until every message the worker posted before this call has reached the page: a request's reply follows
+// them on the same channel, and the worker handles messages only between steps, in order, so no record of a
+// paused or reset run can come after it. (A 'no run' refusal after a Reset is a reply too.) Exact where a sleep
+// could only let a late record slip past the check.
+const workerBarrier = (page) => page.evaluate(() => window.dissipate.session.similarity(0, 'a', 'b').then(() => 0, () => 0));
+
 const STEPS = 12, EVAL = 4;
 
 await browserTest('charts', { isolation: true }, async (t, { server, browser, cleanup }) => {
@@ -98,14 +104,14 @@ await browserTest('charts', { isolation: true }, async (t, { server, browser, cl
 
   // Pause after step 2: step 3, in flight, still lands, and the paused label counts it (no throttled, stale label).
   await startThenClickAtStep2(page, ['pause'], 1);
-  await page.waitForTimeout(1500);
+  await workerBarrier(page);
   const pausedAt = await page.evaluate(() => ({ done: window.dissipate.session.stepsDone, label: document.getElementById('train-label').textContent }));
   t.ok('the paused label shows the last step recorded', pausedAt.label === `Training: step ${pausedAt.done} / ${STEPS} (paused)`, JSON.stringify(pausedAt));
   await page.click('#reset');
 
   // Reset alone: records still on their way do not touch the preview charts or the step count.
   await startThenClickAtStep2(page, ['reset']);
-  await page.waitForTimeout(1500);
+  await workerBarrier(page);
   const afterReset = await page.evaluate(() => ({ state: window.dissipate.state, stepsDone: window.dissipate.session.stepsDone,
     points: window.dissipate.pointCounts(), label: document.getElementById('train-label').textContent }));
   t.ok('Reset: stale records leave the step count at 0', afterReset.state === 'ready' && afterReset.stepsDone === 0, JSON.stringify(afterReset));
