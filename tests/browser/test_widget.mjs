@@ -33,8 +33,9 @@ await browserTest('widget', { isolation: true }, async (t, { server, browser, cl
   // scroll away: figure 1 pauses, the iframe figure wakes
   await page.evaluate(() => document.getElementById('fig-iframe').scrollIntoView({ block: 'center' }));
   await waitFor(page, () => window.dissipateFigures[0].session.state === 'paused', null, { timeout: 20000, what: 'figure 1 to pause out of view' });
-  // The worker pauses between lockstep rounds: a round already in flight still lands. Count from after it.
-  await page.waitForTimeout(2000);
+  // The worker pauses between lockstep rounds: a round already in flight still lands. Count from after it: a
+  // request's reply follows every record the worker posted before it (a round trip, exact where a sleep guesses).
+  await page.evaluate(() => window.dissipateFigures[0].session.similarity(0, 'a', 'b').then(() => 0, () => 0));
   const paused = await page.evaluate(() => ({ byView: window.dissipateFigures[0].pausedByView, step: window.dissipateFigures[0].session.stepsDone,
     status: window.dissipateFigures[0].shadowRoot.querySelector('.status').textContent }));
   t.ok('figure 1 paused because it left the viewport', paused.byView === true);
