@@ -1,13 +1,22 @@
 #!/usr/bin/env python3
 """The reproduction study: every objective from the same initial weights, seed and batches; STS-B dev (and test)
-evaluated every K steps; repeated over seeds; then, beside --report, study_table.md, study_summary.json and the
+evaluated every K steps; repeated over seeds; then, into --report-dir, study_table.md, study_summary.json and the
 plots in img/ (docs/results.md itself is written by hand from them).
 
-    /usr/bin/python3 tools/study/run_study.py --dissipate build/dissipate --out runs/study [--seeds 1 2 3]
-        [--steps 500] [--eval-every 50] [--lr 3e-5] [--jobs 2] [--report docs/results.md]
+    python3 tools/study/run_study.py --dissipate build/dissipate --out runs/study [--seeds 1 2 3]
+        [--steps 500] [--eval-every 50] [--lr 3e-5] [--jobs 2] [--report-dir DIR] [--only NAME...]
 
-Runs that already have a complete log are not run again, so an interrupted study resumes. Hyper-parameters are
-chosen on STS-B dev only (docs/results.md says how); test is read at the step where dev was best.
+The per-run JSONL logs go to --out; the table, summary and figures to --report-dir (default: --out, so a trial run
+writes nothing into the repository; docs/results.md passes --report-dir docs). The plots need matplotlib.
+
+Resuming: a run whose log is complete and whose `config` record matches the settings asked is not run again, so an
+interrupted study resumes (an incomplete log of the same settings is run again from the start). A log recorded
+with other settings (another lr, batch, step count, model, corpus, objective parameter...) is never reused and never
+replaced unasked: the study stops before running anything and names the differences; --force reruns those runs over
+their logs. Hyper-parameters are chosen on STS-B dev only (docs/results.md says how); test is read at the step where
+dev was best.
+
+Study names for --only: {names}, or an objective's name for all its variants ({objectives}).
 """
 import argparse
 import json
@@ -20,16 +29,18 @@ from concurrent.futures import ThreadPoolExecutor
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
-# (label, objective, extra flags). The spec's defaults, plus au at the paper script's t = 6 (tiny-scale lesson 6).
+# (label, objective, objective flags). The spec's defaults, plus au at the paper script's t = 6 (tiny-scale lesson
+# 6). The parameters are passed explicitly, not left to the CLI's defaults, so that a log's config record can be
+# checked against them on resume.
 CONFIGS = [
-    ("infonce", "infonce", []),
-    ("au (t=2)", "au", []),
-    ("au (t=6)", "au", ["--unif-t", "6"]),
-    ("dcl", "dcl", []),
-    ("dclp", "dclp", []),
-    ("mpt", "mpt", []),
-    ("met", "met", []),
-    ("mat", "mat", []),
+    ("infonce", "infonce", ["--tau", "0.05"]),
+    ("au (t=2)", "au", ["--lambda", "0.5", "--alpha", "2", "--unif-t", "2"]),
+    ("au (t=6)", "au", ["--lambda", "0.5", "--alpha", "2", "--unif-t", "6"]),
+    ("dcl", "dcl", ["--tau", "0.05"]),
+    ("dclp", "dclp", ["--tau", "0.05"]),
+    ("mpt", "mpt", ["--margin", "0.09"]),
+    ("met", "met", ["--margin", "0.44"]),
+    ("mat", "mat", ["--margin", "0.15"]),
 ]
 
 
@@ -37,39 +48,87 @@ def slug(label):
     return label.replace(" ", "").replace("(", "_").replace(")", "").replace("=", "")
 
 
+def fail(msg):
+    sys.exit(f"run_study: {msg}")
+
+
 def read_log(path):
-    steps, evals = [], {}
+    """(config record or None, step records, {set: eval records}). A torn last line (a run killed mid-write) ends
+    the log there: the run is then incomplete, not unreadable."""
+    config, steps, evals = None, [], {}
     with open(path) as f:
         for line in f:
-            r = json.loads(line)
-            if r["type"] == "step":
+            try:
+                r = json.loads(line)
+            except ValueError:
+                break
+            if r.get("type") == "config" and config is None:
+                config = r
+            elif r.get("type") == "step":
                 steps.append(r)
-            elif r["type"] == "eval":
+            elif r.get("type") == "eval":
                 evals.setdefault(r["set"], []).append(r)
-    return steps, evals
+    return config, steps, evals
 
 
-def complete(path, steps):
-    if not os.path.exists(path):
-        return False
-    s, ev = read_log(path)
-    return len(s) == steps and "dev" in ev and ev["dev"][-1]["step"] == steps
+def train_command(args, objective, extra, seed, log):
+    """The `dissipate train` command of one run, and the settings it asks for as {config-record key: value}: every
+    flag that shapes the run (all but --log and --quiet)."""
+    data = os.path.abspath(args.data)
+    sets = [os.path.join(data, "stsb", "dev.tsv"), os.path.join(data, "stsb", "test.tsv")]
+    flags = [("--model", os.path.abspath(args.model)), ("--corpus", args.corpus), ("--eval", sets),
+             ("--objective", objective)]
+    flags += [(extra[i], extra[i + 1]) for i in range(0, len(extra), 2)]
+    flags += [("--steps", args.steps), ("--batch", args.batch), ("--lr", args.lr), ("--seed", seed),
+              ("--eval-every", args.eval_every), ("--max-len", args.max_len), ("--pooler", args.pooler),
+              ("--threads", 1)]
+    cmd = [args.dissipate, "train"]
+    for flag, value in flags:
+        cmd += [flag, *(value if isinstance(value, list) else [str(value)])]
+    cmd += ["--quiet", "--log", log]
+    return cmd, {flag[2:].replace("-", "_"): value for flag, value in flags}
 
 
-def run_one(args, label, objective, extra, seed):
-    log = os.path.join(args.out, f"{slug(label)}_seed{seed}.jsonl")
-    if complete(log, args.steps):
-        return log
-    corpus = sorted(os.path.join(args.data, "corpus", f) for f in os.listdir(os.path.join(args.data, "corpus"))
-                    if f.endswith(".txt"))
-    cmd = [args.dissipate, "train", "--model", args.model, "--corpus", *corpus,
-           "--eval", os.path.join(args.data, "stsb", "dev.tsv"), os.path.join(args.data, "stsb", "test.tsv"),
-           "--objective", objective, *extra, "--steps", str(args.steps), "--batch", str(args.batch),
-           "--lr", str(args.lr), "--seed", str(seed), "--eval-every", str(args.eval_every),
-           "--threads", "1", "--quiet", "--log", log]
+def same(key, got, want):
+    if key in ("model", "corpus", "eval"):  # paths: the log holds them as the CLI was given them
+        norm = lambda v: [os.path.realpath(p) for p in (v if isinstance(v, list) else [v])]
+        return norm(got) == norm(want)
+    if isinstance(got, (int, float)) and not isinstance(got, bool):
+        try:
+            # the log prints float32 values (lr 3e-5 is 2.99999992e-05)
+            return math.isclose(float(got), float(want), rel_tol=1e-6, abs_tol=0.0)
+        except ValueError:
+            return False
+    return str(got) == str(want)
+
+
+def show(v):
+    return " ".join(map(str, v)) if isinstance(v, list) else str(v)
+
+
+def log_state(log, asked):
+    """('missing' | 'complete' | 'incomplete' | 'other', differences, keys the log does not record)."""
+    if not os.path.exists(log):
+        return "missing", [], []
+    config, steps, ev = read_log(log)
+    if config is None:
+        return "other", ["no config record (not a dissipate train log?)"], []
+    diffs = [f"{k} {show(config[k])} (asked {show(v)})" for k, v in asked.items()
+             if k in config and not same(k, config[k], v)]
+    if diffs:
+        return "other", diffs, []
+    unrecorded = [k for k in asked if k not in config]  # an older CLI recorded fewer settings
+    done = (len(steps) == asked["steps"] and "dev" in ev and ev["dev"][-1]["step"] == asked["steps"]
+            and "test" in ev)
+    return ("complete" if done else "incomplete"), [], unrecorded
+
+
+def run_one(cmd, log):
     print("run:", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return log
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        return f"{os.path.basename(log)}: dissipate train exited {r.returncode}:\n{r.stderr.strip()}"
+    return None
 
 
 def mean_std(xs):
@@ -79,7 +138,7 @@ def mean_std(xs):
 
 
 def summarise(log):
-    steps, ev = read_log(log)
+    _, steps, ev = read_log(log)
     dev, test = ev["dev"], {r["step"]: r for r in ev["test"]}
     best = max(dev, key=lambda r: r["spearman"])
     return {"best_dev": best["spearman"], "best_step": best["step"], "final_dev": dev[-1]["spearman"],
@@ -92,7 +151,7 @@ def plots(args, results):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    figdir = os.path.join(os.path.dirname(args.report), "img")
+    figdir = os.path.join(args.report_dir, "img")
     os.makedirs(figdir, exist_ok=True)
     out = {}
 
@@ -124,7 +183,9 @@ def plots(args, results):
     axes[1].set_title("per-sample gradient on the anchor, grad_h (smoothed)"); axes[1].set_xlabel("step")
     axes[1].set_yscale("log")
     for a in axes:
-        a.grid(alpha=0.3); a.legend(fontsize=7)
+        a.grid(alpha=0.3)
+        if a.get_legend_handles_labels()[0]:  # au alone has no gd: an empty legend only draws a warning
+            a.legend(fontsize=7)
     fig.tight_layout(); out["gd"] = os.path.join(figdir, "study_gd_gradh.png"); fig.savefig(out["gd"], dpi=110)
     plt.close(fig)
 
@@ -142,35 +203,157 @@ def plots(args, results):
     return out
 
 
+def selected(only):
+    """The CONFIGS that --only names: a label ('au (t=6)'), its file-name slug ('au_t6') or an objective ('au')."""
+    if not only:
+        return CONFIGS
+    unknown = [n for n in only if not any(n in (label, slug(label), obj) for label, obj, _ in CONFIGS)]
+    if unknown:
+        fail(f"--only {', '.join(repr(n) for n in unknown)}: not a study name; the names are "
+             f"{', '.join(slug(c[0]) for c in CONFIGS)} (or their labels as the table prints them, 'au (t=6)'), "
+             f"or an objective for all its variants: {', '.join(sorted({c[1] for c in CONFIGS}))}")
+    return [c for c in CONFIGS if any(n in (c[0], slug(c[0]), c[1]) for n in only)]
+
+
+def positive_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
+    return v
+
+
+def positive_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    if not (v > 0 and math.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return v
+
+
+def parse_args(argv=None):
+    names = ", ".join(slug(c[0]) for c in CONFIGS)
+    objectives = ", ".join(sorted({c[1] for c in CONFIGS}))
+    # allow_abbrev off: the retired --report would otherwise pass as an abbreviation of --report-dir
+    p = argparse.ArgumentParser(description=__doc__.format(names=names, objectives=objectives),
+                                formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
+    p.add_argument("--dissipate", metavar="PATH", default=os.path.join(ROOT, "build", "dissipate"),
+                   help="the native dissipate binary (default: build/dissipate)")
+    p.add_argument("--model", metavar="DIR", default=os.path.join(ROOT, "models", "tiny"),
+                   help="the model every run starts from (default: models/tiny)")
+    p.add_argument("--data", metavar="DIR", default=os.environ.get("DSP_DATA_DIR", os.path.join(ROOT, "..", "shared", "data")),
+                   help="data folder: trains on every corpus/*.txt, evaluates stsb/dev.tsv and stsb/test.tsv "
+                        "(default: $DSP_DATA_DIR, else ../shared/data)")
+    p.add_argument("--out", metavar="DIR", default=os.path.join(ROOT, "runs", "study"),
+                   help="folder of the per-run JSONL logs (default: runs/study)")
+    p.add_argument("--report-dir", metavar="DIR", help="folder for study_table.md, study_summary.json and img/study_*.png "
+                                        "(default: the --out folder; the documented study passes docs)")
+    p.add_argument("--report", help=argparse.SUPPRESS)
+    p.add_argument("--seeds", type=int, metavar="N", nargs="+", default=[1, 2, 3], help="seeds, one run each (default: 1 2 3)")
+    p.add_argument("--steps", metavar="N", type=positive_int, default=500, help="training steps per run (default: 500)")
+    p.add_argument("--batch", metavar="N", type=positive_int, default=64, help="sentences per batch (default: 64)")
+    p.add_argument("--eval-every", metavar="K", type=positive_int, default=50,
+                   help="evaluate STS-B dev and test every K steps (default: 50)")
+    p.add_argument("--lr", metavar="X", type=positive_float, default=3e-5, help="peak learning rate (default: 3e-5)")
+    p.add_argument("--max-len", metavar="N", type=positive_int, default=32, help="tokens per sentence (default: 32)")
+    p.add_argument("--pooler", default="mean", choices=["mean", "cls", "cls_mlp"], help="pooler (default: mean)")
+    p.add_argument("--jobs", metavar="N", type=positive_int, default=2, help="runs at a time, one thread each (default: 2)")
+    p.add_argument("--only", nargs="+", metavar="NAME",
+                   help=f"run only these: {names}; or an objective for all its variants: {objectives} "
+                        "(default: all)")
+    p.add_argument("--force", action="store_true",
+                   help="rerun the runs whose logs in --out were recorded with other settings, replacing those logs")
+    args = p.parse_args(argv)
+    if len(set(args.seeds)) != len(args.seeds):  # two runs of one seed would write one log at once
+        p.error(f"--seeds {' '.join(map(str, args.seeds))}: a seed is given twice")
+    if args.report is not None:
+        p.error("--report is gone (it named a file that was never written): --report-dir DIR names the folder "
+                "that receives study_table.md, study_summary.json and img/")
+    return args
+
+
+def check_inputs(args):
+    """Everything a run needs, before the first run: a mistake costs a message, not a traceback or a half study."""
+    args.dissipate = os.path.abspath(args.dissipate)  # a bare name would be looked up on PATH, not checked here
+    if not (os.path.isfile(args.dissipate) and os.access(args.dissipate, os.X_OK)):
+        fail(f"--dissipate {args.dissipate}: no executable there (build it: cmake -S . -B build -DCMAKE_BUILD_TYPE="
+             f"Release && cmake --build build -j2, or pass --dissipate PATH)")
+    for f in ("config.json", "vocab.txt", "model.safetensors"):
+        if not os.path.isfile(os.path.join(args.model, f)):
+            fail(f"--model {args.model}: no {f} there (a model folder holds config.json, vocab.txt, "
+                 f"model.safetensors)")
+    corpus_dir = os.path.join(args.data, "corpus")
+    if not os.path.isdir(corpus_dir):
+        fail(f"data folder {args.data}: no corpus/ folder (pass --data DIR or set DSP_DATA_DIR; tools/fetch-data.sh "
+             f"makes one)")
+    args.corpus = sorted(os.path.abspath(os.path.join(corpus_dir, f)) for f in os.listdir(corpus_dir)
+                         if f.endswith(".txt"))
+    if not args.corpus:
+        fail(f"{corpus_dir}: no *.txt training sentences")
+    for f in ("dev.tsv", "test.tsv"):
+        if not os.path.isfile(os.path.join(args.data, "stsb", f)):
+            fail(f"data folder {args.data}: no stsb/{f}")
+    if args.report_dir is None:
+        args.report_dir = args.out
+    for what, d in (("--out", args.out), ("--report-dir", args.report_dir)):
+        if os.path.exists(d) and not os.path.isdir(d):
+            fail(f"{what} {d}: exists and is not a folder")
+    try:  # the figures come last: a missing matplotlib must not surface after the runs
+        import matplotlib  # noqa: F401
+    except ImportError:
+        fail(f"matplotlib is missing for {sys.executable} (the figures need it): install it "
+             f"(apt-get install python3-matplotlib), or run the script with a python that has it")
+
+
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dissipate", default=os.path.join(ROOT, "build", "dissipate"))
-    p.add_argument("--model", default=os.path.join(ROOT, "models", "tiny"))
-    p.add_argument("--data", default=os.environ.get("DSP_DATA_DIR", os.path.join(ROOT, "..", "shared", "data")))
-    p.add_argument("--out", default=os.path.join(ROOT, "runs", "study"))
-    p.add_argument("--report", default=os.path.join(ROOT, "docs", "results.md"))
-    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    p.add_argument("--steps", type=int, default=500)  # the study of docs/results.md
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--eval-every", type=int, default=50)
-    p.add_argument("--lr", type=float, default=3e-5)
-    p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--only", nargs="*", help="labels to run (default: all)")
-    args = p.parse_args()
+    args = parse_args()
+    configs = selected(args.only)
+    check_inputs(args)
+    jobs, stale, unrecorded_keys, old_logs = [], [], set(), 0
+    for label, objective, extra in configs:
+        for seed in args.seeds:
+            log = os.path.join(args.out, f"{slug(label)}_seed{seed}.jsonl")
+            cmd, asked = train_command(args, objective, extra, seed, log)
+            state, diffs, unrecorded = log_state(log, asked)
+            if state == "other":
+                stale.append((log, diffs))
+            if unrecorded:
+                unrecorded_keys.update(unrecorded)
+                old_logs += 1
+            jobs.append((label, log, cmd, state))
+    if old_logs:
+        print(f"note: {old_logs} log(s) in {args.out} do not record {', '.join(sorted(unrecorded_keys))} (an older "
+              f"dissipate): those settings are not compared")
+    if stale and not args.force:
+        lines = "\n".join(f"  {log}: {'; '.join(d)}" for log, d in stale)
+        fail(f"{len(stale)} log(s) in {args.out} were recorded with other settings than asked:\n{lines}\n"
+             f"Nothing was run. Pass another --out for these settings, or --force to rerun these runs over their "
+             f"logs.")
+    for log, diffs in stale:
+        print(f"rerun (--force): {log} was recorded with {'; '.join(diffs)}")
+    for label, log, cmd, state in jobs:
+        if state == "incomplete":
+            print(f"rerun: {log} is incomplete (an interrupted run): running it again from the start")
     os.makedirs(args.out, exist_ok=True)
-    configs = [c for c in CONFIGS if not args.only or c[0] in args.only]
-    jobs = [(c, s) for c in configs for s in args.seeds]
+    todo = [(cmd, log) for _, log, cmd, state in jobs if state != "complete"]
     with ThreadPoolExecutor(args.jobs) as ex:
-        logs = list(ex.map(lambda cs: run_one(args, cs[0][0], cs[0][1], cs[0][2], cs[1]), jobs))
+        errors = [e for e in ex.map(lambda j: run_one(*j), todo) if e]
+    if errors:
+        fail(f"{len(errors)} run(s) failed; the other runs' logs are kept and resume:\n" + "\n".join(errors))
     results = {}
-    for (c, s), log in zip(jobs, logs):
-        results.setdefault(c[0], []).append(summarise(log))
+    for label, log, _, _ in jobs:
+        results.setdefault(label, []).append(summarise(log))
+    os.makedirs(args.report_dir, exist_ok=True)
     figs = plots(args, results)
     write_report(args, results, figs)
 
 
 def write_report(args, results, figs):
-    rel = lambda f: os.path.relpath(f, os.path.dirname(args.report))
+    rel = lambda f: os.path.relpath(f, args.report_dir)
     lines = []
     for label, per_seed in results.items():
         cols = []
@@ -182,15 +365,17 @@ def write_report(args, results, figs):
         lines.append(f"| {label} | {' | '.join(cols)} | {bs} | {'–' if gd is None else f'{gd:.3g}'} |")
     start = results[next(iter(results))][0]["start_dev"]
     table = "\n".join(lines)
-    seeds = " ".join(str(s) for s in args.seeds)
-    with open(os.path.join(os.path.dirname(args.report), "study_table.md"), "w") as f:
+    table_path = os.path.join(args.report_dir, "study_table.md")
+    summary_path = os.path.join(args.report_dir, "study_summary.json")
+    with open(table_path, "w") as f:
         f.write(table + "\n")
-    with open(os.path.join(os.path.dirname(args.report), "study_summary.json"), "w") as f:
+    with open(summary_path, "w") as f:
         json.dump({k: [{x: r[x] for x in ("best_dev", "best_step", "final_dev", "test_at_best", "final_gd")}
                        for r in v] for k, v in results.items()}, f, indent=1)
     print(table)
     print(f"start (step 0) dev {start:.2f}")
-    print("figures:", ", ".join(rel(f) for f in figs.values()))
+    print(f"wrote {table_path}, {summary_path} and the figures in {args.report_dir}: "
+          + ", ".join(rel(f) for f in figs.values()))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# test_study.sh — tools/study/run_study.py at a toy scale (a hidden-32 model, 4 steps of batch 8, 40 STS pairs):
+# its outputs go where it is told and nowhere else, a resumed study never reuses or silently replaces a log of other
+# settings, and bad arguments get a message, not a traceback, before anything is written.
+# Usage (ctest): bash test_study.sh path/to/dissipate
+source "$(dirname "$0")/lib.sh"
+SRC=${DSP_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+PY=${DSP_PYTHON:-/usr/bin/python3}
+STUDY=$SRC/tools/study/run_study.py
+[ -x "$PY" ] || { echo "SKIP: $PY not found"; exit 77; }
+
+# A data folder of the layout the study reads, small enough for a run in about a second.
+D=$TMP/data
+mkdir -p "$D/corpus" "$D/stsb"
+head -200 "$DATA/corpus/wiki1m_head.txt" > "$D/corpus/c.txt"
+head -40 "$DATA/stsb/dev.tsv" > "$D/stsb/dev.tsv"
+head -40 "$DATA/stsb/test.tsv" > "$D/stsb/test.tsv"
+"$DSP" init --vocab "$SRC/models/tiny/vocab.txt" --out "$TMP/model" --hidden 32 --intermediate 64 --seed 3 \
+  >/dev/null || fail init
+study() { DSP_DATA_DIR=$D "$PY" "$STUDY" --dissipate "$DSP" --model "$TMP/model" --seeds 1 --steps 4 \
+  --eval-every 2 "$@"; }
+# expect_refused "what" "needle" args...: exits non-zero, says needle, no traceback.
+expect_refused() {
+  local what=$1 needle=$2; shift 2
+  expect_fail "$what" "$needle" "$@"
+  if grep -q Traceback "$TMP/err"; then fail "$what: a traceback"; fi
+}
+
+# Arguments: refused up front, nothing created.
+E=$TMP/never
+expect_refused "no data folder" "no corpus/ folder" env DSP_DATA_DIR=/nonexistent "$PY" "$STUDY" --dissipate "$DSP" --out "$E"
+expect_refused "no binary" "no executable" study --dissipate "$TMP/none" --out "$E"
+expect_refused "--jobs 0" "--jobs: must be at least 1" study --jobs 0 --out "$E"
+expect_refused "--only unknown" "au_t2, au_t6" study --only nothing --out "$E"
+expect_refused "--report (retired)" "--report-dir" study --report "$TMP/r.md" --out "$E"
+expect_refused "a seed twice" "given twice" study --seeds 2 2 --out "$E"
+expect_refused "no model" "no config.json" study --model "$TMP/none" --out "$E"
+[ -e "$E" ] && fail "a refused study created $E" || ok
+expect_ok "--help" "$PY" "$STUDY" --help
+grep -q "au_t6" "$TMP/out" && ok || fail "--help does not list the --only names"
+
+if ! "$PY" -c "import matplotlib" 2>/dev/null; then
+  finish || exit 1
+  echo "SKIP: the runs need matplotlib for $PY (apt-get install python3-matplotlib)"; exit 77
+fi
+
+# A study; its outputs go into --out (no --report-dir), and the repository's docs are not touched.
+docs_sum() { (cd "$SRC/docs" && cat study_table.md study_summary.json img/study_*.png 2>/dev/null | cksum); }
+before=$(docs_sum)
+S=$TMP/st
+expect_ok "first study" study --out "$S" --only infonce --batch 8 --lr 1e-4
+for f in infonce_seed1.jsonl study_table.md study_summary.json img/study_stsb_dev.png img/study_gd_gradh.png \
+         img/study_align_uniform.png; do
+  [ -s "$S/$f" ] && ok || fail "first study did not write $S/$f"
+done
+[ "$(docs_sum)" = "$before" ] && ok || fail "a study with --out elsewhere changed docs/"
+cp "$S/infonce_seed1.jsonl" "$TMP/log1"
+
+# Other settings over the same logs: refused, naming the difference, the log kept.
+expect_refused "other settings" "batch 8 (asked 32)" study --out "$S" --only infonce --batch 32 --lr 5e-3
+grep -q "lr 0.0001 (asked 0.005)" "$TMP/err" && ok || fail "the refusal does not name the lr: $(cat "$TMP/err")"
+cmp -s "$S/infonce_seed1.jsonl" "$TMP/log1" && ok || fail "a refused study changed the log"
+
+# The same settings: nothing runs again.
+expect_ok "resume" study --out "$S" --only infonce --batch 8 --lr 1e-4
+grep -q "^run:" "$TMP/out" && fail "a complete log of the same settings was run again" || ok
+
+# --force reruns over it with the settings asked.
+expect_ok "--force" study --out "$S" --only infonce --batch 32 --lr 5e-3 --force
+grep -q "rerun (--force)" "$TMP/out" && ok || fail "--force does not say what it reruns"
+head -1 "$S/infonce_seed1.jsonl" | grep -q '"batch":32' && ok || fail "--force did not rerun with batch 32"
+
+# An interrupted run (a log cut short) is run again; the objective's name selects its variants; --report-dir.
+head -3 "$S/infonce_seed1.jsonl" > "$TMP/cut" && mv "$TMP/cut" "$S/infonce_seed1.jsonl"
+expect_ok "incomplete log" study --out "$S" --only infonce --batch 32 --lr 5e-3
+grep -q "incomplete" "$TMP/out" && ok || fail "an incomplete log was not said to be run again"
+expect_ok "--only au, --report-dir" study --out "$S" --only au --batch 8 --report-dir "$TMP/rep"
+[ -s "$S/au_t2_seed1.jsonl" ] && [ -s "$S/au_t6_seed1.jsonl" ] && ok || fail "--only au did not run both variants"
+[ -s "$TMP/rep/study_table.md" ] && [ -s "$TMP/rep/img/study_stsb_dev.png" ] && ok || fail "--report-dir not written"
+[ "$(grep -c '^| au' "$TMP/rep/study_table.md")" = 2 ] && ok || fail "table: $(cat "$TMP/rep/study_table.md")"
+finish
