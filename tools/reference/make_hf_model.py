@@ -4,12 +4,13 @@ outputs for a few token-id sequences, for the engine's loading parity test (hf_p
 
     /usr/bin/python3 tools/reference/make_hf_model.py --out DIR [--prefix] [--gamma-beta] [--extras]
         [--dtype F32|F16|BF16] [--hidden 32 --layers 2 --heads 2 --intermediate 64 --max-pos 64 --vocab-size 120]
-        [--seed 0] [--vocab vocab.txt] [--no-reference]
+        [--seed 0] [--vocab vocab.txt] [--no-reference] [--force]
 
 Writes DIR/config.json, DIR/vocab.txt, DIR/model.safetensors, and DIR/ids.txt (one sequence of token ids per line)
 with DIR/reference.safetensors: "ids" [T], "seq_len" [n], "hidden" [T, H] (final hidden states, sequences in
 order), "pooled_mean" [n, H], "pooled_cls" [n, H] — computed in float64 from the weights *as stored* (after F16 or
-BF16 rounding), so the engine is compared with the same numbers it loads.
+BF16 rounding), so the engine is compared with the same numbers it loads. A DIR that already holds a model
+(config.json or model.safetensors) is refused unless --force, as `dissipate init` does.
 
 Name variants: --prefix writes BertForPreTraining's "bert." prefix, --gamma-beta the TensorFlow-era
 LayerNorm.gamma/.beta names, --extras the tensors a real checkpoint carries beside the encoder (the MLM and NSP
@@ -104,9 +105,17 @@ def sequences(a, rng):
     return out
 
 
+MODEL_FILES = ("config.json", "model.safetensors")
+
+
 def build(out, prefix=False, gamma_beta=False, extras=False, dtype="F32", hidden=32, layers=2, heads=2,
-          intermediate=64, max_pos=64, vocab_size=120, seed=0, reference=True, vocab=None):
-    """vocab: a vocab.txt to use (its size sets vocab_size), else special tokens and placeholder words."""
+          intermediate=64, max_pos=64, vocab_size=120, seed=0, reference=True, vocab=None, force=False):
+    """vocab: a vocab.txt to use (its size sets vocab_size), else special tokens and placeholder words.
+    Raises FileExistsError before writing anything if out already holds a model and force is not set."""
+    held = [f for f in MODEL_FILES if os.path.exists(os.path.join(out, f))]
+    if held and not force:
+        raise FileExistsError(f"{out} already holds a model ({', '.join(held)}): not replaced (--force replaces "
+                              f"it, or name a new folder)")
     tokens = None
     if vocab:
         with open(vocab, encoding="utf-8") as f:
@@ -139,6 +148,9 @@ def build(out, prefix=False, gamma_beta=False, extras=False, dtype="F32", hidden
             f.write(" ".join(map(str, s)) + "\n")
     if reference:
         write_reference(out, seqs)
+    elif os.path.exists(os.path.join(out, "reference.safetensors")):
+        # a replaced model's reference outputs would no longer match its weights
+        os.remove(os.path.join(out, "reference.safetensors"))
     return seqs
 
 
@@ -177,9 +189,14 @@ def main():
     ap.add_argument("--vocab", help="use this vocab.txt (its size overrides --vocab-size; [CLS] must be id 2, [SEP] 3)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-reference", action="store_true", help="skip reference.safetensors (needs no PyTorch)")
+    ap.add_argument("--force", action="store_true",
+                    help="replace the model --out already holds (config.json, model.safetensors: refused without it)")
     a = ap.parse_args()
-    seqs = build(a.out, a.prefix, a.gamma_beta, a.extras, a.dtype, a.hidden, a.layers, a.heads, a.intermediate,
-                 a.max_pos, a.vocab_size, a.seed, reference=not a.no_reference, vocab=a.vocab)
+    try:
+        seqs = build(a.out, a.prefix, a.gamma_beta, a.extras, a.dtype, a.hidden, a.layers, a.heads, a.intermediate,
+                     a.max_pos, a.vocab_size, a.seed, reference=not a.no_reference, vocab=a.vocab, force=a.force)
+    except (OSError, ValueError) as e:  # FileExistsError included: a clear line, not a traceback
+        sys.exit(f"make_hf_model: {e}")
     print(f"wrote {a.out}: {a.dtype}{' bert.' if a.prefix else ''}{' gamma/beta' if a.gamma_beta else ''}"
           f"{' +extras' if a.extras else ''}, {len(seqs)} reference sequences")
 

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# test_tool_args.sh — the scripts around the engine (tools/reference, tools/build-model, the benchmarks,
+# fetch-data.sh) answer --help and bad input with a message of their own, before any long work (a GloVe parse, a
+# benchmark, a download) and without a traceback, and never replace a model unasked. Each check takes well under
+# a second: nothing here trains, parses GloVe or downloads.
+# Usage (ctest): bash test_tool_args.sh path/to/dissipate
+source "$(dirname "$0")/lib.sh"
+SRC=${DSP_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+PY=${DSP_PYTHON:-/usr/bin/python3}
+
+# expect_refused "what" "needle" cmd...: exits non-zero, says needle, and no Python or node stack trace.
+expect_refused() {
+  local what=$1 needle=$2; shift 2
+  expect_fail "$what" "$needle" "$@"
+  if grep -Eq 'Traceback|^    at |node:internal' "$TMP/err"; then fail "$what: a stack trace: $(head -5 "$TMP/err")"; fi
+}
+# expect_usage "what" cmd...: exits 0 and prints a usage line.
+expect_usage() {
+  local what=$1; shift
+  expect_ok "$what" "$@"
+  grep -qi "usage" "$TMP/out" && ok || fail "$what: no usage on stdout: $(head -3 "$TMP/out")"
+}
+
+# ---- tools/reference/make_hf_model.py: an existing model is not replaced unless --force
+if "$PY" -c "import numpy" 2>/dev/null; then
+  M=$TMP/hfmodel
+  mkdir -p "$M"
+  cp "$SRC/models/tiny/config.json" "$SRC/models/tiny/vocab.txt" "$M/"
+  printf 'weights' > "$M/model.safetensors"
+  sums=$(cd "$M" && cksum config.json vocab.txt model.safetensors)
+  expect_refused "make_hf_model over a model" "already holds a model" \
+    "$PY" "$SRC/tools/reference/make_hf_model.py" --out "$M" --no-reference
+  [ "$(cd "$M" && cksum config.json vocab.txt model.safetensors)" = "$sums" ] && ok || fail "make_hf_model changed $M"
+  expect_ok "make_hf_model --force" "$PY" "$SRC/tools/reference/make_hf_model.py" --out "$M" --no-reference --force
+  expect_ok "make_hf_model into a new folder" "$PY" "$SRC/tools/reference/make_hf_model.py" --out "$TMP/hf2" \
+    --no-reference
+else
+  echo "note: no numpy for $PY: make_hf_model.py not checked"
+fi
+
+finish
