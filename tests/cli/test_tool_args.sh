@@ -38,4 +38,18 @@ else
   echo "note: no numpy for $PY: make_hf_model.py not checked"
 fi
 
+# ---- tools/reference: bench_torch.py and hf_parity.py check their inputs before any work
+if "$PY" -c "import torch" 2>/dev/null; then
+  expect_refused "bench_torch: no data folder" "no such file" env DSP_DATA_DIR=/nonexistent \
+    "$PY" "$SRC/tools/reference/bench_torch.py" --dissipate "$DSP"
+  expect_refused "bench_torch: no binary" "no executable" "$PY" "$SRC/tools/reference/bench_torch.py" \
+    --dissipate "$TMP/none"
+  expect_refused "bench_torch: --steps 0" "at least 1" "$PY" "$SRC/tools/reference/bench_torch.py" \
+    --dissipate "$DSP" --steps 0
+  expect_refused "hf_parity: no binary" "no executable" "$PY" "$SRC/tools/reference/hf_parity.py" \
+    --dissipate "$TMP/none"
+else
+  echo "note: no PyTorch for $PY: bench_torch.py and hf_parity.py not checked"
+fi
+
 finish

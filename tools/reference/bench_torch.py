@@ -123,18 +123,40 @@ def engine_step_times(dsp, model_dir, corpus, batch, steps, threads, tmp):
     return ms[1:], cpu_per_step, kernels
 
 
+def check_args(ap, a):
+    """Everything the measurement needs, before the first model is made: a message, not a traceback."""
+    for name in ("batch", "steps", "rounds"):
+        if getattr(a, name) < 1:
+            ap.error(f"--{name} {getattr(a, name)}: must be at least 1")
+    if any(n < 1 for n in a.threads):
+        ap.error(f"--threads {' '.join(map(str, a.threads))}: every count must be at least 1")
+    if a.torch_child:
+        return
+    if not (os.path.isfile(a.dissipate) and os.access(a.dissipate, os.X_OK)):
+        ap.error(f"--dissipate {a.dissipate}: no executable there (build the CLI, or pass its path)")
+    a.dissipate = os.path.abspath(a.dissipate)  # a bare name would be looked up on PATH, not the file checked
+    if not os.path.isfile(a.corpus):
+        ap.error(f"--corpus {a.corpus}: no such file (pass --corpus FILE, or set DSP_DATA_DIR to the data folder; "
+                 f"the default is its corpus/wiki1m_head.txt)")
+    if a.model and not os.path.isfile(os.path.join(a.model, "config.json")):
+        ap.error(f"--model {a.model}: no config.json there")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dissipate", required=True)
+    ap.add_argument("--dissipate", required=True, help="the native dissipate binary")
     ap.add_argument("--model", help="a tiny-preset model folder (default: models/tiny, else one made by "
                                     "`dissipate init` with models/tiny/vocab.txt or a corpus vocabulary)")
-    ap.add_argument("--corpus", default=os.path.join(DATA, "corpus", "wiki1m_head.txt"))
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--corpus", default=os.path.join(DATA, "corpus", "wiki1m_head.txt"),
+                    help="sentences, one a line; the first --batch are the step's (default: "
+                         "$DSP_DATA_DIR/corpus/wiki1m_head.txt, else ../shared/data's)")
+    ap.add_argument("--batch", type=int, default=64, help="sentences per step, each encoded twice (default 64)")
+    ap.add_argument("--steps", type=int, default=20, help="timed steps per configuration and round (default 20)")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts to time (default 1 2)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds over all configurations (default 3)")
     ap.add_argument("--torch-child", nargs=2, metavar=("MODEL", "SEQS"), help=argparse.SUPPRESS)
     a = ap.parse_args()
+    check_args(ap, a)
     if a.torch_child:  # one PyTorch measurement, in a process whose BLAS thread count is set by the environment
         with open(a.torch_child[1]) as f:
             seqs = json.load(f)

@@ -9,7 +9,7 @@ BF16 with gamma/beta), the engine encodes the reference token-id sequences (`dis
 dropout) and its final hidden states and mean / [CLS] pooled vectors are compared with the float64 reference computed
 from the same stored (rounded) weights. Tolerances come from check_parity.py's table.
 
-Exit status: 0 pass, 1 mismatch, 77 PyTorch missing or `dissipate encode` not available.
+Exit status: 0 pass, 1 mismatch or `dissipate encode` failing, 2 bad arguments (no --dissipate binary, no --tmp folder), 77 PyTorch missing.
 """
 import argparse
 import os
@@ -49,7 +49,14 @@ def main():
     ap.add_argument("--tmp", default=None, help="scratch folder (default: a new temporary one)")
     ap.add_argument("--kernels", default="auto")
     a = ap.parse_args()
-    code, out = run([a.dissipate, "encode", "--help"])
+    if not (os.path.isfile(a.dissipate) and os.access(a.dissipate, os.X_OK)):
+        print(f"hf_parity: --dissipate {a.dissipate}: no executable there (build the CLI, or pass its path)",
+              file=sys.stderr)
+        return 2
+    if a.tmp is not None and not os.path.isdir(a.tmp):
+        print(f"hf_parity: --tmp {a.tmp}: not a folder", file=sys.stderr)
+        return 2
+    code, out = run([os.path.abspath(a.dissipate), "encode", "--help"])
     if code != 0:  # encode is part of the CLI: its absence is a failure, not a missing prerequisite
         print(f"hf_parity: `{a.dissipate} encode --help` failed:\n{out}")
         return 1
