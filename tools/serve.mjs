@@ -8,10 +8,13 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import stream from 'node:stream';
+import { fileURLToPath } from 'node:url';
 
 const USAGE = `usage: node tools/serve.mjs [DIR] [--port N] [--host ADDR] [--no-isolation] [--quiet]
 
-Serves DIR (default: site) over HTTP.
+Serves DIR over HTTP (default: the repository's site/, wherever you run it from; a DIR you give is relative to the
+current folder).
   --port N          port to listen on (default 8080; 0 picks a free one)
   --host ADDR       address to bind (default 127.0.0.1)
   --no-isolation    omit Cross-Origin-Opener-Policy, -Embedder-Policy and -Resource-Policy
@@ -36,8 +39,11 @@ export const MIME = {
   '.zip': 'application/zip',
 };
 
+// The default is the site tools/build-site.mjs writes by default, so it does not depend on the current folder.
+const DEFAULT_SITE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../site');
+
 function parseArgs(argv) {
-  const o = { dir: 'site', port: 8080, host: '127.0.0.1', isolation: true, quiet: false };
+  const o = { dir: DEFAULT_SITE, port: 8080, host: '127.0.0.1', isolation: true, quiet: false };
   let dirSeen = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -60,10 +66,34 @@ function parseArgs(argv) {
   return o;
 }
 
+/** The redirect target for a folder asked for without its trailing slash: the normalised path below the root,
+ *  percent-encoded segment by segment. Built from the resolved file, never from the request, so a decoded
+ *  character cannot make an invalid header and a path like /%2Fevil.com%2F.. cannot become //evil.com/ (another host). */
+function folderLocation(base, dir) {
+  const segments = path.relative(base, dir).split(path.sep).filter(Boolean);
+  return `/${segments.map(encodeURIComponent).join('/')}${segments.length ? '/' : ''}`;
+}
+
+/** Opens `file` for serving: { handle, size } for a regular file, or an HTTP status (404 missing, 403 anything else:
+ *  a folder, socket, FIFO or device). O_NONBLOCK so that opening a FIFO cannot hang; the type is checked on the open
+ *  descriptor, so a file replaced or deleted between a look and the read cannot slip through. */
+async function openRegular(file) {
+  let handle;
+  try {
+    handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    return { status: e.code === 'ENOENT' || e.code === 'ENOTDIR' ? 404 : 403 };
+  }
+  const st = await handle.stat().catch(() => null);
+  if (st && st.isFile()) return { handle, size: st.size };
+  await handle.close().catch(() => {});
+  return { status: 403 };
+}
+
 /** Creates (does not start) the server. opts: { root, isolation, quiet } */
 export function createServer({ root, isolation = true, quiet = true }) {
   const base = path.resolve(root);
-  return http.createServer((req, res) => {
+  const handle = async (req, res) => {
     const done = (status, headers, body) => {
       const h = { 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', ...headers };
       if (isolation) {
@@ -73,30 +103,47 @@ export function createServer({ root, isolation = true, quiet = true }) {
       }
       res.writeHead(status, h);
       if (!quiet) console.log(`${status} ${req.method} ${req.url}`);
-      if (body === undefined || req.method === 'HEAD') res.end();
-      else if (body instanceof fs.ReadStream) body.pipe(res);
-      else res.end(body);
+      if (body instanceof stream.Readable) {
+        // A read error (or the client going away) ends both sides; the client sees a cut response, not a hang.
+        stream.pipeline(body, res, (e) => { if (e) res.destroy(); });
+      } else res.end(body === undefined || req.method === 'HEAD' ? undefined : body);
     };
+    const text = (status, msg) => done(status, { 'Content-Type': 'text/plain; charset=utf-8' }, `${msg}\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return done(405, { Allow: 'GET, HEAD' }, 'method not allowed\n');
     let rel;
     try {
       rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     } catch {
-      return done(400, { 'Content-Type': 'text/plain' }, 'bad request path\n');
+      return text(400, 'bad request path');
     }
-    if (rel.includes('\0')) return done(400, { 'Content-Type': 'text/plain' }, 'bad request path\n');
+    if (rel.includes('\0')) return text(400, 'bad request path');
     let file = path.resolve(base, `.${rel}`);
-    if (file !== base && !file.startsWith(base + path.sep)) return done(403, { 'Content-Type': 'text/plain' }, 'forbidden\n');
-    let st;
-    try { st = fs.statSync(file); } catch { return done(404, { 'Content-Type': 'text/plain' }, `not found: ${rel}\n`); }
-    if (st.isDirectory()) {
+    if (file !== base && !file.startsWith(base + path.sep)) return text(403, 'forbidden');
+    const st = await fs.promises.stat(file).catch(() => null);
+    if (st && st.isDirectory()) {
       // Relative URLs in index.html need the trailing slash.
-      if (!rel.endsWith('/')) return done(301, { Location: `${rel}/` });
+      if (!rel.endsWith('/')) return done(301, { Location: folderLocation(base, file) });
       file = path.join(file, 'index.html');
-      try { st = fs.statSync(file); } catch { return done(404, { 'Content-Type': 'text/plain' }, `no index.html in ${rel}\n`); }
     }
+    const opened = await openRegular(file);
+    if (opened.status) return text(opened.status, opened.status === 404 ? `not found: ${rel}` : `forbidden: ${rel}`);
+    const { handle: fh, size } = opened;
     const type = MIME[path.extname(file).toLowerCase()] || 'application/octet-stream';
-    done(200, { 'Content-Type': type, 'Content-Length': st.size }, fs.createReadStream(file));
+    if (req.method === 'HEAD') {
+      await fh.close();
+      return done(200, { 'Content-Type': type, 'Content-Length': size });
+    }
+    done(200, { 'Content-Type': type, 'Content-Length': size }, fh.createReadStream());
+  };
+  return http.createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      // One bad request must not take the server down: answer 500 if nothing was sent yet, else cut the response.
+      if (!res.headersSent) {
+        res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end(`internal error: ${e.message}\n`);
+      } else res.destroy();
+      if (!quiet) console.error(`serve: ${req.method} ${req.url}: ${e.message}`);
+    });
   });
 }
 
@@ -114,7 +161,17 @@ async function main() {
     const host = o.host.includes(':') ? `[${o.host}]` : o.host;
     console.log(`serving ${path.resolve(o.dir)} at http://${host}:${port}/ (${o.isolation ? 'COOP/COEP on: cross-origin isolated' : 'no isolation headers'})`);
   });
-  const stop = () => server.close(() => process.exit(0));
+  // server.close() alone waits for every open connection (a slow download, a keep-alive socket), so Ctrl-C would
+  // seem to do nothing: close the sockets too. A second signal exits at once whatever is still pending.
+  const sockets = new Set();
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    server.close(() => process.exit(0));
+    for (const s of sockets) s.destroy();
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
