@@ -6,6 +6,23 @@
 #   Emscripten: tools/test-wasm-current.sh).
 #   npm: Chart.js, coi-serviceworker, playwright-core (drives Debian's Chromium), the GloVe vectors of the model builder.
 set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+usage: tools/setup.sh [--help]
+
+Installs what a fresh Debian 12 machine lacks to build, test and serve Dissipate, and nothing it already has
+(idempotent): the Debian packages with apt-get (through sudo unless run as root), then the npm packages with npm ci
+when node_modules is missing or older than package-lock.json. It takes no arguments and reads no settings.
+USAGE
+}
+# Only --help: a stray word (a typo, a flag meant for another tool) must not go on to run apt-get and npm.
+for a in "$@"; do
+  case $a in
+    -h|--help) usage; exit 0 ;;
+    *) echo "setup: unknown argument '$a'" >&2; usage >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 
 need=()
