@@ -3,7 +3,8 @@
 // (COOP same-origin + COEP require-corp, and CORP same-origin on every response) so that the threaded wasm build
 // gets SharedArrayBuffer. --no-isolation omits all three, like a plain static host (GitHub Pages), to test the
 // single-thread fallback and the coi-serviceworker path. Binds 127.0.0.1 by default; --port 0 picks a free port.
-// The first line on stdout is "serving DIR at http://HOST:PORT/ …", which the browser tests read.
+// The first line on stdout is "serving DIR at http://HOST:PORT/ …", which the browser tests read. Only regular files
+// are served (a socket, FIFO or device is 403): no request, and no file the site holds, can crash or hang it.
 
 import http from 'node:http';
 import fs from 'node:fs';
