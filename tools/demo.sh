@@ -17,12 +17,8 @@ packs site/ (node tools/build-site.mjs) and serves it with COOP/COEP until Ctrl-
   PORT          the port to serve on at 127.0.0.1 (default 8080)
 USAGE
 }
-for a in "$@"; do
-  case $a in
-    -h|--help) usage; exit 0 ;;
-    *) echo "demo: unknown argument '$a' (settings come from the environment)" >&2; usage >&2; exit 2 ;;
-  esac
-done
+. "$(dirname "$0")/only_help.sh"
+only_help demo " (settings come from the environment)" "$@"
 
 # A relative DSP_DATA_DIR means the caller's folder: resolve it before moving to the repository.
 data=${DSP_DATA_DIR:-}

@@ -16,13 +16,8 @@ Installs what a fresh Debian 12 machine lacks to build, test and serve Dissipate
 when node_modules is missing or older than package-lock.json. It takes no arguments and reads no settings.
 USAGE
 }
-# Only --help: a stray word (a typo, a flag meant for another tool) must not go on to run apt-get and npm.
-for a in "$@"; do
-  case $a in
-    -h|--help) usage; exit 0 ;;
-    *) echo "setup: unknown argument '$a'" >&2; usage >&2; exit 2 ;;
-  esac
-done
+. "$(dirname "$0")/only_help.sh"
+only_help setup "" "$@"
 cd "$(dirname "$0")/.."
 
 need=()

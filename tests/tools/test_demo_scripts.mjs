@@ -25,7 +25,7 @@ async function ports(cleanup) {
 
 await runTest('tools_demo_scripts', async (t, cleanup) => {
   const tmp = tempDir(cleanup, 'dsp-demo-');
-  const repo = fakeRepo(tmp, ['demo.sh', 'setup.sh']);
+  const repo = fakeRepo(tmp, ['demo.sh', 'setup.sh', 'only_help.sh']);
   const mark = path.join(tmp, 'ran');
   const bin = path.join(tmp, 'bin');
   // setup.sh's package managers, and demo.sh's first build step: each records that it ran, and fails
