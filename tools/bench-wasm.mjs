@@ -18,21 +18,56 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const { values: opt } = parseArgs({
-    options: {
-        model: { type: 'string', default: join(root, 'models/tiny') },
-        corpus: { type: 'string', default: join(process.env.DSP_DATA_DIR ?? join(root, '../shared/data'), 'corpus/wiki1m_head.txt') },
-        batch: { type: 'string', default: '64' },
-        steps: { type: 'string', default: '10' },
-        native: { type: 'string', default: join(root, 'build/dissipate') },
-        'wasm-dirs': { type: 'string', default: `${root}/build-wasm:${root}/build-wasm-st` },
-    },
-});
-const batch = Number(opt.batch), steps = Number(opt.steps);
+const dataDir = process.env.DSP_DATA_DIR ?? join(root, '../shared/data');
+const USAGE = `usage: node tools/bench-wasm.mjs [--model DIR] [--corpus FILE] [--batch N] [--steps N] [--native PATH]
+                                 [--wasm-dirs DIR:DIR]
+  --model DIR      model folder (default: models/tiny; missing, a random tiny-preset model made with --native)
+  --corpus FILE    sentences, one a line; the first --batch are every step's (default: $DSP_DATA_DIR, else
+                   ../shared/data, corpus/wiki1m_head.txt)
+  --batch N        sentences per step, each encoded twice, at least 2 (default 64)
+  --steps N        timed steps after one warm-up, at least 1 (default 10)
+  --native PATH    the native dissipate CLI for its \`bench\` beside the wasm figures (default: build/dissipate)
+  --wasm-dirs D:D  Emscripten build folders to time (default: build-wasm:build-wasm-st)`;
+// Bad arguments get the usage and exit 2 before any model is made or engine loaded.
+function usageError(msg) {
+    console.error(`bench-wasm: ${msg}\n${USAGE}`);
+    process.exit(2);
+}
+let opt;
+try {
+    ({ values: opt } = parseArgs({
+        options: {
+            help: { type: 'boolean', short: 'h' },
+            model: { type: 'string', default: join(root, 'models/tiny') },
+            corpus: { type: 'string', default: join(dataDir, 'corpus/wiki1m_head.txt') },
+            batch: { type: 'string', default: '64' },
+            steps: { type: 'string', default: '10' },
+            native: { type: 'string', default: join(root, 'build/dissipate') },
+            'wasm-dirs': { type: 'string', default: `${root}/build-wasm:${root}/build-wasm-st` },
+        },
+    }));
+} catch (e) {
+    usageError(e.message);
+}
+if (opt.help) {
+    console.log(USAGE);
+    process.exit(0);
+}
+const count = (name, min) => {
+    const n = Number(opt[name]);
+    if (!Number.isInteger(n) || n < min) usageError(`--${name} ${opt[name]}: expected a whole number >= ${min}`);
+    return n;
+};
+const batch = count('batch', 2), steps = count('steps', 1);
+if (!existsSync(opt.corpus))
+    usageError(`--corpus ${opt.corpus}: no such file (pass --corpus FILE, or set DSP_DATA_DIR to the data folder)`);
 const haveNative = existsSync(opt.native);
 let model = opt.model;
 if (!existsSync(join(model, 'model.safetensors'))) {
-    if (!haveNative) throw new Error(`no model at ${model} and no native CLI at ${opt.native} to make one`);
+    if (!haveNative) {
+        console.error(`bench-wasm: no model at ${model} (no model.safetensors) and no native CLI at ${opt.native} to make one`);
+        process.exit(1);
+    }
     model = join(mkdtempSync(join(tmpdir(), 'bench-wasm-')), 'model');
     execFileSync(opt.native, ['init', '--vocab', join(root, 'tests/fixtures/tokenizer/vocab.txt'), '--out', model]);
     console.log(`(no models/tiny: a random tiny-preset model from the tokenizer fixture's vocabulary, ${model})`);
