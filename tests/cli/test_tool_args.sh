@@ -52,4 +52,34 @@ else
   echo "note: no PyTorch for $PY: bench_torch.py and hf_parity.py not checked"
 fi
 
+# ---- node tools: usage, and bad input refused before the GloVe parse or a benchmark (timeout: a check that
+# started the real work would take minutes, so it fails here instead of hanging the suite)
+if command -v node >/dev/null; then
+  N="timeout 30 node"
+  expect_usage "bench-wasm --help" $N "$SRC/tools/bench-wasm.mjs" --help
+  expect_refused "bench-wasm --bogus" "unknown option" $N "$SRC/tools/bench-wasm.mjs" --bogus
+  expect_refused "bench-wasm: no data folder" "no such file" env DSP_DATA_DIR=/nonexistent $N "$SRC/tools/bench-wasm.mjs"
+  expect_refused "bench-wasm --steps 0" ">= 1" $N "$SRC/tools/bench-wasm.mjs" --steps 0
+  BM=$SRC/tools/build-model
+  expect_usage "measure_vocab --help" $N "$BM/measure_vocab.mjs" --help
+  expect_refused "measure_vocab --sizes (no value)" "needs a value" $N "$BM/measure_vocab.mjs" --sizes
+  expect_refused "measure_vocab --sizes x" "whole numbers" $N "$BM/measure_vocab.mjs" --sizes 1,x
+  expect_refused "measure_vocab: no data folder" "no such folder" env DSP_DATA_DIR=/nonexistent \
+    $N "$BM/measure_vocab.mjs"
+  expect_usage "glove_baseline --help" $N "$BM/glove_baseline.mjs" --help
+  expect_refused "glove_baseline: no data folder" "missing" env DSP_DATA_DIR=/nonexistent $N "$BM/glove_baseline.mjs"
+  expect_refused "glove_baseline --bogus" "unknown option" $N "$BM/glove_baseline.mjs" --bogus
+  : > "$TMP/afile"
+  # --glove names no file: should the --out check pass wrongly, the parse fails at once instead of taking a minute
+  expect_refused "build_vocab --out over a file" "not a folder" $N "$BM/build_vocab.mjs" --out "$TMP/afile" \
+    --glove "$TMP/none.json"
+  expect_refused "build_vocab --out unwritable" "cannot write" $N "$BM/build_vocab.mjs" --out /proc/x/y \
+    --glove "$TMP/none.json"
+  expect_refused "build_vocab, GloVe missing" "none.json" $N "$BM/build_vocab.mjs" --out "$TMP/bv/a" \
+    --glove "$TMP/none.json"
+  [ -e "$TMP/bv" ] && fail "build_vocab left the folder it made behind" || ok
+else
+  echo "note: no node: the node tools not checked"
+fi
+
 finish

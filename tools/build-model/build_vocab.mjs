@@ -46,15 +46,42 @@ function parseArgs(argv) {
     return opt;
 }
 
+// --out is made (or checked writable) before the GloVe parse, a minute and 1 GB of heap, rather than found unusable
+// by the first write after it. Returns the first folder it created (undefined when --out existed), so that a build
+// that fails can remove what it made.
+export function prepareOut(out) {
+    if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new Error(`--out ${out}: exists and is not a folder`);
+    // one level at a time: node's recursive mkdirSync spins forever on some paths (/proc/x/y)
+    const missing = [];
+    for (let d = path.resolve(out); !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+    let made;
+    try {
+        for (const d of missing) {
+            fs.mkdirSync(d);
+            made ??= d;
+        }
+        fs.accessSync(out, fs.constants.W_OK);
+    } catch (e) {
+        throw new Error(`--out ${out}: cannot write there (${e.code || e.message})`);
+    }
+    return made;
+}
+
 export function build(opt) {
-    const glove = loadGlove(opt.glove || defaultGlovePath());
+    const made = prepareOut(opt.out);
+    let glove;
+    try {
+        glove = loadGlove(opt.glove || defaultGlovePath());
+    } catch (e) {
+        if (made) fs.rmSync(made, { recursive: true }); // only folders this call created, still empty
+        throw e;
+    }
     const vocab = planVocab(glove, { size: opt.size, pieces: opt.pieces });
     const tokens = [...vocab.keys()], kinds = [...vocab.values()];
     for (const t of tokens) if (/\s/.test(t) || t === '') throw new Error(`vocabulary token ${JSON.stringify(t)} has whitespace`);
     const init = initialVectors(glove, vocab);
     const { rows, scale } = embeddingMatrix(init, kinds, { seed: SEED, rmsTarget: RMS_TARGET });
 
-    fs.mkdirSync(opt.out, { recursive: true });
     fs.writeFileSync(path.join(opt.out, 'vocab.txt'), tokens.join('\n') + '\n');
     writeSafetensors(path.join(opt.out, 'word_embeddings.safetensors'), [{ name: 'word_embeddings', shape: [tokens.length, HIDDEN], data: rows }], {
         source: `${PACKAGE}@${glove.version} (GloVe 6B 100d, Pennington et al. 2014, PDDL 1.0)`,

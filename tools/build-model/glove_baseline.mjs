@@ -51,12 +51,26 @@ function evaluate(glove, pairs, tokenize) {
     return { rho: 100 * spearman(cos, pairs.map((p) => p.score)), oov: 100 * (1 - known / total) };
 }
 
+const USAGE = 'usage: node --max-old-space-size=4096 tools/build-model/glove_baseline.mjs [--data DIR]\n' +
+    '  --data DIR  the data folder with stsb/{dev,test}.tsv and stsb/senteval/sts-{dev,test}.csv\n' +
+    '              (default: $DSP_DATA_DIR, else ../shared/data)';
+
 function main() {
     let data = DATA_DIR;
     for (let i = 2; i < process.argv.length; i++) {
-        if (process.argv[i] === '--data' && process.argv[i + 1]) data = process.argv[++i];
-        else throw new Error(`unknown option ${process.argv[i]} (usage: glove_baseline.mjs [--data DIR])`);
+        const k = process.argv[i];
+        if (k === '--help' || k === '-h') { console.log(USAGE); return; }
+        if (k === '--data' && process.argv[i + 1]) data = process.argv[++i];
+        else {
+            console.error(`glove_baseline: ${k === '--data' ? '--data needs a folder' : `unknown option ${k}`}\n${USAGE}`);
+            process.exit(2);
+        }
     }
+    // every input before the GloVe parse (a minute, 1 GB of heap), so a wrong folder is told at once
+    const files = ['dev', 'test'].flatMap((split) => [path.join(data, 'stsb', `${split}.tsv`),
+        path.join(data, 'stsb', 'senteval', `sts-${split}.csv`)]);
+    const missing = files.filter((f) => !fs.existsSync(f));
+    if (missing.length) throw new Error(`missing ${missing.join(', ')} (pass --data DIR or set DSP_DATA_DIR)`);
     const glove = loadGlove();
     console.log('| tokenisation | split | pairs | Spearman ×100 | words not in GloVe % |\n| --- | --- | --- | --- | --- |');
     for (const split of ['dev', 'test']) {

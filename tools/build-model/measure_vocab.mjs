@@ -29,16 +29,35 @@ function otherParams(H = 128, L = 2, I = 512, P = 512, T = 2) {
 }
 const HEADER_BYTES = 8192; // safetensors JSON header for ~40 tensors, generous
 
-function args() {
-    const a = { sizes: [16000, 20000, 24000, 26000], pieces: [0, 1000, 2000], probe: null, facts: false };
-    for (let i = 2; i < process.argv.length; i++) {
-        const k = process.argv[i];
+const USAGE = `usage: node --max-old-space-size=4096 tools/build-model/measure_vocab.mjs
+           [--sizes 16000,20000,24000,26000] [--pieces 0,1000,2000] [--probe SIZE:PIECES] [--facts]
+  --sizes LIST        vocabulary sizes of the table, comma-separated (default 16000,20000,24000,26000)
+  --pieces LIST       learned ## pieces per size, comma-separated (default 0,1000,2000)
+  --probe SIZE:PIECES also the embedding-scale probe on STS-B dev for that vocabulary
+  --facts             the card's other vocabulary figures instead of the table
+Reads ../shared/data (or $DSP_DATA_DIR): corpus/*.txt and stsb/dev.tsv.`;
+
+class UsageError extends Error {}
+
+// Every value is checked here, before the GloVe parse (a minute and 1 GB of heap) starts.
+function args(argv = process.argv.slice(2)) {
+    const a = { sizes: [16000, 20000, 24000, 26000], pieces: [0, 1000, 2000], probe: null, facts: false, help: false };
+    const list = (k, v, sep, n) => {
+        const xs = v.split(sep).map((x) => (x.trim() === '' ? NaN : Number(x)));
+        if (!xs.every((x) => Number.isInteger(x) && x >= 0) || (n && xs.length !== n))
+            throw new UsageError(`${k} ${v}: expected ${n ? `${n} whole numbers joined by '${sep}'` : `whole numbers joined by '${sep}'`}`);
+        return xs;
+    };
+    for (let i = 0; i < argv.length; i++) {
+        const k = argv[i];
+        if (k === '--help' || k === '-h') { a.help = true; continue; }
         if (k === '--facts') { a.facts = true; continue; }
-        const v = process.argv[++i];
-        if (k === '--sizes') a.sizes = v.split(',').map(Number);
-        else if (k === '--pieces') a.pieces = v.split(',').map(Number);
-        else if (k === '--probe') a.probe = v.split(':').map(Number);
-        else throw new Error(`unknown option ${k}`);
+        if (!['--sizes', '--pieces', '--probe'].includes(k)) throw new UsageError(`unknown option ${k}`);
+        const v = argv[++i];
+        if (v === undefined || v.startsWith('--')) throw new UsageError(`option ${k} needs a value`);
+        if (k === '--sizes') a.sizes = list(k, v, ',');
+        else if (k === '--pieces') a.pieces = list(k, v, ',');
+        else a.probe = list(k, v, ':', 2);
     }
     return a;
 }
@@ -142,10 +161,12 @@ function facts(glove, corpus, dev) {
 
 function main() {
     const a = args();
-    const glove = loadGlove();
+    if (a.help) { console.log(USAGE); return; }
+    // the data first: a wrong data folder is told in a moment, not after the GloVe parse
     const corpus = prepare(corpusSentences());
     const devPairs = readPairs(path.join(DATA_DIR, 'stsb', 'dev.tsv'));
     const dev = prepare(devPairs.flatMap((p) => [p.a, p.b]));
+    const glove = loadGlove();
     console.log(`corpus: ${corpus.sents.length} sentences, ${[...corpus.counts.values()].reduce((x, y) => x + y, 0)} words; ` +
         `STS-B dev: ${dev.sents.length} sentences, ${[...dev.counts.values()].reduce((x, y) => x + y, 0)} words (basic-tokenizer tokens)\n`);
     if (a.facts) facts(glove, corpus, dev);
@@ -175,4 +196,9 @@ function main() {
     }
 }
 
-main();
+try {
+    main();
+} catch (e) {
+    console.error(`measure_vocab: ${e.message}${e instanceof UsageError ? `\n${USAGE}` : ''}`);
+    process.exit(e instanceof UsageError ? 2 : 1);
+}

@@ -22,6 +22,7 @@ export function readLines(file) {
 // The unsupervised SimCSE corpus: every corpus/*.txt, one sentence per line.
 export function corpusSentences(dataDir = DATA_DIR) {
     const dir = path.join(dataDir, 'corpus');
+    if (!fs.existsSync(dir)) throw new Error(`${dir}: no such folder (set DSP_DATA_DIR to the data folder)`);
     return fs.readdirSync(dir).filter((f) => f.endsWith('.txt')).sort().flatMap((f) => readLines(path.join(dir, f)));
 }
 
