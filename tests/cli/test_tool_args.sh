@@ -82,4 +82,10 @@ else
   echo "note: no node: the node tools not checked"
 fi
 
+# ---- tools/build-model/build.sh: its argument is checked before the rebuild (never given a real binary here:
+# that would rebuild models/tiny)
+expect_usage "build.sh --help" timeout 30 bash "$SRC/tools/build-model/build.sh" --help
+expect_refused "build.sh --bogus" "unknown option" timeout 30 bash "$SRC/tools/build-model/build.sh" --bogus
+expect_refused "build.sh: not a binary" "not an executable" timeout 30 bash "$SRC/tools/build-model/build.sh" "$TMP"
+
 finish
