@@ -21,13 +21,47 @@ import os from 'node:os';
 import path from 'node:path';
 import { requirePrerequisites, startServer, launchBrowser, openLab, trainToDone, records, waitFor, REPO } from '../tests/browser/lib.mjs';
 
-const args = process.argv.slice(2);
-const flag = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
-const opts = { site: path.resolve(flag('site', path.join(REPO, 'site'))), chromium: process.env.DSP_CHROMIUM || '/usr/bin/chromium' };
-const native = path.resolve(flag('native', path.join(REPO, 'build/dissipate')));
-const STEPS = Number(flag('steps', '20'));
-const FULL = args.includes('--full');
-const FULL_BATCH = Number(flag('full-batch', '64'));
+const USAGE = `usage: node tools/bench-browser.mjs [--native PATH] [--site DIR] [--steps N] [--full [--full-batch N]]
+  --native PATH     the native dissipate CLI timed beside the page (default: build/dissipate)
+  --site DIR        the built site (default: site; node tools/build-site.mjs makes it)
+  --steps N         steps per run, at least 2: the first is left out of the timing (default 20)
+  --full            also the 1000-step InfoNCE vs alignment + uniformity scenario on the page (minutes)
+  --full-batch N    that scenario's batch, at least 2 (default 64)
+Environment: DSP_CHROMIUM (default /usr/bin/chromium).`;
+// Every argument is checked before Chromium starts: an unknown one (a typo, or --help among others) must not
+// start a benchmark of many minutes, and a bad count must not fail only after all the runs.
+function usageError(msg) {
+  console.error(`bench-browser: ${msg}\n${USAGE}`);
+  process.exit(2);
+}
+const VALUED = ['native', 'site', 'steps', 'full-batch'];
+const given = { full: false, help: false };
+for (const args = process.argv.slice(2); args.length;) {
+  const a = args.shift();
+  const name = a.startsWith('--') ? a.slice(2) : null;
+  if (a === '-h' || name === 'help') given.help = true;
+  else if (name === 'full') given.full = true;
+  else if (VALUED.includes(name)) {
+    const v = args.shift();
+    if (v === undefined || v.startsWith('--')) usageError(`${a} needs a value`);
+    given[name] = v;
+  } else usageError(`unknown argument '${a}'`);
+}
+if (given.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const count = (name, dflt, min) => {
+  const text = given[name] ?? dflt, n = Number(text);
+  if (!Number.isInteger(n) || n < min) usageError(`--${name} ${text}: expected a whole number >= ${min}`);
+  return n;
+};
+const opts = { site: path.resolve(given.site ?? path.join(REPO, 'site')), chromium: process.env.DSP_CHROMIUM || '/usr/bin/chromium' };
+const native = path.resolve(given.native ?? path.join(REPO, 'build/dissipate'));
+const STEPS = count('steps', '20', 2); // step 1 is left out of the timing: 2 leaves one timed step
+const FULL = given.full;
+const FULL_BATCH = count('full-batch', '64', 2);
+if (!fs.existsSync(native)) usageError(`--native ${native}: no such file (build it, or pass --native PATH)`);
 const BATCH = 64, SEED = 3, MAXLEN = 32;
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };

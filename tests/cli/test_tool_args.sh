@@ -60,6 +60,11 @@ if command -v node >/dev/null; then
   expect_refused "bench-wasm --bogus" "unknown option" $N "$SRC/tools/bench-wasm.mjs" --bogus
   expect_refused "bench-wasm: no data folder" "no such file" env DSP_DATA_DIR=/nonexistent $N "$SRC/tools/bench-wasm.mjs"
   expect_refused "bench-wasm --steps 0" ">= 1" $N "$SRC/tools/bench-wasm.mjs" --steps 0
+  BB=$SRC/tools/bench-browser.mjs
+  expect_usage "bench-browser --help" $N "$BB" --help
+  expect_refused "bench-browser --help --bogus" "unknown argument" $N "$BB" --help --bogus
+  expect_refused "bench-browser --steps (no value)" "needs a value" $N "$BB" --steps
+  expect_refused "bench-browser --steps 1" ">= 2" $N "$BB" --steps 1
   BM=$SRC/tools/build-model
   expect_usage "measure_vocab --help" $N "$BM/measure_vocab.mjs" --help
   expect_refused "measure_vocab --sizes (no value)" "needs a value" $N "$BM/measure_vocab.mjs" --sizes
