@@ -42,6 +42,14 @@ done
 say() { printf '\n---- test-wasm-current: %s\n' "$*"; }
 die() { printf '\ntest-wasm-current: FAILED: %s\n' "$*" >&2; exit 1; }
 [ -d "$data/stsb" ] || die "no data folder at $data (set DSP_DATA_DIR)"
+# The guard before `rm -rf` of a chroot compares findmnt's mount targets with the chroot's path, and findmnt -r
+# prints a space, a backslash or a non-ASCII byte escaped (\x20): a path with one would not match, the guard would
+# pass with the repository still bind-mounted below, and rm -rf would delete it through the mount. So such paths are
+# refused outright; the mount targets are the chroot's path followed by the repository's and the data's.
+plain_path() { local LC_ALL=C; case "$1" in *[![:graph:]]* | *\\*) return 1 ;; esac; }  # C: [:graph:] is ASCII
+for p in "$rootfs" "$root" "$data"; do
+  plain_path "$p" || die "'$p' has a space, a backslash or a non-ASCII character: use a plain path (DSP_CURRENT_ROOT for the chroot)"
+done
 
 # debootstrap, mount and chroot need root.
 SUDO=""
@@ -66,7 +74,7 @@ if ! flock -n 9; then
   flock -w 1800 9 || die "another run has held $rootfs.lock for 30 minutes"
 fi
 mounted_below() { findmnt -rn -o TARGET | awk -v p="$1" '$0 == p || index($0, p "/") == 1'; }
-for m in $({ mounted_below "$rootfs"; mounted_below "$rootfs.new"; } | sort -r); do
+{ mounted_below "$rootfs"; mounted_below "$rootfs.new"; } | sort -r | while IFS= read -r m; do
   echo "test-wasm-current: unmounting $m, left over from an interrupted run"
   $SUDO umount "$m" || $SUDO umount -l "$m"
 done

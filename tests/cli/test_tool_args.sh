@@ -93,4 +93,10 @@ expect_usage "build.sh --help" timeout 30 bash "$SRC/tools/build-model/build.sh"
 expect_refused "build.sh --bogus" "unknown option" timeout 30 bash "$SRC/tools/build-model/build.sh" --bogus
 expect_refused "build.sh: not a binary" "not an executable" timeout 30 bash "$SRC/tools/build-model/build.sh" "$TMP"
 
+# ---- tools/test-wasm-current.sh: a chroot path that findmnt would print escaped is refused before anything is made
+# (the guard before its rm -rf could not see the repository's bind mount below such a path)
+expect_refused "test-wasm-current: a space in the chroot path" "a space" \
+  env DSP_CURRENT_ROOT="$TMP/a b/root" timeout 30 bash "$SRC/tools/test-wasm-current.sh" --build-only
+[ -e "$TMP/a b" ] && fail "test-wasm-current made $TMP/a b before refusing it" || ok
+
 finish
