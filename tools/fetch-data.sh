@@ -1,25 +1,96 @@
 #!/usr/bin/env bash
-# fetch-data.sh — for users outside this environment: downloads the evaluation sets and SimCSE's training sentences
-# from their public sources and converts them into Dissipate's pair format (score<TAB>s1<TAB>s2), in the layout the
-# CLI expects:
-#   DEST/stsb/{train,dev,test}.tsv      STS Benchmark
+# fetch-data.sh — for users outside this environment: downloads the evaluation sets and the training sentences from
+# their public sources and converts them into Dissipate's formats, in the layout of the project's ../shared/data
+# (the folder DSP_DATA_DIR names), which the CLI commands of the README, tools/study/run_study.py and
+# tools/build-site.mjs read:
+#   DEST/stsb/{train,dev,test}.tsv      STS Benchmark, score<TAB>s1<TAB>s2
 #   DEST/sts/STS12 .. STS16/<subset>.tsv SentEval's STS12–16 test sets, one file per subset (a folder = one set)
 #   DEST/sts/SICKR.tsv                  SICK relatedness, test split (scores 1–5)
-#   DEST/corpus/wiki1m_for_simcse.txt   SimCSE's 10^6 Wikipedia sentences
-#   DEST/corpus/wiki1m_head.txt         its head as ../shared/data has it (the first 11,914 lines, whitespace
-#                                       collapsed, blanks and repeats dropped: 11,548 sentences), the default corpus
-#                                       of `dissipate bench`, tools/reference/bench_torch.py and the browser tests
-# Not made here: stsb/senteval/ (SentEval's Moses-tokenized STS-B, which only tools/build-model's GloVe baseline reads).
-# Sources: SimCSE's mirror of the SentEval data and of wiki1m (the same files its download scripts use).
-# This cannot run inside the project's build machines (no internet); it needs curl, tar and python3.
-# Usage: tools/fetch-data.sh DEST
+#   DEST/corpus/                        the training corpus, ~56.5k sentences; the tools train on every corpus/*.txt:
+#     wiki1m_head.txt                   the head of SimCSE's wiki1m as ../shared/data has it (its first 11,914 lines,
+#                                       whitespace collapsed, blanks and repeats dropped: 11,548 sentences); also the
+#                                       default of `dissipate bench`, bench_torch.py and the browser tests
+#     wikisplit_complex.txt             WikiSplit's validation/tune/test sentences (14,997), detokenized
+#     wikisplit_split.txt               their split halves (29,958)
+#   DEST/wiki1m/wiki1m_for_simcse.txt   SimCSE's full 10^6 Wikipedia sentences (~120 MB), kept OUT of corpus/: every
+#                                       tool takes all of corpus/*.txt, and with it there they would train on ~1.06M
+#                                       sentences (the head twice) and build-site.mjs would pack 120 MB into the site.
+#                                       To train on it: dissipate train --corpus DEST/wiki1m/wiki1m_for_simcse.txt …
+#   DEST/raw/                           the downloads as fetched
+# The three corpus files are checked against ../shared/data's SHA-256 sums; a mismatch is reported (the upstream
+# files changed), not fatal. Not made here: stsb/senteval/ (SentEval's Moses-tokenized STS-B, which only
+# tools/build-model's GloVe baseline reads) nor pretrain/.
+# Sources: SimCSE's mirror of the SentEval data and of wiki1m (the same files its download scripts use), and
+# google-research-datasets/wiki-split at a pinned commit.
+# Downloads go to *.part and are renamed when complete, so an interrupted one is resumed, never taken as done; a
+# rerun skips what is complete. Needs curl, tar, python3 and internet access (not the project's build machines).
 set -euo pipefail
-dest=${1:?usage: tools/fetch-data.sh DEST}
-base=https://huggingface.co/datasets/princeton-nlp/datasets-for-simcse/resolve/main
-mkdir -p "$dest"/{stsb,sts,corpus} "$dest/raw"
+usage() {
+  echo "usage: tools/fetch-data.sh DEST    (the data folder to make; then export DSP_DATA_DIR=DEST)"
+  echo "Downloads STS-B, STS12-16, SICK-R, SimCSE's wiki1m and WikiSplit (about 250 MB) into DEST; see the top of"
+  echo "this script for the layout. The full wiki1m goes to DEST/wiki1m/, not corpus/."
+}
+case "${1:-}" in
+  -h|--help) usage; exit 0 ;;
+  '') usage >&2; exit 2 ;;
+  -*) echo "fetch-data: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+esac
+[ $# -eq 1 ] || { echo "fetch-data: one argument, the destination folder" >&2; usage >&2; exit 2; }
+dest=$1
+for tool in curl tar python3; do
+  command -v "$tool" >/dev/null || { echo "fetch-data: $tool is needed and not installed" >&2; exit 1; }
+done
+simcse=https://huggingface.co/datasets/princeton-nlp/datasets-for-simcse/resolve/main
+wikisplit=https://raw.githubusercontent.com/google-research-datasets/wiki-split/80f5bddf42d1a68201b7b107ee4b8d86d82e9fde
+
+# The highest folder this run creates (none when DEST exists), so that a failed first download can remove the empty
+# folders it made rather than leave a DEST behind that looks like a data folder.
+top=""
+if [ ! -e "$dest" ]; then
+  top=$dest
+  while [ ! -e "$(dirname -- "$top")" ]; do top=$(dirname -- "$top"); done
+fi
+mkdir -p "$dest/raw"
+[ -z "$top" ] || top=$(cd "$top" && pwd)
 cd "$dest"
-[ -f raw/senteval.tar ] || curl -fL --retry 3 -o raw/senteval.tar "$base/senteval.tar"
-[ -f corpus/wiki1m_for_simcse.txt ] || curl -fL --retry 3 -o corpus/wiki1m_for_simcse.txt "$base/wiki1m_for_simcse.txt"
+here=$(pwd)
+cleanup_empty() {
+  cd /
+  rmdir "$here/raw" "$here/wiki1m" 2>/dev/null || true
+  local d=$here
+  while [ -n "$top" ] && rmdir "$d" 2>/dev/null && [ "$d" != "$top" ]; do d=$(dirname "$d"); done
+}
+fetch() { # url file: to file.part, resumed if one is there, renamed when curl reports success
+  local url=$1 out=$2
+  [ -s "$out" ] && return 0
+  echo "fetch-data: downloading $url"
+  if ! curl -fL --retry 3 -C - -o "$out.part" "$url"; then
+    [ -s "$out.part" ] || rm -f "$out.part"
+    echo "fetch-data: FAILED to download $url (curl's message above)." >&2
+    if [ -e "$out.part" ]; then
+      echo "  The part fetched so far is kept in $here/$out.part: run the script again to resume it (or delete it to start over)." >&2
+    fi
+    echo "  Check the internet connection (a proxy: curl reads https_proxy), then run the script again; what is complete is kept." >&2
+    cleanup_empty
+    exit 1
+  fi
+  mv -f "$out.part" "$out"
+}
+
+# An earlier version kept the full wiki1m in corpus/, where every tool would train on it: move it out, not fetch it
+# again.
+if [ -s corpus/wiki1m_for_simcse.txt ] && [ ! -e wiki1m/wiki1m_for_simcse.txt ]; then
+  mkdir -p wiki1m
+  mv corpus/wiki1m_for_simcse.txt wiki1m/
+  echo "fetch-data: moved corpus/wiki1m_for_simcse.txt to wiki1m/ (out of the training corpus)"
+fi
+mkdir -p wiki1m
+fetch "$simcse/senteval.tar" raw/senteval.tar
+fetch "$simcse/wiki1m_for_simcse.txt" wiki1m/wiki1m_for_simcse.txt
+for part in validation tune test; do
+  fetch "$wikisplit/$part.tsv" "raw/wikisplit-$part.tsv"
+done
+mkdir -p stsb sts corpus
 tar -xf raw/senteval.tar -C raw
 python3 - raw/SentEval/data/downstream . <<'PY'
 import csv, glob, os, sys
@@ -67,21 +138,64 @@ with open(f"{src}/SICK/SICK_test_annotated.txt", encoding="utf-8") as f:
         rows.append((cols[3], cols[1], cols[2]))
 write(f"{dest}/sts/SICKR.tsv", rows)
 PY
-# The head the benchmarks read by default; this transform of the first 11,914 lines gives ../shared/data's file
-# exactly (checked against its verbatim 1,280,000-byte head).
-python3 - corpus/wiki1m_for_simcse.txt corpus/wiki1m_head.txt <<'PY'
-import sys
-seen, out = set(), []
-with open(sys.argv[1], encoding="utf-8", newline="") as f:
+# The corpus as ../shared/data has it. The head: this transform of the first 11,914 lines gives its file exactly
+# (checked against its verbatim 1,280,000-byte head). WikiSplit: PTB-tokenized upstream; the detokenization below
+# (wiki-markup '' dropped, clitics and punctuation attached) gives ../shared/data's two files byte for byte from
+# the same three TSVs. Each file is written to .part and renamed, like the downloads.
+python3 - wiki1m/wiki1m_for_simcse.txt raw corpus <<'PY'
+import os, re, sys
+wiki1m, raw, corpus = sys.argv[1:4]
+
+def save(name, lines):
+    path = os.path.join(corpus, name)
+    with open(path + ".part", "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(path + ".part", path)
+    print(f"{path}: {len(lines)} sentences")
+
+def unique(lines):
+    seen, out = set(), []
+    for x in lines:
+        if x and x not in seen:
+            seen.add(x)
+            out.append(x)
+    return out
+
+head = []
+with open(wiki1m, encoding="utf-8", newline="") as f:
     for i, line in enumerate(f):
         if i == 11914:
             break
-        text = " ".join(line.split())
-        if text and text not in seen:
-            seen.add(text)
-            out.append(text)
-with open(sys.argv[2], "w", encoding="utf-8") as f:
-    f.write("\n".join(out) + "\n")
-print(f"{sys.argv[2]}: {len(out)} sentences")
+        head.append(" ".join(line.split()))
+save("wiki1m_head.txt", unique(head))
+
+def detok(s):
+    s = (" " + " ".join(s.split()) + " ").replace(" '' ", " ")
+    s = re.sub(r" '(s|ve|d|m|re|ll)\b", r"'\1", s, flags=re.I)
+    s = re.sub(r" n't\b", "n't", s)
+    s = re.sub(r" ([,.;:!?%)\]}])", r"\1", s)
+    s = re.sub(r"([(\[{$#]) ", r"\1", s)
+    return s.strip()
+
+complex_, split = [], []
+for part in ("validation", "tune", "test"):
+    with open(os.path.join(raw, f"wikisplit-{part}.tsv"), encoding="utf-8") as f:
+        for line in f:
+            a, b = line.rstrip("\n").split("\t")[:2]
+            complex_.append(detok(a))
+            split.extend(detok(x) for x in b.split("<::::>"))
+save("wikisplit_complex.txt", unique(complex_))
+save("wikisplit_split.txt", unique(split))
 PY
-echo "done. Evaluate as SimCSE reports: dissipate eval --model M --sts $dest/sts/STS1{2,3,4,5,6} $dest/stsb/test.tsv $dest/sts/SICKR.tsv"
+# ../shared/data's sums of the same three files: a difference means an upstream file changed.
+if ! command -v sha256sum >/dev/null; then
+  echo "fetch-data: note: no sha256sum here: the corpus is not compared with the project's"
+elif ! (cd corpus && sha256sum --check --quiet) <<'SUMS'; then
+28288417fd5e925af5e72cefc426de95344b2c586f3c1debf49ecc6c0dfeaae5  wiki1m_head.txt
+81f1ef1f7ae9bc15369ae67020854702983fba55db420b90fff521819180fd96  wikisplit_complex.txt
+5de477c58b1731389a2f758e7de4d9d377af229b3546c514331ea8889eab0731  wikisplit_split.txt
+SUMS
+  echo "fetch-data: note: the corpus file(s) named above differ from the project's (an upstream file changed);" \
+       "they are usable, but results will not match docs/ exactly" >&2
+fi
+echo "done. export DSP_DATA_DIR=$here. Evaluate as SimCSE reports: dissipate eval --model M --sts $here/sts/STS1{2,3,4,5,6} $here/stsb/test.tsv $here/sts/SICKR.tsv"

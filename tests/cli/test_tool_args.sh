@@ -99,4 +99,16 @@ expect_refused "test-wasm-current: a space in the chroot path" "a space" \
   env DSP_CURRENT_ROOT="$TMP/a b/root" timeout 30 bash "$SRC/tools/test-wasm-current.sh" --build-only
 [ -e "$TMP/a b" ] && fail "test-wasm-current made $TMP/a b before refusing it" || ok
 
+# ---- tools/fetch-data.sh: usage, unknown options, and a failed download (a proxy on a closed port makes curl fail
+# at once, online or not) says what failed and leaves no empty data folder behind
+FD=$SRC/tools/fetch-data.sh
+expect_usage "fetch-data --help" bash "$FD" --help
+expect_refused "fetch-data --bogus" "unknown option" bash "$FD" --bogus
+expect_refused "fetch-data, no DEST" "usage" bash "$FD"
+if command -v curl >/dev/null; then
+  expect_refused "fetch-data offline" "FAILED to download" env https_proxy=http://127.0.0.1:9 \
+    HTTPS_PROXY=http://127.0.0.1:9 timeout 60 bash "$FD" "$TMP/fd/data"
+  [ -e "$TMP/fd" ] && fail "fetch-data left $(find "$TMP/fd") behind" || ok
+fi
+
 finish
