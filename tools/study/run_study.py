@@ -3,7 +3,7 @@
 evaluated every K steps; repeated over seeds; then, into --report-dir, study_table.md, study_summary.json and the
 plots in img/ (docs/results.md itself is written by hand from them).
 
-    python3 tools/study/run_study.py --dissipate build/dissipate --out runs/study [--seeds 1 2 3]
+    /usr/bin/python3 tools/study/run_study.py --dissipate build/dissipate --out runs/study [--seeds 1 2 3]
         [--steps 500] [--eval-every 50] [--lr 3e-5] [--jobs 2] [--report-dir DIR] [--only NAME...]
 
 The per-run JSONL logs go to --out; the table, summary and figures to --report-dir (default: --out, so a trial run
