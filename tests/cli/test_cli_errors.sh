@@ -73,7 +73,8 @@ if awk -v vex=$vex '$1 == "1" && $(NF-5) ~ /\// { n++; split($(NF-5), r, "/"); s
                                          if (vex ? !(e[1] + 0 >= e[2] + 0 && e[2] + 0 > 0) : $(NF-4) != "-") bad++ }
         END { exit !(n == 12 && bad == 0) }' "$TMP/out" && grep -q "fastest/median of 15 runs" "$TMP/out"; then ok
 else fail "bench gemm table: $(cat "$TMP/out")"; fi
-# ... and the 1-thread GEMM as a share of the ceiling, for each vector set timed (simd128, and sse2 where it differs)
+# ... and the 1-thread GEMM as a share of the ceiling, for each vector set timed (simd128, and sse2 where it differs,
+# held to the same 128-bit units' ceiling)
 if [ "$(grep -cE '^  (simd128|sse2) +ceiling +[0-9.]+ GFLOP/s, GEMM +[0-9]+- *[0-9]+%$' "$TMP/out")" -eq $((1 + vex)) ] &&
    ! grep -qE '^  avx2 +ceiling' "$TMP/out"; then ok; else fail "bench gemm ceiling shares: $(cat "$TMP/out")"; fi
 # config file: bad key and bad value type

@@ -16,9 +16,19 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only);
  * machine slows every figure of a bench, so the tables print it beside them. */
 void dsp_bench_load_average(char *buf, size_t size);
 
-/* GFLOP/s of `set`'s arithmetic ceiling on the calling core: the fastest of several runs of its multiply-add loop on
- * registers (dsp_peak_for), what no kernel of the set can beat. 0 for the scalar reference. A few tens of ms. */
-double dsp_bench_ceiling(dsp_kernels set);
+/* A vector set's arithmetic ceiling on the calling core, what no kernel of the set can beat: the fastest of many
+ * runs (about 5 ms each) of its multiply-add loop (dsp_peak_for). A bench takes the samples in turns with the work
+ * the ceiling bounds (a step, a GEMM), so that a slow spell of the machine falls on both alike; the first sample
+ * also calibrates the run and warms the core for 0.1 s. sse2, where simd128 runs AVX's encoding, is measured as
+ * simd128: the same units. The scalar reference has none (best stays 0). */
+typedef struct {
+    dsp_kernels set;
+    long reps;   /* loop rounds of one run (0 until the first sample) */
+    int samples;
+    double best; /* GFLOP/s of the fastest run */
+} dsp_ceiling;
+void dsp_ceiling_init(dsp_ceiling *c, dsp_kernels set);
+void dsp_ceiling_sample(dsp_ceiling *c);
 
 /* Does simd128 run another encoding than sse2 here (AVX's, on a CPU with AVX)? */
 int dsp_bench_two_encodings(void);

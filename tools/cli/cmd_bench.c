@@ -41,7 +41,7 @@ static int cmp_double(const void *a, const void *b) {
  * keeps the speedup honest where back-to-back timing swung by a factor of two. Prints the median and the fastest
  * step of each. */
 static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_kernels set, int threads_max, int n,
-                              double flops, dsp_err *err) {
+                              double flops, dsp_ceiling *ceiling, dsp_err *err) {
     dsp_model *models = calloc((size_t)threads_max, sizeof *models);
     dsp_trainer **trainers = calloc((size_t)threads_max, sizeof *trainers);
     double *ms = malloc((size_t)threads_max * (size_t)n * sizeof(double));
@@ -61,13 +61,15 @@ static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_k
         dsp_step_record rec;
         if (dsp_trainer_step(trainers[i], &rec, err)) goto out; /* warm-up: first touches of every buffer */
     }
-    for (int s = 0; s < n; s++)
+    for (int s = 0; s < n; s++) {
+        dsp_ceiling_sample(ceiling); /* in turns with the steps, as the thread counts are */
         for (int i = 0; i < threads_max; i++) {
             dsp_step_record rec;
             double t0 = now_ms();
             if (dsp_trainer_step(trainers[i], &rec, err)) goto out;
             ms[(size_t)i * n + s] = now_ms() - t0;
         }
+    }
     double ms1 = 0, best1 = 0;
     for (int i = 0; i < threads_max; i++) {
         double *row = ms + (size_t)i * n;
@@ -90,20 +92,21 @@ out:
     return rc;
 }
 
-/* What no step can beat: the step's FLOPs at each vector set's arithmetic ceiling on one core. A step at 1 thread
- * also spends time on memory-bound passes that this floor leaves out, so the floor is a bound, not a target. */
-static void print_step_floors(dsp_kernels only, double flops) {
-    const dsp_kernels sets[] = {DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2, DSP_KERNELS_AVX2};
+/* What no step can beat: the step's FLOPs at each vector set's arithmetic ceiling on one core (sampled in turns with
+ * its steps). A step also spends time on memory-bound passes that this floor leaves out: a bound, not a target. sse2
+ * is left out where simd128 runs AVX's encoding: the same units, the same floor. */
+static void print_step_floors(const dsp_ceiling *ceilings, const dsp_kernels *sets, int n_sets, double flops) {
     int any = 0;
-    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
-        dsp_kernels got;
-        if (dsp_kernels_resolve(sets[k], &got, NULL) || !dsp_bench_shows(only, got)) continue;
-        double ceiling = dsp_bench_ceiling(got);
-        if (ceiling <= 0) continue;
-        if (!any) printf("ceiling per core (multiply-adds from L1 into registers, fastest of 8 runs) and the step's "
-                         "%.2f GFLOP at that rate:\n", flops / 1e9);
+    for (int k = 0; k < n_sets; k++) {
+        const dsp_ceiling *c = &ceilings[k];
+        if (c->best <= 0 || (sets[k] == DSP_KERNELS_SIMD128_SSE2 && c->set == DSP_KERNELS_SIMD128)) continue;
+        if (!any)
+            printf("ceiling per core (multiply-adds from L1 into registers, the fastest of %d run%s taken in turns "
+                   "with the steps) and the step's %.2f GFLOP at that rate:\n", c->samples, c->samples == 1 ? "" : "s",
+                   flops / 1e9);
         any = 1;
-        printf("  %-8s %6.1f GFLOP/s: %.2f ms at 1 thread\n", dsp_kernels_name(got), ceiling, flops / ceiling / 1e6);
+        printf("  %-8s %6.1f GFLOP/s: %.2f ms at 1 thread\n", dsp_kernels_name(sets[k]), c->best,
+               flops / c->best / 1e6);
     }
 }
 
@@ -158,17 +161,21 @@ int cmd_bench(int argc, char **argv) {
     char load[64];
     dsp_bench_load_average(load, sizeof load);
     if (load[0]) printf("load average at start (other work on this machine slows every row): %s\n", load);
-    print_step_floors(only_set, flops);
     printf("%-8s %7s %10s %10s %9s %10s %9s\n", "kernels", "threads", "ms/step", "GFLOP/s", "speedup", "best ms",
            "speedup");
-    const dsp_kernels sets[] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2, DSP_KERNELS_AVX2};
-    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+    enum { N_STEP_SETS = 4 };
+    const dsp_kernels sets[N_STEP_SETS] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2,
+                                           DSP_KERNELS_AVX2};
+    dsp_ceiling ceilings[N_STEP_SETS];
+    for (int k = 0; k < N_STEP_SETS; k++) {
+        dsp_ceiling_init(&ceilings[k], sets[k]);
         dsp_kernels got;
         if (dsp_kernels_resolve(sets[k], &got, NULL)) continue;
         if (!dsp_bench_shows(only_set, got)) continue;
         int n = sets[k] == DSP_KERNELS_SCALAR ? (steps + 2) / 3 : steps;
-        if (time_thread_counts(&m, &ts, got, threads_max, n, flops, &err)) goto done;
+        if (time_thread_counts(&m, &ts, got, threads_max, n, flops, &ceilings[k], &err)) goto done;
     }
+    print_step_floors(ceilings, sets, N_STEP_SETS, flops);
     if (!no_gemm) {
         printf("\n");
         fflush(stdout);
