@@ -90,6 +90,23 @@ assert sets[:3] == [("a/dev", 40), ("b/dev", 30), ("sts40", 40)], sets
 PY
 expect_fail "one set twice" "--eval $TMP/a/dev.tsv is given twice" "$DSP" "${T[@]}" --steps 1 \
   --eval "$TMP/a/dev.tsv" "$TMP/a/dev.tsv"
+# a folder of pair files is one multi-subset set for train as for eval: at step 0 (weights as loaded) the log's
+# Spearman is eval's "all" over the same subsets
+mkdir -p "$TMP/sts12"
+head -25 "$STS40" > "$TMP/sts12/a.tsv"; tail -15 "$STS40" > "$TMP/sts12/b.tsv"
+expect_ok "train --eval folder" "$DSP" "${T[@]}" --steps 1 --eval "$TMP/sts12" --log "$TMP/folder.jsonl" --quiet
+expect_ok "eval folder" "$DSP" eval --model "$M" --sts "$TMP/sts12" --json
+/usr/bin/python3 - "$TMP/folder.jsonl" "$TMP/out" <<'PY' && ok || fail "train --eval on a folder: $(head -c 600 "$TMP/out")"
+import json, sys
+e = [r for r in map(json.loads, open(sys.argv[1])) if r["type"] == "eval" and r["step"] == 0][0]
+s = json.load(open(sys.argv[2]))["sets"][0]
+assert e["set"] == "sts12" and e["pairs"] == 40 == s["pairs"], (e, s)
+assert abs(e["spearman"] - s["spearman"]) < 1e-4, (e, s)  # "all": the subsets' pairs together
+assert abs(s["spearman"] - s["mean"]) > 1e-3, s  # ... which the mean of the subsets' is not, here
+PY
+mkdir -p "$TMP/empty-set"
+expect_fail "train --eval empty folder" "empty-set has no" "$DSP" "${T[@]}" --steps 1 --eval "$TMP/empty-set"
+
 # eval names its columns the same way
 expect_ok "eval two dev.tsv" "$DSP" eval --model "$M" --sts "$TMP/a/dev.tsv" "$TMP/b/dev.tsv" --json
 /usr/bin/python3 - "$TMP/out" <<'PY' && ok || fail "eval set names: $(cat "$TMP/out")"

@@ -169,7 +169,12 @@ void args_usage(FILE *out, const char *usage_head, const arg_spec *specs, int n)
         char left[64];
         snprintf(left, sizeof left, "--%s%s%s", specs[i].name, specs[i].metavar ? " " : "",
                  specs[i].metavar ? specs[i].metavar : "");
-        fprintf(out, "  %-24s %s\n", left, specs[i].help);
+        fprintf(out, "  %-24s ", left);
+        for (const char *h = specs[i].help; *h; h++) { /* a help's later lines line up under its first */
+            if (*h == '\n') fprintf(out, "\n%27s", "");
+            else fputc(*h, out);
+        }
+        fputc('\n', out);
     }
     fprintf(out, "  %-24s %s\n", "--config FILE.json", "read settings from a JSON object (keys are flag names)");
     fprintf(out, "  %-24s %s\n", "--help", "show this help");

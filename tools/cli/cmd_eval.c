@@ -7,9 +7,9 @@
 #include "json.h"
 #include "metrics_sts.h"
 #include "set_names.h"
+#include "sts_sets.h"
 #include "trainer.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +24,6 @@ static const char *USAGE =
     "A set is named by its stem (dev for .../stsb/dev.tsv), with as many parent folders as tell two sets of one\n"
     "stem apart (a/dev, b/dev); a path given twice is refused.";
 
-#define MAX_SUBSETS 64
 typedef struct {
     char name[64];
     int pairs;
@@ -35,7 +34,7 @@ typedef struct {
     char name[64];
     const char *path;
     int is_folder, n_sub;
-    subset_result sub[MAX_SUBSETS];
+    subset_result sub[CLI_MAX_SUBSETS];
     double all, mean, wmean, align, uniform;
     int pairs;
 } set_result;
@@ -57,38 +56,6 @@ static void stem(const char *path, char *out, size_t cap) {
     if (dot && dot != out) *dot = 0;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* The *.tsv files of a folder, sorted by name. */
-static int list_subsets(const char *dir, char ***out, int *count, dsp_err *err) {
-    DIR *d = opendir(dir);
-    if (!d) return dsp_fail(err, "cannot open folder %s: %s", dir, strerror(errno));
-    char **names = NULL;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".tsv") != 0) continue;
-        if (n == MAX_SUBSETS) {
-            closedir(d);
-            for (int i = 0; i < n; i++) free(names[i]);
-            free(names);
-            return dsp_fail(err, "%s has more than %d subsets", dir, MAX_SUBSETS);
-        }
-        names = realloc(names, (size_t)(n + 1) * sizeof *names);
-        size_t cap = strlen(dir) + len + 2;
-        names[n] = malloc(cap);
-        snprintf(names[n], cap, "%s/%s", dir, e->d_name);
-        n++;
-    }
-    closedir(d);
-    if (n == 0) return dsp_fail(err, "folder %s has no *.tsv pair files", dir);
-    qsort(names, (size_t)n, sizeof *names, cmp_str);
-    *out = names;
-    *count = n;
-    return 0;
-}
-
 /* Evaluates one set (file or folder) into r, under `name` (cli_set_names: sets of one stem told apart). */
 static int eval_set(const eval_ctx *c, const char *path, const char *name, set_result *r, dsp_err *err) {
     memset(r, 0, sizeof *r);
@@ -100,7 +67,7 @@ static int eval_set(const eval_ctx *c, const char *path, const char *name, set_r
     char **files = NULL;
     int n_files = 1;
     if (r->is_folder) {
-        if (list_subsets(path, &files, &n_files, err)) return -1;
+        if (cli_list_subsets(path, &files, &n_files, err)) return -1;
     }
     const int H = c->m->cfg.hidden_size;
     float *A = NULL, *B = NULL, *G = NULL;
@@ -157,8 +124,7 @@ static int eval_set(const eval_ctx *c, const char *path, const char *name, set_r
     rc = 0;
 done:
     if (files) {
-        for (int i = 0; i < n_files; i++) free(files[i]);
-        free(files);
+        cli_free_paths(files, n_files);
     }
     free(A); free(B); free(G); free(COS); free(GOLD);
     return rc;

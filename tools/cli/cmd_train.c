@@ -6,6 +6,7 @@
 #include "out_paths.h"
 #include "runlog.h"
 #include "set_names.h"
+#include "sts_sets.h"
 #include "trainer.h"
 
 #include <math.h>
@@ -13,7 +14,7 @@
 #include <string.h>
 
 static const char *USAGE =
-    "usage: dissipate train --model DIR --corpus FILE... [--eval FILE...] [--objective NAME] [--steps N]\n"
+    "usage: dissipate train --model DIR --corpus FILE... [--eval PATH...] [--objective NAME] [--steps N]\n"
     "                       [--batch N] [--lr X] [--seed N] [--threads N] [--eval-every K] [--log FILE.jsonl]\n"
     "                       [--out DIR [--force]] [objective flags]\n\n"
     "Fine-tunes a BERT encoder with unsupervised SimCSE (two dropout views per sentence) and the chosen objective:\n"
@@ -160,7 +161,9 @@ int cmd_train(int argc, char **argv) {
     arg_spec specs[] = {
         {"model", ARG_STR, &o.model, "DIR", "model folder: config.json, vocab.txt, model.safetensors (required)", 0, 0},
         {"corpus", ARG_STRLIST, &o.corpus, "FILE...", "training sentences, one per line (required)", 0, 0},
-        {"eval", ARG_STRLIST, &o.eval, "FILE...", "STS pair files (score<TAB>s1<TAB>s2); the first selects the best step", 0, 0},
+        {"eval", ARG_STRLIST, &o.eval, "PATH...", "STS pair files (score<TAB>s1<TAB>s2) or folders of them (*.tsv: one\n"
+         "multi-subset set, scored over its subsets together: SentEval's \"all\"); the\n"
+         "first selects the best step", 0, 0},
         {"steps", ARG_INT, &o.steps, "N", "training steps (default 1000)", 0, 0},
         {"batch", ARG_INT, &o.batch, "N", "sentences per batch, each encoded twice (default 64)", 0, 0},
         {"max-len", ARG_INT, &o.max_len, "N", "tokens per sentence incl. [CLS] and [SEP] (default 32)", 0, 0},
@@ -227,7 +230,7 @@ int cmd_train(int argc, char **argv) {
     if (!ev.sets) { dsp_fail(&err, "out of memory"); goto fail; }
     for (int i = 0; i < ev.count; i++) {
         dsp_sts sts = {0};
-        if (dsp_sts_load(&sts, o.eval.items[i], &err)) goto fail;
+        if (cli_sts_load_set(&sts, o.eval.items[i], &err)) goto fail;
         int r = dsp_sts_tokens_build(&ev.sets[i], &sts, model.vocab, cfg.max_len, &err);
         dsp_sts_free(&sts);
         if (r) goto fail;
