@@ -198,7 +198,8 @@ def main():
     except (OSError, ValueError) as e:  # FileExistsError included: a clear line, not a traceback
         sys.exit(f"make_hf_model: {e}")
     print(f"wrote {a.out}: {a.dtype}{' bert.' if a.prefix else ''}{' gamma/beta' if a.gamma_beta else ''}"
-          f"{' +extras' if a.extras else ''}, {len(seqs)} reference sequences")
+          f"{' +extras' if a.extras else ''}"
+          f"{', no reference outputs' if a.no_reference else f', {len(seqs)} reference sequences'}")
 
 
 if __name__ == "__main__":
