@@ -46,16 +46,6 @@ typedef struct {
     int max_len;
 } eval_ctx;
 
-static void stem(const char *path, char *out, size_t cap) {
-    size_t n = strlen(path);
-    while (n > 1 && path[n - 1] == '/') n--;
-    size_t s = n;
-    while (s > 0 && path[s - 1] != '/') s--;
-    snprintf(out, cap, "%.*s", (int)(n - s), path + s);
-    char *dot = strrchr(out, '.');
-    if (dot && dot != out) *dot = 0;
-}
-
 /* Evaluates one set (file or folder) into r, under `name` (cli_set_names: sets of one stem told apart). */
 static int eval_set(const eval_ctx *c, const char *path, const char *name, set_result *r, dsp_err *err) {
     memset(r, 0, sizeof *r);
@@ -64,10 +54,13 @@ static int eval_set(const eval_ctx *c, const char *path, const char *name, set_r
     struct stat sb;
     if (stat(path, &sb) != 0) return dsp_fail(err, "cannot read %s: %s", path, strerror(errno));
     r->is_folder = S_ISDIR(sb.st_mode);
-    char **files = NULL;
+    char **files = NULL, **sub_names = NULL;
     int n_files = 1;
-    if (r->is_folder) {
-        if (cli_list_subsets(path, &files, &n_files, err)) return -1;
+    if (r->is_folder && cli_list_subsets(path, &files, &n_files, err)) return -1;
+    /* a subset goes by its stem, as a set does (the files of one folder never share one) */
+    if (cli_set_names("sts", r->is_folder ? (const char *const *)files : &path, n_files, &sub_names, err)) {
+        cli_free_paths(files, n_files);
+        return -1;
     }
     const int H = c->m->cfg.hidden_size;
     float *A = NULL, *B = NULL, *G = NULL;
@@ -104,7 +97,7 @@ static int eval_set(const eval_ctx *c, const char *path, const char *name, set_r
             G[total + i] = (float)st.gold[i];
         }
         subset_result *sr = &r->sub[r->n_sub++];
-        stem(file, sr->name, sizeof sr->name);
+        snprintf(sr->name, sizeof sr->name, "%s", sub_names[f]);
         sr->pairs = n;
         sr->spearman = 100.0 * dsp_spearman(COS + total, GOLD + total, n);
         total += n;
@@ -123,9 +116,8 @@ static int eval_set(const eval_ctx *c, const char *path, const char *name, set_r
     r->uniform = dsp_sts_uniform(A, B, total, H);
     rc = 0;
 done:
-    if (files) {
-        cli_free_paths(files, n_files);
-    }
+    cli_free_paths(files, n_files);
+    cli_set_names_free(sub_names, n_files);
     free(A); free(B); free(G); free(COS); free(GOLD);
     return rc;
 }

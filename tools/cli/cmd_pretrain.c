@@ -64,11 +64,11 @@ int cmd_pretrain(int argc, char **argv) {
         return cli_bad_flags("pretrain", &err);
     args_warn_ignored(specs, n_specs, "eval-every", !eval_path, "does not apply without --eval");
     /* the output paths are checked before the corpus is read: a bad --out found at the end would lose the run */
-    if (cli_check_not_input("log", log_path, corpus_paths.items, corpus_paths.count, &err) ||
-        cli_check_not_input("log", log_path, &eval_path, 1, &err) ||
-        cli_check_log(log_path, args_config_path(), model_dir, out, &err) ||
-        cli_check_not_model_dir("out", out, model_dir, &err) || cli_check_no_model_in("out", out, force, &err) ||
-        cli_check_out_dir("out", out, &err))
+    const char *inputs[ARG_MAX_LIST + 1];
+    int n_inputs = 0;
+    for (int i = 0; i < corpus_paths.count; i++) inputs[n_inputs++] = corpus_paths.items[i];
+    if (eval_path) inputs[n_inputs++] = eval_path;
+    if (cli_check_run_outputs(log_path, out, force, model_dir, args_config_path(), inputs, n_inputs, &err))
         return cli_error(&err);
 
     dsp_model m = {0};

@@ -208,10 +208,7 @@ int cmd_train(int argc, char **argv) {
     eval_state ev = {0};
     ev.best_step = -1;
     ev.count = o.eval.count;
-    if (cli_check_not_input("log", o.log, inputs, n_inputs, &err) ||
-        cli_check_log(o.log, args_config_path(), o.model, o.out, &err) ||
-        cli_check_not_model_dir("out", o.out, o.model, &err) || cli_check_no_model_in("out", o.out, o.force, &err) ||
-        cli_check_out_dir("out", o.out, &err))
+    if (cli_check_run_outputs(o.log, o.out, o.force, o.model, args_config_path(), inputs, n_inputs, &err))
         return cli_error(&err);
     if (cli_set_names("eval", o.eval.items, ev.count, &ev.names, &err)) return cli_bad_flags("train", &err);
 

@@ -197,6 +197,15 @@ int cli_check_log(const char *log, const char *config, const char *model_dir, co
     return 0;
 }
 
+int cli_check_run_outputs(const char *log, const char *out, int force, const char *model_dir, const char *config,
+                          const char *const *inputs, int n_inputs, dsp_err *err) {
+    if (cli_check_not_input("log", log, inputs, n_inputs, err) || cli_check_log(log, config, model_dir, out, err))
+        return -1;
+    if (cli_check_not_model_dir("out", out, model_dir, err) || cli_check_no_model_in("out", out, force, err))
+        return -1;
+    return cli_check_out_dir("out", out, err);
+}
+
 int cli_check_out_file(const char *flag, const char *path, const char *model_dir, const char *const *inputs,
                        int n_inputs, dsp_err *err) {
     if (!*path) return dsp_fail(err, "--%s is an empty path", flag);

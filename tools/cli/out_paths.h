@@ -28,6 +28,11 @@ int cli_check_no_model_in(const char *flag, const char *dir, int force, dsp_err 
  * files, and not one of the files the run saves into out_dir (NULL: none), which would replace the log or be
  * replaced by it. */
 int cli_check_log(const char *log, const char *config, const char *model_dir, const char *out_dir, dsp_err *err);
+/* Every check a training run (train, pretrain) makes on its --log and --out before any work: the log is no input,
+ * none of cli_check_log's files; --out is not the --model folder, holds no model unless `force`, and can be made.
+ * NULL log or out: not given. */
+int cli_check_run_outputs(const char *log, const char *out, int force, const char *model_dir, const char *config,
+                          const char *const *inputs, int n_inputs, dsp_err *err);
 /* An output file (encode's and parity-dump's --out): not empty, not a folder, not one of the --model folder's
  * files, not one of the inputs, and in a folder that exists or can be created and that this process can write into. */
 int cli_check_out_file(const char *flag, const char *path, const char *model_dir, const char *const *inputs,
