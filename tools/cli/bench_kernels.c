@@ -165,6 +165,12 @@ int dsp_bench_two_encodings(void) {
     return strcmp(dsp_kernels_encoding(DSP_KERNELS_SIMD128), dsp_kernels_encoding(DSP_KERNELS_SIMD128_SSE2)) != 0;
 }
 
+dsp_ceiling *dsp_ceiling_tracker(dsp_ceiling *ceilings, int k) {
+    for (int j = 0; j < k; j++)
+        if (ceilings[j].set == ceilings[k].set) return &ceilings[j];
+    return &ceilings[k];
+}
+
 void dsp_bench_load_average(char *buf, size_t size) {
     buf[0] = 0;
     FILE *la = fopen("/proc/loadavg", "r"); /* Linux only; elsewhere nothing is printed */
@@ -187,16 +193,14 @@ int dsp_bench_shows(dsp_kernels only, dsp_kernels set) {
 #define CEILING_SHOWN 1
 /* Each vector set's ceiling, and its 1-thread GEMM (the fastest run of each product) as a share of it: how much of
  * the arithmetic the packing, loads and loop overhead leave. */
-static void print_ceiling_shares(FILE *out, const int have[N_SETS], const dsp_ceiling ceiling[N_SETS],
+static void print_ceiling_shares(FILE *out, const int have[N_SETS], dsp_ceiling ceiling[N_SETS],
                                  rate one_thread[N_SHAPES][N_PRODUCTS][N_SETS + 1]) {
     static const char *names[N_SETS] = {"scalar", "simd128", "sse2", "avx2"};
     int any = 0;
     for (int s = 1; s < N_SETS; s++) {
         if (!have[s]) continue;
-        double best = ceiling[s].best, lo = 1e30, hi = 0;
-        /* sse2's samples ran simd128's loop (the same units): simd128 and sse2 share the fastest of them all */
-        const int shared = ceiling[2].set == DSP_KERNELS_SIMD128 && (s == 1 || s == 2);
-        if (shared) best = ceiling[1].best > ceiling[2].best ? ceiling[1].best : ceiling[2].best;
+        const dsp_ceiling *c = dsp_ceiling_tracker(ceiling, s);
+        double best = c->best, lo = 1e30, hi = 0;
         for (int sh = 0; sh < N_SHAPES; sh++)
             for (int p = 0; p < N_PRODUCTS; p++) {
                 double v = one_thread[sh][p][s].best;
@@ -206,7 +210,7 @@ static void print_ceiling_shares(FILE *out, const int have[N_SETS], const dsp_ce
         if (!any)
             fprintf(out, "ceiling per core (multiply-adds from L1 into registers, the fastest of %d run%s taken in "
                          "turns with the products; sse2: the 128-bit units', in AVX's encoding) and the 1-thread "
-                         "GEMM's fastest runs as a share of it:\n", ceiling[s].samples, ceiling[s].samples == 1 ? "" : "s");
+                         "GEMM's fastest runs as a share of it:\n", c->samples, c->samples == 1 ? "" : "s");
         any = 1;
         fprintf(out, "  %-8s ceiling %6.1f GFLOP/s, GEMM %3.0f-%3.0f%%\n", names[s], best, 100 * lo / best,
                 100 * hi / best);
@@ -247,7 +251,7 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
             dsp_kctx k = {pool, want[s]};
             for (int sh = 0; sh < N_SHAPES; sh++)
                 for (int p = 0; p < N_PRODUCTS; p++) {
-                    if (CEILING_SHOWN && th == 1 && s > 0) dsp_ceiling_sample(&ceiling[s]);
+                    if (CEILING_SHOWN && th == 1 && s > 0) dsp_ceiling_sample(dsp_ceiling_tracker(ceiling, s));
                     g[th - 1][sh][p][s] = measure(&k, NULL, p, &m, SHAPES[sh][0], SHAPES[sh][1], s == 0 ? SCALAR_REPS : REPS);
                 }
         }

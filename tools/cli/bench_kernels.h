@@ -29,6 +29,9 @@ typedef struct {
 } dsp_ceiling;
 void dsp_ceiling_init(dsp_ceiling *c, dsp_kernels set);
 void dsp_ceiling_sample(dsp_ceiling *c);
+/* Of ceilings[0..k], the first that runs the same loop as ceilings[k] (sse2's is simd128's where simd128 runs AVX's
+ * encoding): sampling and reading through it calibrates, warms and times each loop once. */
+dsp_ceiling *dsp_ceiling_tracker(dsp_ceiling *ceilings, int k);
 
 /* Does simd128 run another encoding than sse2 here (AVX's, on a CPU with AVX)? */
 int dsp_bench_two_encodings(void);

@@ -94,12 +94,12 @@ out:
 
 /* What no step can beat: the step's FLOPs at each vector set's arithmetic ceiling on one core (sampled in turns with
  * its steps). A step also spends time on memory-bound passes that this floor leaves out: a bound, not a target. sse2
- * is left out where simd128 runs AVX's encoding: the same units, the same floor. */
-static void print_step_floors(const dsp_ceiling *ceilings, const dsp_kernels *sets, int n_sets, double flops) {
+ * is printed once, under simd128, where simd128 runs AVX's encoding: the same loop (dsp_ceiling_tracker). */
+static void print_step_floors(dsp_ceiling *ceilings, const dsp_kernels *sets, int n_sets, double flops) {
     int any = 0;
     for (int k = 0; k < n_sets; k++) {
         const dsp_ceiling *c = &ceilings[k];
-        if (c->best <= 0 || (sets[k] == DSP_KERNELS_SIMD128_SSE2 && c->set == DSP_KERNELS_SIMD128)) continue;
+        if (c->best <= 0 || dsp_ceiling_tracker(ceilings, k) != c) continue; /* sse2's loop is simd128's: one line */
         if (!any)
             printf("ceiling per core (multiply-adds from L1 into registers, the fastest of %d run%s taken in turns "
                    "with the steps) and the step's %.2f GFLOP at that rate:\n", c->samples, c->samples == 1 ? "" : "s",
@@ -173,7 +173,8 @@ int cmd_bench(int argc, char **argv) {
         if (dsp_kernels_resolve(sets[k], &got, NULL)) continue;
         if (!dsp_bench_shows(only_set, got)) continue;
         int n = sets[k] == DSP_KERNELS_SCALAR ? (steps + 2) / 3 : steps;
-        if (time_thread_counts(&m, &ts, got, threads_max, n, flops, &ceilings[k], &err)) goto done;
+        if (time_thread_counts(&m, &ts, got, threads_max, n, flops, dsp_ceiling_tracker(ceilings, k), &err))
+            goto done;
     }
     print_step_floors(ceilings, sets, N_STEP_SETS, flops);
     if (!no_gemm) {
