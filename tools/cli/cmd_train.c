@@ -16,20 +16,21 @@
 static const char *USAGE =
     "usage: dissipate train --model DIR --corpus FILE... [--eval PATH...] [--objective NAME] [--steps N]\n"
     "                       [--batch N] [--lr X] [--seed N] [--threads N] [--eval-every K] [--log FILE.jsonl]\n"
-    "                       [--out DIR [--force]] [objective flags]\n\n"
+    "                       [--out DIR [--force] [--save-best]] [objective flags]\n\n"
     "Fine-tunes a BERT encoder with unsupervised SimCSE (two dropout views per sentence) and the chosen objective:\n"
     "infonce, au (alignment + uniformity), dcl, dclp, mpt, met, mat. Writes one JSONL record per step and per\n"
     "evaluation; a NaN or Inf stops the run with a message and leaves the log and earlier checkpoints intact.\n"
     "--out is created (with its parents) once the inputs have loaded; a folder that already holds a model is\n"
     "refused unless --force. --log may not be one of the --model folder's files, one of the files saved into\n"
-    "--out, nor the --config file.\n"
+    "--out, nor the --config file. With --save-best, --out holds the model of the step that scored best on the\n"
+    "first --eval set (SimCSE keeps its checkpoint the same way) rather than the last step's.\n"
     "Each --eval set is named in the log by its file's stem (\"dev\"), with as many parent folders as it takes\n"
     "to tell apart two of the same stem (\"a/dev\", \"b/dev\").";
 
 typedef struct {
     const char *model, *log, *out, *optimizer, *pooler, *kernels, *schedule;
     arg_strlist corpus, eval;
-    int steps, batch, max_len, threads, eval_every, warmup, save_every, quiet, force;
+    int steps, batch, max_len, threads, eval_every, warmup, save_every, save_best, quiet, force;
     uint64_t seed;
     float lr, clip, weight_decay;
     double momentum, dropout; /* range-checked before they are rounded to float (args_float_in) */
@@ -69,6 +70,11 @@ static int build_config(const train_opts *o, const arg_spec *specs, int n, dsp_t
     args_warn_ignored(specs, n, "momentum", c->optim.kind != DSP_OPT_SGD, "does not apply to the adamw optimizer");
     args_warn_ignored(specs, n, "save-every", !o->out, "does not apply without --out");
     args_warn_ignored(specs, n, "force", !o->out, "does not apply without --out");
+    /* --save-best without its inputs would silently save nothing (no --out) or the last step (no --eval) */
+    if (o->save_best && (!o->out || o->eval.count == 0))
+        return dsp_fail(err, "--save-best needs --out (where to save) and --eval (the first set picks the step)");
+    if (o->save_best && o->save_every > 0) /* both would write --out, so neither would hold what it says */
+        return dsp_fail(err, "--save-best and --save-every both save to --out: give one of them");
     /* --eval-every 0 ("no evaluations between start and end") says nothing more than no --eval: scripts pass it */
     args_warn_ignored(specs, n, "eval-every", o->eval.count == 0 && o->eval_every > 0, "does not apply without --eval");
     return dsp_train_validate(c, err);
@@ -106,8 +112,8 @@ static int log_config(runlog *log, const train_opts *o, const dsp_train_config *
         bad |= dsp_buf_printf(&b, ",\"%s\":", floats[i].key);
         bad |= dsp_buf_json_float(&b, floats[i].v) ? dsp_buf_append(&b, "null", 4) : 0;
     }
-    bad |= dsp_buf_printf(&b, ",\"warmup\":%d,\"eval_every\":%d,\"save_every\":%d,\"out\":", c->optim.warmup_steps,
-                          o->eval_every, o->save_every);
+    bad |= dsp_buf_printf(&b, ",\"warmup\":%d,\"eval_every\":%d,\"save_every\":%d,\"save_best\":%d,\"out\":",
+                          c->optim.warmup_steps, o->eval_every, o->save_every, o->save_best);
     bad |= o->out ? dsp_buf_json_string(&b, o->out) : dsp_buf_append(&b, "null", 4);
     bad |= dsp_buf_append(&b, "}", 1);
     if (!bad) runlog_raw(log, b.data);
@@ -120,7 +126,7 @@ typedef struct {
     char **names; /* cli_set_names */
     int count;
     double best;
-    int best_step;
+    int best_step; /* -1 before the first evaluation */
 } eval_state;
 
 static int run_evals(eval_state *ev, dsp_trainer *t, dsp_model *m, int step, runlog *log, int quiet, dsp_err *err) {
@@ -138,6 +144,12 @@ static int run_evals(eval_state *ev, dsp_trainer *t, dsp_model *m, int step, run
                 step, ev->names[i], r.spearman, r.align, r.uniform);
     }
     return 0;
+}
+
+/* Writes the model as it stands to dir (Hugging Face layout). */
+static int save_model(dsp_model *m, const dsp_train_config *cfg, const char *dir, dsp_err *err) {
+    m->has_mlp |= cfg->pooler == DSP_POOL_CLS_MLP; /* a trained MLP is part of the checkpoint */
+    return dsp_model_save(m, dir, 0, err);
 }
 
 int cmd_train(int argc, char **argv) {
@@ -185,6 +197,8 @@ int cmd_train(int argc, char **argv) {
         {"out", ARG_STR, &o.out, "DIR", "save the trained model here (Hugging Face layout) at the end", 0, 0},
         {"force", ARG_BOOL, &o.force, NULL, "replace the model --out already holds (refused without it)", 0, 0},
         {"save-every", ARG_INT, &o.save_every, "K", "also save to --out every K steps (default 0: only at the end)", 0, 0},
+        {"save-best", ARG_BOOL, &o.save_best, NULL, "save to --out the model of the evaluation that scored best on the\n"
+         "first --eval set, instead of the last step's", 0, 0},
         {"quiet", ARG_BOOL, &o.quiet, NULL, "no per-evaluation lines on stderr", 0, 0},
         OBJECTIVE_FLAG_SPECS(o.obj),
     };
@@ -242,6 +256,7 @@ int cmd_train(int argc, char **argv) {
             dsp_objective_name(cfg.objective.kind), corpus.count, o.steps, cfg.batch_size, cfg.optim.lr, cfg.threads,
             dsp_kernels_name(ks));
     if (ev.count && run_evals(&ev, trainer, &model, 0, &log, o.quiet, &err)) goto fail;
+    if (o.save_best && ev.best_step == 0 && save_model(&model, &cfg, o.out, &err)) goto fail; /* it may stay the best */
     progress bar;
     progress_init(&bar, o.steps);
     double total_ms = 0;
@@ -259,15 +274,15 @@ int cmd_train(int argc, char **argv) {
         if (ev.count && ((o.eval_every > 0 && s % o.eval_every == 0) || last) &&
             run_evals(&ev, trainer, &model, s, &log, o.quiet, &err))
             goto fail;
-        if (o.out && ((o.save_every > 0 && s % o.save_every == 0) || last)) {
-            model.has_mlp |= cfg.pooler == DSP_POOL_CLS_MLP; /* a trained MLP is part of the checkpoint */
-            if (dsp_model_save(&model, o.out, 0, &err)) goto fail;
-        }
+        int save = o.save_best ? ev.best_step == s /* evaluated at this step, and the best so far */
+                               : o.out && ((o.save_every > 0 && s % o.save_every == 0) || last);
+        if (save && save_model(&model, &cfg, o.out, &err)) goto fail;
     }
     progress_done(&bar);
     printf("trained %d steps in %.1f s (%.1f ms/step)\n", o.steps, total_ms / 1000, total_ms / o.steps);
     if (ev.count) printf("best %s spearman %.2f at step %d\n", ev.names[0], ev.best, ev.best_step);
-    if (o.out) printf("saved the model to %s\n", o.out);
+    if (o.save_best) printf("saved the model of step %d to %s\n", ev.best_step, o.out);
+    else if (o.out) printf("saved the model to %s\n", o.out);
     status = 0;
 fail:
     if (status) cli_error(&err);
