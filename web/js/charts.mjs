@@ -5,9 +5,10 @@
 import { DecimatedSeries } from './series.mjs';
 
 // Okabe–Ito colours (distinguishable with the common colour-vision deficiencies) plus a grey and a purple, one per
-// objective; the two the paper's story compares first, infonce and au, get the strongest contrast.
+// objective; the two the paper's story compares first, infonce and au, get the strongest contrast. Every line keeps
+// 3:1 against the white chart (WCAG 1.4.11): Okabe–Ito's orange (#E69F00, 2.3:1) is darkened to #BD7E00 (3.4:1).
 export const OBJECTIVE_COLORS = {
-  infonce: '#D55E00', au: '#0072B2', dcl: '#009E73', dclp: '#CC79A7', mpt: '#E69F00', met: '#444444', mat: '#6A3D9A',
+  infonce: '#D55E00', au: '#0072B2', dcl: '#009E73', dclp: '#CC79A7', mpt: '#BD7E00', met: '#444444', mat: '#6A3D9A',
 };
 // A second run of the same objective keeps the colour and gets a dash pattern.
 const DASHES = [[], [7, 4], [2, 3], [10, 3, 2, 3]];
@@ -41,6 +42,8 @@ export const CHART_DEFS = {
 };
 export const CHART_NAMES = Object.keys(CHART_DEFS);
 
+let panelCount = 0;
+
 // Paints a white background so that exported PNGs are not transparent.
 const whiteBackground = {
   id: 'dspWhiteBackground',
@@ -67,6 +70,8 @@ export class ChartsPanel {
     this.lastCost = 0; // ms the last redraw took
     this.runs = [];
     this.steps = 100;
+    this.summaries = {}; // name → the hidden text that tells a screen reader what the chart shows
+    const prefix = `dsp-chart${++panelCount}`;
     for (const name of names) {
       const def = CHART_DEFS[name];
       if (!def) continue;
@@ -75,16 +80,26 @@ export class ChartsPanel {
       fig.dataset.chart = name;
       const box = document.createElement('div');
       box.className = 'chart-box';
+      // A canvas is invisible to a screen reader: it is an image named by its title and described by its caption
+      // and by a hidden summary of its curves (each run's first and latest value), which flush() keeps current.
       const canvas = document.createElement('canvas');
       canvas.setAttribute('role', 'img');
       canvas.setAttribute('aria-label', def.title);
-      box.appendChild(canvas);
+      const summary = document.createElement('p');
+      summary.className = 'visually-hidden';
+      summary.id = `${prefix}-${name}-summary`;
+      box.append(canvas, summary); // (not after the figcaption, which must stay the figure's last child)
       fig.appendChild(box);
+      const described = [summary.id];
       if (!this.compact) {
         const cap = document.createElement('figcaption');
+        cap.id = `${prefix}-${name}-caption`;
         cap.textContent = def.caption;
         fig.appendChild(cap);
+        described.push(cap.id);
       }
+      canvas.setAttribute('aria-describedby', described.join(' '));
+      this.summaries[name] = summary;
       container.appendChild(fig);
       this.figures[name] = fig;
       this.charts[name] = new Chart(canvas, this.chartConfig(name, def));
@@ -166,6 +181,7 @@ export class ChartsPanel {
       if (!def.plane) chart.options.scales.x.max = steps;
       chart.update('none');
     }
+    this.describe();
   }
 
   addStep(run, rec) { this.add('step', run, rec); }
@@ -199,8 +215,28 @@ export class ChartsPanel {
     this.pending = false;
     const t0 = performance.now();
     for (const chart of Object.values(this.charts)) chart.update('none');
+    this.describe();
     this.lastDraw = performance.now();
     this.lastCost = this.lastDraw - t0;
+  }
+
+  /** Writes each chart's text alternative: per run, the first and the latest point of its first line (the plane:
+   *  both coordinates), e.g. "mean gd by step. infonce: 0.0012 at step 300 (from 0.98 at step 1); au: no values." */
+  describe() {
+    for (const [name, el] of Object.entries(this.summaries)) {
+      const def = CHART_DEFS[name];
+      const points = this.runs.map((_, i) => this.series[name]?.[i]?.[0]?.points || []);
+      const started = points.some((p) => p.length); // then an empty line has no values (gd of au), not "yet"
+      const runs = this.runs.map((run, i) => {
+        const pts = points[i];
+        if (!pts.length) return `${run.label}: ${started ? 'no values' : 'no data yet'}`;
+        const at = (p) => (def.plane ? `uniform ${short(p.x)}, align ${short(p.y)} at step ${p.step}` : `${short(p.y)} at step ${p.step}`);
+        const first = pts[0], last = pts[pts.length - 1];
+        return `${run.label}: ${at(last)}${pts.length > 1 ? ` (from ${at(first)})` : ''}`;
+      });
+      const text = runs.length ? `${def.plane ? 'Per run' : `${def.y} by step`}. ${runs.join('; ')}.` : 'No runs yet.';
+      if (el.textContent !== text) el.textContent = text;
+    }
   }
 
   /** Points drawn per chart (all datasets), for tests and the status line. */
@@ -230,6 +266,11 @@ export class ChartsPanel {
     for (const f of Object.values(this.figures)) f.remove();
     this.charts = {};
   }
+}
+
+// Three significant digits, for the spoken summaries.
+function short(v) {
+  return Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : String(Number(v.toPrecision(3)));
 }
 
 function fmt(v) {
