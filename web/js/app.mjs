@@ -4,12 +4,12 @@
 // with it in the query works too, and the page moves it to the fragment.
 
 import { fromUrlParams, toUrlParams, previewRuns, splitQuery, shorten, POOLING_HINTS } from './config.mjs';
-import { ConfigForm } from './controls.mjs';
+import { ConfigForm, keepFocus } from './controls.mjs';
 import { ChartsPanel, CHART_NAMES, CHART_DEFS, runStyles } from './charts.mjs';
 import { Session } from './session.mjs';
 import { loadChartJs } from './vendor.mjs';
 import { assetGroups, formatBytes, downloadSize } from './assets.mjs';
-import { describeEngine, threadsOffReason } from './status.mjs';
+import { describeEngine, threadsOffReason, announce } from './status.mjs';
 import * as exporter from './exports.mjs';
 
 const $ = (id) => document.getElementById(id);
@@ -114,6 +114,7 @@ async function main() {
   function updateButtons() {
     if (!form) return; // the form's first check runs inside its constructor
     const s = session.state;
+    const focused = document.activeElement;
     const canStart = valid && (s === 'ready' || s === 'done');
     start.disabled = !canStart;
     pause.disabled = !(s === 'training' || s === 'paused');
@@ -130,6 +131,7 @@ async function main() {
     const idle = s === 'paused' || s === 'done';
     $('export-zip').disabled = $('export-files').disabled = $('export-run').disabled = !(trained && idle);
     $('compare').disabled = !(trained && (idle || s === 'training'));
+    keepFocus(focused, [pause, start, reset]);
   }
   hook.updateButtons = updateButtons;
   // The thread count the engine restarts with: the one asked for, or the cores when there are fewer.
@@ -199,7 +201,12 @@ async function main() {
     return failed.length ? ` — ended; ${failed.join(', ')} stopped with an error` : ' — done';
   }
   session.on('info', () => drawStatus(true));
-  session.on('state', (s) => { drawStatus(true); updateButtons(); if (s === 'done') fillExportRuns(); });
+  session.on('state', (s) => {
+    drawStatus(true);
+    updateButtons();
+    if (s === 'done') fillExportRuns();
+    announce($('status-live'), session); // (#status redraws with every step and is not live)
+  });
   session.on('status', () => drawStatus(false));
   session.on('error', (e) => { showError(e.message); drawStatus(true); updateButtons(); });
   session.on('warning', (e) => showError(e.message, true));

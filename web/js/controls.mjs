@@ -21,6 +21,14 @@ function el(tag, attrs = {}, ...kids) {
   return e;
 }
 
+/** After a state change disabled or hid the button that had keyboard focus (Start once training runs, Reset after a
+ *  reset), focus moves to the first usable button of `order`, so that a keyboard or screen-reader user is not left
+ *  on the page's body. had: the focused element before the change. */
+export function keepFocus(had, order) {
+  if (!had || !order.includes(had) || (!had.disabled && !had.hidden)) return;
+  order.find((b) => !b.disabled && !b.hidden)?.focus();
+}
+
 export class ConfigForm {
   /** root: element to fill. opts: { hidden: Set of ids to hide ('objectives', field ids), onChange(cfg, result) } */
   constructor(root, cfg, opts = {}) {

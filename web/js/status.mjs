@@ -22,6 +22,27 @@ export function describeEngine(session, fake) {
   return parts.join(' · ');
 }
 
+/** Tells a screen reader the session's state through `el`, a live region of its own (role="status"): the status
+ *  line changes with every redraw while training (step, speeds) and is not live, or it would be read out several
+ *  times a second. Call it on each state change; an error is announced by its own alert. */
+export function announce(el, session) {
+  const said = announcement(session);
+  if (said && el.textContent !== said) el.textContent = said;
+}
+
+function announcement(session) {
+  const of = `step ${session.stepsDone} of ${session.stepsPlanned}`;
+  if (session.restarting) return 'Restarting the engine.';
+  switch (session.state) {
+    case 'loading': return 'Downloading the model and data.';
+    case 'ready': return 'Ready to train: press Start.';
+    case 'training': return session.stepsDone ? `Resumed at ${of}.` : `Training ${session.stepsPlanned} steps.`;
+    case 'paused': return `Paused at ${of}.`;
+    case 'done': return `Training ended at ${of}.`;
+    default: return '';
+  }
+}
+
 /** "2 threads", and why when fewer than asked run because the device has fewer cores. */
 function describeThreads(info, asked) {
   const text = `${info.threads} thread${info.threads === 1 ? '' : 's'}`;

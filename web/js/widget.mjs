@@ -13,11 +13,11 @@
 // site's files beside the post (or embed widget.html in an <iframe>, see web/README.md).
 
 import { fromUrlParams, toUrlParams, validateConfig, previewRuns, shorten, FIELDS } from './config.mjs';
-import { ConfigForm } from './controls.mjs';
+import { ConfigForm, keepFocus } from './controls.mjs';
 import { ChartsPanel, CHART_NAMES } from './charts.mjs';
 import { Session } from './session.mjs';
 import { loadChartJs } from './vendor.mjs';
-import { describeEngine, threadsOffReason } from './status.mjs';
+import { describeEngine, threadsOffReason, announce } from './status.mjs';
 
 const STYLE_URL = new URL('../css/widget.css', import.meta.url).href;
 const BUTTONS = ['start', 'pause', 'reset'];
@@ -159,7 +159,7 @@ export class DissipateFigure extends HTMLElement {
         <div class="bar">
           <div class="buttons"></div>
           <div class="progress"><progress max="1" value="0" aria-label="training progress"></progress>
-            <span class="status" aria-live="polite">Waiting to come into view…</span></div>
+            <span class="status">Waiting to come into view…</span><span class="live visually-hidden" role="status"></span></div>
         </div>
         <p class="why" hidden></p>
         <p class="notice" role="alert" hidden></p>
@@ -257,7 +257,11 @@ export class DissipateFigure extends HTMLElement {
     // While paused, the step in flight at the pause still lands: count it at once (the throttle would skip it).
     session.on('step', ({ run, record }) => { this.charts.addStep(run, record); this.drawStatus(session.state === 'paused'); });
     session.on('eval', ({ run, record }) => this.charts.addEval(run, record));
-    session.on('state', () => { this.drawStatus(true); this.updateButtons(); });
+    session.on('state', () => {
+      this.drawStatus(true);
+      this.updateButtons();
+      announce(this.$('.live'), session); // (.status redraws with every step and is not live)
+    });
     session.on('status', () => this.drawStatus());
     session.on('progress', ({ id, loaded, total }) => {
       if (session.state === 'loading' && id !== 'prepare') this.say('.status', `Downloading ${id}… ${total ? Math.round((100 * loaded) / total) : 0}%`);
@@ -284,11 +288,13 @@ export class DissipateFigure extends HTMLElement {
 
   updateButtons() {
     const s = this.session ? this.session.state : 'starting';
+    const focused = this.shadowRoot.activeElement;
     this.buttons.start.disabled = !(this.valid && (s === 'ready' || s === 'done'));
     this.buttons.pause.disabled = !(s === 'training' || s === 'paused');
     this.buttons.pause.textContent = s === 'paused' ? 'Resume' : 'Pause';
     this.buttons.reset.disabled = !(s === 'training' || s === 'paused' || s === 'done');
     this.form?.setLocked(s === 'training' || s === 'paused');
+    keepFocus(focused, [this.buttons.pause, this.buttons.start, this.buttons.reset]);
   }
 
   drawStatus(force) {
