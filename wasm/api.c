@@ -18,6 +18,7 @@
 #include "trainer.h"
 
 #include <emscripten/emscripten.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,16 @@ EMSCRIPTEN_KEEPALIVE int dsp_wasm_threaded(void) {
 }
 
 EMSCRIPTEN_KEEPALIVE const char *dsp_wasm_version(void) { return DSP_VERSION; }
+
+/* The wasm heap as a result list: heap_bytes (the linear memory: it grows, never shrinks) and used_bytes (what malloc
+ * holds now), so a page can watch what its runs cost and that a reset gives it back. */
+EMSCRIPTEN_KEEPALIVE int dsp_wasm_memory(void) {
+    struct mallinfo mi = mallinfo();
+    result_clear();
+    result_add("heap_bytes", (double)__builtin_wasm_memory_size(0) * 65536.0);
+    result_add("used_bytes", (double)(size_t)mi.uordblks);
+    return 0;
+}
 
 /* ---------------------------------------------------------------- runs */
 static void run_free(wasm_run *r) {

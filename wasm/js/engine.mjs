@@ -46,19 +46,34 @@ export class Engine {
         this.variant = variant;
         this.poolSize = poolSize;
         this.threaded = this.#num('dsp_wasm_threaded') === 1;
-        this.version = mod.ccall('dsp_wasm_version', 'string', [], []);
+        this.crashed = null;
+        this.version = this.#ccall('dsp_wasm_version', 'string', []);
         mod.FS.mkdirTree(IN_DIR);
         mod.FS.mkdirTree(OUT_DIR);
     }
 
     #num(fn, ...args) {
-        return this.mod.ccall(fn, 'number', args.map((a) => (typeof a === 'string' ? 'string' : 'number')), args);
+        return this.#ccall(fn, 'number', args);
+    }
+
+    // Every call into the module. api.c returns its errors, so an exception here is a wasm trap or an abort: the
+    // module's memory, stack and threads are then in an unknown state, and every later call throws the same error,
+    // marked fatal (session.mjs stops, and the page's lab replaces the worker).
+    #ccall(fn, type, args) {
+        if (this.crashed) throw this.crashed;
+        try {
+            return this.mod.ccall(fn, type, args.map((a) => (typeof a === 'string' ? 'string' : 'number')), args);
+        } catch (e) {
+            this.crashed = Object.assign(new Error(`the engine crashed in ${fn} (${e?.message ?? e}); load the assets ` +
+                'again to restart it'), { fatal: true });
+            throw this.crashed;
+        }
     }
 
     // Calls an api.c function; a negative return throws the engine's message.
     #call(fn, ...args) {
         const rc = this.#num(fn, ...args);
-        if (rc < 0) throw new Error(this.mod.ccall('dsp_wasm_error', 'string', [], []));
+        if (rc < 0) throw new Error(this.#ccall('dsp_wasm_error', 'string', []));
         return rc;
     }
 
@@ -68,8 +83,8 @@ export class Engine {
         const out = {};
         const n = this.#num('dsp_wasm_result_count');
         for (let i = 0; i < n; i++) {
-            const v = this.mod.ccall('dsp_wasm_result_value', 'number', ['number'], [i]);
-            out[this.mod.ccall('dsp_wasm_result_name', 'string', ['number'], [i])] = Number.isFinite(v) ? v : null;
+            const v = this.#num('dsp_wasm_result_value', i);
+            out[this.#ccall('dsp_wasm_result_name', 'string', [i])] = Number.isFinite(v) ? v : null;
         }
         return out;
     }
@@ -126,6 +141,13 @@ export class Engine {
     }
 
     clearRuns() { this.#call('dsp_wasm_runs_clear'); }
+
+    // The wasm heap: { heapBytes: its size (it grows, never shrinks), usedBytes: what malloc holds now }.
+    memory() {
+        this.#call('dsp_wasm_memory');
+        const { heap_bytes: heapBytes, used_bytes: usedBytes } = this.#result();
+        return { heapBytes, usedBytes };
+    }
     runCount() { return this.#num('dsp_wasm_run_count'); }
 
     step(run) {

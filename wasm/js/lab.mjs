@@ -31,19 +31,22 @@ async function spawnWorker() {
             listen: (onMessage, onError) => {
                 w.onmessage = (e) => onMessage(e.data);
                 w.onerror = (e) => onError(new Error(e.message || 'the worker failed to start'));
+                w.onmessageerror = () => onError(new Error('a message from the worker could not be read'));
             },
             terminate: () => w.terminate(),
         };
     }
     const { Worker: NodeWorker } = await import('node:worker_threads');
     const w = new NodeWorker(url);
+    let ended = false;
     return {
         post: (msg, transfer) => w.postMessage(msg, transfer),
         listen: (onMessage, onError) => {
             w.on('message', onMessage);
             w.on('error', onError);
+            w.on('exit', (code) => { if (!ended) onError(new Error(`the worker exited (code ${code})`)); });
         },
-        terminate: () => w.terminate(),
+        terminate: () => { ended = true; w.terminate(); },
     };
 }
 
@@ -98,6 +101,9 @@ async function fetchBytes(source, progress) {
 // ---------------------------------------------------------------- the lab
 class Lab {
     #port;
+    #spawn;      // () => a new worker's port, initialised (createLab's)
+    #dead = null; // why requests fail at once: the lab was terminated, or its worker died or its engine crashed
+    #terminated = false;
     #handlers = Object.fromEntries(EVENTS.map((e) => [e, new Set()]));
     #pending = new Map();
     #nextId = 1;
@@ -105,12 +111,24 @@ class Lab {
     // the run they belong to. Events of an older run (already posted when the page reset it) are dropped.
     #generation = 0;
 
-    constructor(port, info) {
-        this.#port = port;
+    constructor(spawn, info) {
+        this.#spawn = spawn;
         this.info = info;
         this.state = 'idle';
-        port.listen((msg) => this.#receive(msg), (e) => this.#fail(e));
     }
+
+    // Starts a worker and sends it init; resolves to { variant, threaded, version } of the engine it loaded. Used by
+    // createLab, and by load() to replace a worker that died.
+    async open(init) {
+        const port = await this.#spawn();
+        this.#port = port;
+        this.#dead = null;
+        // a replaced worker's last words (an error it posted while being ended) are not this one's
+        port.listen((msg) => port === this.#port && this.#receive(msg), (e) => port === this.#port && this.#fail(e));
+        this.#init = init;
+        return this.request({ type: 'init', ...init });
+    }
+    #init;
 
     on(event, fn) {
         if (!this.#handlers[event]) throw new Error(`unknown event '${event}' (${EVENTS.join(', ')})`);
@@ -123,6 +141,10 @@ class Lab {
     }
 
     #receive(msg) {
+        if (msg.type === 'error' && msg.fatal) {
+            this.#die(msg.message);
+            return;
+        }
         if (msg.type === 'result') {
             const p = this.#pending.get(msg.id);
             this.#pending.delete(msg.id);
@@ -141,12 +163,26 @@ class Lab {
     }
 
     #fail(e) {
-        for (const p of this.#pending.values()) p.reject(e);
+        this.#die(`worker: ${e.message}`);
+    }
+
+    // The worker died or its engine crashed: it is ended (with its pthreads), pending requests reject, 'error' says
+    // so with fatal: true, and the next load() starts a new worker.
+    #die(message) {
+        if (this.#dead) return;
+        this.#dead = message;
+        this.#port.terminate();
+        for (const p of this.#pending.values()) p.reject(new Error(message));
         this.#pending.clear();
-        this.#emit('error', { message: `worker: ${e.message}` });
+        this.state = 'error';
+        this.#emit('status', { state: 'error' });
+        this.#emit('error', { message, fatal: true });
     }
 
     request(msg, transfer = []) {
+        if (this.#dead)
+            return Promise.reject(new Error(this.#terminated ? this.#dead
+                : `${this.#dead} (the engine is stopped: lab.load() starts it again)`));
         const id = this.#nextId++;
         return new Promise((resolve, reject) => {
             this.#pending.set(id, { resolve, reject });
@@ -158,12 +194,18 @@ class Lab {
     // a list (concatenated like the CLI's --corpus FILE...). onProgress({ file, loaded, total, allLoaded, allTotal })
     // as bytes arrive (totals are null while unknown). Resolves to the model's shape and the data sizes.
     async load(assets, onProgress = () => {}) {
+        if (!assets || typeof assets !== 'object')
+            throw new Error('lab.load: expected { model: { config, vocab, weights }, corpus, dev }');
+        if (this.#terminated) throw new Error(this.#dead);
         const sources = { config: assets.model?.config, vocab: assets.model?.vocab, weights: assets.model?.weights };
         const corpus = Array.isArray(assets.corpus) ? assets.corpus : [assets.corpus];
         corpus.forEach((c, i) => { sources[`corpus${corpus.length > 1 ? i : ''}`] = c; });
         if (assets.dev !== undefined) sources.dev = assets.dev;
-        for (const [name, src] of Object.entries(sources))
+        for (const [name, src] of Object.entries(sources)) {
             if (src === undefined || src === null) throw new Error(`lab.load: '${name}' is missing`);
+            if (!isBytes(src) && typeof src !== 'string' && !(src instanceof URL))
+                throw new Error(`lab.load: '${name}' must be a URL or bytes (an ArrayBuffer or a typed array), got ${typeof src}`);
+        }
         const seen = Object.fromEntries(Object.keys(sources).map((k) => [k, { loaded: 0, total: null }]));
         const report = (file) => (loaded, total) => {
             seen[file] = { loaded, total };
@@ -174,15 +216,26 @@ class Lab {
                 allTotal: all.every((f) => f.total !== null) ? all.reduce((s, f) => s + f.total, 0) : null,
             });
         };
+        const before = this.state;
         this.state = 'loading';
         this.#emit('status', { state: 'loading' });
-        const entries = await Promise.all(Object.entries(sources).map(async ([name, src]) => {
-            try {
-                return [name, await fetchBytes(src, report(name))];
-            } catch (e) {
-                throw new Error(`loading ${name}: ${e.message}`);
-            }
-        }));
+        let entries;
+        try {
+            entries = await Promise.all(Object.entries(sources).map(async ([name, src]) => {
+                try {
+                    return [name, await fetchBytes(src, report(name))];
+                } catch (e) {
+                    throw new Error(`loading ${name}: ${e.message}`);
+                }
+            }));
+        } catch (e) {
+            // nothing reached the worker: it holds what it held
+            this.state = before;
+            this.#emit('status', { state: before });
+            throw e;
+        }
+        // After a crash (or a dead worker) the load goes to a new worker.
+        if (this.#dead) await this.open(this.#init);
         const bytes = Object.fromEntries(entries);
         const msg = {
             type: 'load',
@@ -207,21 +260,29 @@ class Lab {
         }
     }
 
-    pause() { this.#port.post({ type: 'pause' }); }
-    resume() { this.#port.post({ type: 'resume' }); }
+    #post(msg) { if (!this.#dead) this.#port.post(msg); }
+    pause() { this.#post({ type: 'pause' }); }
+    resume() { this.#post({ type: 'resume' }); }
     // From here on, events of the current run are dropped, even those the worker posted before it saw the reset.
-    reset() { this.#port.post({ type: 'reset', generation: ++this.#generation }); }
+    reset() { this.#post({ type: 'reset', generation: ++this.#generation }); }
 
-    // Cosine similarity of two sentences under run's current weights.
+    // Cosine similarity of two sentences (non-empty strings) under run's current weights.
     similarity(run, s1, s2) { return this.request({ type: 'similarity', run, s1, s2 }); }
+
+    // The engine's wasm heap: { heapBytes (it grows, never shrinks), usedBytes (what the engine holds now) }.
+    memory() { return this.request({ type: 'memory' }); }
 
     // { 'config.json', 'vocab.txt', 'model.safetensors' } (Uint8Arrays): run's current model, loadable by
     // transformers.BertModel.from_pretrained and by the CLI.
     exportModel(run) { return this.request({ type: 'export', run }); }
 
+    // Ends the worker; every later call rejects. Calling it again does nothing.
     terminate() {
-        this.#port.terminate();
-        for (const p of this.#pending.values()) p.reject(new Error('the lab was terminated'));
+        if (this.#terminated) return;
+        this.#terminated = true;
+        this.#port?.terminate();
+        this.#dead = 'the lab was terminated';
+        for (const p of this.#pending.values()) p.reject(new Error(this.#dead));
         this.#pending.clear();
     }
 }
@@ -237,10 +298,9 @@ export async function createLab(options = {}) {
     const buildUrl = await folderUrl(options.baseUrl ?? new URL('./', import.meta.url));
     const maxRuns = options.maxRuns ?? 4;
     const poolSize = info.variant === 'threads-simd' ? Math.max(1, (info.threads - 1) * maxRuns) : 0;
-    const port = await spawnWorker();
-    const lab = new Lab(port, info);
+    const lab = new Lab(spawnWorker, info);
     try {
-        const ready = await lab.request({ type: 'init', buildUrl: buildUrl.href, variant: info.variant, poolSize });
+        const ready = await lab.open({ buildUrl: buildUrl.href, variant: info.variant, poolSize });
         lab.info = { ...info, version: ready.version, poolSize };
     } catch (e) {
         lab.terminate();

@@ -15,6 +15,37 @@ import { isNode, loadEngine } from './engine.mjs';
 const LOOP_KEYS = new Set(['runs', 'evalEvery']);
 const STATUS_INTERVAL_MS = 250;
 
+// A value as an error message shows it: strings quoted, with their type when that is the problem.
+const shown = (v) => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'a list'
+    : v && typeof v === 'object' ? 'an object' : String(v));
+
+// steps and evalEvery: an integer >= min, given as a number or a numeric string (the engine's keys take both).
+function loopInteger(key, value, min) {
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (!Number.isInteger(n) || n < min) throw new Error(`${key} must be an integer >= ${min}, got ${shown(value)}`);
+    return n;
+}
+
+// The run configurations of lab.start: a list of objects (none, or an empty list: one run of the common keys).
+function runList(runs) {
+    if (runs === undefined) return [{}];
+    if (!Array.isArray(runs)) throw new Error(`runs must be a list of run configurations ({ objective, … }), got ${shown(runs)}`);
+    runs.forEach((rc, i) => {
+        if (rc === null || typeof rc !== 'object' || Array.isArray(rc))
+            throw new Error(`runs[${i}] must be an object of run settings ({ objective, … }), got ${shown(rc)}`);
+        for (const key of ['steps', 'evalEvery'])
+            if (key in rc) throw new Error(`runs[${i}].${key}: runs train in lockstep, so ${key} is set once, beside runs`);
+    });
+    return runs.length ? runs : [{}];
+}
+
+// A sentence for similarity: a non-empty string (anything else would be encoded as its String() form).
+function sentence(s, which) {
+    if (typeof s !== 'string' || s.trim() === '')
+        throw new Error(`similarity: sentence ${which} must be a non-empty string, got ${shown(s)}`);
+    return s;
+}
+
 // A macrotask boundary: lets queued messages run. setImmediate in node; a MessageChannel in browsers (setTimeout
 // is clamped to >= 4 ms once nested).
 function makeYield() {
@@ -68,8 +99,22 @@ export class Session {
         } catch (e) {
             const message = e?.message ?? String(e);
             if (msg.id !== undefined) this.post({ type: 'result', id: msg.id, ok: false, error: message });
-            else this.post({ type: 'error', message });
+            else if (!e?.fatal) this.post({ type: 'error', message });
+            if (e?.fatal) this.#crash(e);
         }
+    }
+
+    // The engine crashed (a wasm trap or abort: engine.mjs marks the error fatal). Its memory and threads are in an
+    // unknown state, so nothing more runs on it: the loop stops and the page is told once, with fatal: true; the
+    // page's lab then ends this worker (and its pthreads) and starts a new one at its next load().
+    #crash(e) {
+        if (this.state === 'error') return;
+        this.generation++;
+        this.runs = [];
+        this.resume?.();
+        this.resume = null;
+        this.state = 'error';
+        this.post({ type: 'error', fatal: true, message: e.message });
     }
 
     async #apply(msg) {
@@ -94,7 +139,9 @@ export class Session {
             this.#retag(msg);
             return this.#reset();
         case 'similarity':
-            return this.#need().similarity(this.#runIndex(msg.run), msg.s1, msg.s2);
+            return this.#need().similarity(this.#runIndex(msg.run), sentence(msg.s1, 1), sentence(msg.s2, 2));
+        case 'memory':
+            return this.#need().memory();
         case 'export': {
             const files = this.#need().exportRun(this.#runIndex(msg.run));
             return new Transferred(files, Object.values(files).map((f) => f.buffer));
@@ -110,12 +157,14 @@ export class Session {
 
     #need() {
         if (!this.engine) throw new Error('the engine is not initialised');
+        if (this.engine.crashed) throw this.engine.crashed;
         return this.engine;
     }
 
     #runIndex(run) {
-        if (!Number.isInteger(run) || run < 0 || run >= this.runs.length)
-            throw new Error(`no run ${run} (there are ${this.runs.length}; start training first)`);
+        const n = this.runs.length;
+        if (!Number.isInteger(run)) throw new Error(`the run must be an integer index (0 … ${n - 1}), got ${shown(run)}`);
+        if (run < 0 || run >= n) throw new Error(`no run ${run} (there are ${n}${n ? '' : '; start training first'})`);
         return run;
     }
 
@@ -169,15 +218,16 @@ export class Session {
     async #start(config) {
         const engine = this.#need();
         await this.#reset();
-        const runConfigs = config.runs?.length ? config.runs : [{}];
+        const runConfigs = runList(config.runs);
         const common = {};
         for (const [k, v] of Object.entries(config)) if (!LOOP_KEYS.has(k)) common[k] = v;
+        const steps = loopInteger('steps', common.steps ?? 1000, 1);
+        const evalEvery = loopInteger('evalEvery', config.evalEvery ?? 50, 0);
         const threads = common.threads ?? 1;
         if (engine.threaded && runConfigs.length * (threads - 1) > engine.poolSize)
             throw new Error(`${runConfigs.length} runs of ${threads} threads need ${runConfigs.length * (threads - 1)} ` +
                 `pthreads, the pool has ${engine.poolSize} (createLab({ maxRuns }))`);
-        this.steps = common.steps ?? 1000;
-        const evalEvery = config.evalEvery ?? 50;
+        this.steps = steps;
         try {
             for (const rc of runConfigs) {
                 const merged = { ...common, ...rc, steps: this.steps };
@@ -192,12 +242,14 @@ export class Session {
         this.timing = { rounds: 0, stepMs: 0, stepCount: 0, since: performance.now() };
         this.#setState('training');
         // Not awaited: the loop runs beside the message queue, which it lets through at every yield.
-        this.#train(generation, evalEvery).catch((e) => this.post({ type: 'error', message: e?.message ?? String(e) }));
+        this.#train(generation, evalEvery).catch((e) => (e?.fatal ? this.#crash(e)
+            : this.post({ type: 'error', message: e?.message ?? String(e) })));
         return { runs: this.runs.length, steps: this.steps };
     }
 
     // Stops run i with a message (a NaN/Inf stop or an engine error); the other runs go on.
     #stop(i, e) {
+        if (e.fatal) return this.#crash(e);
         this.runs[i].stopped = true;
         this.post({ type: 'error', generation: this.tag, run: i, message: `run ${i} (${this.runs[i].config.objective ?? 'infonce'}): ${e.message}` });
     }
