@@ -11,35 +11,72 @@ export async function loadManifest(siteBase) {
   return res.json();
 }
 
-/** Fetches url as an ArrayBuffer, reporting onProgress(loaded, total). total falls back to expectedBytes. */
-export function download(url, expectedBytes, onProgress) {
+/** The hex SHA-256 of bytes, or null where the browser has no crypto.subtle (a page served over plain HTTP from
+ *  another host than localhost is not a secure context). */
+async function sha256Hex(bytes) {
+  const subtle = globalThis.crypto && globalThis.crypto.subtle;
+  if (!subtle) return null;
+  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Refuses a download whose size or SHA-256 differs from the manifest's: a truncated or damaged file would otherwise
+ *  load (a cut dev set scores fewer pairs, flipped weights train) or fail later with a less useful message. */
+async function verify(url, bytes, expected) {
+  const name = expected.path || url;
+  const again = 'a truncated or damaged download (reload the page), or a site whose files changed after it was built';
+  if (expected.bytes && bytes.byteLength !== expected.bytes)
+    throw new Error(`${name}: downloaded ${bytes.byteLength} bytes, the manifest lists ${expected.bytes}: ${again}`);
+  if (expected.sha256) {
+    const got = await sha256Hex(bytes);
+    if (got !== null && got !== expected.sha256)
+      throw new Error(`${name}: its SHA-256 differs from the manifest's: ${again}`);
+  }
+}
+
+/** Fetches url as an ArrayBuffer, reporting onProgress(loaded, total). expected: the manifest's entry ({ bytes,
+ *  sha256, path }, each optional): total falls back to its bytes, and a download that does not match it is refused. */
+export function download(url, expected, onProgress) {
+  if (typeof expected === 'number') expected = { bytes: expected };
+  expected = expected || {};
   let d = downloads.get(url);
   if (!d) {
-    d = { loaded: 0, total: expectedBytes || 0, listeners: new Set(), promise: null };
+    d = { loaded: 0, total: expected.bytes || 0, listeners: new Set(), promise: null };
     downloads.set(url, d);
     d.promise = (async () => {
-      const res = await fetch(url);
+      let res;
+      try {
+        res = await fetch(url);
+      } catch (e) {
+        throw new Error(`could not download ${url}: ${e.message || e}`);
+      }
       if (!res.ok) throw new Error(`could not download ${url}: HTTP ${res.status}`);
       const len = Number(res.headers.get('content-length')) || 0;
       if (len) d.total = len;
+      let out;
       if (!res.body || !res.body.getReader) {
-        const buf = await res.arrayBuffer();
-        d.loaded = d.total = buf.byteLength;
-        d.listeners.forEach((f) => f(d.loaded, d.total));
-        return buf;
+        out = new Uint8Array(await res.arrayBuffer());
+        d.loaded = out.byteLength;
+      } else {
+        const reader = res.body.getReader();
+        const chunks = [];
+        for (;;) {
+          let step;
+          try {
+            step = await reader.read();
+          } catch (e) { // the connection broke off mid-file
+            throw new Error(`could not download ${url}: ${e.message || e} after ${d.loaded} bytes`);
+          }
+          if (step.done) break;
+          chunks.push(step.value);
+          d.loaded += step.value.byteLength;
+          d.listeners.forEach((f) => f(d.loaded, Math.max(d.total, d.loaded)));
+        }
+        out = new Uint8Array(d.loaded);
+        let p = 0;
+        for (const c of chunks) { out.set(c, p); p += c.byteLength; }
       }
-      const reader = res.body.getReader();
-      const chunks = [];
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(value);
-        d.loaded += value.byteLength;
-        d.listeners.forEach((f) => f(d.loaded, Math.max(d.total, d.loaded)));
-      }
-      const out = new Uint8Array(d.loaded);
-      let p = 0;
-      for (const c of chunks) { out.set(c, p); p += c.byteLength; }
+      await verify(url, out, expected);
       d.total = d.loaded;
       d.listeners.forEach((f) => f(d.loaded, d.total));
       return out.buffer;
@@ -56,7 +93,7 @@ export function download(url, expectedBytes, onProgress) {
 
 /** The asset groups the page shows a progress bar for, from the manifest: [{ id, label, files: [{ url, bytes }] }]. */
 export function assetGroups(manifest, siteBase) {
-  const f = (e) => ({ url: new URL(e.path, siteBase).href, bytes: e.bytes, path: e.path });
+  const f = (e) => ({ url: new URL(e.path, siteBase).href, bytes: e.bytes, path: e.path, sha256: e.sha256 });
   return [
     { id: 'weights', label: 'model weights', files: [f(manifest.model.weights)] },
     { id: 'vocab', label: 'vocabulary + config', files: [f(manifest.model.vocab), f(manifest.model.config)] },
@@ -73,7 +110,7 @@ export async function downloadAssets(manifest, siteBase, onProgress) {
     const loaded = g.files.map(() => 0);
     const total = g.files.map((x) => x.bytes || 0);
     const report = () => onProgress?.(g.id, loaded.reduce((a, b) => a + b, 0), total.reduce((a, b) => a + b, 0));
-    got[g.id] = await Promise.all(g.files.map((file, i) => download(file.url, file.bytes, (l, t) => {
+    got[g.id] = await Promise.all(g.files.map((file, i) => download(file.url, file, (l, t) => {
       loaded[i] = l; total[i] = t || total[i]; report();
     })));
   }));

@@ -149,11 +149,13 @@ export class Session {
     this.emit('eval', { run, record });
   }
 
-  // A run stopped by a NaN or an engine error: the others go on. A refused configuration: back to 'ready'.
-  // Anything else (the worker died): the session is over.
+  // A run stopped by a NaN or an engine error: the others go on. A refused configuration: back to 'ready'. The
+  // engine crashed or its worker died (fatal): a new engine, back to 'ready'. Anything else: the session is over.
   onLabError(e) {
     const message = e.message || String(e);
-    if (Number.isInteger(e.run)) {
+    if (e.fatal && this.assets && ['ready', 'training', 'paused', 'done'].includes(this.state)) {
+      this.recover(message);
+    } else if (Number.isInteger(e.run)) {
       const said = this.describeRunError(e.run, message);
       if (this.store.runs[e.run]) this.store.runs[e.run].error = said;
       this.emit('warning', { message: said, run: e.run });
@@ -164,6 +166,20 @@ export class Session {
     } else {
       this.fail(message);
     }
+  }
+
+  /** The engine crashed or its worker died (the lab has ended that worker): a new one is loaded with the assets
+   *  already downloaded and the page is ready again; the records so far stay (for export) until the next start. */
+  async recover(message) {
+    this.emit('warning', { message: `The training engine failed and was restarted; the runs are lost (${message}).` });
+    this.setState('loading');
+    try {
+      await this.loadLab();
+    } catch (e) {
+      this.fail(`the training engine failed (${message}) and did not restart: ${e.message || e}`);
+      return;
+    }
+    this.setState('ready');
   }
 
   /** A run's error in the form's terms: "Objective 2 (au) …", counted from 1 like the form, with what to change. */
