@@ -259,6 +259,9 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
 int dsp_encoder_backward(dsp_encoder *e, const float *params, const float *dpooled, float *grads, dsp_err *err);
 /* The last forward's final hidden states [T, H] (after the last LayerNorm), for MLM heads and tests. */
 const float *dsp_encoder_hidden(const dsp_encoder *e);
+/* The bytes the encoder holds for the batches it has run (activations, dropout masks, backward scratch): they are
+ * sized for the largest and kept, so this is what an encoder costs beside the weights. */
+size_t dsp_encoder_bytes(const dsp_encoder *e);
 /* Backward from a gradient on the final hidden states [T, H] instead of the pooled vectors (MLM). */
 int dsp_encoder_backward_hidden(dsp_encoder *e, const float *params, const float *dhidden, float *grads,
                                 dsp_err *err);

@@ -388,6 +388,13 @@ const float *dsp_encoder_hidden(const dsp_encoder *e) {
 
 int dsp_encoder_tokens(const dsp_encoder *e) { return e->T; }
 
+size_t dsp_encoder_bytes(const dsp_encoder *e) {
+    const size_t H = (size_t)e->cfg.hidden_size, I = (size_t)e->cfg.intermediate_size;
+    const size_t floats = e->acts_cap + e->scratch_T * (6 * H + I) + e->att_scratch_cap + e->dpool_cap;
+    return floats * sizeof(float) + e->keep_cap + (size_t)e->capT * sizeof(int) +
+           (size_t)e->capB * (2 * sizeof(int) + sizeof(size_t));
+}
+
 static int ensure_scratch(dsp_encoder *e, dsp_err *err) {
     const size_t T = (size_t)e->T, H = (size_t)e->cfg.hidden_size, I = (size_t)e->cfg.intermediate_size;
     if (T > e->scratch_T) {

@@ -275,15 +275,25 @@ void dsp_sts_tokens_free(dsp_sts_tokens *st) {
     memset(st, 0, sizeof *st);
 }
 
+int dsp_encode_chunk(const dsp_token_set *ts, int first) {
+    int n = 0;
+    size_t tokens = 0;
+    while (first + n < ts->count && n < DSP_ENCODE_CHUNK_SENTENCES) {
+        tokens += (size_t)ts->len[first + n];
+        if (n > 0 && tokens > DSP_ENCODE_CHUNK_TOKENS) break;
+        n++;
+    }
+    return n;
+}
+
 int dsp_encode_sentences(dsp_encoder *enc, const dsp_model *m, const dsp_token_set *ts, dsp_pooler pooler, float *out,
                          dsp_err *err) {
-    const int H = m->cfg.hidden_size, chunk = 128;
+    const int H = m->cfg.hidden_size;
     if (pooler == DSP_POOL_CLS_MLP) pooler = DSP_POOL_CLS;
-    for (int s0 = 0; s0 < ts->count; s0 += chunk) {
-        int n = ts->count - s0 < chunk ? ts->count - s0 : chunk;
+    for (int s0 = 0, n; (n = dsp_encode_chunk(ts, s0)) > 0; s0 += n) {
         dsp_batch b;
         /* the token set is already contiguous: sequence s starts at offset[s] */
-        int off[128], len[128];
+        int off[DSP_ENCODE_CHUNK_SENTENCES], len[DSP_ENCODE_CHUNK_SENTENCES];
         for (int i = 0; i < n; i++) {
             off[i] = ts->offset[s0 + i] - ts->offset[s0];
             len[i] = ts->len[s0 + i];

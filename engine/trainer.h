@@ -84,8 +84,18 @@ typedef struct {
 int dsp_sts_tokens_build(dsp_sts_tokens *st, const dsp_sts *sts, const dsp_vocab *v, int max_len, dsp_err *err);
 void dsp_sts_tokens_free(dsp_sts_tokens *st);
 
-/* Encodes sentences without dropout into unit-length rows of out[count, H]. The cls_mlp pooler evaluates as
- * cls (SimCSE trains with the MLP and evaluates without it). */
+/* How many sentences of ts, from sentence `first`, an inference pass encodes at once: at most
+ * DSP_ENCODE_CHUNK_SENTENCES, and no more than DSP_ENCODE_CHUNK_TOKENS tokens unless one sentence alone is longer
+ * (0 when first >= ts->count). The encoder sizes its activations for the largest pass it has run and keeps them,
+ * so the token bound keeps an evaluation from growing a trainer's encoder past what its training batch needs
+ * (about 16 KB a token for the tiny model: 16 MB, where 128 sentences of up to 32 tokens took up to 64 MB, in the
+ * browser for each run). A sentence's embedding does not depend on the other sentences of its pass. */
+#define DSP_ENCODE_CHUNK_SENTENCES 128
+#define DSP_ENCODE_CHUNK_TOKENS 1024
+int dsp_encode_chunk(const dsp_token_set *ts, int first);
+
+/* Encodes sentences without dropout into unit-length rows of out[count, H], in passes of dsp_encode_chunk. The
+ * cls_mlp pooler evaluates as cls (SimCSE trains with the MLP and evaluates without it). */
 int dsp_encode_sentences(dsp_encoder *enc, const dsp_model *m, const dsp_token_set *ts, dsp_pooler pooler,
                          float *out, dsp_err *err);
 /* Unit embeddings of both sides (a, b: [count, H]) and their cosines (cos: [count]). */

@@ -5,6 +5,7 @@
 #include "args.h"
 #include "commands.h"
 #include "out_paths.h"
+#include "trainer.h"
 
 #include <errno.h>
 #include <math.h>
@@ -59,14 +60,14 @@ static int parse_ids(const dsp_corpus *lines, const char *path, const dsp_config
     return 0;
 }
 
-/* Runs the encoder over the token set in chunks, filling pooled [n, H] and (if hidden) hidden [T, H]. */
+/* Runs the encoder over the token set in the evaluation's passes (dsp_encode_chunk), filling pooled [n, H] and (if
+ * hidden) hidden [T, H]. */
 static int encode_all(dsp_encoder *enc, const dsp_model *m, const dsp_token_set *ts, dsp_pooler pooler,
                       const char *path, float *pooled, float *hidden, dsp_err *err) {
-    enum { CHUNK = 256 };
     const int H = m->cfg.hidden_size;
-    int off[CHUNK], len[CHUNK];
-    for (int s0 = 0; s0 < ts->count; s0 += CHUNK) {
-        const int n = ts->count - s0 < CHUNK ? ts->count - s0 : CHUNK, base = ts->offset[s0];
+    int off[DSP_ENCODE_CHUNK_SENTENCES], len[DSP_ENCODE_CHUNK_SENTENCES];
+    for (int s0 = 0, n; (n = dsp_encode_chunk(ts, s0)) > 0; s0 += n) {
+        const int base = ts->offset[s0];
         for (int i = 0; i < n; i++) {
             off[i] = ts->offset[s0 + i] - base;
             len[i] = ts->len[s0 + i];
