@@ -6,8 +6,11 @@
  *  - the sparse handling of the word-embedding gradient (only the last batch's rows are zeroed, the norm skips the
  *    rest) gives the dense results: untouched rows are zero after every step and the norm has the dense bits;
  *  - what the determinism checks cannot see (each of these survived a mutation audit of the suite): the learning-rate
- *    schedule and the optimiser's step (Adam's bias correction, SGD's weight decay, clipping). */
+ *    schedule, the optimiser's step (Adam's bias correction, SGD's weight decay, clipping), a new shuffle every
+ *    epoch, new dropout masks every step, truncation that keeps [SEP], and evaluation of cls_mlp without the MLP. */
 #include "dissipate.h"
+#include "encoder_internal.h"
+#include "sampler.h"
 #include "testutil.h"
 #include "trainer.h"
 
@@ -192,12 +195,123 @@ static void test_optimizer_steps(void) {
     }
 }
 
+/* Each epoch of the sampler's stream is a permutation of the sentences, reports its epoch, and is shuffled anew
+ * (SimCSE reshuffles every epoch: an order repeated each epoch trains on the same batches); an epoch's order
+ * depends only on (seed, epoch), so going back to epoch 0 gives its order again. */
+static void test_sampler_epochs(void) {
+    enum { n = 10, E = 3 };
+    dsp_sampler s;
+    CHECK(dsp_sampler_init(&s, n, 42) == 0);
+    int order[E][n];
+    for (int e = 0; e < E; e++) {
+        int seen[n] = {0};
+        for (int i = 0; i < n; i++) {
+            int epoch = -1;
+            order[e][i] = dsp_sampler_at(&s, (long long)e * n + i, &epoch);
+            CHECK(epoch == e && order[e][i] >= 0 && order[e][i] < n);
+            if (order[e][i] >= 0 && order[e][i] < n) seen[order[e][i]]++;
+        }
+        for (int k = 0; k < n; k++) CHECK_MSG(seen[k] == 1, "epoch %d holds sentence %d %d times", e, k, seen[k]);
+    }
+    CHECK_MSG(memcmp(order[0], order[1], sizeof order[0]) != 0 && memcmp(order[1], order[2], sizeof order[0]) != 0,
+              "the epochs repeat one order");
+    for (int i = 0; i < n; i++) CHECK(dsp_sampler_at(&s, i, NULL) == order[0][i]);
+    dsp_sampler_free(&s);
+}
+
+/* A training step draws new dropout masks: they are a function of (seed, step), so with the step left out every
+ * step would drop the same positions, which neither the loss nor the determinism checks notice. The recording
+ * starts with the embeddings' mask, T·H factors indexed by position: two steps' must differ on the common part. */
+static void test_dropout_changes_per_step(const dsp_token_set *ts) {
+    dsp_model m = {0};
+    small_model(&m);
+    dsp_train_config cfg = dsp_train_default();
+    cfg.batch_size = 8;
+    cfg.max_len = 12;
+    dsp_trainer *t = NULL;
+    dsp_err err = {{0}};
+    CHECK_OK(dsp_trainer_create(&t, &m, ts, &cfg, &err), &err);
+    enum { cap = 4096 };
+    float *masks = malloc(2 * cap * sizeof(float));
+    size_t got[2] = {0, 0}; /* the embeddings' factors recorded at each step */
+    for (int s = 0; s < 2 && t; s++) {
+        dsp_encoder *e = dsp_trainer_encoder(t);
+        dsp_encoder_dropout_record(e, masks + s * cap, cap);
+        dsp_step_record r;
+        CHECK_OK(dsp_trainer_step(t, &r, &err), &err);
+        got[s] = (size_t)dsp_encoder_tokens(e) * m.cfg.hidden_size;
+        CHECK(got[s] <= dsp_encoder_dropout_recorded(e));
+    }
+    size_t common = got[0] < got[1] ? got[0] : got[1];
+    CHECK_MSG(common > 1000, "only %zu dropout factors compared", common);
+    CHECK_MSG(memcmp(masks, masks + cap, common * sizeof(float)) != 0, "steps 1 and 2 drop the same positions");
+    if (t) dsp_encoder_dropout_record(dsp_trainer_encoder(t), NULL, 0);
+    free(masks);
+    dsp_trainer_free(t);
+    dsp_model_free(&m);
+}
+
+/* A corpus tokenized longer than the trainer's max_len (the API allows it; the CLI tokenizes at max_len) is cut to
+ * max_len tokens that still start with [CLS] and end with the sentence's [SEP], as dsp_tokenize truncates. */
+static void test_truncation_keeps_sep(const dsp_token_set *ts) {
+    dsp_model m = {0};
+    small_model(&m);
+    dsp_train_config cfg = dsp_train_default();
+    cfg.batch_size = 8;
+    cfg.max_len = 5; /* the corpus has sentences of 3 .. 12 tokens */
+    dsp_trainer *t = NULL;
+    dsp_err err = {{0}};
+    CHECK_OK(dsp_trainer_create(&t, &m, ts, &cfg, &err), &err);
+    int cut = 0;
+    for (int s = 0; s < 3 && t; s++) {
+        dsp_step_record r;
+        CHECK_OK(dsp_trainer_step(t, &r, &err), &err);
+        dsp_trainer_debug d;
+        dsp_trainer_debug_view(t, &d);
+        /* view 1's sequences lie one after the other; view 2 reuses their rows */
+        for (int i = 0, off = 0; i < d.B / 2; off += d.seq_len[i++]) {
+            int len = d.seq_len[i];
+            CHECK_MSG(len >= 3 && len <= 5 && d.ids[off] == 2 && d.ids[off + len - 1] == 3,
+                      "step %d, sentence %d: %d tokens from %d to %d", s + 1, i, len, d.ids[off], d.ids[off + len - 1]);
+            cut += len == 5;
+        }
+    }
+    CHECK(cut > 0);
+    dsp_trainer_free(t);
+    dsp_model_free(&m);
+}
+
+/* Evaluation encodes a cls_mlp model as cls: SimCSE trains through the MLP and evaluates without it (spec
+ * objectives.md). The model's MLP is its random initialisation, so encoding through it would give other rows. */
+static void test_eval_without_mlp(const dsp_token_set *ts) {
+    dsp_model m = {0};
+    small_model(&m);
+    const size_t nh = (size_t)ts->count * m.cfg.hidden_size;
+    float *cls = malloc(nh * sizeof(float)), *mlp = malloc(nh * sizeof(float));
+    dsp_encoder *e = NULL;
+    dsp_err err = {{0}};
+    CHECK_OK(dsp_encoder_create(&e, &m, NULL, DSP_KERNELS_AUTO, &err), &err);
+    if (e) {
+        CHECK_OK(dsp_encode_sentences(e, &m, ts, DSP_POOL_CLS, cls, &err), &err);
+        CHECK_OK(dsp_encode_sentences(e, &m, ts, DSP_POOL_CLS_MLP, mlp, &err), &err);
+        CHECK_MSG(memcmp(cls, mlp, nh * sizeof(float)) == 0, "cls_mlp is evaluated through its MLP");
+    }
+    dsp_encoder_free(e);
+    free(cls);
+    free(mlp);
+    dsp_model_free(&m);
+}
+
 int main(void) {
     test_batch_beyond_address_space();
     dsp_token_set ts = {0};
     make_corpus(&ts);
     test_lr_schedule();
     test_optimizer_steps();
+    test_sampler_epochs();
+    test_dropout_changes_per_step(&ts);
+    test_truncation_keeps_sep(&ts);
+    test_eval_without_mlp(&ts);
     const size_t P = n_params();
     const int S = 6; /* 6 steps of 8 sentences: crosses the epoch boundary of 40 sentences */
     const dsp_kernels sets[] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2, DSP_KERNELS_AVX2};
