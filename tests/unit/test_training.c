@@ -219,18 +219,25 @@ static void test_sampler_epochs(void) {
     dsp_sampler_free(&s);
 }
 
+/* A trainer of the small model over ts: batch 8, the default settings otherwise; NULL (and a failed check) if refused. */
+static dsp_trainer *small_trainer(dsp_model *m, const dsp_token_set *ts, int max_len) {
+    small_model(m);
+    dsp_train_config cfg = dsp_train_default();
+    cfg.batch_size = 8;
+    cfg.max_len = max_len;
+    dsp_trainer *t = NULL;
+    dsp_err err = {{0}};
+    CHECK_OK(dsp_trainer_create(&t, m, ts, &cfg, &err), &err);
+    return t;
+}
+
 /* A training step draws new dropout masks: they are a function of (seed, step), so with the step left out every
  * step would drop the same positions, which neither the loss nor the determinism checks notice. The recording
  * starts with the embeddings' mask, T·H factors indexed by position: two steps' must differ on the common part. */
 static void test_dropout_changes_per_step(const dsp_token_set *ts) {
     dsp_model m = {0};
-    small_model(&m);
-    dsp_train_config cfg = dsp_train_default();
-    cfg.batch_size = 8;
-    cfg.max_len = 12;
-    dsp_trainer *t = NULL;
+    dsp_trainer *t = small_trainer(&m, ts, 12);
     dsp_err err = {{0}};
-    CHECK_OK(dsp_trainer_create(&t, &m, ts, &cfg, &err), &err);
     enum { cap = 4096 };
     float *masks = malloc(2 * cap * sizeof(float));
     size_t got[2] = {0, 0}; /* the embeddings' factors recorded at each step */
@@ -255,13 +262,8 @@ static void test_dropout_changes_per_step(const dsp_token_set *ts) {
  * max_len tokens that still start with [CLS] and end with the sentence's [SEP], as dsp_tokenize truncates. */
 static void test_truncation_keeps_sep(const dsp_token_set *ts) {
     dsp_model m = {0};
-    small_model(&m);
-    dsp_train_config cfg = dsp_train_default();
-    cfg.batch_size = 8;
-    cfg.max_len = 5; /* the corpus has sentences of 3 .. 12 tokens */
-    dsp_trainer *t = NULL;
+    dsp_trainer *t = small_trainer(&m, ts, 5); /* the corpus has sentences of 3 .. 12 tokens */
     dsp_err err = {{0}};
-    CHECK_OK(dsp_trainer_create(&t, &m, ts, &cfg, &err), &err);
     int cut = 0;
     for (int s = 0; s < 3 && t; s++) {
         dsp_step_record r;
