@@ -1,8 +1,8 @@
 /* kernels.h — the compute kernels the encoder is built from (internal to the engine).
  *
- * Every kernel has a scalar reference (kernels_ref.c) and SIMD paths (kernels_simd.c, written once against the
- * vector vocabulary of simd.h and compiled for 128-bit — SSE natively, wasm_simd128 in the browser — and, natively,
- * for 256-bit AVX2+FMA). dsp_kctx picks the set; the public dsp_* entry points below dispatch on it.
+ * Every kernel has a scalar reference (kernels_ref.c) and SIMD paths (kernels_simd.c and gemm_simd.c, written
+ * once against the vector vocabulary of simd.h and compiled for 128-bit — SSE natively, wasm_simd128 in the
+ * browser — and, natively, for 256-bit AVX2+FMA). dsp_kctx picks the set; the public dsp_* entry points below dispatch on it.
  *
  * Determinism: work is split into tasks whose outputs are disjoint, and each output element is reduced in one
  * fixed order that does not depend on the thread count, so 1, 2 or 4 threads give bit-identical results.

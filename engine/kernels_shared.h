@@ -1,4 +1,4 @@
-/* kernels_shared.h — what the kernel files (kernels.c, kernels_ref.c, kernels_simd.c) must agree on:
+/* kernels_shared.h — what the kernel files (kernels.c, kernels_ref.c, kernels_simd.c, gemm_simd.c) must agree on:
  * the dropout factor of an element, the layout of the attention backward's scratch, and how rows are cut
  * into tasks. Internal to those files. */
 #ifndef DSP_KERNELS_SHARED_H

@@ -1,6 +1,6 @@
 /* simd.h — the tiny vector vocabulary the SIMD kernels are written in (after ggml's simd-mappings.h).
  *
- * kernels_simd.c is compiled once per width, and this header maps the vocabulary for it:
+ * kernels_simd.c and gemm_simd.c are compiled once per width, and this header maps the vocabulary for it:
  *   DSP_SIMD_WIDTH == 4: SSE2 natively (x86-64 baseline; compiled a second time with -mavx, the same intrinsics
  *                        in AVX's three-operand encoding, vf_bcast a vbroadcastss), NEON on AArch64,
  *                        wasm_simd128 under Emscripten
