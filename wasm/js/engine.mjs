@@ -23,21 +23,124 @@ async function nodeOptions(buildUrl, name) {
         await Promise.all([import('node:module'), import('node:fs'), import('node:url')]);
     globalThis.require ??= createRequire(import.meta.url);
     globalThis.__dirname ??= fileURLToPath(buildUrl);
+    const wasm = new URL(`${name}.wasm`, buildUrl);
     return {
-        wasmBinary: readFileSync(new URL(`${name}.wasm`, buildUrl)),
+        wasmBinary: validWasm(wasm.href, readFileSync(wasm)),
         locateFile: (file) => fileURLToPath(new URL(file, buildUrl)),
     };
 }
 
-// buildUrl: the folder (URL, ending in '/') holding dissipate-mt.* / dissipate-st.*.
+// How long a module may take, once its .wasm is downloaded and valid, to compile, instantiate and start its pthread
+// pool. Every step before this one fails with an error event (an import or download that fails, a pthread worker
+// script that is missing or does not parse); this one has none: a pthread worker script that loads but never
+// answers (3.1.6's dissipate-mt.worker.js left empty by a partial deploy) keeps Emscripten waiting for ever. Nothing
+// is downloaded in this step but that script (3 KB), and it takes about 0.2 s here (Chromium, 2 cores, 4 pthreads):
+// 20 s leaves a slow phone a hundred times that, and is about as long as a reader waits before deciding that the
+// page is broken.
+const START_TIMEOUT_MS = 20000;
+
+// buildUrl: the folder (URL, ending in '/') holding dissipate-mt.* / dissipate-st.*. Rejects naming the file that
+// failed: the module script, the .wasm (missing, or not valid WebAssembly) or the pthread worker script.
 export async function loadEngine({ buildUrl, variant, poolSize = 1 }) {
     const name = VARIANTS[variant];
     if (!name) throw new Error(`unknown variant '${variant}' (${Object.keys(VARIANTS).join(', ')})`);
     const base = new URL(buildUrl);
-    const opts = isNode ? await nodeOptions(base, name) : { locateFile: (file) => new URL(file, base).href };
-    const factory = (await import(new URL(`${name}.mjs`, base).href)).default;
-    const mod = await factory({ ...opts, poolSize });
-    return new Engine(mod, variant, poolSize);
+    if (isNode) {
+        const factory = (await import(new URL(`${name}.mjs`, base).href)).default;
+        return new Engine(await factory({ ...(await nodeOptions(base, name)), poolSize }), variant, poolSize);
+    }
+    const script = new URL(`${name}.mjs`, base).href;
+    const factory = (await importNamed(script)).default;
+    if (typeof factory !== 'function')
+        throw new Error(await whatIsWrong(script) ?? `${script} is not an Emscripten module (damaged, or another file)`);
+    // The .wasm is downloaded here (so that a missing or damaged one is named) and handed to Emscripten as a blob:
+    // URL, which it compiles as it would the file (both Emscripten versions ask locateFile for the .wasm).
+    const wasm = URL.createObjectURL(new Blob([await wasmBytes(new URL(`${name}.wasm`, base).href)],
+        { type: 'application/wasm' }));
+    const workerScripts = new Set([script]); // current Emscripten's pthreads run the module script itself
+    const locateFile = (file) => {
+        if (file.endsWith('.wasm')) return wasm;
+        const url = new URL(file, base).href;
+        if (/\.worker\.js$/.test(file)) workerScripts.add(url); // 3.1.6's pthread worker script
+        return url;
+    };
+    try {
+        return new Engine(await startModule(factory({ locateFile, poolSize }), [...workerScripts]), variant, poolSize);
+    } finally {
+        URL.revokeObjectURL(wasm);
+    }
+}
+
+// A dynamic import that names the file and its HTTP status when it fails (the browser's message names neither well).
+async function importNamed(url) {
+    try {
+        return await import(url);
+    } catch (e) {
+        throw new Error(await whatIsWrong(url) ?? `${url}: ${e?.message ?? e}`);
+    }
+}
+
+// The bytes of a .wasm file; an HTTP error, a broken download or bytes that are not valid WebAssembly are refused
+// by name.
+async function wasmBytes(url) {
+    let bytes;
+    try {
+        const res = await fetch(url, { credentials: 'same-origin' });
+        if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
+        bytes = new Uint8Array(await res.arrayBuffer());
+    } catch (e) {
+        throw new Error(`${url}: ${e?.message ?? e}`);
+    }
+    return validWasm(url, bytes);
+}
+
+function validWasm(url, bytes) {
+    if (!WebAssembly.validate(bytes))
+        throw new Error(`${url} is not valid WebAssembly (${bytes.byteLength} bytes): the file is damaged or cut short`);
+    return bytes;
+}
+
+// Why a file of the build cannot serve, by fetching it again: its HTTP status, or that it is empty; null if it
+// looks fine.
+async function whatIsWrong(url) {
+    try {
+        const res = await fetch(url, { credentials: 'same-origin' });
+        if (!res.ok) return `${url}: HTTP ${res.status} ${res.statusText}`.trim();
+        if ((await res.arrayBuffer()).byteLength === 0) return `${url} is empty`;
+        return null;
+    } catch (e) {
+        return `${url}: ${e?.message ?? e}`;
+    }
+}
+
+// Waits for the module while watching its pthread workers: Emscripten rethrows a worker's error event (a worker
+// script that is missing or does not parse) into this scope, where it would end the lab's worker with "Uncaught
+// [object Event]"; it is caught here and reported with the script it came from. A pool that never answers fails
+// after START_TIMEOUT_MS.
+async function startModule(starting, workerScripts) {
+    let onError, timer;
+    const failed = new Promise((_, reject) => {
+        onError = (e) => {
+            e.preventDefault();
+            const inner = e.error instanceof Event ? e.error : null; // the pthread worker's own event
+            reject({ message: inner?.message || e.message || 'a pthread worker failed', file: inner?.filename });
+        };
+        self.addEventListener('error', onError);
+        timer = setTimeout(() => reject({ message: `the pthread workers did not start within ${START_TIMEOUT_MS / 1000} s`,
+            file: workerScripts.join(', ') }), START_TIMEOUT_MS);
+    });
+    try {
+        return await Promise.race([starting, failed]);
+    } catch (e) {
+        for (const url of workerScripts) {
+            const wrong = await whatIsWrong(url);
+            if (wrong) throw new Error(wrong);
+        }
+        throw new Error(e?.file ? `${e.file}: ${e.message}` : e?.message ?? String(e));
+    } finally {
+        self.removeEventListener('error', onError);
+        clearTimeout(timer);
+    }
 }
 
 export class Engine {

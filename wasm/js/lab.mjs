@@ -289,14 +289,33 @@ class Lab {
 
 // options: baseUrl (the folder of dissipate-mt.* / dissipate-st.*; default: beside this file), threads (per run),
 // maxRuns (runs the threaded build can hold at once, default 4: it sizes the pthread pool), variant (force
-// 'threads-simd' or 'single-simd'). lab.info = { variant, threads, simd, crossOriginIsolated, reason }.
+// 'threads-simd' or 'single-simd'). lab.info = { variant, threads, simd, crossOriginIsolated, reason, fallback }.
+// When the threaded build was chosen (not forced) and does not start (a file of it missing or damaged, its pthread
+// workers not answering), the single-threaded build is started instead: info.fallback holds why, and info.reason
+// says so.
 export async function createLab(options = {}) {
     const info = await detect(options);
     if (!info.simd)
         throw new Error('this browser lacks WebAssembly SIMD, which the engine needs (Chrome/Edge 91+, Firefox 89+, ' +
                         'Safari 16.4+)');
     const buildUrl = await folderUrl(options.baseUrl ?? new URL('./', import.meta.url));
-    const maxRuns = options.maxRuns ?? 4;
+    try {
+        return await openLab(info, buildUrl, options.maxRuns ?? 4);
+    } catch (e) {
+        if (info.variant !== 'threads-simd' || options.variant) throw e;
+        const fallback = e.cause?.message ?? e.message; // (without the build's folder, which reason needs not repeat)
+        const single = { ...info, variant: 'single-simd', threads: 1, fallback,
+            reason: `the threaded build did not start (${fallback}), so the single-threaded build runs` };
+        try {
+            return await openLab(single, buildUrl, 0);
+        } catch (e2) {
+            throw new Error(`${e.message}; the single-threaded build did not start either: ${e2.cause?.message ?? e2.message}`);
+        }
+    }
+}
+
+// A lab on the build info.variant; rejects naming the build and the file that failed.
+async function openLab(info, buildUrl, maxRuns) {
     const poolSize = info.variant === 'threads-simd' ? Math.max(1, (info.threads - 1) * maxRuns) : 0;
     const lab = new Lab(spawnWorker, info);
     try {
@@ -304,7 +323,7 @@ export async function createLab(options = {}) {
         lab.info = { ...info, version: ready.version, poolSize };
     } catch (e) {
         lab.terminate();
-        throw new Error(`loading the ${info.variant} engine from ${buildUrl.href}: ${e.message}`);
+        throw new Error(`loading the ${info.variant} engine from ${buildUrl.href}: ${e.message}`, { cause: e });
     }
     return lab;
 }

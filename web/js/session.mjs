@@ -97,8 +97,10 @@ export class Session {
     if (this.state !== 'ready' && this.state !== 'done') throw new Error(`cannot start while ${this.state}`);
     const args = toLabStart(cfg);
     const cores = (globalThis.navigator && navigator.hardwareConcurrency) || args.threads;
-    const want = this.info.crossOriginIsolated ? Math.min(args.threads, cores) : 1;
-    if (this.info.crossOriginIsolated && want !== this.requestedThreads) {
+    // Without isolation, or after the threaded build failed to start (info.fallback), the lab runs one thread.
+    const threaded = this.info.crossOriginIsolated && !this.info.fallback;
+    const want = threaded ? Math.min(args.threads, cores) : 1;
+    if (threaded && want !== this.requestedThreads) {
       this.restarting = true; // the page keeps the form locked meanwhile: this run's configuration is chosen
       this.restartThreads = want;
       this.msPerStep = this.stepsPerSecond = NaN; // the old engine's speed says nothing of the new one's

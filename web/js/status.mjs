@@ -55,6 +55,7 @@ function describeThreads(info, asked) {
 /** Why this page runs one thread, or '' if it runs several (or one was asked for). */
 export function threadsOffReason(info, query) {
   if (!info || info.threads > 1) return '';
+  if (info.fallback) return info.reason; // the threaded build failed to start: which file, and that one thread runs
   if (info.crossOriginIsolated && globalThis.crossOriginIsolated) return '';
   const why = [];
   const coiOff = query && query.get('coi') === '0' && !globalThis.crossOriginIsolated;
