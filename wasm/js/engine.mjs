@@ -192,38 +192,46 @@ export class Engine {
         return out;
     }
 
-    // Writes the inputs as files, lets fn read them, then frees the file system's copies.
+    // Writes the inputs as files, lets fn read them, then frees the file system's copies. files: { fileName: { bytes,
+    // name } }: an engine message naming a file's path in the file system names it `name` instead (the reader knows
+    // "model/model.safetensors", not "/dsp/in/model.safetensors"); other messages pass unchanged.
     #withFiles(files, fn) {
-        const paths = Object.entries(files).map(([name, bytes]) => {
-            const path = `${IN_DIR}/${name}`;
+        const paths = Object.entries(files).map(([file, { bytes, name }]) => {
+            const path = `${IN_DIR}/${file}`;
             this.mod.FS.writeFile(path, bytes);
-            return path;
+            return { path, name: name ?? file };
         });
         try {
-            return fn(paths);
+            return fn(paths.map((p) => p.path));
+        } catch (e) {
+            // (the longest path first: corpus-1.txt is a prefix of corpus-10.txt)
+            const longestFirst = [...paths].sort((a, b) => b.path.length - a.path.length);
+            if (!e.fatal) e.message = longestFirst.reduce((m, p) => m.split(p.path).join(p.name), e.message);
+            throw e;
         } finally {
-            for (const p of paths) this.mod.FS.unlink(p);
+            for (const p of paths) this.mod.FS.unlink(p.path);
         }
     }
 
-    // model: { config, vocab, weights } as Uint8Array (config.json, vocab.txt, model.safetensors).
-    loadModel({ config, vocab, weights }) {
-        this.#withFiles({ 'config.json': config, 'vocab.txt': vocab, 'model.safetensors': weights },
-            () => this.#call('dsp_wasm_load_model', IN_DIR));
+    // model: { config, vocab, weights } as Uint8Array (config.json, vocab.txt, model.safetensors); names: what
+    // messages call them (the same keys).
+    loadModel({ config, vocab, weights }, names = {}) {
+        this.#withFiles({ 'config.json': { bytes: config, name: names.config }, 'vocab.txt': { bytes: vocab, name: names.vocab },
+            'model.safetensors': { bytes: weights, name: names.weights } }, () => this.#call('dsp_wasm_load_model', IN_DIR));
         this.#call('dsp_wasm_model_info');
         return this.#result();
     }
 
     // corpus: one or more Uint8Arrays of sentences, one per line (concatenated as the CLI's --corpus FILE...).
-    loadCorpus(parts) {
+    loadCorpus(parts, names = []) {
         const files = {};
-        parts.forEach((bytes, i) => { files[`corpus-${i}.txt`] = bytes; });
+        parts.forEach((bytes, i) => { files[`corpus-${i}.txt`] = { bytes, name: names[i] }; });
         return this.#withFiles(files, (paths) => this.#call('dsp_wasm_load_corpus', paths.join('\n')));
     }
 
     // dev: Uint8Array of score<TAB>s1<TAB>s2 lines.
-    loadDev(bytes) {
-        return this.#withFiles({ 'dev.tsv': bytes }, ([path]) => this.#call('dsp_wasm_load_dev', path));
+    loadDev(bytes, name) {
+        return this.#withFiles({ 'dev.tsv': { bytes, name } }, ([path]) => this.#call('dsp_wasm_load_dev', path));
     }
 
     info() {

@@ -190,21 +190,37 @@ class Lab {
         });
     }
 
-    // assets: { model: { config, vocab, weights }, corpus, dev }, each a URL (string or URL) or bytes; corpus may be
-    // a list (concatenated like the CLI's --corpus FILE...). onProgress({ file, loaded, total, allLoaded, allTotal })
-    // as bytes arrive (totals are null while unknown). Resolves to the model's shape and the data sizes.
+    // assets: { model: { config, vocab, weights }, corpus, dev }, each a URL (string or URL), bytes, or { bytes, name }
+    // (bytes that the engine's messages call name, such as the path they came from); corpus may be a list
+    // (concatenated like the CLI's --corpus FILE...). onProgress({ file, loaded, total, allLoaded, allTotal }) as
+    // bytes arrive (totals are null while unknown). Resolves to the model's shape and the data sizes.
     async load(assets, onProgress = () => {}) {
         if (!assets || typeof assets !== 'object')
             throw new Error('lab.load: expected { model: { config, vocab, weights }, corpus, dev }');
         if (this.#terminated) throw new Error(this.#dead);
-        const sources = { config: assets.model?.config, vocab: assets.model?.vocab, weights: assets.model?.weights };
+        const given = { config: assets.model?.config, vocab: assets.model?.vocab, weights: assets.model?.weights };
+        const place = { config: 'config.json', vocab: 'vocab.txt', weights: 'model.safetensors', dev: 'dev' };
         const corpus = Array.isArray(assets.corpus) ? assets.corpus : [assets.corpus];
-        corpus.forEach((c, i) => { sources[`corpus${corpus.length > 1 ? i : ''}`] = c; });
-        if (assets.dev !== undefined) sources.dev = assets.dev;
-        for (const [name, src] of Object.entries(sources)) {
-            if (src === undefined || src === null) throw new Error(`lab.load: '${name}' is missing`);
-            if (!isBytes(src) && typeof src !== 'string' && !(src instanceof URL))
-                throw new Error(`lab.load: '${name}' must be a URL or bytes (an ArrayBuffer or a typed array), got ${typeof src}`);
+        const corpusKey = (i) => `corpus${corpus.length > 1 ? i : ''}`;
+        corpus.forEach((c, i) => {
+            given[corpusKey(i)] = c;
+            place[corpusKey(i)] = corpus.length > 1 ? `corpus[${i}]` : 'corpus';
+        });
+        if (assets.dev !== undefined) given.dev = assets.dev;
+        // What the engine's messages call each file instead of its path in the worker's file system: the name given
+        // with the bytes, the URL, or else the model file's own name ('config.json') or its place in the assets
+        // ('corpus[1]', 'dev').
+        const sources = {}, names = {};
+        for (const [key, src] of Object.entries(given)) {
+            if (src === undefined || src === null) throw new Error(`lab.load: '${key}' is missing`);
+            const named = typeof src === 'object' && !isBytes(src) && !(src instanceof URL);
+            const bytes = named ? src.bytes : src;
+            if (!isBytes(bytes) && (named || (typeof src !== 'string' && !(src instanceof URL))))
+                throw new Error(`lab.load: '${key}' must be a URL or bytes (an ArrayBuffer or a typed array) or ` +
+                    `{ bytes, name }, got ${named ? `an object with ${typeof bytes} bytes` : typeof src}`);
+            sources[key] = bytes;
+            names[key] = named ? String(src.name ?? place[key]) : isBytes(src) ? place[key]
+                : String(src instanceof URL ? src.href : src);
         }
         const seen = Object.fromEntries(Object.keys(sources).map((k) => [k, { loaded: 0, total: null }]));
         const report = (file) => (loaded, total) => {
@@ -240,8 +256,9 @@ class Lab {
         const msg = {
             type: 'load',
             model: { config: bytes.config, vocab: bytes.vocab, weights: bytes.weights },
-            corpus: corpus.map((_, i) => bytes[`corpus${corpus.length > 1 ? i : ''}`]),
+            corpus: corpus.map((_, i) => bytes[corpusKey(i)]),
             dev: bytes.dev,
+            names: { ...names, corpus: corpus.map((_, i) => names[corpusKey(i)]) },
         };
         return this.request(msg, Object.values(bytes).map((b) => b.buffer));
     }

@@ -187,16 +187,17 @@ export class Session {
         });
     }
 
-    async #load({ model, corpus, dev }) {
+    // names: what the engine's messages call the files ({ config, vocab, weights, corpus: […], dev }, from lab.load).
+    async #load({ model, corpus, dev, names = {} }) {
         const engine = this.#need();
         await this.#reset();
         this.#setState('loading');
         const bytes = (b) => (b instanceof Uint8Array ? b : new Uint8Array(b));
         try {
             const info = engine.loadModel({ config: bytes(model.config), vocab: bytes(model.vocab),
-                weights: bytes(model.weights) });
-            info.sentences = engine.loadCorpus((Array.isArray(corpus) ? corpus : [corpus]).map(bytes));
-            info.pairs = dev ? engine.loadDev(bytes(dev)) : 0;
+                weights: bytes(model.weights) }, names);
+            info.sentences = engine.loadCorpus((Array.isArray(corpus) ? corpus : [corpus]).map(bytes), names.corpus);
+            info.pairs = dev ? engine.loadDev(bytes(dev), names.dev) : 0;
             return info;
         } finally {
             this.#setState('idle');

@@ -114,11 +114,13 @@ export async function downloadAssets(manifest, siteBase, onProgress) {
       loaded[i] = l; total[i] = t || total[i]; report();
     })));
   }));
-  // The corpus stays a list of files, concatenated by the engine exactly as the CLI's --corpus FILE... does.
+  // The corpus stays a list of files, concatenated by the engine exactly as the CLI's --corpus FILE... does. Each
+  // goes with its path on the site, which the engine's messages then name ("model/model.safetensors: …").
+  const named = (id, i) => ({ bytes: got[id][i], name: groups.find((g) => g.id === id).files[i].path });
   return {
-    model: { config: got.vocab[1], vocab: got.vocab[0], weights: got.weights[0] },
-    corpus: got.corpus,
-    dev: got.dev[0],
+    model: { config: named('vocab', 1), vocab: named('vocab', 0), weights: named('weights', 0) },
+    corpus: got.corpus.map((_, i) => named('corpus', i)),
+    dev: named('dev', 0),
   };
 }
 
