@@ -11,6 +11,7 @@
 
 #define V 60
 #define MAXLEN 40
+#include "small_model.h"
 
 /* n sentences "[CLS] w.. [SEP]" of lengths lens(i). */
 static void make_set(dsp_token_set *ts, int n, int (*lens)(int)) {
@@ -77,25 +78,7 @@ static void test_chunk_bounds(void) {
     dsp_token_set_free(&ts);
 }
 
-static dsp_vocab *make_vocab(void) {
-    char text[4096];
-    size_t n = (size_t)snprintf(text, sizeof text, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n");
-    for (int i = 5; i < V; i++) n += (size_t)snprintf(text + n, sizeof text - n, "w%d\n", i);
-    dsp_vocab *v = NULL;
-    dsp_err err;
-    if (dsp_vocab_from_text(&v, text, n, &err)) { fprintf(stderr, "%s\n", err.msg); exit(1); }
-    return v;
-}
-
-static void small_model(dsp_model *m) {
-    dsp_config cfg = dsp_config_tiny(V);
-    cfg.hidden_size = 16;
-    cfg.num_attention_heads = 2;
-    cfg.intermediate_size = 24;
-    cfg.max_position_embeddings = MAXLEN;
-    dsp_err err;
-    if (dsp_model_init(m, &cfg, make_vocab(), 3, &err)) { fprintf(stderr, "%s\n", err.msg); exit(1); }
-}
+static void small_model(dsp_model *m) { small_model_with(m, MAXLEN); }
 
 /* 300 sentences of 3..39 tokens (several passes) encoded at once, then each alone: the same bits. */
 static void test_pass_independence(void) {

@@ -15,16 +15,7 @@
 #include "trainer.h"
 
 #define V 60
-
-static dsp_vocab *make_vocab(void) {
-    char text[4096];
-    size_t n = (size_t)snprintf(text, sizeof text, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n");
-    for (int i = 5; i < V; i++) n += (size_t)snprintf(text + n, sizeof text - n, "w%d\n", i);
-    dsp_vocab *v = NULL;
-    dsp_err err;
-    if (dsp_vocab_from_text(&v, text, n, &err)) { fprintf(stderr, "%s\n", err.msg); exit(1); }
-    return v;
-}
+#include "small_model.h"
 
 /* 40 synthetic sentences "[CLS] w.. [SEP]" of lengths 3..12. */
 static void make_corpus(dsp_token_set *ts) {
@@ -47,15 +38,7 @@ static void make_corpus(dsp_token_set *ts) {
     ts->total = (size_t)off;
 }
 
-static void small_model(dsp_model *m) {
-    dsp_config cfg = dsp_config_tiny(V);
-    cfg.hidden_size = 16;
-    cfg.num_attention_heads = 2;
-    cfg.intermediate_size = 24;
-    cfg.max_position_embeddings = 16;
-    dsp_err err;
-    if (dsp_model_init(m, &cfg, make_vocab(), 3, &err)) { fprintf(stderr, "%s\n", err.msg); exit(1); }
-}
+static void small_model(dsp_model *m) { small_model_with(m, 16); }
 
 /* Runs `steps` steps; returns the final weights (malloc'd) and the losses. */
 static float *run(const dsp_token_set *ts, int threads, dsp_kernels k, uint64_t seed, int steps, double *losses,
