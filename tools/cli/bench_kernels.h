@@ -26,9 +26,16 @@ typedef struct {
     long reps;   /* loop rounds of one run (0 until the first sample) */
     int samples;
     double best; /* GFLOP/s of the fastest run */
+    int threads;     /* of dsp_ceiling_sample_pool's runs, or 0 */
+    double best_all; /* their summed GFLOP/s, the fastest such run */
 } dsp_ceiling;
 void dsp_ceiling_init(dsp_ceiling *c, dsp_kernels set);
 void dsp_ceiling_sample(dsp_ceiling *c);
+/* After a dsp_ceiling_sample: one run of the loop on every thread of pool at once, timed together, for what the
+ * cores deliver together. Where this shared machine gives a second core less than a whole one, that ratio to one
+ * core bounds every kernel's thread speedup in the same run: a reference for the speedup, not a ceiling of it
+ * elsewhere. Does nothing for a 1-thread pool or a set without a loop. */
+void dsp_ceiling_sample_pool(dsp_ceiling *c, dsp_pool *pool);
 /* Of ceilings[0..k], the first that runs the same loop as ceilings[k] (sse2's is simd128's where simd128 runs AVX's
  * encoding): sampling and reading through it calibrates, warms and times each loop once. */
 dsp_ceiling *dsp_ceiling_tracker(dsp_ceiling *ceilings, int k);

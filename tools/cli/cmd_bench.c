@@ -15,9 +15,11 @@ static const char *USAGE =
     "Times full training steps (InfoNCE, batch of real corpus sentences x 2 views, max length 32) for each kernel set\n"
     "at 1..threads-max threads (stepped in turns, so that noise falls on all alike) and prints ms/step, achieved\n"
     "GFLOP/s and the thread speedup, beside each vector set's arithmetic ceiling on one core (multiply-adds from L1\n"
-    "into registers) and the step time it bounds; then GEMM GFLOP/s at the model's shapes for scalar, SIMD128 (and\n"
-    "the same kernels in SSE2 encoding where SIMD128 runs AVX's), AVX2 and OpenBLAS (when libopenblas is present),\n"
-    "the fastest and the median of 15 runs each, and the 1-thread GEMM as a share of the ceiling.";
+    "into registers), the step time it bounds, and the same loop on all threads at once: the speedup the machine\n"
+    "itself gives (a shared machine may give a second core less than a whole one). Then GEMM GFLOP/s at the model's\n"
+    "shapes for scalar, SIMD128 (and the same kernels in SSE2 encoding where SIMD128 runs AVX's), AVX2 and OpenBLAS\n"
+    "(when libopenblas is present), the fastest and the median of 15 runs each, and the 1-thread GEMM as a share of\n"
+    "the ceiling.";
 
 /* Matmul and attention FLOPs of one training step (forward + backward = 3x forward) for these sequence lengths. */
 static double step_flops(const dsp_config *c, const int *len, int B) {
@@ -41,7 +43,7 @@ static int cmp_double(const void *a, const void *b) {
  * keeps the speedup honest where back-to-back timing swung by a factor of two. Prints the median and the fastest
  * step of each. */
 static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_kernels set, int threads_max, int n,
-                              double flops, dsp_ceiling *ceiling, dsp_err *err) {
+                              double flops, dsp_ceiling *ceiling, dsp_pool *ceiling_pool, dsp_err *err) {
     dsp_model *models = calloc((size_t)threads_max, sizeof *models);
     dsp_trainer **trainers = calloc((size_t)threads_max, sizeof *trainers);
     double *ms = malloc((size_t)threads_max * (size_t)n * sizeof(double));
@@ -63,6 +65,7 @@ static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_k
     }
     for (int s = 0; s < n; s++) {
         dsp_ceiling_sample(ceiling); /* in turns with the steps, as the thread counts are */
+        dsp_ceiling_sample_pool(ceiling, ceiling_pool);
         for (int i = 0; i < threads_max; i++) {
             dsp_step_record rec;
             double t0 = now_ms();
@@ -94,7 +97,8 @@ out:
 
 /* What no step can beat: the step's FLOPs at each vector set's arithmetic ceiling on one core (sampled in turns with
  * its steps). A step also spends time on memory-bound passes that this floor leaves out: a bound, not a target. sse2
- * is printed once, under simd128, where simd128 runs AVX's encoding: the same loop (dsp_ceiling_tracker). */
+ * is printed once, under simd128, where simd128 runs AVX's encoding: the same loop (dsp_ceiling_tracker). Beside it,
+ * the same loop on all threads at once, and its ratio to one core: the speedup the machine itself gave. */
 static void print_step_floors(dsp_ceiling *ceilings, const dsp_kernels *sets, int n_sets, double flops) {
     int any = 0;
     for (int k = 0; k < n_sets; k++) {
@@ -102,11 +106,14 @@ static void print_step_floors(dsp_ceiling *ceilings, const dsp_kernels *sets, in
         if (c->best <= 0 || dsp_ceiling_tracker(ceilings, k) != c) continue; /* sse2's loop is simd128's: one line */
         if (!any)
             printf("ceiling per core (multiply-adds from L1 into registers, the fastest of %d run%s taken in turns "
-                   "with the steps) and the step's %.2f GFLOP at that rate:\n", c->samples, c->samples == 1 ? "" : "s",
-                   flops / 1e9);
+                   "with the steps) and the step's %.2f GFLOP at that rate%s:\n", c->samples, c->samples == 1 ? "" : "s",
+                   flops / 1e9, c->threads > 1 ? "; then the same loop on all threads at once, and how many cores' "
+                   "worth that made (the speedup the machine itself gave, in the same turns)" : "");
         any = 1;
-        printf("  %-8s %6.1f GFLOP/s: %.2f ms at 1 thread\n", dsp_kernels_name(sets[k]), c->best,
-               flops / c->best / 1e6);
+        printf("  %-8s %6.1f GFLOP/s: %.2f ms at 1 thread", dsp_kernels_name(sets[k]), c->best, flops / c->best / 1e6);
+        if (c->threads > 1)
+            printf("; %d threads at once %.1f GFLOP/s: %.2fx", c->threads, c->best_all, c->best_all / c->best);
+        printf("\n");
     }
 }
 
@@ -142,6 +149,7 @@ int cmd_bench(int argc, char **argv) {
     dsp_model m = {0};
     dsp_corpus corpus = {0};
     dsp_token_set ts = {0};
+    dsp_pool *ceiling_pool = NULL;
     int status = 1;
     if (dsp_model_load(&m, model_dir, &err)) goto done;
     if (dsp_corpus_load(&corpus, &corpus_path, 1, &err)) goto done;
@@ -167,13 +175,15 @@ int cmd_bench(int argc, char **argv) {
     const dsp_kernels sets[N_STEP_SETS] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2,
                                            DSP_KERNELS_AVX2};
     dsp_ceiling ceilings[N_STEP_SETS];
+    ceiling_pool = threads_max > 1 ? dsp_pool_create(threads_max) : NULL;
     for (int k = 0; k < N_STEP_SETS; k++) {
         dsp_ceiling_init(&ceilings[k], sets[k]);
         dsp_kernels got;
         if (dsp_kernels_resolve(sets[k], &got, NULL)) continue;
         if (!dsp_bench_shows(only_set, got)) continue;
         int n = sets[k] == DSP_KERNELS_SCALAR ? (steps + 2) / 3 : steps;
-        if (time_thread_counts(&m, &ts, got, threads_max, n, flops, dsp_ceiling_tracker(ceilings, k), &err))
+        if (time_thread_counts(&m, &ts, got, threads_max, n, flops, dsp_ceiling_tracker(ceilings, k), ceiling_pool,
+                               &err))
             goto done;
     }
     print_step_floors(ceilings, sets, N_STEP_SETS, flops);
@@ -185,6 +195,7 @@ int cmd_bench(int argc, char **argv) {
     status = 0;
 done:
     if (status) cli_error(&err);
+    dsp_pool_free(ceiling_pool);
     dsp_token_set_free(&ts);
     dsp_corpus_free(&corpus);
     dsp_model_free(&m);
