@@ -31,10 +31,10 @@ typedef struct {
 } dsp_ceiling;
 void dsp_ceiling_init(dsp_ceiling *c, dsp_kernels set);
 void dsp_ceiling_sample(dsp_ceiling *c);
-/* After a dsp_ceiling_sample: one run of the loop on every thread of pool at once, timed together, for what the
- * cores deliver together. Where this shared machine gives a second core less than a whole one, that ratio to one
- * core bounds every kernel's thread speedup in the same run: a reference for the speedup, not a ceiling of it
- * elsewhere. Does nothing for a 1-thread pool or a set without a loop. */
+/* After a dsp_ceiling_sample: the loop on every thread of pool at once (about 50 ms), timed together, for what the
+ * cores deliver together. Its ratio to one core is the thread speedup the machine itself gave the arithmetic in
+ * that run (a shared machine may give a second core less than a whole one): a reference to read the kernels'
+ * speedups beside, not a bound on them. Does nothing for a 1-thread pool or a set without a loop. */
 void dsp_ceiling_sample_pool(dsp_ceiling *c, dsp_pool *pool);
 /* Of ceilings[0..k], the first that runs the same loop as ceilings[k] (sse2's is simd128's where simd128 runs AVX's
  * encoding): sampling and reading through it calibrates, warms and times each loop once. */
