@@ -42,7 +42,12 @@ await browserTest('api_faults', { isolation: true }, async (t, { opts, server, b
     JSON.stringify(badState));
   await bad.close();
 
-  // 2. The worker fails during training.
+  // 2. The worker fails during training. Every Worker.terminate() the page calls is counted.
+  await browser.context.addInitScript(() => {
+    const terminate = Worker.prototype.terminate;
+    window.__terminated = 0;
+    Worker.prototype.terminate = function () { window.__terminated++; return terminate.call(this); };
+  });
   const { page } = await openLab(browser.context, `${server.url}index.html${smallConfigHash({ steps: 400, evalEvery: 0 })}`);
   const before = page.workers().length;
   await page.click('#start');
@@ -59,8 +64,16 @@ await browserTest('api_faults', { isolation: true }, async (t, { opts, server, b
   const stepsSeen = await page.evaluate(() => window.dissipate.records.map((r) => r.steps.length).join());
   await new Promise((r) => setTimeout(r, 1500));
   t.ok('the failed worker posts no more steps', stepsSeen === await page.evaluate(() => window.dissipate.records.map((r) => r.steps.length).join()));
-  for (let i = 0; i < 50 && page.workers().length !== before; i++) await new Promise((r) => setTimeout(r, 100));
-  t.ok(`the failed worker and its pthreads are gone (${page.workers().length} workers, ${before} before)`, page.workers().length === before);
+  // The lab ends the failed worker (its pthreads are its nested workers and end with it). Whether Chromium has
+  // finished tearing it down is not the page's to decide: under load (both cores busy with other tests) Chromium
+  // sometimes kept the terminated worker listed until the page closed, in about 1 of 6 runs here, with its pthreads
+  // gone and no message from it. So: the page called terminate(), the new engine has the same number of workers
+  // as the old (counted without the old lab worker if Chromium still lists it), and the count never grows after.
+  t.ok('the page ended the failed worker (Worker.terminate called)', await page.evaluate(() => window.__terminated) >= 1);
+  const listed = () => page.workers().filter((w) => w !== labWorker).length;
+  for (let i = 0; i < 50 && listed() !== before; i++) await new Promise((r) => setTimeout(r, 100));
+  t.ok(`the new engine has as many workers as the old (${listed()} besides the failed one, ${before} before)`,
+    listed() === before);
 
   // 3. Five short trainings with a reset in between, on the new engine.
   await page.evaluate(() => { location.hash = '#r1=infonce&r2=au&batch=16&steps=8&eval=4&seed=7&threads=2&maxlen=24'; });
@@ -71,9 +84,9 @@ await browserTest('api_faults', { isolation: true }, async (t, { opts, server, b
     await page.click('#reset');
     await waitFor(page, () => window.dissipate.state === 'ready', null, { what: 'the reset' });
     const reset = await memory(page);
-    figures.push({ trained, reset, workers: page.workers().length });
+    figures.push({ trained, reset, workers: listed() });
     console.log(`run ${i + 1}: wasm heap ${MB(trained.heapBytes)}, engine holds ${MB(trained.usedBytes)} trained, ` +
-      `${MB(reset.usedBytes)} after reset; JS heap ${trained.jsHeap === null ? '?' : MB(trained.jsHeap)}; ${page.workers().length} workers`);
+      `${MB(reset.usedBytes)} after reset; JS heap ${trained.jsHeap === null ? '?' : MB(trained.jsHeap)}; ${listed()} workers`);
   }
   const used = figures.map((f) => f.reset.usedBytes);
   t.ok('after each reset the engine holds what it held after the first', used.every((u) => Math.abs(u - used[0]) < 1048576), used.join());
