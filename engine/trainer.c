@@ -286,23 +286,25 @@ int dsp_encode_chunk(const dsp_token_set *ts, int first) {
     return n;
 }
 
+int dsp_encode_pass(const dsp_token_set *ts, int first, int *off, int *len, dsp_batch *b) {
+    const int n = dsp_encode_chunk(ts, first);
+    if (n == 0) return 0;
+    /* the token set is already contiguous: sequence s starts at offset[s] */
+    for (int i = 0; i < n; i++) {
+        off[i] = ts->offset[first + i] - ts->offset[first];
+        len[i] = ts->len[first + i];
+    }
+    *b = (dsp_batch){ts->ids + ts->offset[first], off, len, n, off[n - 1] + len[n - 1]};
+    return n;
+}
+
 int dsp_encode_sentences(dsp_encoder *enc, const dsp_model *m, const dsp_token_set *ts, dsp_pooler pooler, float *out,
                          dsp_err *err) {
     const int H = m->cfg.hidden_size;
     if (pooler == DSP_POOL_CLS_MLP) pooler = DSP_POOL_CLS;
-    for (int s0 = 0, n; (n = dsp_encode_chunk(ts, s0)) > 0; s0 += n) {
-        dsp_batch b;
-        /* the token set is already contiguous: sequence s starts at offset[s] */
-        int off[DSP_ENCODE_CHUNK_SENTENCES], len[DSP_ENCODE_CHUNK_SENTENCES];
-        for (int i = 0; i < n; i++) {
-            off[i] = ts->offset[s0 + i] - ts->offset[s0];
-            len[i] = ts->len[s0 + i];
-        }
-        b.ids = ts->ids + ts->offset[s0];
-        b.seq_off = off;
-        b.seq_len = len;
-        b.B = n;
-        b.T = off[n - 1] + len[n - 1];
+    int off[DSP_ENCODE_CHUNK_SENTENCES], len[DSP_ENCODE_CHUNK_SENTENCES];
+    dsp_batch b;
+    for (int s0 = 0, n; (n = dsp_encode_pass(ts, s0, off, len, &b)) > 0; s0 += n) {
         float *o = out + (size_t)s0 * H;
         if (dsp_encoder_forward(enc, m->params, &b, pooler, 0, 0, 0, o, err)) return -1;
         for (int i = 0; i < n; i++) {

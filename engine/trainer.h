@@ -93,6 +93,10 @@ void dsp_sts_tokens_free(dsp_sts_tokens *st);
 #define DSP_ENCODE_CHUNK_SENTENCES 128
 #define DSP_ENCODE_CHUNK_TOKENS 1024
 int dsp_encode_chunk(const dsp_token_set *ts, int first);
+/* That pass as a batch: sentences [first, first + n) of ts, n = dsp_encode_chunk(ts, first). Its ids point into ts;
+ * offsets (from the pass's first token) and lengths go to off and len, of DSP_ENCODE_CHUNK_SENTENCES entries each.
+ * Returns n (0, with b untouched, past the end). */
+int dsp_encode_pass(const dsp_token_set *ts, int first, int *off, int *len, dsp_batch *b);
 
 /* Encodes sentences without dropout into unit-length rows of out[count, H], in passes of dsp_encode_chunk. The
  * cls_mlp pooler evaluates as cls (SimCSE trains with the MLP and evaluates without it). */

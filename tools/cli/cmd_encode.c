@@ -60,24 +60,20 @@ static int parse_ids(const dsp_corpus *lines, const char *path, const dsp_config
     return 0;
 }
 
-/* Runs the encoder over the token set in the evaluation's passes (dsp_encode_chunk), filling pooled [n, H] and (if
+/* Runs the encoder over the token set in the evaluation's passes (dsp_encode_pass), filling pooled [n, H] and (if
  * hidden) hidden [T, H]. */
 static int encode_all(dsp_encoder *enc, const dsp_model *m, const dsp_token_set *ts, dsp_pooler pooler,
                       const char *path, float *pooled, float *hidden, dsp_err *err) {
     const int H = m->cfg.hidden_size;
     int off[DSP_ENCODE_CHUNK_SENTENCES], len[DSP_ENCODE_CHUNK_SENTENCES];
-    for (int s0 = 0, n; (n = dsp_encode_chunk(ts, s0)) > 0; s0 += n) {
-        const int base = ts->offset[s0];
-        for (int i = 0; i < n; i++) {
-            off[i] = ts->offset[s0 + i] - base;
-            len[i] = ts->len[s0 + i];
-        }
-        dsp_batch b = {ts->ids + base, off, len, n, off[n - 1] + len[n - 1]};
+    dsp_batch b;
+    for (int s0 = 0, n; (n = dsp_encode_pass(ts, s0, off, len, &b)) > 0; s0 += n) {
         if (dsp_encoder_forward(enc, m->params, &b, pooler, 0, 0, 0, pooled + (size_t)s0 * H, err))
             return dsp_fail_prefix(err, "%s: in sequences %d..%d (numbered from 0 within them): ", path, s0 + 1,
                                    s0 + n);
         /* the encoder packs the chunk's sequences in order, as they already are here */
-        if (hidden) memcpy(hidden + (size_t)base * H, dsp_encoder_hidden(enc), (size_t)b.T * H * sizeof(float));
+        if (hidden)
+            memcpy(hidden + (size_t)ts->offset[s0] * H, dsp_encoder_hidden(enc), (size_t)b.T * H * sizeof(float));
     }
     return 0;
 }
