@@ -80,18 +80,20 @@ async function importNamed(url) {
     }
 }
 
-// The bytes of a .wasm file; an HTTP error, a broken download or bytes that are not valid WebAssembly are refused
-// by name.
-async function wasmBytes(url) {
-    let bytes;
+// The bytes of a file of the build; an HTTP error or a broken download is refused naming the file.
+async function fetchFile(url) {
     try {
         const res = await fetch(url, { credentials: 'same-origin' });
         if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
-        bytes = new Uint8Array(await res.arrayBuffer());
+        return new Uint8Array(await res.arrayBuffer());
     } catch (e) {
         throw new Error(`${url}: ${e?.message ?? e}`);
     }
-    return validWasm(url, bytes);
+}
+
+// The bytes of a .wasm file; bytes that are not valid WebAssembly are refused by name too.
+async function wasmBytes(url) {
+    return validWasm(url, await fetchFile(url));
 }
 
 function validWasm(url, bytes) {
@@ -104,12 +106,9 @@ function validWasm(url, bytes) {
 // looks fine.
 async function whatIsWrong(url) {
     try {
-        const res = await fetch(url, { credentials: 'same-origin' });
-        if (!res.ok) return `${url}: HTTP ${res.status} ${res.statusText}`.trim();
-        if ((await res.arrayBuffer()).byteLength === 0) return `${url} is empty`;
-        return null;
+        return (await fetchFile(url)).byteLength === 0 ? `${url} is empty` : null;
     } catch (e) {
-        return `${url}: ${e?.message ?? e}`;
+        return e.message;
     }
 }
 
