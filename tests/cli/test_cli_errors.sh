@@ -59,12 +59,14 @@ if grep -q "best ms" "$TMP/out" && [ "$(grep -cE '^simd128 +[12] ' "$TMP/out")" 
    ! grep -qE '^(scalar|avx2) ' "$TMP/out"; then ok; else fail "bench --kernels simd128: $(cat "$TMP/out")"; fi
 # ... beside the set's arithmetic ceiling and the step time it bounds (ceiling x time = the step's FLOPs, which
 # the header prints to 2 decimals), and the same loop on both threads at once with its ratio to one core (printed
-# to 2 decimals; the machine decides the figure, only the arithmetic and a sane range are checked)
+# to 2 decimals; the machine decides the figure, only the arithmetic and a sane range are checked). The rates are
+# printed to 1 decimal, so the tolerances grow where they are small (a sanitizer build: about 2 GFLOP/s).
 if awk '/^training step:/ { for (i = 1; i <= NF; i++) if ($i == "GFLOP/step") flop = $(i - 1) }
         /^  simd128 +[0-9.]+ GFLOP\/s: [0-9.]+ ms at 1 thread; 2 threads at once [0-9.]+ GFLOP\/s: [0-9.]+x$/ {
           n++; g = $2; ms = $4; all = $13; x = $15; sub(/x$/, "", x) }
-        END { exit !(n == 1 && g > 0 && ms > 0 && (g * ms / 1000 - flop) ^ 2 <= (0.005 + 0.01 * flop) ^ 2 &&
-                     x > 0.3 && x < 2.2 && (all / g - x) ^ 2 <= 0.006 ^ 2) }' "$TMP/out"
+        END { exit !(n == 1 && g > 0 && ms > 0 &&
+                     (g * ms / 1000 - flop) ^ 2 <= (0.005 + 0.01 * flop + 0.05 * flop / g) ^ 2 &&
+                     x > 0.3 && x < 2.2 && (all / g - x) ^ 2 <= (0.006 + 0.05 / g + 0.05 * all / (g * g)) ^ 2) }' "$TMP/out"
 then ok; else fail "bench ceiling line: $(cat "$TMP/out")"; fi
 # the GEMM table follows --kernels too: 4 shapes x 3 products, each simd128 cell "fastest/median" with fastest >= median
 expect_ok "bench gemm table" "$DSP" bench --model "$TMP/model" --corpus "$C" --batch 4 --steps 1 --threads-max 1 \
