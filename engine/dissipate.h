@@ -257,8 +257,13 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
                         int train, uint64_t dropout_seed, uint64_t step, float *pooled, dsp_err *err);
 /* Backward of the last forward: accumulates into grads (layout-shaped) from dpooled[B, H]. */
 int dsp_encoder_backward(dsp_encoder *e, const float *params, const float *dpooled, float *grads, dsp_err *err);
-/* The last forward's final hidden states [T, H] (after the last LayerNorm), for MLM heads and tests. */
+/* The last forward's final hidden states [T, H] (after the last LayerNorm), for MLM heads and tests; NULL after a
+ * compact forward (below). */
 const float *dsp_encoder_hidden(const dsp_encoder *e);
+/* A forward with a pooled output and a [CLS] pooler computes the last layer after its attention for the [CLS] rows
+ * only, the rows the pooler reads (the same bits as computing them all); this setting makes forwards compute every
+ * row, so that dsp_encoder_hidden and dsp_encoder_backward_hidden work after them, or to time the full work. */
+void dsp_encoder_set_full_last_layer(dsp_encoder *e, int on);
 /* The bytes the encoder holds for the batches it has run (activations, dropout masks, backward scratch): they are
  * sized for the largest and kept, so this is what an encoder costs beside the weights. */
 size_t dsp_encoder_bytes(const dsp_encoder *e);

@@ -4,7 +4,14 @@
  *   qkv = x·Wqkvᵀ + b → attention (per sequence, per head) → dense → dropout → + x → LN1 → y
  *   y·W1ᵀ + b1 → GELU → ·W2ᵀ + b2 → dropout → + y → LN2 → next x
  * Activations live in one flat buffer laid out by one size table (act_layout), grown on demand.
- * Dropout masks come from the counter-based generator, so the backward regenerates them instead of storing them.
+ * Dropout masks come from the counter-based generator (a function of each element's place), recorded by a training
+ * forward for its backward.
+ *
+ * A [CLS] pooler reads one row per sequence of the last layer's output, and after the last attention every row is
+ * computed from its own row alone: so, unless the caller wants the whole final hidden state, the last layer runs
+ * its dense, LayerNorms and FFN on the B [CLS] rows only ("compact"), which are the full computation's rows bit for
+ * bit (every kernel computes a row, or sums over rows, in the same order, and each dropout element keeps the mask
+ * bit of its place in the full tensor). For the tiny model that is over a third of the step's matmul work.
  */
 #include "encoder_internal.h"
 
@@ -13,7 +20,7 @@
 #include <string.h>
 
 /* ---------------------------------------------------------------- activation size table */
-enum { ACT_EMB_SUM, ACT_X0, ACT_EMB_MEAN, ACT_EMB_RSTD, ACT_POOL_PRE, ACT_GLOBAL_COUNT };
+enum { ACT_EMB_SUM, ACT_X0, ACT_EMB_MEAN, ACT_EMB_RSTD, ACT_POOL_PRE, ACT_CLS_CTX, ACT_CLS_X, ACT_GLOBAL_COUNT };
 enum { LACT_QKV, LACT_ATT, LACT_CTX, LACT_RES1, LACT_Y1, LACT_MEAN1, LACT_RSTD1, LACT_FFN_PRE, LACT_FFN_ACT,
        LACT_FFN_CDF, LACT_RES2, LACT_X, LACT_MEAN2, LACT_RSTD2, LACT_COUNT };
 
@@ -24,6 +31,8 @@ static size_t act_sizes(const dsp_config *c, int T, int B, size_t att_total, int
     global[ACT_EMB_MEAN] = t;
     global[ACT_EMB_RSTD] = t;
     global[ACT_POOL_PRE] = (size_t)B * H; /* [CLS] rows (cls_mlp input) */
+    global[ACT_CLS_CTX] = (size_t)B * H;  /* a compact last layer's inputs: the [CLS] rows of its attention output */
+    global[ACT_CLS_X] = (size_t)B * H;    /* and of its input x (the residual) */
     layer[LACT_QKV] = t * 3 * H;
     layer[LACT_ATT] = att_total;
     layer[LACT_CTX] = t * H;      /* attention output before the dense */
@@ -71,18 +80,20 @@ struct dsp_encoder {
     size_t att_total;
     dsp_pooler pooler;
     int train, have_forward;
+    int full_last_layer; /* setting: compute every row of the last layer (dsp_encoder_set_full_last_layer) */
+    int compact;         /* the last forward computed only the [CLS] rows after the last attention */
     uint64_t mask_seed;
     /* activations and backward scratch */
     float *acts;
     size_t acts_cap;
     size_t gsz[ACT_GLOBAL_COUNT], lsz[LACT_COUNT];
     act_view av;
-    float *dx, *dres, *dqkv, *dctx, *dffn, *dpool, *att_scratch;
+    float *dx, *dres, *dqkv, *dctx, *dffn, *dpool, *dcls, *att_scratch;
     /* a training forward's dropout masks, for the backward: the 1 + 2L hidden-state sites (T·H bytes each), then
      * each layer's attention probabilities (att_total bytes each) */
     uint8_t *keep;
     size_t keep_cap;
-    size_t att_scratch_cap, dpool_cap;
+    size_t att_scratch_cap, dpool_cap, dcls_cap;
     size_t scratch_T;
     /* parity recording of dropout masks */
     float *rec;
@@ -108,11 +119,14 @@ void dsp_encoder_free(dsp_encoder *e) {
     free(e->ids); free(e->seq_off); free(e->seq_len); free(e->att_off);
     free(e->acts);
     free(e->keep);
-    free(e->dx); free(e->dres); free(e->dqkv); free(e->dctx); free(e->dffn); free(e->dpool); free(e->att_scratch);
+    free(e->dx); free(e->dres); free(e->dqkv); free(e->dctx); free(e->dffn); free(e->dpool); free(e->dcls);
+    free(e->att_scratch);
     free(e);
 }
 
 dsp_kctx *dsp_encoder_kctx(dsp_encoder *e) { return &e->k; }
+
+void dsp_encoder_set_full_last_layer(dsp_encoder *e, int on) { e->full_last_layer = on != 0; }
 
 /* Buffers sized by the batch grow with a margin (dsp_grow_capacity) and never shrink. */
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
@@ -148,7 +162,8 @@ static size_t hidden_keep_bytes(const dsp_encoder *e) {
 static int fits_address_space(const dsp_config *c, double T, double B, double sum_len2, int train) {
     const double H = c->hidden_size, I = c->intermediate_size, L = c->num_hidden_layers;
     const double att = c->num_attention_heads * sum_len2; /* every sequence's A·len² probabilities */
-    const double acts = T * (2 * H + 2) + B * H + L * (T * (8 * H + 3 * I + 4) + att), scratch = T * (6 * H + I);
+    const double acts = T * (2 * H + 2) + 3 * B * H + L * (T * (8 * H + 3 * I + 4) + att);
+    const double scratch = T * (6 * H + I) + 2 * B * H;
     const double keep = train ? (1 + 2 * L) * T * H + L * att : 0; /* bytes */
     const double bytes = 1.25 * (sizeof(float) * (acts + scratch) + keep) + 64.0 * 64;
     return bytes <= (double)(SIZE_MAX / 2);
@@ -316,14 +331,57 @@ static void pool_task(void *vctx, int task, int thread) {
 
 static void pool_forward(dsp_encoder *e, const dsp_param_view *p, const float *x, float *pooled) {
     const int H = e->cfg.hidden_size;
-    seq_job j = {e, p, x, pooled};
-    dsp_pool_run(e->k.pool, pool_task, &j, seq_tasks(e));
+    if (e->compact) { /* x holds the [CLS] rows already */
+        memcpy(pooled, x, (size_t)e->B * H * sizeof(float));
+    } else {
+        seq_job j = {e, p, x, pooled};
+        dsp_pool_run(e->k.pool, pool_task, &j, seq_tasks(e));
+    }
     if (e->pooler == DSP_POOL_CLS_MLP) {
         float *cls = e->av.g[ACT_POOL_PRE];
         memcpy(cls, pooled, (size_t)e->B * H * sizeof(float));
         dsp_matmul_forward(&e->k, pooled, cls, p->mlp_w, p->mlp_b, e->B, H, H);
         for (size_t i = 0; i < (size_t)e->B * H; i++) pooled[i] = tanhf(pooled[i]);
     }
+}
+
+/* out[b] = rows[seq_off[b]]: the [CLS] rows of a [T, H] tensor. */
+static void gather_cls_rows(const dsp_encoder *e, float *out, const float *rows) {
+    const size_t H = (size_t)e->cfg.hidden_size;
+    for (int b = 0; b < e->B; b++) memcpy(out + (size_t)b * H, rows + (size_t)e->seq_off[b] * H, H * sizeof(float));
+}
+
+/* out[seq_off[b]] = rows[b], every other row of the [T, H] tensor out zero: the [CLS] rows' gradients placed back. */
+static void scatter_cls_rows(const dsp_encoder *e, float *out, const float *rows) {
+    const size_t H = (size_t)e->cfg.hidden_size;
+    dsp_vec_zero(&e->k, out, (size_t)e->T * H);
+    for (int b = 0; b < e->B; b++) memcpy(out + (size_t)e->seq_off[b] * H, rows + (size_t)b * H, H * sizeof(float));
+}
+
+/* Layer l after its attention, over n rows of ctx and of x (the layer's input): all T tokens, or a compact last
+ * layer's B [CLS] rows (token_rows: where they sit in the batch, for their dropout mask bits). Writes the layer's
+ * activations from row 0:
+ *   res1 = x + dropout(ctx·Woᵀ + bo) → LN1 → y1;  res2 = y1 + dropout(gelu(y1·W1ᵀ + b1)·W2ᵀ + b2) → LN2 → x. */
+static void layer_tail_forward(dsp_encoder *e, const dsp_layer_view *w, int l, const float *ctx, const float *x,
+                               int n, const int *token_rows) {
+    const dsp_config *c = &e->cfg;
+    const int H = c->hidden_size, I = c->intermediate_size;
+    const size_t TH = (size_t)e->T * H; /* a recording holds each site's whole mask, whatever rows are computed */
+    float **L = e->av.l[l];
+    dsp_matmul_forward(&e->k, L[LACT_RES1], ctx, w->attn_out_w, w->attn_out_b, n, H, H);
+    dsp_dropout d = drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_ATT_OUT));
+    dsp_dropout_add_rows(&e->k, L[LACT_RES1], n, H, token_rows, d, keep_at(e, l, SITE_ATT_OUT), x);
+    record_mask(e, d, TH);
+    dsp_layernorm_forward(&e->k, L[LACT_Y1], L[LACT_MEAN1], L[LACT_RSTD1], L[LACT_RES1], w->ln1_w, w->ln1_b, n, H,
+                          c->layer_norm_eps);
+    dsp_matmul_forward(&e->k, L[LACT_FFN_PRE], L[LACT_Y1], w->ffn_in_w, w->ffn_in_b, n, H, I);
+    dsp_gelu_forward(&e->k, L[LACT_FFN_ACT], e->train ? L[LACT_FFN_CDF] : NULL, L[LACT_FFN_PRE], (size_t)n * I);
+    dsp_matmul_forward(&e->k, L[LACT_RES2], L[LACT_FFN_ACT], w->ffn_out_w, w->ffn_out_b, n, I, H);
+    d = drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_FFN_OUT));
+    dsp_dropout_add_rows(&e->k, L[LACT_RES2], n, H, token_rows, d, keep_at(e, l, SITE_FFN_OUT), L[LACT_Y1]);
+    record_mask(e, d, TH);
+    dsp_layernorm_forward(&e->k, L[LACT_X], L[LACT_MEAN2], L[LACT_RSTD2], L[LACT_RES2], w->ln2_w, w->ln2_b, n, H,
+                          c->layer_norm_eps);
 }
 
 int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *batch, dsp_pooler pooler, int train,
@@ -334,10 +392,11 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
     if (prepare(e, batch, train, err)) return -1;
     e->pooler = pooler;
     e->train = train;
+    e->compact = pooled && pooler != DSP_POOL_MEAN && !e->full_last_layer;
     e->mask_seed = dsp_hash64(dropout_seed, 0x64726f706f7574ULL /* "dropout" */, step);
     e->rec_len = 0;
     const dsp_config *c = &e->cfg;
-    const int H = c->hidden_size, I = c->intermediate_size, A = c->num_attention_heads, T = e->T;
+    const int H = c->hidden_size, A = c->num_attention_heads, T = e->T;
     const size_t TH = (size_t)T * H;
     dsp_param_view p;
     dsp_param_view_make(&p, e->layout, c, (float *)params);
@@ -351,7 +410,8 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
     record_mask(e, d, TH);
 
     const float *x = a->g[ACT_X0];
-    for (int l = 0; l < c->num_hidden_layers; l++) {
+    const int last = c->num_hidden_layers - 1;
+    for (int l = 0; l <= last; l++) {
         const dsp_layer_view *w = &p.layer[l];
         float **L = a->l[l];
         dsp_matmul_forward(&e->k, L[LACT_QKV], x, w->qkv_w, w->qkv_b, T, H, 3 * H);
@@ -359,22 +419,13 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
         dsp_attention_forward(&e->k, L[LACT_CTX], L[LACT_ATT], L[LACT_QKV], e->seq_off, e->seq_len, e->att_off,
                               e->B, H, A, d, att_keep_at(e, l));
         record_mask(e, d, e->att_total);
-        /* res1 = x + dropout(ctx·Woᵀ + bo) */
-        dsp_matmul_forward(&e->k, L[LACT_RES1], L[LACT_CTX], w->attn_out_w, w->attn_out_b, T, H, H);
-        d = drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_ATT_OUT));
-        dsp_dropout_add(&e->k, L[LACT_RES1], TH, d, keep_at(e, l, SITE_ATT_OUT), x);
-        record_mask(e, d, TH);
-        dsp_layernorm_forward(&e->k, L[LACT_Y1], L[LACT_MEAN1], L[LACT_RSTD1], L[LACT_RES1], w->ln1_w, w->ln1_b, T,
-                              H, c->layer_norm_eps);
-        /* FFN */
-        dsp_matmul_forward(&e->k, L[LACT_FFN_PRE], L[LACT_Y1], w->ffn_in_w, w->ffn_in_b, T, H, I);
-        dsp_gelu_forward(&e->k, L[LACT_FFN_ACT], e->train ? L[LACT_FFN_CDF] : NULL, L[LACT_FFN_PRE], (size_t)T * I);
-        dsp_matmul_forward(&e->k, L[LACT_RES2], L[LACT_FFN_ACT], w->ffn_out_w, w->ffn_out_b, T, I, H);
-        d = drop_at(e, c->hidden_dropout_prob, site_stream(l, SITE_FFN_OUT));
-        dsp_dropout_add(&e->k, L[LACT_RES2], TH, d, keep_at(e, l, SITE_FFN_OUT), L[LACT_Y1]);
-        record_mask(e, d, TH);
-        dsp_layernorm_forward(&e->k, L[LACT_X], L[LACT_MEAN2], L[LACT_RSTD2], L[LACT_RES2], w->ln2_w, w->ln2_b, T, H,
-                              c->layer_norm_eps);
+        if (e->compact && l == last) {
+            gather_cls_rows(e, a->g[ACT_CLS_CTX], L[LACT_CTX]);
+            gather_cls_rows(e, a->g[ACT_CLS_X], x);
+            layer_tail_forward(e, w, l, a->g[ACT_CLS_CTX], a->g[ACT_CLS_X], e->B, e->seq_off);
+        } else {
+            layer_tail_forward(e, w, l, L[LACT_CTX], x, T, NULL);
+        }
         x = L[LACT_X];
     }
     if (pooled) pool_forward(e, &p, x, pooled);
@@ -383,14 +434,14 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
 }
 
 const float *dsp_encoder_hidden(const dsp_encoder *e) {
-    return e->have_forward ? e->av.l[e->cfg.num_hidden_layers - 1][LACT_X] : NULL;
+    return e->have_forward && !e->compact ? e->av.l[e->cfg.num_hidden_layers - 1][LACT_X] : NULL;
 }
 
 int dsp_encoder_tokens(const dsp_encoder *e) { return e->T; }
 
 size_t dsp_encoder_bytes(const dsp_encoder *e) {
     const size_t H = (size_t)e->cfg.hidden_size, I = (size_t)e->cfg.intermediate_size;
-    const size_t floats = e->acts_cap + e->scratch_T * (6 * H + I) + e->att_scratch_cap + e->dpool_cap;
+    const size_t floats = e->acts_cap + e->scratch_T * (6 * H + I) + e->att_scratch_cap + e->dpool_cap + e->dcls_cap;
     return floats * sizeof(float) + e->keep_cap + (size_t)e->capT * sizeof(int) +
            (size_t)e->capB * (2 * sizeof(int) + sizeof(size_t));
 }
@@ -415,6 +466,7 @@ static int ensure_scratch(dsp_encoder *e, dsp_err *err) {
     if (grow_lines(&e->att_scratch, &e->att_scratch_cap, need))
         return dsp_fail(err, "out of memory for attention scratch");
     if (grow_lines(&e->dpool, &e->dpool_cap, (size_t)e->B * H)) return dsp_fail(err, "out of memory");
+    if (e->compact && grow_lines(&e->dcls, &e->dcls_cap, (size_t)e->B * H)) return dsp_fail(err, "out of memory");
     return 0;
 }
 
@@ -449,33 +501,52 @@ static void emb_scatter_task(void *vctx, int task, int thread) {
         }
 }
 
-/* Backward through the layers and embeddings, starting from e->dx = ∂L/∂(final hidden) [T, H]. */
+/* The backward of layer_tail_forward over its n rows: dx [n, H] holds ∂L/∂(layer output) and leaves with the
+ * residual path's part of ∂L/∂x; dctx [n, H] receives ∂L/∂ctx (overwritten); the parameters' gradients add up. */
+static void layer_tail_backward(dsp_encoder *e, const dsp_layer_view *w, const dsp_layer_view *gw, int l, float *dx,
+                                const float *ctx, float *dctx, int n) {
+    const dsp_config *c = &e->cfg;
+    const int H = c->hidden_size, I = c->intermediate_size;
+    const size_t nH = (size_t)n * H;
+    float **L = e->av.l[l], *dres = e->dres;
+    /* LN2, in place: dx = ∂L/∂res2; res2 = y1 + dropout(ffn), so y1 receives it directly (dx now accumulates
+     * ∂L/∂y1) and the FFN output its dropped-out copy */
+    dsp_layernorm_backward(&e->k, dx, gw->ln2_w, gw->ln2_b, dx, L[LACT_RES2], w->ln2_w, L[LACT_MEAN2], L[LACT_RSTD2],
+                           n, H);
+    dsp_dropout_apply_kept(&e->k, dres, dx, nH, drop_p(e, c->hidden_dropout_prob), keep_at(e, l, SITE_FFN_OUT));
+    /* the FFN's output layer and the GELU before it in one call: ∂L/∂(pre-activation) lands in dffn */
+    dsp_matmul_backward_gelu(&e->k, e->dffn, gw->ffn_out_w, gw->ffn_out_b, dres, L[LACT_FFN_ACT], w->ffn_out_w,
+                             L[LACT_FFN_PRE], e->train ? L[LACT_FFN_CDF] : NULL, n, I, H);
+    dsp_matmul_backward(&e->k, dx, gw->ffn_in_w, gw->ffn_in_b, e->dffn, L[LACT_Y1], w->ffn_in_w, n, H, I);
+    /* LN1, in place: dx now accumulates ∂L/∂x (the residual path) */
+    dsp_layernorm_backward(&e->k, dx, gw->ln1_w, gw->ln1_b, dx, L[LACT_RES1], w->ln1_w, L[LACT_MEAN1], L[LACT_RSTD1],
+                           n, H);
+    dsp_dropout_apply_kept(&e->k, dres, dx, nH, drop_p(e, c->hidden_dropout_prob), keep_at(e, l, SITE_ATT_OUT));
+    dsp_matmul_backward_overwrite(&e->k, dctx, gw->attn_out_w, gw->attn_out_b, dres, ctx, w->attn_out_w, n, H, H);
+}
+
+/* Backward through the layers and embeddings, starting from ∂L/∂(final hidden): in e->dx [T, H], or for a compact
+ * forward in e->dcls [B, H] (the [CLS] rows). */
 static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_param_view *g) {
     const dsp_config *c = &e->cfg;
-    const int H = c->hidden_size, I = c->intermediate_size, A = c->num_attention_heads, T = e->T;
+    const int H = c->hidden_size, A = c->num_attention_heads, T = e->T, last = c->num_hidden_layers - 1;
     const size_t TH = (size_t)T * H;
     act_view *a = &e->av;
     float *dx = e->dx, *dres = e->dres;
-    for (int l = c->num_hidden_layers - 1; l >= 0; l--) {
+    for (int l = last; l >= 0; l--) {
         const dsp_layer_view *w = &p->layer[l];
         const dsp_layer_view *gw = &g->layer[l];
         float **L = a->l[l];
         const float *x_in = l == 0 ? a->g[ACT_X0] : a->l[l - 1][LACT_X];
-        /* LN2, in place: dx = ∂L/∂res2; res2 = y1 + dropout(ffn), so y1 receives it directly (dx now accumulates
-         * ∂L/∂y1) and the FFN output its dropped-out copy */
-        dsp_layernorm_backward(&e->k, dx, gw->ln2_w, gw->ln2_b, dx, L[LACT_RES2], w->ln2_w, L[LACT_MEAN2],
-                               L[LACT_RSTD2], T, H);
-        dsp_dropout_apply_kept(&e->k, dres, dx, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, l, SITE_FFN_OUT));
-        /* the FFN's output layer and the GELU before it in one call: ∂L/∂(pre-activation) lands in dffn */
-        dsp_matmul_backward_gelu(&e->k, e->dffn, gw->ffn_out_w, gw->ffn_out_b, dres, L[LACT_FFN_ACT], w->ffn_out_w,
-                                 L[LACT_FFN_PRE], e->train ? L[LACT_FFN_CDF] : NULL, T, I, H);
-        dsp_matmul_backward(&e->k, dx, gw->ffn_in_w, gw->ffn_in_b, e->dffn, L[LACT_Y1], w->ffn_in_w, T, H, I);
-        /* LN1, in place: dx now accumulates ∂L/∂x_in (the residual path) */
-        dsp_layernorm_backward(&e->k, dx, gw->ln1_w, gw->ln1_b, dx, L[LACT_RES1], w->ln1_w, L[LACT_MEAN1],
-                               L[LACT_RSTD1], T, H);
-        dsp_dropout_apply_kept(&e->k, dres, dx, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, l, SITE_ATT_OUT));
-        dsp_matmul_backward_overwrite(&e->k, e->dctx, gw->attn_out_w, gw->attn_out_b, dres, L[LACT_CTX],
-                                      w->attn_out_w, T, H, H);
+        if (e->compact && l == last) {
+            /* the [CLS] rows, then every row's gradients as the full layer leaves them: zero off the [CLS] rows
+             * (dqkv serves as scratch for the compact ∂L/∂ctx until the attention's backward overwrites it) */
+            layer_tail_backward(e, w, gw, l, e->dcls, a->g[ACT_CLS_CTX], e->dqkv, e->B);
+            scatter_cls_rows(e, e->dctx, e->dqkv);
+            scatter_cls_rows(e, dx, e->dcls);
+        } else {
+            layer_tail_backward(e, w, gw, l, dx, L[LACT_CTX], e->dctx, T);
+        }
         dsp_attention_backward(&e->k, e->dqkv, e->dctx, L[LACT_QKV], L[LACT_ATT], e->seq_off, e->seq_len, e->att_off,
                                e->B, H, A, drop_at(e, c->attention_probs_dropout_prob, site_stream(l, SITE_ATT_PROBS)),
                                att_keep_at(e, l), e->att_scratch);
@@ -491,6 +562,9 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
 
 int dsp_encoder_backward_hidden(dsp_encoder *e, const float *params, const float *dhidden, float *grads, dsp_err *err) {
     if (!e->have_forward) return dsp_fail(err, "backward called without a forward");
+    if (e->compact)
+        return dsp_fail(err, "the last forward computed only the [CLS] rows of the last layer: a gradient on every "
+                             "hidden state needs a forward without a pooled output (or dsp_encoder_set_full_last_layer)");
     if (ensure_scratch(e, err)) return -1;
     dsp_param_view p, g;
     dsp_param_view_make(&p, e->layout, &e->cfg, (float *)params);
@@ -539,9 +613,13 @@ int dsp_encoder_backward(dsp_encoder *e, const float *params, const float *dpool
         memcpy(e->dpool, dcls, (size_t)e->B * H * sizeof(float));
         dpool = e->dpool;
     }
-    if (e->pooler != DSP_POOL_MEAN) dsp_vec_zero(&e->k, e->dx, (size_t)e->T * H); /* only [CLS] rows get one */
-    seq_job j = {e, &p, dpool, e->dx};
-    dsp_pool_run(e->k.pool, unpool_task, &j, seq_tasks(e));
+    if (e->compact) { /* the last layer's rows are the [CLS] rows */
+        memcpy(e->dcls, dpool, (size_t)e->B * H * sizeof(float));
+    } else {
+        if (e->pooler != DSP_POOL_MEAN) dsp_vec_zero(&e->k, e->dx, (size_t)e->T * H); /* only [CLS] rows get one */
+        seq_job j = {e, &p, dpool, e->dx};
+        dsp_pool_run(e->k.pool, unpool_task, &j, seq_tasks(e));
+    }
     backward_layers(e, &p, &g);
     return 0;
 }

@@ -229,7 +229,7 @@ typedef struct {
 
 void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep) {
     if (drop.p <= 0.0f || n == 0) return;
-    DISPATCH(dsp_dropout_apply, k, x, n, drop, keep, NULL)
+    DISPATCH(dsp_dropout_apply, k, x, n, drop, keep, NULL, NULL, 0)
 }
 
 void dsp_dropout_add(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep, const float *residual) {
@@ -238,7 +238,18 @@ void dsp_dropout_add(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, ui
         dsp_vec_add(k, x, residual, n);
         return;
     }
-    DISPATCH(dsp_dropout_apply, k, x, n, drop, keep, residual)
+    DISPATCH(dsp_dropout_apply, k, x, n, drop, keep, residual, NULL, 0)
+}
+
+void dsp_dropout_add_rows(const dsp_kctx *k, float *x, int rows, int len, const int *row_index, dsp_dropout drop,
+                          uint8_t *keep, const float *residual) {
+    const size_t n = (size_t)(rows > 0 ? rows : 0) * (size_t)(len > 0 ? len : 0);
+    if (n == 0) return;
+    if (drop.p <= 0.0f) {
+        dsp_vec_add(k, x, residual, n);
+        return;
+    }
+    DISPATCH(dsp_dropout_apply, k, x, n, drop, keep, residual, row_index, len)
 }
 
 /* out[i] = x[i]·(scale·kept[i]) for i in [0, n): scale · 1 or scale · 0, the factors (scale, 0.0f) of the recording

@@ -91,6 +91,11 @@ void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, 
 /* x = dropout(x) + residual, the bits of dsp_dropout_apply followed by dsp_vec_add(x, residual) in one pass over x
  * (a residual connection: the sublayer's output, dropped out, plus the layer's input). keep as dsp_dropout_apply. */
 void dsp_dropout_add(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep, const float *residual);
+/* dsp_dropout_add over a compact tensor: x[rows, len] (and residual) are rows row_index[r] of the site's full
+ * tensor, and each element gets the mask bit of its place there, so the result is those rows of dsp_dropout_add
+ * over the full tensor, bit for bit. keep records the mask compactly (rows·len bytes). */
+void dsp_dropout_add_rows(const dsp_kctx *k, float *x, int rows, int len, const int *row_index, dsp_dropout drop,
+                          uint8_t *keep, const float *residual);
 /* out[i] = x[i] · (keep[i] ? 1/(1-p) : 0), the bits of dsp_dropout_apply with the mask it recorded; out may be x. */
 void dsp_dropout_apply_kept(const dsp_kctx *k, float *out, const float *x, size_t n, float p, const uint8_t *keep);
 
@@ -145,7 +150,7 @@ void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n); /* y[n]
                                       const size_t *att_off, int B, int H, int A, dsp_dropout drop,         \
                                       const uint8_t *keep, float *scratch);                                 \
     void dsp_dropout_apply_##sfx(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep,   \
-                                 const float *residual);                                                    \
+                                 const float *residual, const int *row_index, int row_len);                 \
     void dsp_adamw_span_##sfx(float *p, float *m, float *v, const float *grad, size_t n,                   \
                               const dsp_adamw_hyper *h);
 

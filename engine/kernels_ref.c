@@ -248,8 +248,8 @@ static void dropout_task(void *vctx, int task, int thread) {
 }
 
 void dsp_dropout_apply_scalar(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep,
-                              const float *residual) {
-    dsp_dropout_run(k, dropout_task, x, n, drop, keep, residual);
+                              const float *residual, const int *row_index, int row_len) {
+    dsp_dropout_run(k, dropout_task, x, n, drop, keep, residual, row_index, row_len);
 }
 
 /* ---------------------------------------------------------------- AdamW */

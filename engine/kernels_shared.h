@@ -29,7 +29,24 @@ typedef struct {
     float p, scale;
     uint8_t *keep; /* the recorded mask, or NULL */
     const float *residual; /* added after the mask (dsp_dropout_add), or NULL */
+    const int *row_index;  /* NULL, or x holds rows of row_len floats that are rows row_index[r] of the site */
+    size_t row_len;
 } dsp_dropout_job;
+
+/* The generator index of element i: i itself, or, for a row of a compact tensor, the element's place in the
+ * site's full tensor (so that a compact row gets the mask bits of the row it stands for). */
+static inline uint64_t dsp_dropout_index(const dsp_dropout_job *j, size_t i) {
+    if (!j->row_index) return i;
+    size_t r = i / j->row_len;
+    return (uint64_t)j->row_index[r] * j->row_len + (i - r * j->row_len);
+}
+
+/* The end of the run of elements from i whose generator indices are consecutive: end, or the end of i's row. */
+static inline size_t dsp_dropout_run_end(const dsp_dropout_job *j, size_t i, size_t end) {
+    if (!j->row_index) return end;
+    size_t row_end = (i / j->row_len + 1) * j->row_len;
+    return row_end < end ? row_end : end;
+}
 
 /* The end of task `task`'s block of n elements. */
 static inline size_t dsp_dropout_task_end(size_t n, int task) {
@@ -39,8 +56,9 @@ static inline size_t dsp_dropout_task_end(size_t n, int task) {
 
 /* Runs a kernel set's dropout task over n elements, one task per block. */
 static inline void dsp_dropout_run(const dsp_kctx *k, dsp_task_fn task, float *x, size_t n, dsp_dropout d,
-                                   uint8_t *keep, const float *residual) {
-    dsp_dropout_job j = {x, n, dsp_stream_key(d.seed, d.stream), d.p, dsp_dropout_scale(d.p), keep, residual};
+                                   uint8_t *keep, const float *residual, const int *row_index, int row_len) {
+    dsp_dropout_job j = {x,    n,        dsp_stream_key(d.seed, d.stream), d.p, dsp_dropout_scale(d.p), keep,
+                         residual, row_index, (size_t)(row_len > 0 ? row_len : 1)};
     dsp_pool_run(k->pool, task, &j, (int)((n + DSP_DROPOUT_PER_TASK - 1) / DSP_DROPOUT_PER_TASK));
 }
 
@@ -55,7 +73,7 @@ static inline int32_t dsp_dropout_threshold(float p) {
 /* The scalar task (the reference, and the vector tasks' tails): elements [i, end). */
 static inline void dsp_dropout_span(const dsp_dropout_job *j, size_t i, size_t end) {
     for (; i < end; i++) {
-        float f = dsp_dropout_keyed(j->key, i, j->p, j->scale);
+        float f = dsp_dropout_keyed(j->key, dsp_dropout_index(j, i), j->p, j->scale);
         if (j->keep) j->keep[i] = f != 0.0f;
         j->x[i] *= f;
         if (j->residual) j->x[i] += j->residual[i];

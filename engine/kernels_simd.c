@@ -341,13 +341,13 @@ static inline vu hash_top24(vu key, vu r) {
     return vu_shr(vu_xor(z, vu_shr(z, 31)), 40);
 }
 
-/* W elements at a time: the hashes in 64-bit lanes, the keep test in 32-bit lanes against the integer
- * threshold, then x·factor as the scalar task multiplies it; the block's tail goes through the scalar task. */
-static void dropout_task(void *vctx, int task, int thread) {
-    const dsp_dropout_job *j = vctx;
-    size_t i = (size_t)task * DSP_DROPOUT_PER_TASK, end = dsp_dropout_task_end(j->n, task);
+/* W elements at a time over [i, end), whose generator indices run consecutively from dsp_dropout_index(j, i): the
+ * hashes in 64-bit lanes, the keep test in 32-bit lanes against the integer threshold, then x·factor as the scalar
+ * task multiplies it; the tail goes through the scalar task. */
+static void dropout_run_span(const dsp_dropout_job *j, size_t i, size_t end) {
+    const uint64_t first = dsp_dropout_index(j, i);
     uint64_t ramp[W];
-    for (int l = 0; l < W; l++) ramp[l] = (i + (size_t)l) * DSP_GOLDEN64;
+    for (int l = 0; l < W; l++) ramp[l] = (first + (uint64_t)l) * DSP_GOLDEN64;
     vu r0 = vu_loadu(ramp), r1 = vu_loadu(ramp + W / 2), step = vu_splat((uint64_t)W * DSP_GOLDEN64);
     const vu key = vu_splat(j->key);
     const vi below = vi_splat(dsp_dropout_threshold(j->p) - 1);
@@ -368,9 +368,20 @@ static void dropout_task(void *vctx, int task, int thread) {
     dsp_dropout_span(j, i, end);
 }
 
+/* A task's block, cut where the generator indices jump (at row ends, for compact rows). */
+static void dropout_task(void *vctx, int task, int thread) {
+    const dsp_dropout_job *j = vctx;
+    size_t i = (size_t)task * DSP_DROPOUT_PER_TASK, end = dsp_dropout_task_end(j->n, task);
+    while (i < end) {
+        size_t run_end = dsp_dropout_run_end(j, i, end);
+        dropout_run_span(j, i, run_end);
+        i = run_end;
+    }
+}
+
 void KFN(dsp_dropout_apply)(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep,
-                            const float *residual) {
-    dsp_dropout_run(k, dropout_task, x, n, drop, keep, residual);
+                            const float *residual, const int *row_index, int row_len) {
+    dsp_dropout_run(k, dropout_task, x, n, drop, keep, residual, row_index, row_len);
 }
 
 /* ---------------------------------------------------------------- AdamW */

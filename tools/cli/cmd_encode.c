@@ -67,6 +67,7 @@ static int encode_all(dsp_encoder *enc, const dsp_model *m, const dsp_token_set 
     const int H = m->cfg.hidden_size;
     int off[DSP_ENCODE_CHUNK_SENTENCES], len[DSP_ENCODE_CHUNK_SENTENCES];
     dsp_batch b;
+    dsp_encoder_set_full_last_layer(enc, hidden != NULL); /* a [CLS] pooler alone needs only the [CLS] rows */
     for (int s0 = 0, n; (n = dsp_encode_pass(ts, s0, off, len, &b)) > 0; s0 += n) {
         if (dsp_encoder_forward(enc, m->params, &b, pooler, 0, 0, 0, pooled + (size_t)s0 * H, err))
             return dsp_fail_prefix(err, "%s: in sequences %d..%d (numbered from 0 within them): ", path, s0 + 1,
