@@ -417,7 +417,7 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
         dsp_matmul_forward(&e->k, L[LACT_QKV], x, w->qkv_w, w->qkv_b, T, H, 3 * H);
         d = drop_at(e, c->attention_probs_dropout_prob, site_stream(l, SITE_ATT_PROBS));
         dsp_attention_forward(&e->k, L[LACT_CTX], L[LACT_ATT], L[LACT_QKV], e->seq_off, e->seq_len, e->att_off,
-                              e->B, H, A, d, att_keep_at(e, l));
+                              e->B, H, A, d, att_keep_at(e, l), e->compact && l == last);
         record_mask(e, d, e->att_total);
         if (e->compact && l == last) {
             gather_cls_rows(e, a->g[ACT_CLS_CTX], L[LACT_CTX]);
@@ -549,7 +549,7 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
         }
         dsp_attention_backward(&e->k, e->dqkv, e->dctx, L[LACT_QKV], L[LACT_ATT], e->seq_off, e->seq_len, e->att_off,
                                e->B, H, A, drop_at(e, c->attention_probs_dropout_prob, site_stream(l, SITE_ATT_PROBS)),
-                               att_keep_at(e, l), e->att_scratch);
+                               att_keep_at(e, l), e->att_scratch, e->compact && l == last);
         dsp_matmul_backward(&e->k, dx, gw->qkv_w, gw->qkv_b, e->dqkv, x_in, w->qkv_w, T, H, 3 * H);
     }
     /* embeddings: dropout, LayerNorm, then scatter into the tables in token order (deterministic) */

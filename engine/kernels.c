@@ -203,14 +203,15 @@ void dsp_softmax_forward(const dsp_kctx *k, float *out, const float *inp, int R,
 
 void dsp_attention_forward(const dsp_kctx *k, float *out, float *att, const float *qkv, const int *seq_off,
                            const int *seq_len, const size_t *att_off, int B, int H, int A, dsp_dropout drop,
-                           uint8_t *keep) {
-    DISPATCH(dsp_attention_forward, k, out, att, qkv, seq_off, seq_len, att_off, B, H, A, drop, keep)
+                           uint8_t *keep, int cls_only) {
+    DISPATCH(dsp_attention_forward, k, out, att, qkv, seq_off, seq_len, att_off, B, H, A, drop, keep, cls_only)
 }
 
 void dsp_attention_backward(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv, const float *att,
                             const int *seq_off, const int *seq_len, const size_t *att_off, int B, int H, int A,
-                            dsp_dropout drop, const uint8_t *keep, float *scratch) {
-    DISPATCH(dsp_attention_backward, k, dqkv, dout, qkv, att, seq_off, seq_len, att_off, B, H, A, drop, keep, scratch)
+                            dsp_dropout drop, const uint8_t *keep, float *scratch, int cls_only) {
+    DISPATCH(dsp_attention_backward, k, dqkv, dout, qkv, att, seq_off, seq_len, att_off, B, H, A, drop, keep, scratch,
+             cls_only)
 }
 
 size_t dsp_attention_scratch_floats(int max_len, int n_threads) {

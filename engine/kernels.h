@@ -73,15 +73,19 @@ void dsp_softmax_forward(const dsp_kctx *k, float *out, const float *inp, int R,
  *      att_off[b] + a·len_b² (att_off[b] = A·Σ_{b'<b} len_b'²; the caller sizes it).
  * out[T,H] = concat_a( dropout(softmax(q kᵀ/√d)) · v ).
  * Dropout index of element (b, a, i, j) is att_off[b] + a·len_b² + i·len_b + j; keep (as many bytes as att, or
- * NULL) records the mask there, 1 for a kept probability, for the backward. */
+ * NULL) records the mask there, 1 for a kept probability, for the backward.
+ * cls_only: only each sequence's first token ([CLS]) queries: its row of out, att and keep is computed, the other
+ * rows are left as they were; the backward then takes dout on those rows only (the others as zero), and gives
+ * the bits the full backward gives with the others' dout zero. */
 void dsp_attention_forward(const dsp_kctx *k, float *out, float *att, const float *qkv, const int *seq_off,
                            const int *seq_len, const size_t *att_off, int B, int H, int A, dsp_dropout drop,
-                           uint8_t *keep);
+                           uint8_t *keep, int cls_only);
 /* dqkv[T,3H] is overwritten (not accumulated). scratch holds dsp_attention_scratch_floats(max_len, threads).
  * keep: the forward's recorded mask (the same bits as hashing every element again, which NULL does). */
 void dsp_attention_backward(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv,
                             const float *att, const int *seq_off, const int *seq_len, const size_t *att_off,
-                            int B, int H, int A, dsp_dropout drop, const uint8_t *keep, float *scratch);
+                            int B, int H, int A, dsp_dropout drop, const uint8_t *keep, float *scratch,
+                            int cls_only);
 size_t dsp_attention_scratch_floats(int max_len, int n_threads);
 
 /* ---- dropout (in place). The mask comes from the generator; `keep` (n bytes, or NULL) records it, 1 for a kept
@@ -144,11 +148,11 @@ void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n); /* y[n]
     void dsp_softmax_forward_##sfx(const dsp_kctx *k, float *out, const float *inp, int R, int C);         \
     void dsp_attention_forward_##sfx(const dsp_kctx *k, float *out, float *att, const float *qkv,          \
                                      const int *seq_off, const int *seq_len, const size_t *att_off, int B,  \
-                                     int H, int A, dsp_dropout drop, uint8_t *keep);                        \
+                                     int H, int A, dsp_dropout drop, uint8_t *keep, int cls_only);          \
     void dsp_attention_backward_##sfx(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv, \
                                       const float *att, const int *seq_off, const int *seq_len,             \
                                       const size_t *att_off, int B, int H, int A, dsp_dropout drop,         \
-                                      const uint8_t *keep, float *scratch);                                 \
+                                      const uint8_t *keep, float *scratch, int cls_only);                   \
     void dsp_dropout_apply_##sfx(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep,   \
                                  const float *residual, const int *row_index, int row_len);                 \
     void dsp_adamw_span_##sfx(float *p, float *m, float *v, const float *grad, size_t n,                   \

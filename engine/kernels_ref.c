@@ -229,15 +229,17 @@ static void attn_backward_task(void *vctx, int task, int thread) {
 
 void dsp_attention_forward_scalar(const dsp_kctx *k, float *out, float *att, const float *qkv, const int *seq_off,
                                   const int *seq_len, const size_t *att_off, int B, int H, int A,
-                                  dsp_dropout drop, uint8_t *keep) {
-    dsp_attn_forward_run(k, attn_forward_task, out, att, qkv, seq_off, seq_len, att_off, B, H, A, drop, keep);
+                                  dsp_dropout drop, uint8_t *keep, int cls_only) {
+    dsp_attn_forward_run(k, attn_forward_task, out, att, qkv, seq_off, seq_len, att_off, B, H, A, drop, keep,
+                         cls_only);
 }
 
 void dsp_attention_backward_scalar(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv,
                                    const float *att, const int *seq_off, const int *seq_len, const size_t *att_off,
-                                   int B, int H, int A, dsp_dropout drop, const uint8_t *keep, float *scratch) {
+                                   int B, int H, int A, dsp_dropout drop, const uint8_t *keep, float *scratch,
+                                   int cls_only) {
     dsp_attn_backward_run(k, attn_backward_task, dqkv, dout, qkv, att, seq_off, seq_len, att_off, B, H, A, drop,
-                          keep, scratch);
+                          keep, scratch, cls_only);
 }
 
 /* ---------------------------------------------------------------- dropout */

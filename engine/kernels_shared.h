@@ -120,6 +120,7 @@ typedef struct {
     const uint8_t *keep_in; /* backward: the recorded mask (or NULL: hash again) */
     int B, H, A, max_len;
     dsp_dropout drop;
+    int cls_only; /* only each sequence's first token queries (dsp_attention_forward) */
 } dsp_attn_job;
 
 typedef struct {
@@ -187,7 +188,8 @@ static inline void dsp_attn_forward_block(const dsp_attn_job *a, int task, dsp_d
     dsp_attn_block B = dsp_attn_block_of(a, task);
     float *P = a->att + B.blk; /* [len, len] */
     const uint64_t key = dsp_stream_key(a->drop.seed, a->drop.stream);
-    for (int i = 0; i < B.len; i++) {
+    const int queries = a->cls_only ? 1 : B.len;
+    for (int i = 0; i < queries; i++) {
         const float *q = dsp_attn_vec(a, &B, i, B.q); /* [d] */
         float *row = P + (size_t)i * B.len;
         dsp_attn_dots(a, &B, q, B.k, B.scale, row, dots);
@@ -217,7 +219,8 @@ static inline void dsp_attn_forward_block(const dsp_attn_job *a, int task, dsp_d
  *   dq_i = Σ_j dS[i,j]·k_j,  dv_j = Σ_i P'[i,j]·dout_i,  dk_j = Σ_i dS[i,j]·q_i.
  * A first pass over the rows i computes P' and dS into the thread's scratch and dq; a second pass over the
  * columns j gathers column j and sums dv_j and dk_j over i in registers. Every gradient element adds its terms
- * one at a time, i (or j) increasing, onto zero: the block's rows of dqkv belong to this task alone. */
+ * one at a time, i (or j) increasing, onto zero: the block's rows of dqkv belong to this task alone. With
+ * cls_only, the rows i > 0 (whose dout is zero) are skipped: they would add only zeros. */
 static inline void dsp_attn_backward_block(const dsp_attn_job *a, int task, int thread, dsp_dots_fn dots,
                                            dsp_gemv_fn gemv) {
     dsp_attn_block B = dsp_attn_block_of(a, task);
@@ -227,9 +230,9 @@ static inline void dsp_attn_backward_block(const dsp_attn_job *a, int task, int 
     float *dS = Pm + sq;                                                              /* [len, len] */
     float *mrow = dS + sq, *col = mrow + row;                                         /* [len] each */
     const uint64_t key = dsp_stream_key(a->drop.seed, a->drop.stream);
-    const int L = B.len;
+    const int L = B.len, queries = a->cls_only ? 1 : L;
     dsp_attn_zero_grads(a, &B);
-    for (int i = 0; i < L; i++) {
+    for (int i = 0; i < queries; i++) {
         const float *p = P + (size_t)i * L;
         const float *go = a->dout + (size_t)(B.off + i) * a->H + B.q; /* [d] */
         float *pm = Pm + (size_t)i * L, *ds = dS + (size_t)i * L;
@@ -252,29 +255,31 @@ static inline void dsp_attn_backward_block(const dsp_attn_job *a, int task, int 
     }
     for (int j = 0; j < L; j++) {
         float *dkv = a->dqkv + (size_t)(B.off + j) * B.row;
-        for (int i = 0; i < L; i++) col[i] = Pm[(size_t)i * L + j];
-        gemv(dkv + B.v, col, a->dout + (size_t)B.off * a->H + B.q, (size_t)a->H, L, B.d);
-        for (int i = 0; i < L; i++) col[i] = dS[(size_t)i * L + j];
-        gemv(dkv + B.k, col, dsp_attn_vec(a, &B, 0, B.q), B.row, L, B.d);
+        for (int i = 0; i < queries; i++) col[i] = Pm[(size_t)i * L + j];
+        gemv(dkv + B.v, col, a->dout + (size_t)B.off * a->H + B.q, (size_t)a->H, queries, B.d);
+        for (int i = 0; i < queries; i++) col[i] = dS[(size_t)i * L + j];
+        gemv(dkv + B.k, col, dsp_attn_vec(a, &B, 0, B.q), B.row, queries, B.d);
     }
 }
 
 /* The public entry points' bodies: fill the job, run one task per (sequence, head). */
 static inline void dsp_attn_forward_run(const dsp_kctx *k, dsp_task_fn fn, float *out, float *att, const float *qkv,
                                         const int *seq_off, const int *seq_len, const size_t *att_off, int B, int H,
-                                        int A, dsp_dropout drop, uint8_t *keep) {
+                                        int A, dsp_dropout drop, uint8_t *keep, int cls_only) {
     dsp_attn_job a = {.out = out, .att = att, .qkv = qkv, .seq_off = seq_off, .seq_len = seq_len,
-                      .att_off = att_off, .B = B, .H = H, .A = A, .drop = drop, .keep_out = keep};
+                      .att_off = att_off, .B = B, .H = H, .A = A, .drop = drop, .keep_out = keep,
+                      .cls_only = cls_only};
     dsp_pool_run(k->pool, fn, &a, B * A);
 }
 
 static inline void dsp_attn_backward_run(const dsp_kctx *k, dsp_task_fn fn, float *dqkv, const float *dout,
                                          const float *qkv, const float *att, const int *seq_off, const int *seq_len,
                                          const size_t *att_off, int B, int H, int A, dsp_dropout drop,
-                                         const uint8_t *keep, float *scratch) {
+                                         const uint8_t *keep, float *scratch, int cls_only) {
     dsp_attn_job a = {.dqkv = dqkv, .scratch = scratch, .qkv = qkv, .dout = dout, .att_in = att,
                       .seq_off = seq_off, .seq_len = seq_len, .att_off = att_off, .B = B, .H = H, .A = A,
-                      .max_len = dsp_max_seq_len(seq_len, B), .drop = drop, .keep_in = keep};
+                      .max_len = dsp_max_seq_len(seq_len, B), .drop = drop, .keep_in = keep,
+                      .cls_only = cls_only};
     dsp_pool_run(k->pool, fn, &a, B * A);
 }
 

@@ -233,9 +233,9 @@ static void test_attention_grads(dsp_pool *pool, int H, int A, float p) {
         dsp_kctx k = {pool, sets[si]};
         float *out = malloc(sizeof(float) * no), *att = malloc(sizeof(float) * c.s.att_total),
               *dq = malloc(sizeof(float) * nq);
-        dsp_attention_forward(&k, out, att, qkv, c.s.seq_off, c.s.seq_len, c.s.att_off, 4, H, A, c.drop, NULL);
+        dsp_attention_forward(&k, out, att, qkv, c.s.seq_off, c.s.seq_len, c.s.att_off, 4, H, A, c.drop, NULL, 0);
         dsp_attention_backward(&k, dq, dout, qkv, att, c.s.seq_off, c.s.seq_len, c.s.att_off, 4, H, A, c.drop, NULL,
-                               scratch);
+                               scratch, 0);
         expect_grad(what, sets[si], dq, NULL, g, nq);
         free(out), free(att), free(dq);
     }

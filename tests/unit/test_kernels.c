@@ -442,7 +442,7 @@ static void test_attention(dsp_pool *pool, const int *lens, int B, int H, int A,
         uint8_t *keep = malloc(s.att_total ? s.att_total : 1);
         memset(keep, 9, s.att_total);
         for (size_t i = 0; i < nq; i++) dqkv[i] = NAN; /* overwritten, not accumulated */
-        dsp_attention_forward(&k, out, att, qkv, s.seq_off, s.seq_len, s.att_off, B, H, A, drop, keep);
+        dsp_attention_forward(&k, out, att, qkv, s.seq_off, s.seq_len, s.att_off, B, H, A, drop, keep, 0);
         expect_close(what, sets[si], out, r.out, r.tout, no);
         expect_close("attention probabilities", sets[si], att, r.att, r.tatt, s.att_total);
         /* with dropout on, the recorded mask is the generator's */
@@ -451,12 +451,12 @@ static void test_attention(dsp_pool *pool, const int *lens, int B, int H, int A,
         CHECK_MSG(bad == 0, "%s [%s]: %zu recorded mask bytes differ from the generator", what,
                   dsp_kernels_name(sets[si]), bad);
         dsp_attention_backward(&k, dqkv, dout, qkv, att, s.seq_off, s.seq_len, s.att_off, B, H, A, drop, keep,
-                               scratch);
+                               scratch, 0);
         attn_backward_ref(&r, qkv, att, dout, &s, drop);
         expect_close("attention dqkv", sets[si], dqkv, r.dqkv, r.tdqkv, nq);
         /* replaying the mask gives the bits of hashing it again */
         dsp_attention_backward(&k, dqkv2, dout, qkv, att, s.seq_off, s.seq_len, s.att_off, B, H, A, drop, NULL,
-                               scratch);
+                               scratch, 0);
         expect_same_bits("attention dqkv, recorded mask vs hashed", dqkv, dqkv2, nq);
         free(out), free(att), free(dqkv), free(dqkv2), free(keep);
     }
@@ -478,12 +478,12 @@ static void test_attention_len1(void) {
     for (int si = 0; si < n_sets; si++) {
         dsp_kctx k = {NULL, sets[si]};
         dsp_dropout none = {0, 0, 0};
-        dsp_attention_forward(&k, out, att, qkv, s.seq_off, s.seq_len, s.att_off, 1, 8, 2, none, NULL);
+        dsp_attention_forward(&k, out, att, qkv, s.seq_off, s.seq_len, s.att_off, 1, 8, 2, none, NULL, 0);
         CHECK(att[0] == 1.0f && att[1] == 1.0f);
         int ok = 1;
         for (int c = 0; c < 8; c++) ok &= out[c] == qkv[16 + c];
         CHECK_MSG(ok, "length-1 attention output must equal v [%s]", dsp_kernels_name(sets[si]));
-        dsp_attention_backward(&k, dqkv, dout, qkv, att, s.seq_off, s.seq_len, s.att_off, 1, 8, 2, none, NULL, scratch);
+        dsp_attention_backward(&k, dqkv, dout, qkv, att, s.seq_off, s.seq_len, s.att_off, 1, 8, 2, none, NULL, scratch, 0);
         ok = 1;
         for (int c = 0; c < 16; c++) ok &= dqkv[c] == 0.0f;
         for (int c = 0; c < 8; c++) ok &= dqkv[16 + c] == dout[c];
@@ -647,10 +647,10 @@ static void run_everything(outputs *o, dsp_pool *pool, dsp_kernels set) {
     dsp_dropout drop = {0.1f, 7, 8};
     uint8_t *keep = malloc(s.att_total);
     dsp_attention_forward(&k, out_add(o, (size_t)s.T * 20), att, qkv, s.seq_off, s.seq_len, s.att_off, 6, 20, 4, drop,
-                          keep);
+                          keep, 0);
     float *scratch = falloc(dsp_attention_scratch_floats(33, dsp_pool_threads(pool)));
     dsp_attention_backward(&k, out_add(o, (size_t)s.T * 60), ad, qkv, att, s.seq_off, s.seq_len, s.att_off, 6, 20, 4,
-                           drop, keep, scratch);
+                           drop, keep, scratch, 0);
     free(keep);
     float *x = out_add(o, (size_t)T * C);
     memcpy(x, g, sizeof(float) * T * C);
