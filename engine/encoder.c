@@ -8,10 +8,12 @@
  * forward for its backward.
  *
  * A [CLS] pooler reads one row per sequence of the last layer's output, and after the last attention every row is
- * computed from its own row alone: so, unless the caller wants the whole final hidden state, the last layer runs
- * its dense, LayerNorms and FFN on the B [CLS] rows only ("compact"), which are the full computation's rows bit for
- * bit (every kernel computes a row, or sums over rows, in the same order, and each dropout element keeps the mask
- * bit of its place in the full tensor). For the tiny model that is over a third of the step's matmul work.
+ * computed from its own row alone: so, unless the caller wants the whole final hidden state, the last layer is
+ * "compact": only the B [CLS] rows query its attention (every token still gives keys and values), and its dense,
+ * LayerNorms and FFN run on those rows alone. Their results are the full computation's bit for bit (every kernel
+ * computes a row, or sums over rows, in the same order, the rows left out would add only zeros, and each dropout
+ * element keeps the mask bit of its place in the full tensor). For the tiny model that is over a third of the
+ * step's matmul work.
  */
 #include "encoder_internal.h"
 
@@ -358,6 +360,38 @@ static void scatter_cls_rows(const dsp_encoder *e, float *out, const float *rows
     for (int b = 0; b < e->B; b++) memcpy(out + (size_t)e->seq_off[b] * H, rows + (size_t)b * H, H * sizeof(float));
 }
 
+/* A compact last layer's q, k, v [T, 3H] (qkv_w holds q's rows, then k's, then v's): k and v for every token, q for
+ * the [CLS] rows alone, the only queries (x_cls: x's [CLS] rows; q_cls: [B, H] scratch). k and v are computed as
+ * [T, 2H] at the start of qkv and spread to their columns from the last row back (no row overwrites one not yet
+ * moved); the other rows' q columns are left unwritten, and the attention reads none of them. */
+static void qkv_forward_cls(dsp_encoder *e, const dsp_layer_view *w, float *qkv, const float *x, const float *x_cls,
+                            float *q_cls) {
+    const size_t H = (size_t)e->cfg.hidden_size;
+    dsp_matmul_forward(&e->k, qkv, x, w->qkv_w + H * H, w->qkv_b + H, e->T, (int)H, 2 * (int)H);
+    for (size_t t = (size_t)e->T; t-- > 0;) memmove(qkv + t * 3 * H + H, qkv + t * 2 * H, 2 * H * sizeof(float));
+    dsp_matmul_forward(&e->k, q_cls, x_cls, w->qkv_w, w->qkv_b, e->B, (int)H, (int)H);
+    for (int b = 0; b < e->B; b++)
+        memcpy(qkv + (size_t)e->seq_off[b] * 3 * H, q_cls + (size_t)b * H, H * sizeof(float));
+}
+
+/* The backward of qkv_forward_cls. dqkv [T, 3H] comes from the attention (q's columns zero off the [CLS] rows);
+ * dcls [B, H] holds the residual path's part of ∂L/∂x on the [CLS] rows; dx [T, H] receives ∂L/∂x (overwritten).
+ * x is the layer's input. A full backward sums each element of dx over q's columns, then k's and v's, in order:
+ * so q's product adds onto the [CLS] rows first (from a gathered copy), then k and v's onto every row (compacted to
+ * [T, 2H] in place, first row first), which gives the full backward's bits. */
+static void qkv_backward_cls(dsp_encoder *e, const dsp_layer_view *w, const dsp_layer_view *gw, float *dqkv,
+                             float *dcls, float *dx, const float *x) {
+    const size_t H = (size_t)e->cfg.hidden_size;
+    float *dq = e->dres; /* [B, H] */
+    for (int b = 0; b < e->B; b++)
+        memcpy(dq + (size_t)b * H, dqkv + (size_t)e->seq_off[b] * 3 * H, H * sizeof(float));
+    dsp_matmul_backward(&e->k, dcls, gw->qkv_w, gw->qkv_b, dq, e->av.g[ACT_CLS_X], w->qkv_w, e->B, (int)H, (int)H);
+    scatter_cls_rows(e, dx, dcls);
+    for (size_t t = 0; t < (size_t)e->T; t++) memmove(dqkv + t * 2 * H, dqkv + t * 3 * H + H, 2 * H * sizeof(float));
+    dsp_matmul_backward(&e->k, dx, gw->qkv_w + H * H, gw->qkv_b + H, dqkv, x, w->qkv_w + H * H, e->T, (int)H,
+                        2 * (int)H);
+}
+
 /* Layer l after its attention, over n rows of ctx and of x (the layer's input): all T tokens, or a compact last
  * layer's B [CLS] rows (token_rows: where they sit in the batch, for their dropout mask bits). Writes the layer's
  * activations from row 0:
@@ -414,14 +448,18 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
     for (int l = 0; l <= last; l++) {
         const dsp_layer_view *w = &p.layer[l];
         float **L = a->l[l];
-        dsp_matmul_forward(&e->k, L[LACT_QKV], x, w->qkv_w, w->qkv_b, T, H, 3 * H);
+        if (e->compact && l == last) {
+            gather_cls_rows(e, a->g[ACT_CLS_X], x);
+            qkv_forward_cls(e, w, L[LACT_QKV], x, a->g[ACT_CLS_X], a->g[ACT_CLS_CTX]);
+        } else {
+            dsp_matmul_forward(&e->k, L[LACT_QKV], x, w->qkv_w, w->qkv_b, T, H, 3 * H);
+        }
         d = drop_at(e, c->attention_probs_dropout_prob, site_stream(l, SITE_ATT_PROBS));
         dsp_attention_forward(&e->k, L[LACT_CTX], L[LACT_ATT], L[LACT_QKV], e->seq_off, e->seq_len, e->att_off,
                               e->B, H, A, d, att_keep_at(e, l), e->compact && l == last);
         record_mask(e, d, e->att_total);
         if (e->compact && l == last) {
             gather_cls_rows(e, a->g[ACT_CLS_CTX], L[LACT_CTX]);
-            gather_cls_rows(e, a->g[ACT_CLS_X], x);
             layer_tail_forward(e, w, l, a->g[ACT_CLS_CTX], a->g[ACT_CLS_X], e->B, e->seq_off);
         } else {
             layer_tail_forward(e, w, l, L[LACT_CTX], x, T, NULL);
@@ -539,18 +577,21 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
         float **L = a->l[l];
         const float *x_in = l == 0 ? a->g[ACT_X0] : a->l[l - 1][LACT_X];
         if (e->compact && l == last) {
-            /* the [CLS] rows, then every row's gradients as the full layer leaves them: zero off the [CLS] rows
-             * (dqkv serves as scratch for the compact ∂L/∂ctx until the attention's backward overwrites it) */
+            /* the [CLS] rows; ∂L/∂ctx then goes back to its rows, zero elsewhere (dqkv serves as scratch for the
+             * compact ∂L/∂ctx until the attention's backward overwrites it) */
             layer_tail_backward(e, w, gw, l, e->dcls, a->g[ACT_CLS_CTX], e->dqkv, e->B);
             scatter_cls_rows(e, e->dctx, e->dqkv);
-            scatter_cls_rows(e, dx, e->dcls);
         } else {
             layer_tail_backward(e, w, gw, l, dx, L[LACT_CTX], e->dctx, T);
         }
+        const int cls_only = e->compact && l == last;
         dsp_attention_backward(&e->k, e->dqkv, e->dctx, L[LACT_QKV], L[LACT_ATT], e->seq_off, e->seq_len, e->att_off,
                                e->B, H, A, drop_at(e, c->attention_probs_dropout_prob, site_stream(l, SITE_ATT_PROBS)),
-                               att_keep_at(e, l), e->att_scratch, e->compact && l == last);
-        dsp_matmul_backward(&e->k, dx, gw->qkv_w, gw->qkv_b, e->dqkv, x_in, w->qkv_w, T, H, 3 * H);
+                               att_keep_at(e, l), e->att_scratch, cls_only);
+        if (cls_only)
+            qkv_backward_cls(e, w, gw, e->dqkv, e->dcls, dx, x_in);
+        else
+            dsp_matmul_backward(&e->k, dx, gw->qkv_w, gw->qkv_b, e->dqkv, x_in, w->qkv_w, T, H, 3 * H);
     }
     /* embeddings: dropout, LayerNorm, then scatter into the tables in token order (deterministic) */
     dsp_dropout_apply_kept(&e->k, dx, dx, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, 0, 0));
@@ -564,7 +605,8 @@ int dsp_encoder_backward_hidden(dsp_encoder *e, const float *params, const float
     if (!e->have_forward) return dsp_fail(err, "backward called without a forward");
     if (e->compact)
         return dsp_fail(err, "the last forward computed only the [CLS] rows of the last layer: a gradient on every "
-                             "hidden state needs a forward without a pooled output (or dsp_encoder_set_full_last_layer)");
+                             "hidden state needs a forward without a pooled output, or "
+                             "dsp_encoder_set_full_last_layer");
     if (ensure_scratch(e, err)) return -1;
     dsp_param_view p, g;
     dsp_param_view_make(&p, e->layout, &e->cfg, (float *)params);

@@ -1,5 +1,5 @@
-/* test_compact.c — a [CLS] pooler's compact last layer (the dense, LayerNorms and FFN after the last attention run
- * on the [CLS] rows only) against the full layer:
+/* test_compact.c — a [CLS] pooler's compact last layer (the [CLS] rows alone query the last attention, and the
+ * dense, LayerNorms and FFN after it run on those rows only) against the full layer:
  *  - dsp_dropout_add_rows gives each compact row the mask bits of its place in the full tensor: the same bits as
  *    dsp_dropout_add over the full tensor, rows gathered, for every kernel set, row lengths that are and are not a
  *    multiple of the vector width, and p = 0;

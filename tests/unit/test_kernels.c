@@ -483,7 +483,8 @@ static void test_attention_len1(void) {
         int ok = 1;
         for (int c = 0; c < 8; c++) ok &= out[c] == qkv[16 + c];
         CHECK_MSG(ok, "length-1 attention output must equal v [%s]", dsp_kernels_name(sets[si]));
-        dsp_attention_backward(&k, dqkv, dout, qkv, att, s.seq_off, s.seq_len, s.att_off, 1, 8, 2, none, NULL, scratch, 0);
+        dsp_attention_backward(&k, dqkv, dout, qkv, att, s.seq_off, s.seq_len, s.att_off, 1, 8, 2, none, NULL, scratch,
+                               0);
         ok = 1;
         for (int c = 0; c < 16; c++) ok &= dqkv[c] == 0.0f;
         for (int c = 0; c < 8; c++) ok &= dqkv[16 + c] == dout[c];
