@@ -2,9 +2,13 @@
 """bench_torch.py — the same SimCSE training step timed in PyTorch (float32) and in the engine, side by side.
 
     /usr/bin/python3 tools/reference/bench_torch.py --dissipate build/dissipate [--model DIR] [--steps 20]
+        [--pooler mean|cls|cls_mlp]
 
 The step: the tiny preset (L=2, H=128, A=2, I=512), the first 64 sentences of the corpus x 2 dropout views, max
-length 32, mean pooling, InfoNCE (tau 0.05), AdamW (lr 1e-4, no weight decay) with global-norm clipping at 1.
+length 32, mean pooling (the engine's default; --pooler cls_mlp is SimCSE's training setting), InfoNCE (tau 0.05),
+AdamW (lr 1e-4, no weight decay) with global-norm clipping at 1. With a [CLS] pooler the engine computes the last
+layer after its attention for the [CLS] rows only (the same results: nothing else reaches the loss), while
+PyTorch's BERT, like Hugging Face's, computes every row: that saving is the engine's, and this measures it.
 PyTorch runs it the usual way — a padded [128, Lmax] batch with an attention mask, torch's dropout, autograd,
 clip_grad_norm_, torch.optim.AdamW — in a child process with torch.set_num_threads(n) and OMP_NUM_THREADS =
 OPENBLAS_NUM_THREADS = n (Debian's torch calls the system BLAS, OpenBLAS with its own thread pool, which
@@ -66,12 +70,16 @@ def corpus_vocab(path, out):
         f.write("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars + top) + "\n")
 
 
-def torch_step_times(model_dir, seqs, steps, threads, warmup=3):
+def torch_step_times(model_dir, seqs, steps, threads, pooler, warmup=3):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     cfg = bert_ref.BertConfig.load(model_dir)
     P = bert_ref.to_torch(bert_ref.load_weights(model_dir), bert_ref.param_names(cfg), dtype=torch.float32,
                           requires_grad=True)
+    if pooler == "cls_mlp":  # SimCSE's MLP, new as the engine makes it for a model without one (values don't matter)
+        H = cfg.hidden_size
+        P["mlp.dense.weight"] = (torch.randn(H, H) * 0.02).requires_grad_()
+        P["mlp.dense.bias"] = torch.zeros(H, requires_grad=True)
     opt = torch.optim.AdamW(P.values(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     drop = bert_ref.TorchDropout(cfg.hidden_dropout_prob, cfg.attention_probs_dropout_prob)
     N = len(seqs)
@@ -80,7 +88,7 @@ def torch_step_times(model_dir, seqs, steps, threads, warmup=3):
         t0, c0 = time.perf_counter(), time.process_time()
         batch = bert_ref.Batch(seqs + seqs)  # view 1, view 2: the same tokens, different dropout
         opt.zero_grad(set_to_none=True)
-        _, z = bert_ref.encode(P, cfg, batch, drop, "mean")
+        _, z = bert_ref.encode(P, cfg, batch, drop, pooler)
         h = torch.nn.functional.normalize(z, dim=1)
         loss = objectives_ref.infonce(h[:N], h[N:], 0.05)
         loss.backward()
@@ -97,7 +105,7 @@ def child_cpu_ms():
     return (r.ru_utime + r.ru_stime) * 1000
 
 
-def engine_step_times(dsp, model_dir, corpus, batch, steps, threads, tmp):
+def engine_step_times(dsp, model_dir, corpus, batch, steps, threads, pooler, tmp):
     """(wall ms of each timed step from the JSONL log, CPU ms per step, kernel set). The CPU time per step is the
     difference between a run of steps + 1 and a run of 1 step (which pays the same loading and setup)."""
     log = os.path.join(tmp, f"train-{threads}.jsonl")
@@ -106,7 +114,7 @@ def engine_step_times(dsp, model_dir, corpus, batch, steps, threads, tmp):
         c0 = child_cpu_ms()
         sh([dsp, "train", "--model", model_dir, "--corpus", corpus, "--batch", str(batch), "--max-len", "32",
             "--steps", str(n), "--threads", str(threads), "--lr", "1e-4", "--schedule", "constant",
-            "--eval-every", "0", "--log", log, "--quiet"])
+            "--pooler", pooler, "--eval-every", "0", "--log", log, "--quiet"])
         cpu.append(child_cpu_ms() - c0)
     cpu_per_step = (cpu[1] - cpu[0]) / steps
     kernels, ms = "?", []
@@ -154,13 +162,16 @@ def main():
     ap.add_argument("--steps", type=int, default=20, help="timed steps per configuration and round (default 20)")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts to time (default 1 2)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds over all configurations (default 3)")
+    ap.add_argument("--pooler", choices=["mean", "cls", "cls_mlp"], default="mean",
+                    help="the sentence vector: mean (the engine's default), cls, or cls_mlp (SimCSE's training "
+                         "setting); with cls and cls_mlp the engine skips the last layer's other rows")
     ap.add_argument("--torch-child", nargs=2, metavar=("MODEL", "SEQS"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     check_args(ap, a)
     if a.torch_child:  # one PyTorch measurement, in a process whose BLAS thread count is set by the environment
         with open(a.torch_child[1]) as f:
             seqs = json.load(f)
-        ms, cpu = torch_step_times(a.torch_child[0], seqs, a.steps, a.threads[0])
+        ms, cpu = torch_step_times(a.torch_child[0], seqs, a.steps, a.threads[0], a.pooler)
         print(json.dumps({"ms": ms, "cpu_ms": cpu}))
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -190,7 +201,7 @@ def main():
             o += n
         print(f"model L={cfg.num_hidden_layers} H={cfg.hidden_size} A={cfg.num_attention_heads} "
               f"I={cfg.intermediate_size} V={cfg.vocab_size}; {a.batch} sentences x 2 views, {2 * sum(lens)} real "
-              f"tokens (padded to {2 * a.batch} x {max(lens)}); InfoNCE, AdamW, clip 1; {a.rounds} rounds of "
+              f"tokens (padded to {2 * a.batch} x {max(lens)}); {a.pooler} pooling, InfoNCE, AdamW, clip 1; {a.rounds} rounds of "
               f"{a.steps} steps per configuration")
         print(f"PyTorch {torch.__version__} float32 on the system BLAS (OPENBLAS_CORETYPE="
               f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}); engine: {a.dissipate}")
@@ -206,7 +217,8 @@ def main():
             # OPENBLAS_VERBOSE=2 makes OpenBLAS name the kernels it picked ("Core: Haswell") on stderr
             env = dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), OPENBLAS_VERBOSE="2")
             r = subprocess.run([sys.executable, os.path.abspath(__file__), "--dissipate", a.dissipate, "--steps",
-                                str(a.steps), "--threads", str(n), "--torch-child", model, seqs_path],
+                                str(a.steps), "--threads", str(n), "--pooler", a.pooler, "--torch-child", model,
+                                seqs_path],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, check=True)
             res = json.loads(r.stdout.strip().splitlines()[-1])
             core = re.search(r"Core: (\S+)", r.stderr)
@@ -216,7 +228,7 @@ def main():
             got["blas_core"] = core.group(1) if core else "?"
 
         def run_engine(n):
-            ms, cpu, kernels = engine_step_times(a.dissipate, model, sentences, a.batch, a.steps, n, tmp)
+            ms, cpu, kernels = engine_step_times(a.dissipate, model, sentences, a.batch, a.steps, n, a.pooler, tmp)
             got = runs[n]
             got["eng_ms"] += ms
             got["eng_cpu"].append(cpu)
