@@ -58,7 +58,7 @@ if grep -q "best ms" "$TMP/out" && [ "$(grep -cE '^simd128 +[12] ' "$TMP/out")" 
    grep -qE '^load average at start \(other work on this machine slows every row\): [0-9.]+ ' "$TMP/out" &&
    ! grep -qE '^(scalar|avx2) ' "$TMP/out"; then ok; else fail "bench --kernels simd128: $(cat "$TMP/out")"; fi
 # ... beside the set's arithmetic ceiling and the step time it bounds (ceiling x time = the step's FLOPs, which
-# the header prints to 2 decimals), and the same loop on both threads at once with its ratio to one core (printed
+# the header prints to 3 significant digits), and the same loop on both threads at once with its ratio to one core (printed
 # to 2 decimals; the machine decides the figure, only the arithmetic and a sane range are checked). The rates are
 # printed to 1 decimal, so the tolerances grow where they are small (a sanitizer build: about 2 GFLOP/s).
 if awk '/^training step:/ { for (i = 1; i <= NF; i++) if ($i == "GFLOP/step") flop = $(i - 1) }
@@ -68,6 +68,15 @@ if awk '/^training step:/ { for (i = 1; i <= NF; i++) if ($i == "GFLOP/step") fl
                      (g * ms / 1000 - flop) ^ 2 <= (0.005 + 0.01 * flop + 0.05 * flop / g) ^ 2 &&
                      x > 0.3 && x < 2.2 && (all / g - x) ^ 2 <= (0.006 + 0.05 / g + 0.05 * all / (g * g)) ^ 2) }' "$TMP/out"
 then ok; else fail "bench ceiling line: $(cat "$TMP/out")"; fi
+# --pooler cls: the step's FLOPs count the compact last layer (fewer than mean pooling's), and it says so
+mean_flop=$(awk '/^training step:/ { for (i = 1; i <= NF; i++) if ($i == "GFLOP/step") print $(i - 1) }' "$TMP/out")
+expect_fail "bench pooler" "--pooler takes mean, cls or cls_mlp" "$DSP" bench --pooler first
+expect_ok "bench cls" "$DSP" bench --model "$TMP/model" --corpus "$C" --batch 4 --steps 1 --threads-max 1 \
+  --kernels simd128 --no-gemm --pooler cls
+cls_flop=$(awk '/^training step:/ { for (i = 1; i <= NF; i++) if ($i == "GFLOP/step") print $(i - 1) }' "$TMP/out")
+if grep -q '^pooler cls: the last layer computes the \[CLS\] rows only' "$TMP/out" &&
+   awk -v m="$mean_flop" -v c="$cls_flop" 'BEGIN { exit !(c > 0 && c < m) }'
+then ok; else fail "bench --pooler cls ($cls_flop against mean's $mean_flop GFLOP): $(cat "$TMP/out")"; fi
 # the GEMM table follows --kernels too: 4 shapes x 3 products, each simd128 cell "fastest/median" with fastest >= median
 expect_ok "bench gemm table" "$DSP" bench --model "$TMP/model" --corpus "$C" --batch 4 --steps 1 --threads-max 1 \
   --kernels simd128

@@ -11,8 +11,9 @@
 
 static const char *USAGE =
     "usage: dissipate bench [--model DIR] [--corpus FILE] [--batch N] [--steps N] [--threads-max N] [--kernels NAME]\n"
-    "                      [--no-gemm]\n\n"
-    "Times full training steps (InfoNCE, batch of real corpus sentences x 2 views, max length 32) for each kernel set\n"
+    "                      [--pooler NAME] [--no-gemm]\n\n"
+    "Times full training steps (InfoNCE, batch of real corpus sentences x 2 views, max length 32, mean pooling or\n"
+    "--pooler's) for each kernel set\n"
     "at 1..threads-max threads (stepped in turns, so that noise falls on all alike) and prints ms/step, achieved\n"
     "GFLOP/s and the thread speedup, beside each vector set's arithmetic ceiling on one core (multiply-adds from L1\n"
     "into registers), the step time it bounds, and the same loop on all threads at once: the speedup the machine\n"
@@ -21,16 +22,20 @@ static const char *USAGE =
     "(when libopenblas is present), the fastest and the median of 15 runs each, and the 1-thread GEMM as a share of\n"
     "the ceiling.";
 
-/* Matmul and attention FLOPs of one training step (forward + backward = 3x forward) for these sequence lengths. */
-static double step_flops(const dsp_config *c, const int *len, int B) {
+/* Matmul and attention FLOPs of one training step (forward + backward = 3x forward) for these sequence lengths.
+ * With a [CLS] pooler the last layer is compact (encoder.c): every token's k and v, and for the B [CLS] rows alone
+ * q, the attention's one query row per sequence, the dense and the FFN. */
+static double step_flops(const dsp_config *c, const int *len, int B, int compact) {
     const double H = c->hidden_size, I = c->intermediate_size;
-    double T = 0, att = 0;
+    double T = 0, att = 0, att_cls = 0;
     for (int b = 0; b < B; b++) {
         T += len[b];
         att += 4.0 * len[b] * len[b] * H;
+        att_cls += 4.0 * len[b] * H;
     }
-    double fwd_layer = 2.0 * T * (4 * H * H + 2 * H * I) + att;
-    return 3.0 * fwd_layer * c->num_hidden_layers;
+    const double layer = 2.0 * T * (4 * H * H + 2 * H * I) + att;
+    const double last = compact ? 2.0 * T * 2 * H * H + 2.0 * B * (2 * H * H + 2 * H * I) + att_cls : layer;
+    return 3.0 * (layer * (c->num_hidden_layers - 1) + last);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -42,8 +47,9 @@ static int cmp_double(const void *a, const void *b) {
  * (1, 2, ... threads, then again): a slow spell of this shared machine then falls on every thread count alike, which
  * keeps the speedup honest where back-to-back timing swung by a factor of two. Prints the median and the fastest
  * step of each. */
-static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_kernels set, int threads_max, int n,
-                              double flops, dsp_ceiling *ceiling, dsp_pool *ceiling_pool, dsp_err *err) {
+static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_kernels set, dsp_pooler pooler,
+                              int threads_max, int n, double flops, dsp_ceiling *ceiling, dsp_pool *ceiling_pool,
+                              dsp_err *err) {
     dsp_model *models = calloc((size_t)threads_max, sizeof *models);
     dsp_trainer **trainers = calloc((size_t)threads_max, sizeof *trainers);
     double *ms = malloc((size_t)threads_max * (size_t)n * sizeof(double));
@@ -58,6 +64,7 @@ static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_k
         cfg.batch_size = ts->count;
         cfg.threads = i + 1;
         cfg.kernels = set;
+        cfg.pooler = pooler;
         cfg.optim.lr = DSP_FRONTEND_LR;
         if (dsp_trainer_create(&trainers[i], &models[i], ts, &cfg, err)) goto out;
         dsp_step_record rec;
@@ -119,7 +126,7 @@ static void print_step_floors(dsp_ceiling *ceilings, const dsp_kernels *sets, in
 
 int cmd_bench(int argc, char **argv) {
     const char *model_dir = DSP_DEFAULT_MODEL_DIR, *corpus_path = DSP_DEFAULT_DATA_DIR "/corpus/wiki1m_head.txt";
-    const char *kernels_name = "all";
+    const char *kernels_name = "all", *pooler_name = "mean";
     int batch = 64, steps = 10, threads_max = 2, no_gemm = 0;
     arg_spec specs[] = {
         {"model", ARG_STR, &model_dir, "DIR", "model folder (default: the bundled tiny model)", 0, 0},
@@ -131,6 +138,8 @@ int cmd_bench(int argc, char **argv) {
         {"kernels", ARG_STR, &kernels_name, "NAME", "all | scalar | simd128 | sse2 | avx2: time only this set, in both tables (default\n"
          "all; simd128 also times its SSE2 encoding, sse2, where it runs AVX's)", 0,
          0},
+        {"pooler", ARG_STR, &pooler_name, "NAME", "mean | cls | cls_mlp: the sentence vector (default mean, the "
+         "training default;\ncls_mlp is SimCSE's; with cls and cls_mlp the last layer computes the [CLS] rows only)", 0, 0},
         {"no-gemm", ARG_BOOL, &no_gemm, NULL, "skip the GEMM table", 0, 0},
     };
     dsp_err err = {{0}};
@@ -139,6 +148,8 @@ int cmd_bench(int argc, char **argv) {
     if (rc) return cli_bad_flags("bench", &err);
     if (batch < 2 || steps < 1 || threads_max < 1 || threads_max > 256) /* one model and trainer per thread count */
         return cli_usage_error("bench", "batch >= 2, steps >= 1, threads-max in 1 .. 256");
+    dsp_pooler pooler;
+    if (dsp_pooler_parse(pooler_name, &pooler)) return cli_usage_error("bench", "--pooler takes mean, cls or cls_mlp");
     dsp_kernels only_set = DSP_KERNELS_AUTO; /* all */
     if (strcmp(kernels_name, "all") != 0) {
         if (dsp_kernels_parse(kernels_name, &only_set) || only_set == DSP_KERNELS_AUTO)
@@ -158,11 +169,14 @@ int cmd_bench(int argc, char **argv) {
     if (dsp_token_set_build(&ts, m.vocab, corpus.text, batch, 32, &err)) goto done;
     int *lens = malloc(2 * (size_t)batch * sizeof(int));
     for (int i = 0; i < batch; i++) lens[i] = lens[batch + i] = ts.len[i];
-    const double flops = step_flops(&m.cfg, lens, 2 * batch);
+    const double flops = step_flops(&m.cfg, lens, 2 * batch, pooler != DSP_POOL_MEAN);
     free(lens);
-    printf("training step: tiny model L=%d H=%d A=%d I=%d, %d sentences x 2 views, %zu real tokens, %.2f GFLOP/step\n",
+    printf("training step: tiny model L=%d H=%d A=%d I=%d, %d sentences x 2 views, %zu real tokens, %.3g GFLOP/step\n",
            m.cfg.num_hidden_layers, m.cfg.hidden_size, m.cfg.num_attention_heads, m.cfg.intermediate_size, batch,
            2 * ts.total, flops / 1e9);
+    if (pooler != DSP_POOL_MEAN)
+        printf("pooler %s: the last layer computes the [CLS] rows only (the FLOPs above count what is computed)\n",
+               dsp_pooler_name(pooler));
     if (only_set == DSP_KERNELS_AUTO || only_set == DSP_KERNELS_SIMD128)
         printf("simd128 runs as %s%s\n", dsp_kernels_encoding(DSP_KERNELS_SIMD128),
                dsp_bench_two_encodings() ? "; sse2: the same kernels in SSE2 encoding" : "");
@@ -182,7 +196,7 @@ int cmd_bench(int argc, char **argv) {
         if (dsp_kernels_resolve(sets[k], &got, NULL)) continue;
         if (!dsp_bench_shows(only_set, got)) continue;
         int n = sets[k] == DSP_KERNELS_SCALAR ? (steps + 2) / 3 : steps;
-        if (time_thread_counts(&m, &ts, got, threads_max, n, flops, dsp_ceiling_tracker(ceilings, k), ceiling_pool,
+        if (time_thread_counts(&m, &ts, got, pooler, threads_max, n, flops, dsp_ceiling_tracker(ceilings, k), ceiling_pool,
                                &err))
             goto done;
     }
