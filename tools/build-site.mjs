@@ -154,10 +154,31 @@ function notReplaceable(out) {
   return null;
 }
 
+/** Whether process `pid` is alive (signal 0 checks without signalling; EPERM: alive, another user's). */
+function alive(pid) {
+  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+}
+
+/** Removes what builds of out that were killed left beside it: `.NAME.building-PID-…` folders (and their `.old`)
+ *  whose PID is no longer running. A live build's folder is left alone. */
+function removeStaleTemps(out) {
+  const dir = path.dirname(out), prefix = `.${path.basename(out)}.building-`;
+  let names = [];
+  try { names = fs.readdirSync(dir); } catch { return; }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+    fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    console.error(`build-site: removed ${path.join(dir, name)}, left by an interrupted build (process ${pid})`);
+  }
+}
+
 /** A new empty folder beside out (same parent, so the final rename is atomic and never crosses a filesystem).
  *  Not mkdtemp: its 0700 would become the site's mode, unreadable to a web server running as another user. */
 function tempBeside(out) {
   fs.mkdirSync(path.dirname(out), { recursive: true });
+  removeStaleTemps(out);
   const tmp = path.join(path.dirname(out), `.${path.basename(out)}.building-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
   fs.mkdirSync(tmp);
   return tmp;

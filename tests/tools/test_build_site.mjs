@@ -1,7 +1,7 @@
 // test_build_site.mjs — tools/build-site.mjs on a fake repository of tiny inputs (no engine build, no data folder):
 // an --out that is, holds or lies inside an input is refused before anything is deleted; only an empty folder or
 // the tool's own site (nothing in it beyond its manifest's files) is replaced; a failed build leaves the old site
-// whole; DSP_DATA_DIR is honoured; bad arguments and an --out that is a file get clear messages; the printed serve
+// whole; a killed build's temporary folder is removed by the next build (a running build's is not); DSP_DATA_DIR is honoured; bad arguments and an --out that is a file get clear messages; the printed serve
 // command works from any folder. Needs only node.
 
 import fs from 'node:fs';
@@ -60,6 +60,16 @@ await runTest('tools_build_site', async (t, cleanup) => {
   const again = await build([]);
   t.ok('a rebuild replaces its own site', again.code === 0, again.err);
   t.ok('… leaving no temporary folder', leftovers(repo).length === 0, leftovers(repo).join());
+  // a build killed midway leaves its folder; the next build removes it once its process is gone, never a live one's
+  const gone = await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { cwd: repo });
+  const dead = path.join(repo, `.site.building-${gone.out.trim()}-0a1b2c3d`), live = path.join(repo, `.site.building-${process.pid}-0a1b2c3d`);
+  writeFiles(dead, { 'index.html': 'half' });
+  writeFiles(live, { 'index.html': 'busy' });
+  const cleaned = await build([]);
+  t.ok('a build removes a killed build\'s temporary folder', cleaned.code === 0 && !fs.existsSync(dead) &&
+       /removed .*left by an interrupted build/.test(cleaned.err), cleaned.err);
+  t.ok('… and leaves a running build\'s alone', fs.existsSync(path.join(live, 'index.html')));
+  fs.rmSync(live, { recursive: true });
 
   // ---------------------------------------------------------------- 4: --out against the inputs
   fs.cpSync(site, path.join(repo, 's2'), { recursive: true });
