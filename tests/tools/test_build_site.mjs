@@ -1,8 +1,9 @@
 // test_build_site.mjs — tools/build-site.mjs on a fake repository of tiny inputs (no engine build, no data folder):
 // an --out that is, holds or lies inside an input is refused before anything is deleted; only an empty folder or
 // the tool's own site (nothing in it beyond its manifest's files) is replaced; a failed build leaves the old site
-// whole; a killed build's temporary folder is removed by the next build (a running build's is not); DSP_DATA_DIR is honoured; bad arguments and an --out that is a file get clear messages; the printed serve
-// command works from any folder. Needs only node.
+// whole; a killed build's temporary folder is removed by the next build (a running build's is not); DSP_DATA_DIR
+// is honoured; bad arguments and an --out that is a file get clear messages; the printed serve command works from
+// any folder. Needs only node.
 
 import fs from 'node:fs';
 import path from 'node:path';
