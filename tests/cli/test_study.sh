@@ -65,6 +65,17 @@ cmp -s "$S/infonce_seed1.jsonl" "$TMP/log1" && ok || fail "a refused study chang
 expect_ok "resume" study --out "$S" --only infonce --batch 8 --lr 1e-4
 grep -q "^run:" "$TMP/out" && fail "a complete log of the same settings was run again" || ok
 
+# The same settings over a model changed in place (same path, other weights): refused, naming the file.
+cp "$TMP/model/model.safetensors" "$TMP/weights"
+"$DSP" init --vocab "$SRC/models/tiny/vocab.txt" --out "$TMP/model" --hidden 32 --intermediate 64 --seed 4 --force \
+  >/dev/null || fail "init --seed 4"
+expect_refused "model changed in place" "model.safetensors changed since this log" \
+  study --out "$S" --only infonce --batch 8 --lr 1e-4
+cmp -s "$S/infonce_seed1.jsonl" "$TMP/log1" && ok || fail "a refused study changed the log"
+cp "$TMP/weights" "$TMP/model/model.safetensors"
+expect_ok "resume, the model as it was" study --out "$S" --only infonce --batch 8 --lr 1e-4
+grep -q "^run:" "$TMP/out" && fail "a complete log of the same settings and inputs was run again" || ok
+
 # --force reruns over it with the settings asked.
 expect_ok "--force" study --out "$S" --only infonce --batch 32 --lr 5e-3 --force
 grep -q "rerun (--force)" "$TMP/out" && ok || fail "--force does not say what it reruns"

@@ -13,12 +13,15 @@ Resuming: a run whose log is complete and whose `config` record matches the sett
 interrupted study resumes (an incomplete log of the same settings is run again from the start). A log recorded
 with other settings (another lr, batch, step count, model, corpus, objective parameter...) is never reused and never
 replaced unasked: the study stops before running anything and names the differences; --force reruns those runs over
-their logs. Hyper-parameters are chosen on STS-B dev only (docs/results.md says how); test is read at the step where
+their logs. The same holds for inputs changed in place: --out/study_inputs.json keeps, per log, the SHA-256 of every
+file its run read (the model folder's three files, the corpus, STS-B dev and test), so a log of a model rebuilt at
+the same path is not taken for a log of the new one. Hyper-parameters are chosen on STS-B dev only (docs/results.md says how); test is read at the step where
 dev was best.
 
 Study names for --only: {names}, or an objective's name for all its variants ({objectives}).
 """
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -121,6 +124,50 @@ def log_state(log, asked):
     done = (len(steps) == asked["steps"] and "dev" in ev and ev["dev"][-1]["step"] == asked["steps"]
             and "test" in ev)
     return ("complete" if done else "incomplete"), [], unrecorded
+
+
+INPUTS_RECORD = "study_inputs.json"
+
+
+def input_digests(asked):
+    """{real path: SHA-256} of every file a run reads: the model folder's files, the corpus and the STS files. A log
+    records their paths, so without these a file changed in place (a rebuilt model) would pass for the same."""
+    files = [os.path.join(asked["model"], f) for f in ("config.json", "vocab.txt", "model.safetensors")]
+    for key in ("corpus", "eval"):
+        v = asked.get(key, [])
+        files += v if isinstance(v, list) else [v]
+    out = {}
+    for f in files:
+        h = hashlib.sha256()
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        out[os.path.realpath(f)] = h.hexdigest()
+    return out
+
+
+def read_inputs_record(out_dir):
+    """{log file name: {path: SHA-256}} from --out, or {} when there is none (or it is unreadable)."""
+    try:
+        with open(os.path.join(out_dir, INPUTS_RECORD)) as f:
+            logs = json.load(f).get("logs", {})
+        return logs if isinstance(logs, dict) else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def write_inputs_record(out_dir, logs):
+    path = os.path.join(out_dir, INPUTS_RECORD)
+    with open(path + ".tmp", "w") as f:
+        json.dump({"logs": logs}, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+
+
+def changed_inputs(recorded, digests):
+    """The differences between a log's recorded input digests and the current ones, for the refusal."""
+    return [f"{p} changed since this log (SHA-256 {recorded.get(p, 'not recorded')[:12]}…, now {d[:12]}…)"
+            for p, d in sorted(digests.items()) if recorded.get(p) != d]
 
 
 def run_one(cmd, log):
@@ -314,17 +361,28 @@ def main():
     configs = selected(args.only)
     check_inputs(args)
     jobs, stale, unrecorded_keys, old_logs = [], [], set(), 0
+    inputs, digests, unchecked = read_inputs_record(args.out), None, 0
     for label, objective, extra in configs:
         for seed in args.seeds:
             log = os.path.join(args.out, f"{slug(label)}_seed{seed}.jsonl")
             cmd, asked = train_command(args, objective, extra, seed, log)
             state, diffs, unrecorded = log_state(log, asked)
+            if state in ("complete", "incomplete"):
+                digests = digests or input_digests(asked)  # every run reads the same files
+                recorded = inputs.get(os.path.basename(log))
+                if recorded is None:
+                    unchecked += 1
+                elif recorded != digests:
+                    state, diffs = "other", changed_inputs(recorded, digests)
             if state == "other":
                 stale.append((log, diffs))
             if unrecorded:
                 unrecorded_keys.update(unrecorded)
                 old_logs += 1
             jobs.append((label, log, cmd, state))
+    if unchecked:
+        print(f"note: {unchecked} log(s) in {args.out} have no entry in {INPUTS_RECORD} (an older run_study.py): "
+              f"their input files are not compared")
     if old_logs:
         print(f"note: {old_logs} log(s) in {args.out} do not record {', '.join(sorted(unrecorded_keys))} (an older "
               f"dissipate): those settings are not compared")
@@ -340,6 +398,10 @@ def main():
             print(f"rerun: {log} is incomplete (an interrupted run): running it again from the start")
     os.makedirs(args.out, exist_ok=True)
     todo = [(cmd, log) for _, log, cmd, state in jobs if state != "complete"]
+    if todo:  # recorded before the runs start, so that a log cut short by a kill is still checked on resume
+        digests = digests or input_digests(train_command(args, configs[0][1], configs[0][2], args.seeds[0], "")[1])
+        inputs.update({os.path.basename(log): digests for _, log in todo})
+        write_inputs_record(args.out, inputs)
     with ThreadPoolExecutor(args.jobs) as ex:
         errors = [e for e in ex.map(lambda j: run_one(*j), todo) if e]
     if errors:
