@@ -347,17 +347,25 @@ static void pool_forward(dsp_encoder *e, const dsp_param_view *p, const float *x
     }
 }
 
-/* out[b] = rows[seq_off[b]]: the [CLS] rows of a [T, H] tensor. */
-static void gather_cls_rows(const dsp_encoder *e, float *out, const float *rows) {
+/* out[b] = the first H floats of token row seq_off[b] of a tensor whose token rows are `stride` floats apart: the
+ * [CLS] rows of a [T, H] tensor (stride H), or their q columns in qkv (stride 3H). out is [B, H]. */
+static void gather_cls_rows(const dsp_encoder *e, float *out, const float *rows, size_t stride) {
     const size_t H = (size_t)e->cfg.hidden_size;
-    for (int b = 0; b < e->B; b++) memcpy(out + (size_t)b * H, rows + (size_t)e->seq_off[b] * H, H * sizeof(float));
+    for (int b = 0; b < e->B; b++)
+        memcpy(out + (size_t)b * H, rows + (size_t)e->seq_off[b] * stride, H * sizeof(float));
+}
+
+/* The inverse: the first H floats of token row seq_off[b] (rows `stride` floats apart) = cls[b]. */
+static void put_cls_rows(const dsp_encoder *e, float *rows, size_t stride, const float *cls) {
+    const size_t H = (size_t)e->cfg.hidden_size;
+    for (int b = 0; b < e->B; b++)
+        memcpy(rows + (size_t)e->seq_off[b] * stride, cls + (size_t)b * H, H * sizeof(float));
 }
 
 /* out[seq_off[b]] = rows[b], every other row of the [T, H] tensor out zero: the [CLS] rows' gradients placed back. */
 static void scatter_cls_rows(const dsp_encoder *e, float *out, const float *rows) {
-    const size_t H = (size_t)e->cfg.hidden_size;
-    dsp_vec_zero(&e->k, out, (size_t)e->T * H);
-    for (int b = 0; b < e->B; b++) memcpy(out + (size_t)e->seq_off[b] * H, rows + (size_t)b * H, H * sizeof(float));
+    dsp_vec_zero(&e->k, out, (size_t)e->T * e->cfg.hidden_size);
+    put_cls_rows(e, out, (size_t)e->cfg.hidden_size, rows);
 }
 
 /* A compact last layer's q, k, v [T, 3H] (qkv_w holds q's rows, then k's, then v's): k and v for every token, q for
@@ -370,8 +378,7 @@ static void qkv_forward_cls(dsp_encoder *e, const dsp_layer_view *w, float *qkv,
     dsp_matmul_forward(&e->k, qkv, x, w->qkv_w + H * H, w->qkv_b + H, e->T, (int)H, 2 * (int)H);
     for (size_t t = (size_t)e->T; t-- > 0;) memmove(qkv + t * 3 * H + H, qkv + t * 2 * H, 2 * H * sizeof(float));
     dsp_matmul_forward(&e->k, q_cls, x_cls, w->qkv_w, w->qkv_b, e->B, (int)H, (int)H);
-    for (int b = 0; b < e->B; b++)
-        memcpy(qkv + (size_t)e->seq_off[b] * 3 * H, q_cls + (size_t)b * H, H * sizeof(float));
+    put_cls_rows(e, qkv, 3 * H, q_cls);
 }
 
 /* The backward of qkv_forward_cls. dqkv [T, 3H] comes from the attention (q's columns zero off the [CLS] rows);
@@ -383,8 +390,7 @@ static void qkv_backward_cls(dsp_encoder *e, const dsp_layer_view *w, const dsp_
                              float *dcls, float *dx, const float *x) {
     const size_t H = (size_t)e->cfg.hidden_size;
     float *dq = e->dres; /* [B, H] */
-    for (int b = 0; b < e->B; b++)
-        memcpy(dq + (size_t)b * H, dqkv + (size_t)e->seq_off[b] * 3 * H, H * sizeof(float));
+    gather_cls_rows(e, dq, dqkv, 3 * H);
     dsp_matmul_backward(&e->k, dcls, gw->qkv_w, gw->qkv_b, dq, e->av.g[ACT_CLS_X], w->qkv_w, e->B, (int)H, (int)H);
     scatter_cls_rows(e, dx, dcls);
     for (size_t t = 0; t < (size_t)e->T; t++) memmove(dqkv + t * 2 * H, dqkv + t * 3 * H + H, 2 * H * sizeof(float));
@@ -448,18 +454,19 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
     for (int l = 0; l <= last; l++) {
         const dsp_layer_view *w = &p.layer[l];
         float **L = a->l[l];
-        if (e->compact && l == last) {
-            gather_cls_rows(e, a->g[ACT_CLS_X], x);
+        const int compact = e->compact && l == last;
+        if (compact) {
+            gather_cls_rows(e, a->g[ACT_CLS_X], x, (size_t)H);
             qkv_forward_cls(e, w, L[LACT_QKV], x, a->g[ACT_CLS_X], a->g[ACT_CLS_CTX]);
         } else {
             dsp_matmul_forward(&e->k, L[LACT_QKV], x, w->qkv_w, w->qkv_b, T, H, 3 * H);
         }
         d = drop_at(e, c->attention_probs_dropout_prob, site_stream(l, SITE_ATT_PROBS));
         dsp_attention_forward(&e->k, L[LACT_CTX], L[LACT_ATT], L[LACT_QKV], e->seq_off, e->seq_len, e->att_off,
-                              e->B, H, A, d, att_keep_at(e, l), e->compact && l == last);
+                              e->B, H, A, d, att_keep_at(e, l), compact);
         record_mask(e, d, e->att_total);
-        if (e->compact && l == last) {
-            gather_cls_rows(e, a->g[ACT_CLS_CTX], L[LACT_CTX]);
+        if (compact) {
+            gather_cls_rows(e, a->g[ACT_CLS_CTX], L[LACT_CTX], (size_t)H);
             layer_tail_forward(e, w, l, a->g[ACT_CLS_CTX], a->g[ACT_CLS_X], e->B, e->seq_off);
         } else {
             layer_tail_forward(e, w, l, L[LACT_CTX], x, T, NULL);
@@ -576,7 +583,8 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
         const dsp_layer_view *gw = &g->layer[l];
         float **L = a->l[l];
         const float *x_in = l == 0 ? a->g[ACT_X0] : a->l[l - 1][LACT_X];
-        if (e->compact && l == last) {
+        const int compact = e->compact && l == last;
+        if (compact) {
             /* the [CLS] rows; ∂L/∂ctx then goes back to its rows, zero elsewhere (dqkv serves as scratch for the
              * compact ∂L/∂ctx until the attention's backward overwrites it) */
             layer_tail_backward(e, w, gw, l, e->dcls, a->g[ACT_CLS_CTX], e->dqkv, e->B);
@@ -584,11 +592,10 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
         } else {
             layer_tail_backward(e, w, gw, l, dx, L[LACT_CTX], e->dctx, T);
         }
-        const int cls_only = e->compact && l == last;
         dsp_attention_backward(&e->k, e->dqkv, e->dctx, L[LACT_QKV], L[LACT_ATT], e->seq_off, e->seq_len, e->att_off,
                                e->B, H, A, drop_at(e, c->attention_probs_dropout_prob, site_stream(l, SITE_ATT_PROBS)),
-                               att_keep_at(e, l), e->att_scratch, cls_only);
-        if (cls_only)
+                               att_keep_at(e, l), e->att_scratch, compact);
+        if (compact)
             qkv_backward_cls(e, w, gw, e->dqkv, e->dcls, dx, x_in);
         else
             dsp_matmul_backward(&e->k, dx, gw->qkv_w, gw->qkv_b, e->dqkv, x_in, w->qkv_w, T, H, 3 * H);

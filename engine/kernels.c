@@ -233,24 +233,25 @@ void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, 
     DISPATCH(dsp_dropout_apply, k, x, n, drop, keep, NULL, NULL, 0)
 }
 
-void dsp_dropout_add(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep, const float *residual) {
+/* dsp_dropout_add and dsp_dropout_add_rows: row_index NULL for a whole tensor. */
+static void dropout_add(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep, const float *residual,
+                        const int *row_index, int row_len) {
     if (n == 0) return;
     if (drop.p <= 0.0f) {
         dsp_vec_add(k, x, residual, n);
         return;
     }
-    DISPATCH(dsp_dropout_apply, k, x, n, drop, keep, residual, NULL, 0)
+    DISPATCH(dsp_dropout_apply, k, x, n, drop, keep, residual, row_index, row_len)
+}
+
+void dsp_dropout_add(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep, const float *residual) {
+    dropout_add(k, x, n, drop, keep, residual, NULL, 0);
 }
 
 void dsp_dropout_add_rows(const dsp_kctx *k, float *x, int rows, int len, const int *row_index, dsp_dropout drop,
                           uint8_t *keep, const float *residual) {
     const size_t n = (size_t)(rows > 0 ? rows : 0) * (size_t)(len > 0 ? len : 0);
-    if (n == 0) return;
-    if (drop.p <= 0.0f) {
-        dsp_vec_add(k, x, residual, n);
-        return;
-    }
-    DISPATCH(dsp_dropout_apply, k, x, n, drop, keep, residual, row_index, len)
+    dropout_add(k, x, n, drop, keep, residual, row_index, len);
 }
 
 /* out[i] = x[i]·(scale·kept[i]) for i in [0, n): scale · 1 or scale · 0, the factors (scale, 0.0f) of the recording

@@ -57,8 +57,9 @@ static inline size_t dsp_dropout_task_end(size_t n, int task) {
 /* Runs a kernel set's dropout task over n elements, one task per block. */
 static inline void dsp_dropout_run(const dsp_kctx *k, dsp_task_fn task, float *x, size_t n, dsp_dropout d,
                                    uint8_t *keep, const float *residual, const int *row_index, int row_len) {
-    dsp_dropout_job j = {x,    n,        dsp_stream_key(d.seed, d.stream), d.p, dsp_dropout_scale(d.p), keep,
-                         residual, row_index, (size_t)(row_len > 0 ? row_len : 1)};
+    dsp_dropout_job j = {.x = x, .n = n, .key = dsp_stream_key(d.seed, d.stream), .p = d.p,
+                         .scale = dsp_dropout_scale(d.p), .keep = keep, .residual = residual,
+                         .row_index = row_index, .row_len = (size_t)(row_len > 0 ? row_len : 1)};
     dsp_pool_run(k->pool, task, &j, (int)((n + DSP_DROPOUT_PER_TASK - 1) / DSP_DROPOUT_PER_TASK));
 }
 

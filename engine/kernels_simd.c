@@ -327,7 +327,7 @@ void KFN(dsp_attention_forward)(const dsp_kctx *k, float *out, float *att, const
 void KFN(dsp_attention_backward)(const dsp_kctx *k, float *dqkv, const float *dout, const float *qkv,
                                  const float *att, const int *seq_off, const int *seq_len, const size_t *att_off,
                                  int B, int H, int A, dsp_dropout drop, const uint8_t *keep, float *scratch,
-                                   int cls_only) {
+                                 int cls_only) {
     dsp_attn_backward_run(k, attn_backward_task, dqkv, dout, qkv, att, seq_off, seq_len, att_off, B, H, A, drop,
                           keep, scratch, cls_only);
 }
