@@ -46,6 +46,13 @@ if "$PY" -c "import torch" 2>/dev/null; then
     --dissipate "$TMP/none"
   expect_refused "bench_torch: --steps 0" "at least 1" "$PY" "$SRC/tools/reference/bench_torch.py" \
     --dissipate "$DSP" --steps 0
+  expect_refused "bench_torch: --pooler" "invalid choice" "$PY" "$SRC/tools/reference/bench_torch.py" \
+    --dissipate "$DSP" --pooler first
+  # --pooler runs both sides with it (PyTorch with SimCSE's MLP, which models/tiny lacks); one short round
+  expect_ok "bench_torch --pooler cls_mlp" "$PY" "$SRC/tools/reference/bench_torch.py" --dissipate "$DSP" \
+    --batch 4 --steps 1 --rounds 1 --threads 1 --pooler cls_mlp
+  if grep -q "cls_mlp pooling" "$TMP/out" && grep -qE '^ +1 .*x \|.*x \|.*x$' "$TMP/out"; then ok
+  else fail "bench_torch --pooler cls_mlp: $(cat "$TMP/out")"; fi
   expect_refused "hf_parity: no binary" "no executable" "$PY" "$SRC/tools/reference/hf_parity.py" \
     --dissipate "$TMP/none"
 else

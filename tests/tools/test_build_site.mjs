@@ -63,7 +63,8 @@ await runTest('tools_build_site', async (t, cleanup) => {
   t.ok('… leaving no temporary folder', leftovers(repo).length === 0, leftovers(repo).join());
   // a build killed midway leaves its folder; the next build removes it once its process is gone, never a live one's
   const gone = await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { cwd: repo });
-  const dead = path.join(repo, `.site.building-${gone.out.trim()}-0a1b2c3d`), live = path.join(repo, `.site.building-${process.pid}-0a1b2c3d`);
+  const dead = path.join(repo, `.site.building-${gone.out.trim()}-0a1b2c3d`);
+  const live = path.join(repo, `.site.building-${process.pid}-0a1b2c3d`);
   writeFiles(dead, { 'index.html': 'half' });
   writeFiles(live, { 'index.html': 'busy' });
   const cleaned = await build([]);

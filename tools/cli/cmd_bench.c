@@ -13,14 +13,13 @@ static const char *USAGE =
     "usage: dissipate bench [--model DIR] [--corpus FILE] [--batch N] [--steps N] [--threads-max N] [--kernels NAME]\n"
     "                      [--pooler NAME] [--no-gemm]\n\n"
     "Times full training steps (InfoNCE, batch of real corpus sentences x 2 views, max length 32, mean pooling or\n"
-    "--pooler's) for each kernel set\n"
-    "at 1..threads-max threads (stepped in turns, so that noise falls on all alike) and prints ms/step, achieved\n"
-    "GFLOP/s and the thread speedup, beside each vector set's arithmetic ceiling on one core (multiply-adds from L1\n"
-    "into registers), the step time it bounds, and the same loop on all threads at once: the speedup the machine\n"
-    "itself gives (a shared machine may give a second core less than a whole one). Then GEMM GFLOP/s at the model's\n"
-    "shapes for scalar, SIMD128 (and the same kernels in SSE2 encoding where SIMD128 runs AVX's), AVX2 and OpenBLAS\n"
-    "(when libopenblas is present), the fastest and the median of 15 runs each, and the 1-thread GEMM as a share of\n"
-    "the ceiling.";
+    "--pooler's) for each kernel set at 1..threads-max threads (stepped in turns, so that noise falls on all alike)\n"
+    "and prints ms/step, achieved GFLOP/s and the thread speedup, beside each vector set's arithmetic ceiling on one\n"
+    "core (multiply-adds from L1 into registers), the step time it bounds, and the same loop on all threads at once:\n"
+    "the speedup the machine itself gives (a shared machine may give a second core less than a whole one). Then GEMM\n"
+    "GFLOP/s at the model's shapes for scalar, SIMD128 (and the same kernels in SSE2 encoding where SIMD128 runs\n"
+    "AVX's), AVX2 and OpenBLAS (when libopenblas is present), the fastest and the median of 15 runs each, and the\n"
+    "1-thread GEMM as a share of the ceiling.";
 
 /* Matmul and attention FLOPs of one training step (forward + backward = 3x forward) for these sequence lengths.
  * With a [CLS] pooler the last layer is compact (encoder.c): every token's k and v, and for the B [CLS] rows alone
@@ -138,8 +137,9 @@ int cmd_bench(int argc, char **argv) {
         {"kernels", ARG_STR, &kernels_name, "NAME", "all | scalar | simd128 | sse2 | avx2: time only this set, in both tables (default\n"
          "all; simd128 also times its SSE2 encoding, sse2, where it runs AVX's)", 0,
          0},
-        {"pooler", ARG_STR, &pooler_name, "NAME", "mean | cls | cls_mlp: the sentence vector (default mean, the "
-         "training default;\ncls_mlp is SimCSE's; with cls and cls_mlp the last layer computes the [CLS] rows only)", 0, 0},
+        {"pooler", ARG_STR, &pooler_name, "NAME",
+         "mean | cls | cls_mlp: the sentence vector (default mean, the training default;\ncls_mlp is SimCSE's; with "
+         "cls and cls_mlp the last layer computes the [CLS] rows only)", 0, 0},
         {"no-gemm", ARG_BOOL, &no_gemm, NULL, "skip the GEMM table", 0, 0},
     };
     dsp_err err = {{0}};
@@ -196,8 +196,8 @@ int cmd_bench(int argc, char **argv) {
         if (dsp_kernels_resolve(sets[k], &got, NULL)) continue;
         if (!dsp_bench_shows(only_set, got)) continue;
         int n = sets[k] == DSP_KERNELS_SCALAR ? (steps + 2) / 3 : steps;
-        if (time_thread_counts(&m, &ts, got, pooler, threads_max, n, flops, dsp_ceiling_tracker(ceilings, k), ceiling_pool,
-                               &err))
+        if (time_thread_counts(&m, &ts, got, pooler, threads_max, n, flops, dsp_ceiling_tracker(ceilings, k),
+                               ceiling_pool, &err))
             goto done;
     }
     print_step_floors(ceilings, sets, N_STEP_SETS, flops);

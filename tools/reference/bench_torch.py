@@ -201,8 +201,8 @@ def main():
             o += n
         print(f"model L={cfg.num_hidden_layers} H={cfg.hidden_size} A={cfg.num_attention_heads} "
               f"I={cfg.intermediate_size} V={cfg.vocab_size}; {a.batch} sentences x 2 views, {2 * sum(lens)} real "
-              f"tokens (padded to {2 * a.batch} x {max(lens)}); {a.pooler} pooling, InfoNCE, AdamW, clip 1; {a.rounds} rounds of "
-              f"{a.steps} steps per configuration")
+              f"tokens (padded to {2 * a.batch} x {max(lens)}); {a.pooler} pooling, InfoNCE, AdamW, clip 1; "
+              f"{a.rounds} rounds of {a.steps} steps per configuration")
         print(f"PyTorch {torch.__version__} float32 on the system BLAS (OPENBLAS_CORETYPE="
               f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}); engine: {a.dissipate}")
         print(f"load average before: {open('/proc/loadavg').read().split()[0]} (other processes inflate wall "

@@ -15,8 +15,8 @@ with other settings (another lr, batch, step count, model, corpus, objective par
 replaced unasked: the study stops before running anything and names the differences; --force reruns those runs over
 their logs. The same holds for inputs changed in place: --out/study_inputs.json keeps, per log, the SHA-256 of every
 file its run read (the model folder's three files, the corpus, STS-B dev and test), so a log of a model rebuilt at
-the same path is not taken for a log of the new one. Hyper-parameters are chosen on STS-B dev only (docs/results.md says how); test is read at the step where
-dev was best.
+the same path is not taken for a log of the new one. Hyper-parameters are chosen on STS-B dev only (docs/results.md
+says how); test is read at the step where dev was best.
 
 Study names for --only: {names}, or an objective's name for all its variants ({objectives}).
 """
@@ -362,13 +362,15 @@ def main():
     check_inputs(args)
     jobs, stale, unrecorded_keys, old_logs = [], [], set(), 0
     inputs, digests, unchecked = read_inputs_record(args.out), None, 0
+    first_asked = None  # every run reads the same input files: the first run's settings name them
     for label, objective, extra in configs:
         for seed in args.seeds:
             log = os.path.join(args.out, f"{slug(label)}_seed{seed}.jsonl")
             cmd, asked = train_command(args, objective, extra, seed, log)
+            first_asked = first_asked or asked
             state, diffs, unrecorded = log_state(log, asked)
             if state in ("complete", "incomplete"):
-                digests = digests or input_digests(asked)  # every run reads the same files
+                digests = digests or input_digests(first_asked)
                 recorded = inputs.get(os.path.basename(log))
                 if recorded is None:
                     unchecked += 1
@@ -399,7 +401,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     todo = [(cmd, log) for _, log, cmd, state in jobs if state != "complete"]
     if todo:  # recorded before the runs start, so that a log cut short by a kill is still checked on resume
-        digests = digests or input_digests(train_command(args, configs[0][1], configs[0][2], args.seeds[0], "")[1])
+        digests = digests or input_digests(first_asked)
         inputs.update({os.path.basename(log): digests for _, log in todo})
         write_inputs_record(args.out, inputs)
     with ThreadPoolExecutor(args.jobs) as ex:
