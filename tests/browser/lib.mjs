@@ -59,7 +59,7 @@ export function startServer(root, { isolation = true } = {}) {
   });
 }
 
-/** Launches headless Chromium with a fresh user-data dir. Returns { context, close }. */
+/** Launches headless Chromium with a fresh user-data dir. Returns { context, close, dir } (dir: that folder). */
 export async function launchBrowser(pw, opts, contextOptions = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsp-chromium-'));
   const context = await pw.chromium.launchPersistentContext(dir, {
@@ -73,6 +73,7 @@ export async function launchBrowser(pw, opts, contextOptions = {}) {
   });
   return {
     context,
+    dir,
     close: async () => { await context.close().catch(() => {}); fs.rmSync(dir, { recursive: true, force: true }); },
   };
 }

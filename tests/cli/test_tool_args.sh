@@ -51,7 +51,9 @@ if "$PY" -c "import torch" 2>/dev/null; then
   # --pooler runs both sides with it (PyTorch with SimCSE's MLP, which models/tiny lacks); one short round
   expect_ok "bench_torch --pooler cls_mlp" "$PY" "$SRC/tools/reference/bench_torch.py" --dissipate "$DSP" \
     --batch 4 --steps 1 --rounds 1 --threads 1 --pooler cls_mlp
-  if grep -q "cls_mlp pooling" "$TMP/out" && grep -qE '^ +1 .*x \|.*x \|.*x$' "$TMP/out"; then ok
+  if grep -q "cls_mlp pooling" "$TMP/out" && grep -qE '^ +1 .*x \|.*x \|.*x$' "$TMP/out" &&
+     grep -qE "^the arithmetic's bound at 1 thread: the engine's step is [0-9.]+ GFLOP, [0-9.]+ ms" "$TMP/out" &&
+     grep -qE "^  PyTorch's step over that: [0-9.]+x on medians" "$TMP/out"; then ok
   else fail "bench_torch --pooler cls_mlp: $(cat "$TMP/out")"; fi
   expect_refused "hf_parity: no binary" "no executable" "$PY" "$SRC/tools/reference/hf_parity.py" \
     --dissipate "$TMP/none"
@@ -72,6 +74,7 @@ if command -v node >/dev/null; then
   expect_refused "bench-browser --help --bogus" "unknown argument" $N "$BB" --help --bogus
   expect_refused "bench-browser --steps (no value)" "needs a value" $N "$BB" --steps
   expect_refused "bench-browser --steps 1" ">= 2" $N "$BB" --steps 1
+  expect_refused "bench-browser --rounds 0" ">= 1" $N "$BB" --rounds 0
   BM=$SRC/tools/build-model
   expect_usage "measure_vocab --help" $N "$BM/measure_vocab.mjs" --help
   expect_refused "measure_vocab --sizes (no value)" "needs a value" $N "$BM/measure_vocab.mjs" --sizes
