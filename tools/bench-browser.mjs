@@ -141,12 +141,13 @@ async function fullRun(pw) {
 const pw = await requirePrerequisites(opts);
 console.log(`training step, InfoNCE, batch ${BATCH} x 2 views, max length ${MAXLEN}, ${STEPS} steps (of which ${STEPS - 1} timed) ` +
   `per run, ${ROUNDS} round(s) taken in turns; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-// name, threads, runner; the page's runs also report the variant the loader chose
+// name, threads, runner. The page's rows are named by the build its loader chose (with 1 thread requested it picks
+// the single-thread build even when isolated) and whether the isolation headers were served.
 const configs = [
   ['native simd128', 1, () => nativeMs('simd128', 1)], ['native simd128', 2, () => nativeMs('simd128', 2)],
   ['native avx2', 1, () => nativeMs('avx2', 1)], ['native avx2', 2, () => nativeMs('avx2', 2)],
-  ['page mt 1', 1, () => pageMs(pw, true, 1, '')], ['page mt 2', 2, () => pageMs(pw, true, 2, '')],
-  ['page st', 1, () => pageMs(pw, false, 1, '?coi=0')],
+  ['', 1, () => pageMs(pw, true, 1, '')], ['', 2, () => pageMs(pw, true, 2, '')],
+  [', no headers', 1, () => pageMs(pw, false, 1, '?coi=0')],
 ];
 const results = configs.map(() => []);
 for (let r = 0; r < ROUNDS; r++) {
@@ -157,7 +158,7 @@ for (let r = 0; r < ROUNDS; r++) {
 const sum = (xs, key) => xs.reduce((a, x) => a + x[key], 0);
 const rows = configs.map(([name, threads], i) => {
   const runs = results[i], first = runs[0];
-  const row = { name: first.variant ? `Chromium ${first.variant}` : name, threads: first.threads ?? threads,
+  const row = { name: first.variant ? `Chromium ${first.variant}${name}` : name, threads: first.threads ?? threads,
                 ...stepMs(runs.map((x) => x.steps)) };
   if (first.variant) {
     row.pageBusy = sum(runs, 'busy') / sum(runs, 'wall');
@@ -165,9 +166,9 @@ const rows = configs.map(([name, threads], i) => {
   }
   return row;
 });
-console.log(`${'engine'.padEnd(28)} threads   ms/step  fastest ms/1k tokens  page thread busy  browser outside the engine`);
+console.log(`${'engine'.padEnd(34)} threads   ms/step  fastest ms/1k tokens  page thread busy  browser outside the engine`);
 for (const r of rows)
-  console.log(`${r.name.padEnd(28)} ${String(r.threads).padStart(7)} ${r.ms.toFixed(1).padStart(9)} ${r.best.toFixed(2).padStart(21)}` +
+  console.log(`${r.name.padEnd(34)} ${String(r.threads).padStart(7)} ${r.ms.toFixed(1).padStart(9)} ${r.best.toFixed(2).padStart(21)}` +
     (r.pageBusy === undefined ? '' : `${(100 * r.pageBusy).toFixed(1).padStart(17)}%` +
       (r.otherCores === null ? '                         n/a' : `${r.otherCores.toFixed(2).padStart(21)} cores`)));
 const [nat128, web] = [[rows[0], rows[1]], [rows[4], rows[5]]];
