@@ -1,7 +1,7 @@
 // test_api_start.mjs — the page when its engine cannot start, on copies of the site with one file of the threaded
-// build deleted, cut short or emptied (a partial deploy to a static host):
-//   1. the threaded .wasm missing or cut short, and (Emscripten before 3.1.58, whose threaded build has one) the
-//      pthread worker script missing or empty: the page does not hang or stop; it falls back to the
+// build deleted, cut short, emptied or replaced by another build's (a partial deploy to a static host, a stale cache):
+//   1. the threaded .wasm missing, cut short or another build's, and (Emscripten before 3.1.58, whose threaded build
+//      has one) the pthread worker script missing or empty: the page does not hang or stop; it falls back to the
 //      single-threaded build and says, where it says why threads are off, which file failed. An empty worker
 //      script has no error event: the engine's start timeout (20 s) catches it. The fallback then trains with
 //      2 threads asked without trying the threaded build again.
@@ -52,17 +52,22 @@ await browserTest('api_start', { isolation: true }, async (t, { opts, browser, c
   const cases = [
     ['the threaded .wasm missing', wasmFile, fs.rmSync],
     ['the threaded .wasm cut short', wasmFile, halve],
+    // valid WebAssembly, but the single-threaded build's: without the build stamp it instantiated and failed later
+    // with the message "Error"
+    ['the threaded .wasm of another build', wasmFile, (f) => fs.copyFileSync(path.join(path.dirname(f), path.basename(stWasm)), f),
+      /different builds/],
   ];
   if (workerFile) cases.push(['the pthread worker script missing', workerFile, fs.rmSync],
     ['the pthread worker script empty', workerFile, empty]);
   else cases.push(['the threaded module script empty', threaded.find((p) => p.endsWith('.mjs')), empty]);
-  for (const [name, file, breakIt] of cases) {
+  for (const [name, file, breakIt, why] of cases) {
     const seen = await open(name, (copy) => breakIt(path.join(copy, file)));
     t.ok(`${name}: the page does not hang`, !seen.hung);
     t.ok(`${name}: the page is ready on the single-threaded build`, seen.state === 'ready' && seen.info?.variant === 'single-simd' &&
       /single-thread SIMD/.test(seen.status), JSON.stringify({ state: seen.state, error: seen.error, status: seen.status }));
     t.ok(`${name}: "Threads are off" names ${file} and says the threaded build did not start`,
       seen.why.includes(file) && /threaded build did not start/.test(seen.why), seen.why);
+    if (why) t.ok(`${name}: the page says ${why}`, why.test(seen.why), seen.why);
     if (name === cases[0][0] && seen.state === 'ready') {
       await trainToDone(seen.page);
       const runs = await records(seen.page);

@@ -1,6 +1,7 @@
 // test_api_start.mjs — the page API (wasm/js/lab.mjs) when the engine cannot start, and the names its load errors
 // give the files:
-//   1. a threaded build whose .wasm is missing, or cut short: createLab starts the single-threaded build instead,
+//   1. a threaded build whose .wasm is missing, cut short, or another build's: createLab starts the single-threaded
+//      build instead,
 //      and lab.info.fallback / lab.info.reason name the file that failed (it used to reject: no engine at all);
 //      both builds broken: createLab rejects naming both files;
 //   2. a damaged model, corpus or dev file: the engine's message names the file as the caller knows it (the name
@@ -34,7 +35,7 @@ function buildFolder(fault) {
     return dir;
 }
 
-async function startCase(what, fault, expectFile) {
+async function startCase(what, fault, expectFile, expectWhy = null) {
     const dir = buildFolder(fault);
     try {
         let lab = null, error = null;
@@ -44,6 +45,7 @@ async function startCase(what, fault, expectFile) {
             `${what}: the single-threaded build runs (${error ? `createLab rejected: ${error.message}` : JSON.stringify(info)})`);
         check(typeof info.fallback === 'string' && info.fallback.includes(expectFile),
             `${what}: lab.info.fallback names ${expectFile}: ${info.fallback}`);
+        if (expectWhy) check(expectWhy.test(info.fallback ?? ''), `${what}: lab.info.fallback says ${expectWhy}: ${info.fallback}`);
         check(typeof info.reason === 'string' && /threaded build did not start/.test(info.reason) && info.reason.includes(expectFile),
             `${what}: lab.info.reason says why threads are off: ${info.reason}`);
         if (lab) {
@@ -58,6 +60,10 @@ async function startCase(what, fault, expectFile) {
 
 if (mt && st) {
     await startCase('dissipate-mt.wasm missing', (d) => rmSync(join(d, 'dissipate-mt.wasm')), 'dissipate-mt.wasm');
+    // Valid WebAssembly of another build: without the build stamp it instantiated (minified import names match) and
+    // failed later with an empty message.
+    await startCase('dissipate-mt.wasm of another build', (d) => copyFileSync(join(d, 'dissipate-st.wasm'), join(d, 'dissipate-mt.wasm')),
+        'dissipate-mt.wasm', /dissipate-mt\.mjs .*different builds/);
     await startCase('dissipate-mt.wasm cut short', (d) => truncateSync(join(d, 'dissipate-mt.wasm'), statSync(join(d, 'dissipate-mt.wasm')).size >> 1),
         'dissipate-mt.wasm');
     const dir = buildFolder((d) => {

@@ -11,6 +11,8 @@ export const VARIANTS = {
 
 export const isNode = typeof process === 'object' && !!process.versions?.node && typeof WorkerGlobalScope === 'undefined';
 
+import { stampMismatch } from './stamp.mjs';
+
 const IN_DIR = '/dsp/in';
 const OUT_DIR = '/dsp/out';
 const SENTENCE_CHARS = 2048;
@@ -46,17 +48,23 @@ export async function loadEngine({ buildUrl, variant, poolSize = 1 }) {
     if (!name) throw new Error(`unknown variant '${variant}' (${Object.keys(VARIANTS).join(', ')})`);
     const base = new URL(buildUrl);
     if (isNode) {
-        const factory = (await import(new URL(`${name}.mjs`, base).href)).default;
-        return new Engine(await factory({ ...(await nodeOptions(base, name)), poolSize }), variant, poolSize);
+        const script = new URL(`${name}.mjs`, base);
+        const factory = (await import(script.href)).default;
+        const options = await nodeOptions(base, name);
+        sameBuild(factory, options.wasmBinary, script.href, new URL(`${name}.wasm`, base).href);
+        return new Engine(await factory({ ...options, poolSize }), variant, poolSize);
     }
     const script = new URL(`${name}.mjs`, base).href;
     const factory = (await importNamed(script)).default;
     if (typeof factory !== 'function')
         throw new Error(await whatIsWrong(script) ?? `${script} is not an Emscripten module (damaged, or another file)`);
-    // The .wasm is downloaded here (so that a missing or damaged one is named) and handed to Emscripten as a blob:
-    // URL, which it compiles as it would the file (both Emscripten versions ask locateFile for the .wasm).
-    const wasm = URL.createObjectURL(new Blob([await wasmBytes(new URL(`${name}.wasm`, base).href)],
-        { type: 'application/wasm' }));
+    // The .wasm is downloaded here (so that a missing or damaged one, or one of another build, is named) and handed
+    // to Emscripten as a blob: URL, which it compiles as it would the file (both Emscripten versions ask locateFile
+    // for the .wasm).
+    const wasmUrl = new URL(`${name}.wasm`, base).href;
+    const bytes = await wasmBytes(wasmUrl);
+    sameBuild(factory, bytes, script, wasmUrl);
+    const wasm = URL.createObjectURL(new Blob([bytes], { type: 'application/wasm' }));
     const workerScripts = new Set([script]); // current Emscripten's pthreads run the module script itself
     const locateFile = (file) => {
         if (file.endsWith('.wasm')) return wasm;
@@ -89,6 +97,13 @@ async function fetchFile(url) {
     } catch (e) {
         throw new Error(`${url}: ${e?.message ?? e}`);
     }
+}
+
+// Refuses a .wasm that is not the module script's own (wasm/js/stamp.mjs): instantiated, it would call the wrong
+// functions rather than fail.
+function sameBuild(factory, bytes, scriptUrl, wasmUrl) {
+    const why = stampMismatch(factory, bytes, scriptUrl, wasmUrl);
+    if (why) throw new Error(why);
 }
 
 // The bytes of a .wasm file; bytes that are not valid WebAssembly are refused by name too.
