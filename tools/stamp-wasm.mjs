@@ -44,13 +44,14 @@ try {
 } catch (e) {
   fail(`${wasmPath}: ${e.message}`);
 }
-const factory = script.match(/^export default (\w+);$/m)?.[1];
-if (!factory) fail(`${mjsPath}: no "export default NAME;" line: not an Emscripten ES module (-sEXPORT_ES6)`);
+// Emscripten 3.1.6 ends the script with this statement on a line of its own; 6.0.5 may minify it into a longer line
+const factory = script.match(/\bexport default ([A-Za-z_$][\w$]*)\s*;/)?.[1];
+if (!factory) fail(`${mjsPath}: no "export default NAME;": not an Emscripten ES module (-sEXPORT_ES6)`);
 
 // without an earlier stamp
 const old = sections.find((s) => s.id === 0 && s.name === STAMP_SECTION);
 const bare = old ? Buffer.concat([wasm.subarray(0, old.start), wasm.subarray(old.end)]) : wasm;
-const stampLine = new RegExp(`\\n${factory}\\.${STAMP_PROPERTY} = "[0-9a-f]*";\\n$`);
+const stampLine = new RegExp(`\\n${factory.replace(/\$/g, '\\$')}\\.${STAMP_PROPERTY} = "[0-9a-f]*";\\n$`);
 const bareScript = `${script.replace(stampLine, '\n').trimEnd()}\n`;
 
 const stamp = crypto.createHash('sha256').update(bare).update(bareScript).digest('hex').slice(0, 16);

@@ -18,14 +18,15 @@ const tinyWasm = (tag) => {
   return Buffer.concat([Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0, 1 + name.length + payload.length, name.length]),
                         name, payload]);
 };
-const tinyScript = (tag) => `var createDissipate = (() => function () { return ${JSON.stringify(tag)}; })();\n` +
-  'export default createDissipate;\n';
+// minified: Emscripten 6.0.5 puts more code after the export on the same line (3.1.6 ends with the export alone)
+const tinyScript = (tag, minified = false) => `var createDissipate = (() => function () { return ${JSON.stringify(tag)}; })();\n` +
+  (minified ? 'export default createDissipate;var isPthread=false;isPthread&&createDissipate();\n' : 'export default createDissipate;\n');
 
 // A build folder dir/name with name.mjs and name.wasm, stamped; returns their paths.
-async function build(dir, name, tag) {
+async function build(dir, name, tag, minified = false) {
   fs.mkdirSync(path.join(dir, name), { recursive: true });
   const mjs = path.join(dir, name, `${name}.mjs`), wasm = path.join(dir, name, `${name}.wasm`);
-  fs.writeFileSync(mjs, tinyScript(tag));
+  fs.writeFileSync(mjs, tinyScript(tag, minified));
   fs.writeFileSync(wasm, tinyWasm(tag));
   const r = await run(process.execPath, [TOOL, mjs, wasm]);
   return { mjs, wasm, r };
@@ -41,6 +42,10 @@ await runTest('stamp_wasm', async (t, cleanup) => {
   t.ok('one stamp in both files', /^[0-9a-f]{16}$/.test(factory.dissipateBuild) && wasmStamp(bytes) === factory.dissipateBuild,
     `${factory.dissipateBuild} / ${wasmStamp(bytes)}`);
   t.ok('the module script still works', factory() === 'first');
+  const c = await build(dir, 'c', 'third', true);
+  const minified = (await import(pathToFileURL(c.mjs).href)).default;
+  t.ok("a minified script's export is found and stamped", c.r.code === 0 &&
+    minified.dissipateBuild === wasmStamp(fs.readFileSync(c.wasm)) && minified() === 'third', c.r.out + c.r.err);
 
   const before = [fs.readFileSync(a.mjs), bytes];
   const again = await run(process.execPath, [TOOL, a.mjs, a.wasm]);
