@@ -4,14 +4,14 @@
 // lists (see api.c): no view of the wasm heap is kept, so nothing goes stale when memory grows under threads.
 // Every engine failure throws an Error carrying the engine's message.
 
+import { stampMismatch } from './stamp.mjs';
+
 export const VARIANTS = {
     'threads-simd': 'dissipate-mt',
     'single-simd': 'dissipate-st',
 };
 
 export const isNode = typeof process === 'object' && !!process.versions?.node && typeof WorkerGlobalScope === 'undefined';
-
-import { stampMismatch } from './stamp.mjs';
 
 const IN_DIR = '/dsp/in';
 const OUT_DIR = '/dsp/out';
