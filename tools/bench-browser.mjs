@@ -109,10 +109,10 @@ async function pageMs(pw, isolation, threads, query) {
     const [b0, t0, c0] = [await busy(), Date.now(), browserCpu(browser.dir)];
     await trainToDone(page);
     const wall = (Date.now() - t0) / 1000, c1 = browserCpu(browser.dir);
-    const pageBusy = (await busy() - b0) / wall;
-    const other = c0 && c1 ? c1.other - c0.other : null; // CPU seconds
+    const pageBusy = await busy() - b0; // seconds, as the others
+    const other = c0 && c1 ? c1.other - c0.other : null;
     const runs = await records(page);
-    return { steps: runs[0].steps, variant: info.variant, threads: info.threads, busy: pageBusy * wall, other, wall };
+    return { steps: runs[0].steps, variant: info.variant, threads: info.threads, busy: pageBusy, other, wall };
   } finally {
     await browser.close();
     server.close();

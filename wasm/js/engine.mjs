@@ -20,14 +20,13 @@ const SENTENCE_CHARS = 2048;
 // Node runs Emscripten 3.1.6's ES module output only with a CommonJS `require` and `__dirname` in scope and the wasm
 // bytes passed in (its fetch cannot read files): see shared/notes/toolchain.md. Current output (6.0.5) makes its own
 // `require`, ignores `wasmBinary` and reads the file through `locateFile`; none of this disturbs it.
-async function nodeOptions(buildUrl, name) {
+async function nodeOptions(buildUrl, wasmUrl) {
     const [{ createRequire }, { readFileSync }, { fileURLToPath }] =
         await Promise.all([import('node:module'), import('node:fs'), import('node:url')]);
     globalThis.require ??= createRequire(import.meta.url);
     globalThis.__dirname ??= fileURLToPath(buildUrl);
-    const wasm = new URL(`${name}.wasm`, buildUrl);
     return {
-        wasmBinary: validWasm(wasm.href, readFileSync(wasm)),
+        wasmBinary: validWasm(wasmUrl, readFileSync(new URL(wasmUrl))),
         locateFile: (file) => fileURLToPath(new URL(file, buildUrl)),
     };
 }
@@ -47,21 +46,19 @@ export async function loadEngine({ buildUrl, variant, poolSize = 1 }) {
     const name = VARIANTS[variant];
     if (!name) throw new Error(`unknown variant '${variant}' (${Object.keys(VARIANTS).join(', ')})`);
     const base = new URL(buildUrl);
+    const script = new URL(`${name}.mjs`, base).href, wasmUrl = new URL(`${name}.wasm`, base).href;
     if (isNode) {
-        const script = new URL(`${name}.mjs`, base);
-        const factory = (await import(script.href)).default;
-        const options = await nodeOptions(base, name);
-        sameBuild(factory, options.wasmBinary, script.href, new URL(`${name}.wasm`, base).href);
+        const factory = (await import(script)).default;
+        const options = await nodeOptions(base, wasmUrl);
+        sameBuild(factory, options.wasmBinary, script, wasmUrl);
         return new Engine(await factory({ ...options, poolSize }), variant, poolSize);
     }
-    const script = new URL(`${name}.mjs`, base).href;
     const factory = (await importNamed(script)).default;
     if (typeof factory !== 'function')
         throw new Error(await whatIsWrong(script) ?? `${script} is not an Emscripten module (damaged, or another file)`);
     // The .wasm is downloaded here (so that a missing or damaged one, or one of another build, is named) and handed
     // to Emscripten as a blob: URL, which it compiles as it would the file (both Emscripten versions ask locateFile
     // for the .wasm).
-    const wasmUrl = new URL(`${name}.wasm`, base).href;
     const bytes = await wasmBytes(wasmUrl);
     sameBuild(factory, bytes, script, wasmUrl);
     const wasm = URL.createObjectURL(new Blob([bytes], { type: 'application/wasm' }));

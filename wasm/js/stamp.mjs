@@ -22,8 +22,8 @@ function leb(bytes, at) {
     return [value, at];
 }
 
-/** The module's sections: [{ id, start, end, name }] (start: the id byte; name for custom sections, id 0). Throws on
- *  bytes that are not a wasm module's sections. */
+/** The module's sections: [{ id, start, end, name, payload }] (start: the id byte; for custom sections, id 0, the
+ *  name and where the bytes after it start). Throws on bytes that are not a wasm module's sections. */
 export function wasmSections(bytes) {
     if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d)
         throw new Error('not a WebAssembly module');
@@ -33,12 +33,13 @@ export function wasmSections(bytes) {
         const [size, body] = leb(bytes, at + 1);
         const end = body + size;
         if (end > bytes.length) throw new Error('a section runs past the end of the module');
-        let name;
+        let name, payload;
         if (id === 0) {
             const [len, text] = leb(bytes, body);
             name = new TextDecoder().decode(bytes.subarray(text, text + len));
+            payload = text + len;
         }
-        sections.push({ id, start, end, name });
+        sections.push({ id, start, end, name, payload });
         at = end;
     }
     return sections;
@@ -47,10 +48,7 @@ export function wasmSections(bytes) {
 /** The stamp of a .wasm's bytes, or null if it has none. */
 export function wasmStamp(bytes) {
     const s = wasmSections(bytes).find((x) => x.id === 0 && x.name === STAMP_SECTION);
-    if (!s) return null;
-    const [, body] = leb(bytes, s.start + 1);
-    const [len, text] = leb(bytes, body);
-    return new TextDecoder().decode(bytes.subarray(text + len, s.end));
+    return s ? new TextDecoder().decode(bytes.subarray(s.payload, s.end)) : null;
 }
 
 /** Why a module factory and a .wasm's bytes cannot run together (they come from different builds), or null. */
