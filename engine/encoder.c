@@ -16,6 +16,7 @@
  * step's matmul work.
  */
 #include "encoder_internal.h"
+#include "profile.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -337,7 +338,9 @@ static void pool_forward(dsp_encoder *e, const dsp_param_view *p, const float *x
         memcpy(pooled, x, (size_t)e->B * H * sizeof(float));
     } else {
         seq_job j = {e, p, x, pooled};
+        dsp_prof_begin(e->k.prof);
         dsp_pool_run(e->k.pool, pool_task, &j, seq_tasks(e));
+        dsp_prof_end(e->k.prof, "pooling");
     }
     if (e->pooler == DSP_POOL_CLS_MLP) {
         float *cls = e->av.g[ACT_POOL_PRE];
@@ -442,7 +445,9 @@ int dsp_encoder_forward(dsp_encoder *e, const float *params, const dsp_batch *ba
     dsp_param_view_make(&p, e->layout, c, (float *)params);
     act_view *a = &e->av;
 
+    dsp_prof_begin(e->k.prof);
     embed_forward(e, &p);
+    dsp_prof_end(e->k.prof, "embedding sums");
     dsp_layernorm_forward(&e->k, a->g[ACT_X0], a->g[ACT_EMB_MEAN], a->g[ACT_EMB_RSTD], a->g[ACT_EMB_SUM], p.emb_ln_w,
                           p.emb_ln_b, T, H, c->layer_norm_eps);
     dsp_dropout d = drop_at(e, c->hidden_dropout_prob, site_stream(0, 0));
@@ -595,7 +600,9 @@ static void backward_layers(dsp_encoder *e, const dsp_param_view *p, const dsp_p
     dsp_dropout_apply_kept(&e->k, dx, dx, TH, drop_p(e, c->hidden_dropout_prob), keep_at(e, 0, 0));
     dsp_layernorm_backward(&e->k, dres, g->emb_ln_w, g->emb_ln_b, dx, a->g[ACT_EMB_SUM], p->emb_ln_w,
                            a->g[ACT_EMB_MEAN], a->g[ACT_EMB_RSTD], T, H);
+    dsp_prof_begin(e->k.prof);
     emb_scatter(e, dres, g);
+    dsp_prof_end(e->k.prof, "embedding gradients");
 }
 
 int dsp_encoder_backward_hidden(dsp_encoder *e, const float *params, const float *dhidden, float *grads, dsp_err *err) {
@@ -657,7 +664,9 @@ int dsp_encoder_backward(dsp_encoder *e, const float *params, const float *dpool
     } else {
         if (e->pooler != DSP_POOL_MEAN) dsp_vec_zero(&e->k, e->dx, (size_t)e->T * H); /* only [CLS] rows get one */
         seq_job j = {e, &p, dpool, e->dx};
+        dsp_prof_begin(e->k.prof);
         dsp_pool_run(e->k.pool, unpool_task, &j, seq_tasks(e));
+        dsp_prof_end(e->k.prof, "pooling backward");
     }
     backward_layers(e, &p, &g);
     return 0;

@@ -9,6 +9,7 @@
  */
 #include "kernels.h"
 #include "kernels_shared.h"
+#include "profile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -119,20 +120,26 @@ const char *dsp_kernels_encoding(dsp_kernels set) {
     return "?";
 }
 
+/* Every dispatch is a part of the step's profile (k->prof, profile.h), named after the public function that makes
+ * it, so that dsp_matmul_backward_gelu and dsp_matmul_backward show apart. */
 #ifdef DSP_HAVE_AVX2
 #define DISPATCH(name, ...)                                              \
+    dsp_prof_begin(k->prof);                                             \
     switch (object_for(k->set)) {                                        \
     case OBJ_SCALAR: name##_scalar(__VA_ARGS__); break;                  \
     case OBJ_AVX2: name##_avx2(__VA_ARGS__); break;                      \
     case OBJ_SIMD128_VEX: name##_simd128vex(__VA_ARGS__); break;         \
     default: name##_simd128(__VA_ARGS__); break;                         \
-    }
+    }                                                                    \
+    dsp_prof_end(k->prof, __func__);
 #else
 #define DISPATCH(name, ...)                                              \
+    dsp_prof_begin(k->prof);                                             \
     switch (object_for(k->set)) {                                        \
     case OBJ_SCALAR: name##_scalar(__VA_ARGS__); break;                  \
     default: name##_simd128(__VA_ARGS__); break;                         \
-    }
+    }                                                                    \
+    dsp_prof_end(k->prof, __func__);
 #endif
 
 dsp_adamw_span_fn dsp_adamw_span_for(dsp_kernels set) {
@@ -237,11 +244,13 @@ void dsp_dropout_apply(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, 
 static void dropout_add(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep, const float *residual,
                         const int *row_index, int row_len) {
     if (n == 0) return;
+    dsp_prof_begin(k->prof); /* one part, whichever way it goes */
     if (drop.p <= 0.0f) {
         dsp_vec_add(k, x, residual, n);
-        return;
+    } else {
+        DISPATCH(dsp_dropout_apply, k, x, n, drop, keep, residual, row_index, row_len)
     }
-    DISPATCH(dsp_dropout_apply, k, x, n, drop, keep, residual, row_index, row_len)
+    dsp_prof_end(k->prof, __func__);
 }
 
 void dsp_dropout_add(const dsp_kctx *k, float *x, size_t n, dsp_dropout drop, uint8_t *keep, const float *residual) {
@@ -281,7 +290,9 @@ void dsp_dropout_apply_kept(const dsp_kctx *k, float *out, const float *x, size_
         return;
     }
     dropout_kept_job j = {out, x, dsp_dropout_scale(p), n, keep};
+    dsp_prof_begin(k->prof);
     dsp_pool_run(k->pool, dropout_kept_task, &j, (int)((n + DSP_DROPOUT_PER_TASK - 1) / DSP_DROPOUT_PER_TASK));
+    dsp_prof_end(k->prof, __func__);
 }
 
 /* ---------------------------------------------------------------- aligned buffers */
@@ -318,10 +329,14 @@ static void vec_add_task(void *ctx, int task, int thread) {
 
 void dsp_vec_zero(const dsp_kctx *k, float *y, size_t n) {
     vec_job j = {y, NULL, n};
+    dsp_prof_begin(k->prof);
     dsp_pool_run(k->pool, vec_zero_task, &j, (int)((n + VEC_PER_TASK - 1) / VEC_PER_TASK));
+    dsp_prof_end(k->prof, __func__);
 }
 
 void dsp_vec_add(const dsp_kctx *k, float *y, const float *x, size_t n) {
     vec_job j = {y, x, n};
+    dsp_prof_begin(k->prof);
     dsp_pool_run(k->pool, vec_add_task, &j, (int)((n + VEC_PER_TASK - 1) / VEC_PER_TASK));
+    dsp_prof_end(k->prof, __func__);
 }

@@ -17,9 +17,12 @@
 
 #include "dissipate.h"
 
+struct dsp_prof;
 typedef struct {
-    dsp_pool *pool;      /* may be NULL: serial */
-    dsp_kernels set;     /* resolved: SCALAR, SIMD128 or AVX2 */
+    dsp_pool *pool;        /* may be NULL: serial */
+    dsp_kernels set;       /* resolved: SCALAR, SIMD128 or AVX2 */
+    struct dsp_prof *prof; /* NULL, or each kernel call's wall time is added to it under the kernel's name
+                            * (profile.h) */
 } dsp_kctx;
 
 /* Inverted dropout driven by the counter-based generator: element idx is kept iff

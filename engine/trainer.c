@@ -3,6 +3,7 @@
 #include "trainer.h"
 
 #include "encoder_internal.h"
+#include "profile.h"
 #include "metrics_sts.h"
 #include "sampler.h"
 
@@ -130,6 +131,8 @@ void dsp_trainer_free(dsp_trainer *t) {
 }
 
 int dsp_trainer_steps_done(const dsp_trainer *t) { return t->steps; }
+
+void dsp_trainer_set_profile(dsp_trainer *t, struct dsp_prof *prof) { dsp_encoder_kctx(t->enc)->prof = prof; }
 dsp_encoder *dsp_trainer_encoder(dsp_trainer *t) { return t->enc; }
 const dsp_train_config *dsp_trainer_config(const dsp_trainer *t) { return &t->cfg; }
 
@@ -197,9 +200,12 @@ int dsp_trainer_step(dsp_trainer *t, dsp_step_record *rec, dsp_err *err) {
     const int N = t->cfg.batch_size, H = t->model->cfg.hidden_size;
     const size_t NH = (size_t)N * H, P = t->model->layout.total;
     memset(rec, 0, sizeof *rec);
+    dsp_prof *prof = dsp_encoder_kctx(t->enc)->prof;
     dsp_batch b;
     int epoch = 0;
+    dsp_prof_begin(prof);
     rec->tokens = assemble_batch(t, &b, &epoch);
+    dsp_prof_end(prof, "batch");
     rec->epoch = epoch;
     if (dsp_encoder_forward(t->enc, t->model->params, &b, t->cfg.pooler, 1, t->cfg.seed, (uint64_t)t->steps, t->pooled,
                             err))
@@ -207,26 +213,36 @@ int dsp_trainer_step(dsp_trainer *t, dsp_step_record *rec, dsp_err *err) {
     if (!all_finite(t->pooled, 2 * NH))
         return dsp_fail(err, "step %d: the encoder produced a non-finite embedding (NaN or Inf); stopping before the "
                         "update, the model is unchanged", t->steps + 1);
+    dsp_prof_begin(prof); /* the objective in double, from the pooled vectors to their gradient: two spans */
     for (size_t i = 0; i < 2 * NH; i++) t->z[i] = t->pooled[i];
     dsp_normalize_forward(t->z, t->h, t->norms, 2 * N, H);
     dsp_objective_diag diag;
-    if (dsp_objective_eval(&t->cfg.objective, t->h, t->h + NH, N, H, t->dh, t->dh + NH, &diag, err))
-        return dsp_fail_prefix(err, "step %d: ", t->steps + 1);
+    int bad = dsp_objective_eval(&t->cfg.objective, t->h, t->h + NH, N, H, t->dh, t->dh + NH, &diag, err);
+    dsp_prof_end(prof, "objective");
+    if (bad) return dsp_fail_prefix(err, "step %d: ", t->steps + 1);
     if (!isfinite(diag.loss))
         return dsp_fail(err, "step %d: the loss is %g; stopping before the update, the model is unchanged",
                         t->steps + 1, diag.loss);
+    dsp_prof_begin(prof);
     dsp_normalize_backward(t->h, t->norms, t->dh, t->dz, 2 * N, H);
     for (size_t i = 0; i < 2 * NH; i++) t->dpooled[i] = (float)t->dz[i];
+    dsp_prof_end(prof, "objective");
+    dsp_prof_begin(prof);
     zero_grads(t);
+    dsp_prof_end(prof, "zeroing gradients");
     if (dsp_encoder_backward(t->enc, t->model->params, t->dpooled, t->grads, err)) return -1;
     /* a finite sum of squares means every gradient is finite: no separate scan */
+    dsp_prof_begin(prof);
     double gnorm = dsp_grad_norm_rows(t->pool, t->grads, P, (size_t)H, (size_t)t->model->cfg.vocab_size, t->grad_rows,
                                       t->n_grad_rows);
+    dsp_prof_end(prof, "gradient norm");
     if (!isfinite(gnorm))
         return dsp_fail(err, "step %d: the gradient norm is %g; stopping before the update, the model is unchanged",
                         t->steps + 1, gnorm);
     t->last_grad_norm = gnorm;
+    dsp_prof_begin(prof);
     rec->lr = dsp_optimizer_step(&t->opt, t->model->params, t->grads, gnorm, t->trainable);
+    dsp_prof_end(prof, "optimizer");
     t->steps++;
     rec->step = t->steps;
     rec->loss = diag.loss;

@@ -56,6 +56,9 @@ typedef struct dsp_trainer dsp_trainer;
 int dsp_trainer_create(dsp_trainer **out, dsp_model *model, const dsp_token_set *corpus, const dsp_train_config *cfg,
                        dsp_err *err);
 void dsp_trainer_free(dsp_trainer *t);
+/* Records where each later step's wall time goes into prof (profile.h), or stops recording (NULL). */
+struct dsp_prof;
+void dsp_trainer_set_profile(dsp_trainer *t, struct dsp_prof *prof);
 /* One update. A NaN or Inf in the loss or the gradients stops the step *before* the parameters change and
  * returns -1 with a message, so the model stays as it was after the previous step. */
 int dsp_trainer_step(dsp_trainer *t, dsp_step_record *rec, dsp_err *err);

@@ -59,15 +59,37 @@ if grep -q "best ms" "$TMP/out" && [ "$(grep -cE '^simd128 +[12] ' "$TMP/out")" 
    ! grep -qE '^(scalar|avx2) ' "$TMP/out"; then ok; else fail "bench --kernels simd128: $(cat "$TMP/out")"; fi
 # ... beside the set's arithmetic ceiling and the step time it bounds (ceiling x time = the step's FLOPs, which
 # the header prints to 3 significant digits), and the same loop on both threads at once with its ratio to one core (printed
-# to 2 decimals; the machine decides the figure, only the arithmetic and a sane range are checked). The rates are
+# to 2 decimals; the machine decides the figure, only the arithmetic and a sane range are checked: with --steps 2 the
+# one-core figure is the fastest of only a few runs, and a slow spell once made the ratio 2.42). The rates are
 # printed to 1 decimal, so the tolerances grow where they are small (a sanitizer build: about 2 GFLOP/s).
 if awk '/^training step:/ { for (i = 1; i <= NF; i++) if ($i == "GFLOP/step") flop = $(i - 1) }
         /^  simd128 +[0-9.]+ GFLOP\/s: [0-9.]+ ms at 1 thread; 2 threads at once [0-9.]+ GFLOP\/s: [0-9.]+x$/ {
           n++; g = $2; ms = $4; all = $13; x = $15; sub(/x$/, "", x) }
         END { exit !(n == 1 && g > 0 && ms > 0 &&
                      (g * ms / 1000 - flop) ^ 2 <= (0.005 + 0.01 * flop + 0.05 * flop / g) ^ 2 &&
-                     x > 0.3 && x < 2.2 && (all / g - x) ^ 2 <= (0.006 + 0.05 / g + 0.05 * all / (g * g)) ^ 2) }' "$TMP/out"
+                     x > 0.3 && x < 3 && (all / g - x) ^ 2 <= (0.006 + 0.05 / g + 0.05 * all / (g * g)) ^ 2) }' "$TMP/out"
 then ok; else fail "bench ceiling line: $(cat "$TMP/out")"; fi
+# --profile: where the step goes, a row per part with ms and share at 1 and 2 threads and the speedup; the parts
+# cover the step (what no part holds is a small share, and no part is negative), and every row's two shares are
+# its ms over the step's
+expect_ok "bench profile" "$DSP" bench --model "$TMP/model" --corpus "$C" --batch 4 --steps 3 --threads-max 2 \
+  --kernels simd128 --no-gemm --profile
+if grep -q "^where the step's time goes (simd128; wall ms per step over 3 steps" "$TMP/out" &&
+   awk '/^where the step/ { if (!seen) on = 1; seen = 1; next }
+        on && NF == 0 { on = 0 }
+        on && NF >= 6 && $(NF) ~ /x$/ {
+          label = $1; for (i = 2; i <= NF - 5; i++) label = label " " $i
+          ms1 = $(NF-4); s1 = $(NF-3); ms2 = $(NF-2); s2 = $(NF-1); sub(/%$/, "", s1); sub(/%$/, "", s2)
+          if (label == "step") { step1 = ms1; step2 = ms2; next }
+          rows++; if (ms1 < 0 || ms2 < 0) bad++
+          if (label == "(outside every part)") { out1 = s1; out2 = s2 } else parts[label] = 1
+          share[rows] = s1; msv[rows] = ms1; share2[rows] = s2; msv2[rows] = ms2 }
+        function off(ms, step, sh) { d = ms / step * 100 - sh; return d * d > (0.06 + 0.5 / step) ^ 2 }
+        END { for (r = 1; r <= rows; r++) if (off(msv[r], step1, share[r]) || off(msv2[r], step2, share2[r])) bad++
+              exit !(step1 > 0 && step2 > 0 && bad == 0 && out1 != "" && out1 < 25 && out2 < 25 &&
+                     ("matmul_forward" in parts) && ("attention_backward" in parts) && ("optimizer" in parts) &&
+                     ("objective" in parts) && ("embedding gradients" in parts)) }' "$TMP/out"
+then ok; else fail "bench --profile: $(cat "$TMP/out")"; fi
 # --pooler cls: the step's FLOPs count the compact last layer (fewer than mean pooling's), and it says so
 mean_flop=$(awk '/^training step:/ { for (i = 1; i <= NF; i++) if ($i == "GFLOP/step") print $(i - 1) }' "$TMP/out")
 expect_fail "bench pooler" "--pooler takes mean, cls or cls_mlp" "$DSP" bench --pooler first

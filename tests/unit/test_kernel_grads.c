@@ -103,7 +103,7 @@ static void test_matmul_grads(dsp_pool *pool) {
     float *g0i = f64_test_data((size_t)T * C, &seed, 1), *g0w = f64_test_data((size_t)OC * C, &seed, 1),
           *g0b = f64_test_data(OC, &seed, 1);
     for (int si = 0; si < n_sets; si++) {
-        dsp_kctx k = {pool, sets[si]};
+        dsp_kctx k = {pool, sets[si], NULL};
         float *di = malloc(sizeof(float) * T * C), *dw = malloc(sizeof(float) * OC * C);
         float *db = malloc(sizeof(float) * OC);
         memcpy(di, g0i, sizeof(float) * T * C);
@@ -145,7 +145,7 @@ static void test_layernorm_grads(dsp_pool *pool) {
     float *x = to_float(c.x, n), *w = to_float(c.w, C), *b = to_float(c.b, C), *dout = to_float(c.r, n);
     float *g0x = f64_test_data(n, &seed, 1), *g0w = f64_test_data(C, &seed, 1), *g0b = f64_test_data(C, &seed, 1);
     for (int si = 0; si < n_sets; si++) {
-        dsp_kctx k = {pool, sets[si]};
+        dsp_kctx k = {pool, sets[si], NULL};
         float *y = malloc(sizeof(float) * n), *mean = malloc(sizeof(float) * T), *rstd = malloc(sizeof(float) * T);
         float *dx = malloc(sizeof(float) * n), *dw = malloc(sizeof(float) * C), *db = malloc(sizeof(float) * C);
         memcpy(dx, g0x, sizeof(float) * n); /* overwritten: what it held must not matter */
@@ -187,7 +187,7 @@ static void test_gelu_grads(dsp_pool *pool) {
     fd_grad(g, c.x, n, gelu_loss, &c);
     float *x = to_float(c.x, n), *dout = to_float(c.r, n), *g0 = f64_test_data(n, &seed, 1);
     for (int si = 0; si < n_sets; si++) {
-        dsp_kctx k = {pool, sets[si]};
+        dsp_kctx k = {pool, sets[si], NULL};
         /* the backward overwrites: start from junk, compare against a zero baseline */
         float *dx = malloc(sizeof(float) * n), *zero = calloc(n, sizeof(float));
         memcpy(dx, g0, sizeof(float) * n);
@@ -230,7 +230,7 @@ static void test_attention_grads(dsp_pool *pool, int H, int A, float p) {
     char what[64];
     snprintf(what, sizeof what, "attention H=%d A=%d dropout %.2f", H, A, p);
     for (int si = 0; si < n_sets; si++) {
-        dsp_kctx k = {pool, sets[si]};
+        dsp_kctx k = {pool, sets[si], NULL};
         float *out = malloc(sizeof(float) * no), *att = malloc(sizeof(float) * c.s.att_total),
               *dq = malloc(sizeof(float) * nq);
         dsp_attention_forward(&k, out, att, qkv, c.s.seq_off, c.s.seq_len, c.s.att_off, 4, H, A, c.drop, NULL, 0);

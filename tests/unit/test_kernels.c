@@ -104,7 +104,7 @@ static void test_matmul(dsp_pool *pool, int T, int C, int OC, unsigned long long
 
     float *s_out = NULL, *s_di = NULL, *s_dw = NULL, *s_db = NULL; /* the scalar results */
     for (int si = 0; si < n_sets; si++) {
-        dsp_kctx k = {pool, sets[si]};
+        dsp_kctx k = {pool, sets[si], NULL};
         float *out = falloc((size_t)T * OC), *out_nb = falloc((size_t)T * OC);
         float *di = copy_of(dinp0, (size_t)T * C), *dw = copy_of(dw0, (size_t)OC * C), *db = copy_of(db0, (size_t)OC);
         dsp_matmul_forward(&k, out, inp, w, b, T, C, OC);
@@ -179,7 +179,7 @@ static void test_layernorm(dsp_pool *pool, int T, int C, unsigned long long seed
     }
     /* backward reference at the float statistics the kernels receive (those of the scalar forward) */
     float *mean = falloc((size_t)T), *rstd = falloc((size_t)T), *tmp = falloc(n);
-    dsp_kctx ks = {pool, DSP_KERNELS_SCALAR};
+    dsp_kctx ks = {pool, DSP_KERNELS_SCALAR, NULL};
     dsp_layernorm_forward(&ks, tmp, mean, rstd, inp, w, b, T, C, eps);
     double *rdi = dalloc(n), *tdi = dalloc(n), *rdw = dalloc((size_t)C), *tdw = dalloc((size_t)C),
            *rdb = dalloc((size_t)C), *tdb = dalloc((size_t)C);
@@ -209,7 +209,7 @@ static void test_layernorm(dsp_pool *pool, int T, int C, unsigned long long seed
 
     float *s_dw = NULL, *s_db = NULL;
     for (int si = 0; si < n_sets; si++) {
-        dsp_kctx k = {pool, sets[si]};
+        dsp_kctx k = {pool, sets[si], NULL};
         float *y = falloc(n), *mu = falloc((size_t)T), *rs = falloc((size_t)T);
         float *di = copy_of(di0, n), *dw = copy_of(dw0, (size_t)C), *db = copy_of(db0, (size_t)C);
         dsp_layernorm_forward(&k, y, mu, rs, inp, w, b, T, C, eps);
@@ -267,7 +267,7 @@ static void test_gelu(dsp_pool *pool) {
     }
     float *s_y = NULL, *s_d = NULL;
     for (int si = 0; si < n_sets; si++) {
-        dsp_kctx k = {pool, sets[si]};
+        dsp_kctx k = {pool, sets[si], NULL};
         float *y = falloc(n), *d = copy_of(d0, n), *y2 = falloc(n), *cdf = falloc(n), *d2 = copy_of(d0, n);
         dsp_gelu_forward(&k, y, NULL, x, n);
         dsp_gelu_backward(&k, d, x, NULL, dout, n);
@@ -311,7 +311,7 @@ static void test_softmax(dsp_pool *pool, int R, int C, unsigned long long seed) 
     char what[64];
     snprintf(what, sizeof what, "softmax R=%d C=%d", R, C);
     for (int si = 0; si < n_sets; si++) {
-        dsp_kctx k = {pool, sets[si]};
+        dsp_kctx k = {pool, sets[si], NULL};
         float *p = falloc(n);
         dsp_softmax_forward(&k, p, x, R, C);
         expect_close(what, sets[si], p, rp, tp, n);
@@ -437,7 +437,7 @@ static void test_attention(dsp_pool *pool, const int *lens, int B, int H, int A,
     for (int b = 0; b < B; b++) maxlen = lens[b] > maxlen ? lens[b] : maxlen;
     float *scratch = falloc(dsp_attention_scratch_floats(maxlen, dsp_pool_threads(pool)));
     for (int si = 0; si < n_sets; si++) {
-        dsp_kctx k = {pool, sets[si]};
+        dsp_kctx k = {pool, sets[si], NULL};
         float *out = falloc(no), *att = falloc(s.att_total), *dqkv = falloc(nq), *dqkv2 = falloc(nq);
         uint8_t *keep = malloc(s.att_total ? s.att_total : 1);
         memset(keep, 9, s.att_total);
@@ -476,7 +476,7 @@ static void test_attention_len1(void) {
     for (int i = 0; i < 24; i++) qkv[i] = dsp_test_rand(&seed);
     for (int i = 0; i < 8; i++) dout[i] = dsp_test_rand(&seed);
     for (int si = 0; si < n_sets; si++) {
-        dsp_kctx k = {NULL, sets[si]};
+        dsp_kctx k = {NULL, sets[si], NULL};
         dsp_dropout none = {0, 0, 0};
         dsp_attention_forward(&k, out, att, qkv, s.seq_off, s.seq_len, s.att_off, 1, 8, 2, none, NULL, 0);
         CHECK(att[0] == 1.0f && att[1] == 1.0f);
@@ -506,7 +506,7 @@ static void test_matmul_no_inputs(dsp_pool *pool) {
     }
     for (int si = 0; si < n_sets; si++)
         for (int with_dw = 0; with_dw < 2; with_dw++) {
-            dsp_kctx k = {pool, sets[si]};
+            dsp_kctx k = {pool, sets[si], NULL};
             float db[OC], dw_unused[1] = {0};
             for (int o = 0; o < OC; o++) db[o] = 0.5f;
             dsp_matmul_backward(&k, NULL, with_dw ? dw_unused : NULL, db, dout, NULL, NULL, T, 0, OC);
@@ -521,7 +521,7 @@ static void test_matmul_no_inputs(dsp_pool *pool) {
 static void test_dropout(dsp_pool *pool) {
     const size_t n = 40001;
     float *x = falloc(n);
-    dsp_kctx k = {pool, DSP_KERNELS_SIMD128};
+    dsp_kctx k = {pool, DSP_KERNELS_SIMD128, NULL};
     dsp_dropout d = {0.25f, 42, 3};
     for (size_t i = 0; i < n; i++) x[i] = 1.0f + (float)(i % 7);
     dsp_dropout_apply(&k, x, n, d, NULL);
@@ -570,7 +570,7 @@ static void test_dropout(dsp_pool *pool) {
         for (int si = 0; si < n_sets; si++)
             for (int li = 0; li < 2; li++)
                 for (int pi = 0; pi < 5; pi++) {
-                    dsp_kctx ks = {pool, sets[si]};
+                    dsp_kctx ks = {pool, sets[si], NULL};
                     dsp_dropout dq = {probs[pi], 99, 5};
                     size_t m = lens[li], bad = 0;
                     for (size_t i = 0; i < m; i++) x[i] = 0.5f - (float)(i % 13);
@@ -623,7 +623,7 @@ static float *out_add(outputs *o, size_t n) {
 static void run_everything(outputs *o, dsp_pool *pool, dsp_kernels set) {
     const int T = 301, C = 130, OC = 77;
     unsigned long long seed = 99;
-    dsp_kctx k = {pool, set};
+    dsp_kctx k = {pool, set, NULL};
     float *inp = f64_test_data((size_t)T * C, &seed, 1), *w = f64_test_data((size_t)OC * C, &seed, 1);
     float *b = f64_test_data((size_t)OC, &seed, 1), *dout = f64_test_data((size_t)T * OC, &seed, 1);
     float *g = f64_test_data((size_t)T * C, &seed, 1);
@@ -696,7 +696,7 @@ static void test_dropout_add(dsp_pool *pool) {
         float *x0 = f64_test_data(n, &seed, 2.0f), *res = f64_test_data(n, &seed, 2.0f);
         for (int si = 0; si < n_sets; si++)
             for (int pi = 0; pi < 3; pi++) {
-                dsp_kctx k = {pool, sets[si]};
+                dsp_kctx k = {pool, sets[si], NULL};
                 dsp_dropout d = {probs[pi], 17, 4};
                 float *a = copy_of(x0, n), *b = copy_of(x0, n);
                 uint8_t *ka = malloc(n), *kb = malloc(n);
@@ -725,7 +725,7 @@ static void test_matmul_gelu(dsp_pool *pool, int T, int C, int OC, unsigned long
     float *w = f64_test_data(nw, &seed, 0.5f), *pre = f64_test_data(nd, &seed, 3.0f);
     float *cdf = falloc(nd), *act = falloc(nd);
     for (int si = 0; si < n_sets; si++) {
-        dsp_kctx k = {pool, sets[si]};
+        dsp_kctx k = {pool, sets[si], NULL};
         dsp_gelu_forward(&k, act, cdf, pre, nd);
         for (int with_cdf = 0; with_cdf < 2; with_cdf++) {
             float *d2 = falloc(nd), *d1 = falloc(nd), *dw1 = falloc(nw), *dw2 = falloc(nw), *db1 = falloc(OC),

@@ -7,12 +7,17 @@
  *    rest) gives the dense results: untouched rows are zero after every step and the norm has the dense bits;
  *  - what the determinism checks cannot see (each of these survived a mutation audit of the suite): the learning-rate
  *    schedule, the optimiser's step (Adam's bias correction, SGD's weight decay, clipping), a new shuffle every
- *    epoch, new dropout masks every step, truncation that keeps [SEP], and evaluation of cls_mlp without the MLP. */
+ *    epoch, new dropout masks every step, truncation that keeps [SEP], and evaluation of cls_mlp without the MLP;
+ *  - a profiled step (`dissipate bench --profile`) records its parts and trains to the same bits. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
 #include "dissipate.h"
 #include "encoder_internal.h"
+#include "profile.h"
 #include "sampler.h"
 #include "testutil.h"
 #include "trainer.h"
+
+#include <time.h>
 
 #define V 60
 #include "small_model.h"
@@ -214,6 +219,47 @@ static dsp_trainer *small_trainer(dsp_model *m, const dsp_token_set *ts, int max
     return t;
 }
 
+/* A profiled step (profile.h) records its kernels and passes, each once per outermost span, never more time than the
+ * step took, and trains to the same bits as an unprofiled one; after the profile is unset nothing more is recorded. */
+static void test_step_profile(const dsp_token_set *ts) {
+    dsp_model m1 = {0}, m2 = {0};
+    dsp_trainer *t1 = small_trainer(&m1, ts, 12), *t2 = small_trainer(&m2, ts, 12);
+    if (!t1 || !t2) return;
+    dsp_err err = {{0}};
+    dsp_step_record rec;
+    dsp_prof p;
+    dsp_prof_reset(&p);
+    dsp_trainer_set_profile(t1, &p);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    CHECK_OK(dsp_trainer_step(t1, &rec, &err), &err);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    const double wall = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) * 1e-6;
+    CHECK_OK(dsp_trainer_step(t2, &rec, &err), &err);
+    CHECK_MSG(memcmp(m1.params, m2.params, m1.layout.total * sizeof(float)) == 0, "profiling changed the weights");
+    static const char *expected[] = {"batch", "dsp_matmul_forward", "dsp_attention_forward", "dsp_attention_backward",
+                                     "dsp_layernorm_backward", "embedding sums", "embedding gradients", "pooling",
+                                     "pooling backward", "objective", "zeroing gradients", "gradient norm", "optimizer"};
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
+        CHECK_MSG(dsp_prof_find(&p, expected[i]) != NULL, "no part \"%s\" in a step's profile", expected[i]);
+    const dsp_prof_part *obj = dsp_prof_find(&p, "objective");
+    CHECK_MSG(obj && obj->calls == 2, "the objective: %ld spans, expected its forward and its backward",
+              obj ? obj->calls : -1L);
+    double sum = 0;
+    for (int i = 0; i < p.n_parts; i++) sum += p.part[i].ms;
+    CHECK_MSG(sum > 0 && sum <= wall, "the parts add up to %g ms in a step of %g ms", sum, wall);
+    CHECK(p.depth == 0 && p.dropped == 0);
+    int parts = p.n_parts;
+    long calls = dsp_prof_find(&p, "optimizer") ? dsp_prof_find(&p, "optimizer")->calls : -1;
+    dsp_trainer_set_profile(t1, NULL);
+    CHECK_OK(dsp_trainer_step(t1, &rec, &err), &err);
+    CHECK(p.n_parts == parts && dsp_prof_find(&p, "optimizer")->calls == calls);
+    dsp_trainer_free(t1);
+    dsp_trainer_free(t2);
+    dsp_model_free(&m1);
+    dsp_model_free(&m2);
+}
+
 /* A training step draws new dropout masks: they are a function of (seed, step), so with the step left out every
  * step would drop the same positions, which neither the loss nor the determinism checks notice. The recording
  * starts with the embeddings' mask, T·H factors indexed by position: two steps' must differ on the common part. */
@@ -295,6 +341,7 @@ int main(void) {
     test_optimizer_steps();
     test_sampler_epochs();
     test_dropout_changes_per_step(&ts);
+    test_step_profile(&ts);
     test_truncation_keeps_sep(&ts);
     test_eval_without_mlp(&ts);
     const size_t P = n_params();

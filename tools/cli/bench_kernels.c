@@ -279,7 +279,7 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
         dsp_pool *pool = dsp_pool_create(th);
         for (int s = 0; s < N_SETS; s++) {
             if (!have[s]) continue;
-            dsp_kctx k = {pool, want[s]};
+            dsp_kctx k = {pool, want[s], NULL};
             for (int sh = 0; sh < N_SHAPES; sh++)
                 for (int p = 0; p < N_PRODUCTS; p++) {
                     if (CEILING_SHOWN && th == 1 && s > 0) dsp_ceiling_sample(dsp_ceiling_tracker(ceiling, s));

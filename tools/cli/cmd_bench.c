@@ -2,6 +2,7 @@
  * the GEMM kernels beside OpenBLAS, all measured in one run so the ratios compare like with like. */
 #include "args.h"
 #include "bench_kernels.h"
+#include "bench_profile.h"
 #include "commands.h"
 #include "runlog.h"
 #include "trainer.h"
@@ -11,7 +12,7 @@
 
 static const char *USAGE =
     "usage: dissipate bench [--model DIR] [--corpus FILE] [--batch N] [--steps N] [--threads-max N] [--kernels NAME]\n"
-    "                      [--pooler NAME] [--no-gemm]\n\n"
+    "                      [--pooler NAME] [--no-gemm] [--profile]\n\n"
     "Times full training steps (InfoNCE, batch of real corpus sentences x 2 views, max length 32, mean pooling or\n"
     "--pooler's) for each kernel set at 1..threads-max threads (stepped in turns, so that noise falls on all alike)\n"
     "and prints ms/step, achieved GFLOP/s and the thread speedup, beside each vector set's arithmetic ceiling on one\n"
@@ -19,7 +20,8 @@ static const char *USAGE =
     "the speedup the machine itself gives (a shared machine may give a second core less than a whole one). Then GEMM\n"
     "GFLOP/s at the model's shapes for scalar, SIMD128 (and the same kernels in SSE2 encoding where SIMD128 runs\n"
     "AVX's), AVX2 and OpenBLAS (when libopenblas is present), the fastest and the median of 15 runs each, and the\n"
-    "1-thread GEMM as a share of the ceiling.";
+    "1-thread GEMM as a share of the ceiling. With --profile, also where each set's step spends its time: every\n"
+    "kernel and pass of the step, ms per step at each thread count and its speedup.";
 
 /* Matmul and attention FLOPs of one training step (forward + backward = 3x forward) for these sequence lengths.
  * With a [CLS] pooler the last layer is compact (encoder.c): every token's k and v, and for the B [CLS] rows alone
@@ -48,7 +50,7 @@ static int cmp_double(const void *a, const void *b) {
  * step of each. */
 static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_kernels set, dsp_pooler pooler,
                               int threads_max, int n, double flops, dsp_ceiling *ceiling, dsp_pool *ceiling_pool,
-                              dsp_err *err) {
+                              dsp_prof *profs, double *step_ms, dsp_err *err) {
     dsp_model *models = calloc((size_t)threads_max, sizeof *models);
     dsp_trainer **trainers = calloc((size_t)threads_max, sizeof *trainers);
     double *ms = malloc((size_t)threads_max * (size_t)n * sizeof(double));
@@ -68,6 +70,11 @@ static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_k
         if (dsp_trainer_create(&trainers[i], &models[i], ts, &cfg, err)) goto out;
         dsp_step_record rec;
         if (dsp_trainer_step(trainers[i], &rec, err)) goto out; /* warm-up: first touches of every buffer */
+        if (profs) {
+            dsp_prof_reset(&profs[i]);
+            dsp_trainer_set_profile(trainers[i], &profs[i]);
+            step_ms[i] = 0;
+        }
     }
     for (int s = 0; s < n; s++) {
         dsp_ceiling_sample(ceiling); /* in turns with the steps, as the thread counts are */
@@ -77,6 +84,7 @@ static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_k
             double t0 = now_ms();
             if (dsp_trainer_step(trainers[i], &rec, err)) goto out;
             ms[(size_t)i * n + s] = now_ms() - t0;
+            if (profs) step_ms[i] += ms[(size_t)i * n + s];
         }
     }
     double ms1 = 0, best1 = 0;
@@ -126,7 +134,7 @@ static void print_step_floors(dsp_ceiling *ceilings, const dsp_kernels *sets, in
 int cmd_bench(int argc, char **argv) {
     const char *model_dir = DSP_DEFAULT_MODEL_DIR, *corpus_path = DSP_DEFAULT_DATA_DIR "/corpus/wiki1m_head.txt";
     const char *kernels_name = "all", *pooler_name = "mean";
-    int batch = 64, steps = 10, threads_max = 2, no_gemm = 0;
+    int batch = 64, steps = 10, threads_max = 2, no_gemm = 0, profile = 0;
     arg_spec specs[] = {
         {"model", ARG_STR, &model_dir, "DIR", "model folder (default: the bundled tiny model)", 0, 0},
         {"corpus", ARG_STR, &corpus_path, "FILE", "sentences to batch (default: the shared Wikipedia head)", 0, 0},
@@ -141,6 +149,7 @@ int cmd_bench(int argc, char **argv) {
          "mean | cls | cls_mlp: the sentence vector (default mean, the training default;\ncls_mlp is SimCSE's; with "
          "cls and cls_mlp the last layer computes the [CLS] rows only)", 0, 0},
         {"no-gemm", ARG_BOOL, &no_gemm, NULL, "skip the GEMM table", 0, 0},
+        {"profile", ARG_BOOL, &profile, NULL, "also print where each set's step spends its time, part by part", 0, 0},
     };
     dsp_err err = {{0}};
     int rc = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, 2, USAGE, stdout, &err);
@@ -161,6 +170,8 @@ int cmd_bench(int argc, char **argv) {
     dsp_corpus corpus = {0};
     dsp_token_set ts = {0};
     dsp_pool *ceiling_pool = NULL;
+    dsp_prof *profs = NULL; /* [set][threads] */
+    double *step_ms = NULL;
     int status = 1;
     if (dsp_model_load(&m, model_dir, &err)) goto done;
     if (dsp_corpus_load(&corpus, &corpus_path, 1, &err)) goto done;
@@ -189,7 +200,13 @@ int cmd_bench(int argc, char **argv) {
     const dsp_kernels sets[N_STEP_SETS] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2,
                                            DSP_KERNELS_AVX2};
     dsp_ceiling ceilings[N_STEP_SETS];
+    int profiled[N_STEP_SETS] = {0};
     ceiling_pool = threads_max > 1 ? dsp_pool_create(threads_max) : NULL;
+    if (profile) {
+        profs = calloc((size_t)N_STEP_SETS * threads_max, sizeof *profs);
+        step_ms = calloc((size_t)N_STEP_SETS * threads_max, sizeof *step_ms);
+        if (!profs || !step_ms) { dsp_fail(&err, "out of memory"); goto done; }
+    }
     for (int k = 0; k < N_STEP_SETS; k++) {
         dsp_ceiling_init(&ceilings[k], sets[k]);
         dsp_kernels got;
@@ -197,10 +214,18 @@ int cmd_bench(int argc, char **argv) {
         if (!dsp_bench_shows(only_set, got)) continue;
         int n = sets[k] == DSP_KERNELS_SCALAR ? (steps + 2) / 3 : steps;
         if (time_thread_counts(&m, &ts, got, pooler, threads_max, n, flops, dsp_ceiling_tracker(ceilings, k),
-                               ceiling_pool, &err))
+                               ceiling_pool, profs ? profs + (size_t)k * threads_max : NULL,
+                               step_ms ? step_ms + (size_t)k * threads_max : NULL, &err))
             goto done;
+        profiled[k] = n;
     }
     print_step_floors(ceilings, sets, N_STEP_SETS, flops);
+    for (int k = 0; profs && k < N_STEP_SETS; k++)
+        if (profiled[k]) {
+            printf("\n");
+            dsp_bench_print_profile(stdout, dsp_kernels_name(sets[k]), profs + (size_t)k * threads_max,
+                                    step_ms + (size_t)k * threads_max, threads_max, profiled[k]);
+        }
     if (!no_gemm) {
         printf("\n");
         fflush(stdout);
@@ -210,6 +235,8 @@ int cmd_bench(int argc, char **argv) {
 done:
     if (status) cli_error(&err);
     dsp_pool_free(ceiling_pool);
+    free(profs);
+    free(step_ms);
     dsp_token_set_free(&ts);
     dsp_corpus_free(&corpus);
     dsp_model_free(&m);
