@@ -47,7 +47,8 @@ static int cmp_double(const void *a, const void *b) {
 /* One trainer per thread count, each on its own copy of m's weights (m itself is never trained), stepped in rounds
  * (1, 2, ... threads, then again): a slow spell of this shared machine then falls on every thread count alike, which
  * keeps the speedup honest where back-to-back timing swung by a factor of two. Prints the median and the fastest
- * step of each. */
+ * step of each. With profs (and step_ms), thread count i + 1 records its timed steps' parts in profs[i] and their
+ * summed wall time in step_ms[i]. */
 static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_kernels set, dsp_pooler pooler,
                               int threads_max, int n, double flops, dsp_ceiling *ceiling, dsp_pool *ceiling_pool,
                               dsp_prof *profs, double *step_ms, dsp_err *err) {
@@ -73,7 +74,6 @@ static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_k
         if (profs) {
             dsp_prof_reset(&profs[i]);
             dsp_trainer_set_profile(trainers[i], &profs[i]);
-            step_ms[i] = 0;
         }
     }
     for (int s = 0; s < n; s++) {
@@ -84,12 +84,15 @@ static int time_thread_counts(const dsp_model *m, const dsp_token_set *ts, dsp_k
             double t0 = now_ms();
             if (dsp_trainer_step(trainers[i], &rec, err)) goto out;
             ms[(size_t)i * n + s] = now_ms() - t0;
-            if (profs) step_ms[i] += ms[(size_t)i * n + s];
         }
     }
     double ms1 = 0, best1 = 0;
     for (int i = 0; i < threads_max; i++) {
         double *row = ms + (size_t)i * n;
+        if (step_ms) { /* the profile's whole: the timed steps' summed wall time */
+            step_ms[i] = 0;
+            for (int s = 0; s < n; s++) step_ms[i] += row[s];
+        }
         qsort(row, (size_t)n, sizeof(double), cmp_double);
         double med = row[n / 2], best = row[0];
         if (i == 0) ms1 = med, best1 = best;
