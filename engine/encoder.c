@@ -523,8 +523,8 @@ static int ensure_scratch(dsp_encoder *e, dsp_err *err) {
 /* The embedding tables' gradients: every token adds its row of ∂L/∂(embedding sum) (d [T, H]) to its word, position
  * and type rows, tokens in batch order, so each element sums in the same order whatever the pool. On the calling
  * thread: a split by tokens would race on repeated words, and a split by columns, where every task reads a strip of
- * every row of d (just written by all threads), measured about 2.5 times slower at 2 threads than this loop alone
- * (0.86 against 0.36 ms a step; the loop's ~1M additions take 0.3 ms). */
+ * every row of d (just written by all threads), measured more than twice as slow at 2 threads as this loop alone
+ * (`dissipate bench --profile` shows the loop as "embedding gradients"). */
 static void emb_scatter(const dsp_encoder *e, const float *d, const dsp_param_view *g) {
     const int H = e->cfg.hidden_size;
     float *restrict gt = g->type_emb;
