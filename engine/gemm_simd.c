@@ -13,16 +13,20 @@
  *    old value and adds its K products one at a time in increasing k, whatever the blocking, tile shape or
  *    thread count. With separate multiply and add (128-bit) that is exactly the scalar reference's order, so
  *    *_simd128 matches *_scalar bit for bit; the 256-bit build fuses each multiply-add (one rounding less).
- *  - Tasks are equal blocks of output rows (× column blocks when N is wide), claimed by the pool's counter.
+ *  - Tasks are equal blocks of output rows (× column blocks when N is wide), claimed by the pool's counter. The
+ *    backward's two products (dinp and dW) are one packing job and one compute job (gemm_run_job).
  *  - Prefetches cover the access patterns the hardware prefetcher misses here (see the packing routines).
  */
 #include "kernels_simd.h"
+
+#define GEMMS_PER_RUN 2 /* products that one pool job can carry: the backward's dinp and dW */
 
 /* ---------------------------------------------------------------- per-thread scratch */
 /* Packing buffers are allocated once per thread and grown on demand (never per task). They are freed when
  * their thread exits (a pthread key destructor), so pool workers leave nothing behind. */
 
-enum { SCRATCH_PACK_A = 0, SCRATCH_PACK_B = 1, SCRATCH_SLOTS = 2 };
+/* Two packed-B slots: the backward runs its dinp and dW products as one job, each with its own packed B. */
+enum { SCRATCH_PACK_A = 0, SCRATCH_PACK_B = 1, SCRATCH_SLOTS = 1 + GEMMS_PER_RUN };
 typedef struct {
     float *buf[SCRATCH_SLOTS];
     size_t cap[SCRATCH_SLOTS];
@@ -242,8 +246,26 @@ static void pack_b_rows(const gemm_job *g, int k0, int k1, float *dst) {
 
 #define PACK_B_ROWS 64 /* rows of B per packing task */
 
+/* Products that run as one pool job: task t belongs to the first product whose task range holds it. One job
+ * instead of one per product: the dW product has few, large tasks (its rows are the layer's few outputs), so alone
+ * it ends with one thread waiting for the other's last task; the dinp product, run in the same job after it, has
+ * many small ones that fill that wait. Which thread computes a block never changes its bits. */
+typedef struct {
+    gemm_job *g[GEMMS_PER_RUN];
+    int first[GEMMS_PER_RUN + 1]; /* product i's tasks are [first[i], first[i+1]) */
+    int n;
+} gemm_run_job;
+
+/* The product that task `*task` belongs to; *task becomes its index within that product. */
+static gemm_job *run_job_at(const gemm_run_job *r, int *task) {
+    int i = 0;
+    while (i + 1 < r->n && *task >= r->first[i + 1]) i++;
+    *task -= r->first[i];
+    return r->g[i];
+}
+
 static void gemm_pack_b_task(void *vctx, int task, int thread) {
-    const gemm_job *g = vctx;
+    const gemm_job *g = run_job_at(vctx, &task);
     int k0 = task * PACK_B_ROWS, k1 = k0 + PACK_B_ROWS < g->K ? k0 + PACK_B_ROWS : g->K;
     pack_b_rows(g, k0, k1, g->Bp);
 }
@@ -417,7 +439,7 @@ static void gemm_block(const gemm_job *g, int m0, int m1, int n0, int n1, int jn
 /* One task: a block of C, then (for a matmul ending in a GELU) the GELU's backward over the block, row by row,
  * while it is still in cache, which saves a pass over dinp from memory. */
 static void gemm_task(void *vctx, int task, int thread) {
-    const gemm_job *g = vctx;
+    const gemm_job *g = run_job_at(vctx, &task);
     int im = task / g->n_blocks, jn = task % g->n_blocks;
     int m0 = MR * (int)((long)im * g->m_panels / g->m_blocks);
     int m1 = MR * (int)((long)(im + 1) * g->m_panels / g->m_blocks);
@@ -432,9 +454,9 @@ static void gemm_task(void *vctx, int task, int thread) {
         }
 }
 
-static void gemm_run(const dsp_kctx *k, gemm_job *g) {
-    if (g->M <= 0 || g->N <= 0) return;
-    int threads = dsp_pool_threads(k->pool);
+/* Chooses g's blocking for `threads` threads and packs nothing yet; returns g's task count (0: nothing to do). */
+static int gemm_plan(gemm_job *g, int threads) {
+    if (g->M <= 0 || g->N <= 0) return 0;
     int panels = (g->N + NR - 1) / NR;
     g->nc = g->N <= NC_MAX ? panels * NR : NC_MAX;
     /* Several threads and B wider than A is tall (dW of the FFN's output layer: M = 128, N = 512): cut the columns
@@ -454,16 +476,40 @@ static void gemm_run(const dsp_kctx *k, gemm_job *g) {
     if (nb < want) nb = want;
     if (nb > (g->m_panels + 1) / 2) nb = (g->m_panels + 1) / 2; /* at least two panels a block */
     g->m_blocks = nb > 0 ? nb : 1;
-    g->Bp = g->K > 0 ? scratch_get(SCRATCH_PACK_B, (size_t)panels * NR * g->K) : NULL;
-    if (g->Bp) dsp_pool_run(k->pool, gemm_pack_b_task, g, (g->K + PACK_B_ROWS - 1) / PACK_B_ROWS);
-    dsp_pool_run(k->pool, gemm_task, g, g->m_blocks * g->n_blocks);
+    return g->m_blocks * g->n_blocks;
 }
+
+/* Runs the products gs[0..n) (writing disjoint outputs) as one packing job and one compute job, tasks in that
+ * order: put the product with the largest tasks first, so that the smaller ones fill the end. */
+static void gemm_run(const dsp_kctx *k, gemm_job *const *gs, int n) {
+    int threads = dsp_pool_threads(k->pool);
+    gemm_run_job run = {.n = 0}, pack = {.n = 0};
+    for (int i = 0; i < n; i++) {
+        gemm_job *g = gs[i];
+        int tasks = gemm_plan(g, threads);
+        if (tasks == 0) continue;
+        int panels = (g->N + NR - 1) / NR;
+        g->Bp = g->K > 0 ? scratch_get(SCRATCH_PACK_B + i, (size_t)panels * NR * g->K) : NULL;
+        if (g->Bp) {
+            pack.g[pack.n] = g;
+            pack.first[pack.n + 1] = pack.first[pack.n] + (g->K + PACK_B_ROWS - 1) / PACK_B_ROWS;
+            pack.n++;
+        }
+        run.g[run.n] = g;
+        run.first[run.n + 1] = run.first[run.n] + tasks;
+        run.n++;
+    }
+    if (pack.n) dsp_pool_run(k->pool, gemm_pack_b_task, &pack, pack.first[pack.n]);
+    if (run.n) dsp_pool_run(k->pool, gemm_task, &run, run.first[run.n]);
+}
+
+static void gemm_run1(const dsp_kctx *k, gemm_job *g) { gemm_run(k, &g, 1); }
 
 void KFN(dsp_matmul_forward)(const dsp_kctx *k, float *out, const float *inp, const float *w, const float *b,
                              int T, int C, int OC) {
     gemm_job g = {.M = T, .N = OC, .K = C, .A = inp, .a_rs = (size_t)C, .a_cs = 1, .B = w, .b_rs = 1,
                   .b_cs = (size_t)C, .C = out, .ldc = (size_t)OC, .bias = b, .init = 1};
-    gemm_run(k, &g);
+    gemm_run1(k, &g);
 }
 
 typedef struct {
@@ -490,22 +536,26 @@ static void colsum_task(void *vctx, int task, int thread) {
 void KFN(dsp_matmul_backward)(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                               const float *inp, const float *w, int T, int C, int OC, int dinp_set,
                               const float *gelu_pre, const float *gelu_cdf) {
-    if (dinp) { /* dinp[T,C] += dout[T,OC] · w[OC,C], or = when dinp_set (the tiles start from zeros); then, with
-                 * gelu_pre, dinp = dinp·gelu'(gelu_pre) block by block */
-        gemm_job g = {.M = T, .N = C, .K = OC, .A = dout, .a_rs = (size_t)OC, .a_cs = 1, .B = w,
-                      .b_rs = (size_t)C, .b_cs = 1, .C = dinp, .ldc = (size_t)C, .init = dinp_set,
-                      .gelu_pre = gelu_pre, .gelu_cdf = gelu_cdf};
-        gemm_run(k, &g);
-    }
+    /* dW first: its tasks are the large ones (see gemm_run_job) */
+    gemm_job gw, gi, *jobs[GEMMS_PER_RUN];
+    int n = 0;
+    const int fused = dw && C > 0 && OC > 1;
     if (dw) { /* dw[OC,C] += dout[T,OC]ᵀ · inp[T,C]; db (the row sums of doutᵀ) while doutᵀ is packed, which
                * its column-wise branch does: with OC == 1 the strides cannot tell the two branches apart, and with
                * C == 0 nothing is packed, so db then takes the column-sum pass below */
-        const int fused = C > 0 && OC > 1;
-        gemm_job g = {.M = OC, .N = C, .K = T, .A = dout, .a_rs = 1, .a_cs = (size_t)OC, .B = inp,
-                      .b_rs = (size_t)C, .b_cs = 1, .C = dw, .ldc = (size_t)C, .row_sums = fused ? db : NULL};
-        gemm_run(k, &g);
-        if (fused) db = NULL;
+        gw = (gemm_job){.M = OC, .N = C, .K = T, .A = dout, .a_rs = 1, .a_cs = (size_t)OC, .B = inp,
+                        .b_rs = (size_t)C, .b_cs = 1, .C = dw, .ldc = (size_t)C, .row_sums = fused ? db : NULL};
+        jobs[n++] = &gw;
     }
+    if (dinp) { /* dinp[T,C] += dout[T,OC] · w[OC,C], or = when dinp_set (the tiles start from zeros); then, with
+                 * gelu_pre, dinp = dinp·gelu'(gelu_pre) block by block */
+        gi = (gemm_job){.M = T, .N = C, .K = OC, .A = dout, .a_rs = (size_t)OC, .a_cs = 1, .B = w,
+                        .b_rs = (size_t)C, .b_cs = 1, .C = dinp, .ldc = (size_t)C, .init = dinp_set,
+                        .gelu_pre = gelu_pre, .gelu_cdf = gelu_cdf};
+        jobs[n++] = &gi;
+    }
+    gemm_run(k, jobs, n);
+    if (fused) db = NULL;
     if (db && OC > 0) {
         colsum_job j = {db, dout, T, OC};
         dsp_pool_run(k->pool, colsum_task, &j, (OC + COL_BLOCK - 1) / COL_BLOCK);
