@@ -240,8 +240,10 @@ static inline void dsp_attn_backward_block(const dsp_attn_job *a, int task, int 
         const size_t at = B.blk + (size_t)i * L; /* the row's dropout index */
         if (!(a->drop.p > 0.0f))
             for (int j = 0; j < L; j++) mrow[j] = 1.0f;
-        else if (a->keep_in) /* the forward's factors, B.keep or 0, without hashing again */
-            for (int j = 0; j < L; j++) mrow[j] = a->keep_in[at + j] ? B.keep : 0.0f;
+        else if (a->keep_in) /* the forward's factors, B.keep or 0, without hashing again; as 1·keep or 0·keep (the
+                              * same values), since a branch on a random mask bit is mispredicted often enough to
+                              * show in the backward's time */
+            for (int j = 0; j < L; j++) mrow[j] = (float)a->keep_in[at + j] * B.keep;
         else
             for (int j = 0; j < L; j++) mrow[j] = dsp_dropout_keyed(key, at + j, a->drop.p, B.keep);
         dots(go, dsp_attn_vec(a, &B, 0, B.v), B.row, L, B.d, ds); /* dP' (unscaled) */
