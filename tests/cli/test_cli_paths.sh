@@ -42,6 +42,15 @@ expect_fail "encode over the weights" "--out $M/model.safetensors is the model.s
   --out "$M/model.safetensors"
 expect_fail "encode over its input" "--out $TMP/in.txt is also an input" "$DSP" "${E[@]}" --out "$TMP/in.txt"
 cmp -s "$TMP/in.txt" "$TMP/in.bak" && ok || fail "a refused encode changed its input"
+printf '{"model": "%s", "text-file": "%s", "out": "%s/enc.json"}' "$M" "$TMP/in.txt" "$TMP" > "$TMP/enc.json"
+cp "$TMP/enc.json" "$TMP/enc.bak"
+expect_fail "encode over its config file" "--out $TMP/enc.json is the --config file" "$DSP" encode --config "$TMP/enc.json"
+cmp -s "$TMP/enc.json" "$TMP/enc.bak" && ok || fail "a refused encode changed its config file"
+printf '{"model": "%s", "corpus": "%s", "out": "%s/par.json"}' "$M" "$C" "$TMP" > "$TMP/par.json"
+cp "$TMP/par.json" "$TMP/par.bak"
+expect_fail "parity-dump over its config file" "--out $TMP/par.json is the --config file" "$DSP" parity-dump \
+  --config "$TMP/./par.json"
+cmp -s "$TMP/par.json" "$TMP/par.bak" && ok || fail "a refused parity-dump changed its config file"
 expect_fail "encode empty out" "--out is an empty path" "$DSP" encode --model "$TMP/no-model" --text-file "$TMP/in.txt" \
   --out ""
 expect_fail "encode out is a folder" "--out $TMP is a folder" "$DSP" "${E[@]}" --out "$TMP"

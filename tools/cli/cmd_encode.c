@@ -108,7 +108,7 @@ int cmd_encode(int argc, char **argv) {
     if (threads < 1 || threads > 256) return cli_usage_error("encode", "--threads must be in 1 .. 256");
     const char *input = text_file ? text_file : ids_file;
     /* checked before the model loads: a bad --out found after encoding would lose the work */
-    if (cli_check_out_file("out", out, model_dir, &input, 1, &err)) return cli_error(&err);
+    if (cli_check_out_file("out", out, model_dir, args_config_path(), &input, 1, &err)) return cli_error(&err);
 
     dsp_model m = {0};
     dsp_corpus lines = {0};

@@ -65,7 +65,7 @@ int cmd_parity(int argc, char **argv) {
     cfg.max_len = max_len;
     cfg.seed = seed;
     /* checked before the model loads: a bad --out found after the step would lose it */
-    if (cli_check_out_file("out", out, model_dir, &corpus_path, 1, &err)) return cli_error(&err);
+    if (cli_check_out_file("out", out, model_dir, args_config_path(), &corpus_path, 1, &err)) return cli_error(&err);
 
     dsp_model m = {0};
     dsp_corpus corpus = {0};

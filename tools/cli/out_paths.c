@@ -206,12 +206,14 @@ int cli_check_run_outputs(const char *log, const char *out, int force, const cha
     return cli_check_out_dir("out", out, err);
 }
 
-int cli_check_out_file(const char *flag, const char *path, const char *model_dir, const char *const *inputs,
-                       int n_inputs, dsp_err *err) {
+int cli_check_out_file(const char *flag, const char *path, const char *model_dir, const char *config,
+                       const char *const *inputs, int n_inputs, dsp_err *err) {
     if (!*path) return dsp_fail(err, "--%s is an empty path", flag);
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return dsp_fail(err, "--%s %s is a folder; give the name of the file to write", flag, path);
+    if (same_file(path, config))
+        return dsp_fail(err, "--%s %s is the --config file %s; the output would replace it", flag, path, config);
     if (check_not_model_file(flag, path, model_dir, err) || cli_check_not_input(flag, path, inputs, n_inputs, err))
         return -1;
     char *dir = parent_of(path);

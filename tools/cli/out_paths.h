@@ -33,10 +33,11 @@ int cli_check_log(const char *log, const char *config, const char *model_dir, co
  * NULL log or out: not given. */
 int cli_check_run_outputs(const char *log, const char *out, int force, const char *model_dir, const char *config,
                           const char *const *inputs, int n_inputs, dsp_err *err);
-/* An output file (encode's and parity-dump's --out): not empty, not a folder, not one of the --model folder's
- * files, not one of the inputs, and in a folder that exists or can be created and that this process can write into. */
-int cli_check_out_file(const char *flag, const char *path, const char *model_dir, const char *const *inputs,
-                       int n_inputs, dsp_err *err);
+/* An output file (encode's and parity-dump's --out): not empty, not a folder, not the --config file (config may
+ * be NULL), not one of the --model folder's files, not one of the inputs, and in a folder that exists or can be
+ * created and that this process can write into. */
+int cli_check_out_file(const char *flag, const char *path, const char *model_dir, const char *config,
+                       const char *const *inputs, int n_inputs, dsp_err *err);
 /* Creates the folder an output file goes into (after cli_check_out_file, once the inputs have loaded). */
 int cli_prepare_out_file(const char *flag, const char *path, dsp_err *err);
 
