@@ -271,7 +271,7 @@ EMSCRIPTEN_KEEPALIVE int dsp_wasm_config_set(const char *key_in, const char *val
         *dst = (float)d; /* as the CLI's float flags: strtod, then rounded to float once */
     } else if (strcmp(key, "dropout") == 0) {
         if (parse_number(key, value, &d)) return -1;
-        if (!(d < 1)) return dsp_fail(&S.err, "dropout %g must be in [0, 1)", d);
+        if (!(d >= 0 && d < 1)) return dsp_fail(&S.err, "dropout %g must be in [0, 1)", d); /* -1 inside: the model's */
         S.cfg.dropout = d;
     } else if (strcmp(key, "seed") == 0) {
         if (parse_number(key, value, &d)) return -1;
@@ -322,7 +322,10 @@ EMSCRIPTEN_KEEPALIVE int dsp_wasm_run_create(void) {
     if (S.cfg.steps == 0) dsp_wasm_config_reset();
     dsp_train_config cfg = S.cfg.train;
     cfg.optim.total_steps = S.cfg.constant_lr ? 0 : S.cfg.steps;
-    if (dsp_train_validate(&cfg, &S.err) || tokens_for(cfg.max_len)) return -1;
+    if (dsp_train_validate(&cfg, &S.err)) return -1;
+    if (cfg.optim.warmup_steps >= S.cfg.steps) /* as `dissipate train`: the rate would never reach its peak */
+        return dsp_fail(&S.err, "warmup %d must be fewer than steps %d", cfg.optim.warmup_steps, S.cfg.steps);
+    if (tokens_for(cfg.max_len)) return -1;
     wasm_run **grown = realloc(S.runs, (size_t)(S.n_runs + 1) * sizeof *grown);
     if (!grown) return dsp_fail(&S.err, "out of memory");
     S.runs = grown;

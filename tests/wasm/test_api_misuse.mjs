@@ -76,6 +76,10 @@ async function testLab(build) {
         await refused(lab, name, { ...SMALL, runs: [{ objective: 'au', steps: 9 }] }, /runs\[0\]\.steps: runs train in lockstep/);
         await refused(lab, name, { ...SMALL, batch: NaN }, /batch: 'NaN' is not a finite number/);
         await refused(lab, name, { ...SMALL, lr: Infinity }, /lr: 'Infinity' is not a finite number/);
+        // The CLI's ranges: a negative dropout is no "use the model's own" (that is the engine's inner default),
+        // and a warm-up as long as the run would never reach its peak rate.
+        await refused(lab, name, { ...SMALL, dropout: -0.5 }, /dropout -0\.5 must be in \[0, 1\)/);
+        await refused(lab, name, { ...SMALL, warmup: 3 }, /warmup 3 must be fewer than steps 3/);
         check(lab.state === 'idle', `${name}: refused starts leave the lab idle (${lab.state})`);
 
         // steps as a numeric string trains that many steps and evaluates the last one, as a number would.
