@@ -304,7 +304,7 @@ try {
   }
   const m = build(o);
   const total = Object.values(m.files).reduce((a, b) => a + b, 0);
-  console.log(`built ${o.out}: ${Object.keys(m.files).length} files, ${(total / 1048576).toFixed(1)} MB` +
+  console.log(`built ${o.out}: ${Object.keys(m.files).length} files, ${(total / 1e6).toFixed(1)} MB` +
               ` (model ${m.model.name}, ${m.corpus.length} corpus files, engine builds: ${Object.entries(m.wasm).filter(([, f]) => f.length).map(([v]) => v).join(', ') || 'none'})`);
   if (m.missing.length) console.log(`warning: missing ${m.missing.join('; ')}`);
   console.log(`serve it with: node ${shellPath(path.join(REPO, 'tools/serve.mjs'))} ${shellPath(o.out)}`);

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { browserTest, openLab, smallConfigHash, startServer, trainToDone, waitFor, watchPage } from './lib.mjs';
 
-const MB = (n) => `${(n / 1048576).toFixed(1)} MB`;
+const MB = (n) => `${(n / 1048576).toFixed(1)} MiB`;
 const memory = (page) => page.evaluate(async () => ({
   ...(await window.dissipate.session.lab.memory()),
   jsHeap: performance.memory ? performance.memory.usedJSHeapSize : null,

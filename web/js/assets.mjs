@@ -134,7 +134,7 @@ export function downloadSize(manifest, variant) {
 
 export function formatBytes(n) {
   if (!Number.isFinite(n)) return '?';
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} kB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n < 1000) return `${n} B`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(0)} kB`;
+  return `${(n / 1e6).toFixed(1)} MB`;
 }
