@@ -25,6 +25,7 @@ while [ $# -gt 0 ]; do
     --dist) dist=${2:?--dist needs a folder}; shift ;;
     --mt) mt=${2:?--mt needs a folder}; shift ;;
     --st) st=${2:?--st needs a folder}; shift ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-wasm: unknown argument '$1' (--no-tests, --dist DIR, --mt DIR, --st DIR)" >&2; exit 2 ;;
   esac
   shift

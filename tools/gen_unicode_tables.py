@@ -368,7 +368,14 @@ def check(classes, maps, ccc, n=20000, seed=1):
 
 
 if __name__ == "__main__":
+    args = sys.argv[1:]
+    if any(a in ("-h", "--help") for a in args):
+        print(__doc__.strip())
+        sys.exit(0)
+    unknown = [a for a in args if a != "--check"]
+    if unknown:  # checked before anything is written: a typo must not regenerate the committed files
+        sys.exit(f"gen_unicode_tables: unknown argument {unknown[0]!r} (--check, --help)")
     classes, runs, maps, ccc = build()
     write(classes, runs, maps, ccc)
-    if "--check" in sys.argv[1:] and not check(classes, maps, ccc):
+    if "--check" in args and not check(classes, maps, ccc):
         sys.exit(1)

@@ -9,7 +9,12 @@
 #   5. on x86-64: a 64-bit ARM build (NEON) cross-compiled, its unit tests under qemu (an ARM host runs NEON in 1-4),
 #      and one training run under qemu that must match the native run bit for bit
 # DSP_DATA_DIR is the data folder (default ../shared/data). Any failure fails the script.
+# Usage: tools/test.sh   (no arguments: any, --help among them, prints this instead of starting a run of many minutes)
 set -euo pipefail
+if [ $# -gt 0 ]; then
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  case "$1" in -h|--help) exit 0 ;; *) echo "test.sh: unknown argument '$1' (it takes none)" >&2; exit 2 ;; esac
+fi
 cd "$(dirname "$0")/.."
 root=$(pwd)
 data=${DSP_DATA_DIR:-$root/../shared/data}

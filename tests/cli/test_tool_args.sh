@@ -121,4 +121,17 @@ if command -v curl >/dev/null; then
   [ -e "$TMP/fd" ] && fail "fetch-data left $(find "$TMP/fd") behind" || ok
 fi
 
+# ---- tools/test.sh, tools/build-wasm.sh, tools/gen_unicode_tables.py: --help prints their usage and does nothing
+# else (test.sh would run the whole suite for many minutes; the generator would rewrite the committed tables), and an
+# unknown argument is refused the same way
+expect_usage "test.sh --help" timeout 10 bash "$SRC/tools/test.sh" --help
+expect_refused "test.sh --bogus" "unknown argument" timeout 10 bash "$SRC/tools/test.sh" --bogus
+expect_usage "build-wasm.sh --help" timeout 10 bash "$SRC/tools/build-wasm.sh" --help
+expect_refused "build-wasm.sh --bogus" "unknown argument" timeout 10 bash "$SRC/tools/build-wasm.sh" --bogus
+tables=$(cd "$SRC/engine" && ls -l --time-style=full-iso unicode_tables.c unicode_tables.h)
+expect_usage "gen_unicode_tables --help" timeout 10 "$PY" "$SRC/tools/gen_unicode_tables.py" --help
+expect_refused "gen_unicode_tables --bogus" "unknown argument" timeout 10 "$PY" "$SRC/tools/gen_unicode_tables.py" --bogus
+[ "$(cd "$SRC/engine" && ls -l --time-style=full-iso unicode_tables.c unicode_tables.h)" = "$tables" ] && ok ||
+  fail "gen_unicode_tables --help or --bogus rewrote engine/unicode_tables.*"
+
 finish
