@@ -81,7 +81,8 @@ int dsp_mlm_create(dsp_mlm **out, dsp_model *m, const dsp_token_set *corpus, con
     *out = NULL;
     if (dsp_mlm_validate(cfg, err) || dsp_max_len_validate(&m->cfg, cfg->max_len, err)) return -1;
     if (corpus->count < cfg->batch_size)
-        return dsp_fail(err, "the corpus has %d sentences, fewer than the batch size %d", corpus->count, cfg->batch_size);
+        return dsp_fail(err, "the corpus has %d sentence%s, fewer than the batch size %d", corpus->count,
+                        corpus->count == 1 ? "" : "s", cfg->batch_size);
     dsp_special_ids sp = dsp_vocab_special(m->vocab);
     if (sp.mask < 0) return dsp_fail(err, "the vocabulary has no [MASK] token: MLM pre-training needs one");
     dsp_mlm *t = calloc(1, sizeof *t);

@@ -77,8 +77,8 @@ int dsp_trainer_create(dsp_trainer **out, dsp_model *model, const dsp_token_set 
     if (dsp_train_validate(cfg, err)) return -1;
     if (dsp_max_len_validate(&model->cfg, cfg->max_len, err)) return -1;
     if (corpus->count < cfg->batch_size)
-        return dsp_fail(err, "the corpus has %d sentences, fewer than the batch size %d", corpus->count,
-                        cfg->batch_size);
+        return dsp_fail(err, "the corpus has %d sentence%s, fewer than the batch size %d", corpus->count,
+                        corpus->count == 1 ? "" : "s", cfg->batch_size);
     dsp_trainer *t = calloc(1, sizeof *t);
     if (!t) return dsp_fail(err, "out of memory");
     t->cfg = *cfg;

@@ -24,7 +24,7 @@ expect_fail "lambda 2" "lambda" "$DSP" train --model "$TMP/model" --corpus "$C" 
 expect_fail "unknown objective" "unknown objective 'simclr'" "$DSP" train --model "$TMP/model" --corpus "$C" --objective simclr
 expect_fail "steps 0" "steps" "$DSP" train --model "$TMP/model" --corpus "$C" --steps 0
 expect_fail "threads 0" "threads" "$DSP" train --model "$TMP/model" --corpus "$C" --threads 0 --steps 1
-expect_fail "negative seed" "expects an integer" "$DSP" train --model "$TMP/model" --corpus "$C" --seed -4
+expect_fail "negative seed" "expects a non-negative integer" "$DSP" train --model "$TMP/model" --corpus "$C" --seed -4
 
 expect_fail "unknown kernels" "unknown kernel set 'sse4'" "$DSP" train --model "$TMP/model" --corpus "$C" --kernels sse4
 # sse2 (simd128 in SSE2 encoding, on x86-64) trains to simd128's bits; elsewhere it is refused with a reason
@@ -172,7 +172,7 @@ expect_fail "init heads -1" "num_attention_heads -1 must be >= 1" "$DSP" init --
   --out "$TMP/hm" --heads -1
 expect_fail "parity negative steps" "--steps-before must be >= 0" "$DSP" parity-dump --model "$TMP/model" \
   --corpus "$C" --out "$TMP/pd.st" --steps-before -5
-expect_fail "bench threads" "threads-max in 1 .. 256" "$DSP" bench --threads-max 1000
+expect_fail "bench threads" "--threads-max must be in 1 .. 256" "$DSP" bench --threads-max 1000
 expect_fail "pretrain warmup" "--warmup must be fewer than --steps" "$DSP" pretrain --model "$TMP/model" \
   --corpus "$C" --out "$TMP/pt" --steps 20 --warmup 20
 # the default warm-up (500) is cut to a tenth of a short run: the learning rate peaks at step 2 and then decays
@@ -182,6 +182,20 @@ expect_ok "pretrain short run" "$DSP" pretrain --model "$TMP/model" --corpus "$C
 import json, sys
 lr = [r["lr"] for r in map(json.loads, open(sys.argv[1])) if r["type"] == "mlm"]
 assert len(lr) == 20 and max(lr) == lr[1] and lr[-1] < lr[1] / 5, lr
+PY
+# pretrain's log starts with its config record, as train's does, and names an --eval set by its file's stem
+head -40 "$DATA/stsb/dev.tsv" > "$TMP/dev40.tsv"
+expect_ok "pretrain with --eval" "$DSP" pretrain --model "$TMP/model" --corpus "$C" --out "$TMP/pt" --force --steps 6 \
+  --batch 4 --eval "$TMP/dev40.tsv" --eval-every 3 --log "$TMP/pt2.jsonl"
+/usr/bin/python3 - "$TMP/pt2.jsonl" "$TMP/dev40.tsv" "$C" <<'PY' && ok || fail "pretrain's config record or eval set name"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+c = recs[0]
+assert c["type"] == "config" and c["command"] == "pretrain", c
+assert c["steps"] == 6 and c["batch"] == 4 and c["warmup"] == 0 and c["eval_every"] == 3, c
+assert c["eval"] == [sys.argv[2]] and c["corpus"] == [sys.argv[3]] and c["kernels"] != "auto", c
+evals = [r for r in recs if r["type"] == "eval"]
+assert [r["step"] for r in evals] == [3, 6] and all(r["set"] == "dev40" for r in evals), evals
 PY
 expect_fail "parity unknown optimizer" "unknown --optimizer" "$DSP" parity-dump --model "$TMP/model" --corpus "$C" \
   --out "$TMP/pd.st" --optimizer adam

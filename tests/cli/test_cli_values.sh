@@ -46,7 +46,7 @@ printf '4.0\tA man sits.\t\n3.0\tA dog runs.\t\n1.0\tx\t\n' > "$TMP/e.tsv"
 expect_fail "eval empty sentence" "e.tsv:1: sentence 2 is empty" "$DSP" eval --model "$M" --sts "$TMP/e.tsv"
 
 # numbers: no leading space or '+' (" -4" once passed as a seed of 2^64 - 4), on the command line or in a config
-expect_fail "seed with a space" "--seed expects an integer with no leading space or '+', got ' -4'" "$DSP" "${T[@]}" \
+expect_fail "seed with a space" "--seed expects a non-negative integer with no leading space or '+', got ' -4'" "$DSP" "${T[@]}" \
   --seed " -4"
 expect_fail "steps with a plus" "--steps expects an integer with no leading space or '+'" "$DSP" "${T[@]}" --steps +5
 expect_fail "lr with a space" "--lr expects a number with no leading space" "$DSP" "${T[@]}" --lr " 1e-4"
@@ -126,8 +126,10 @@ expect_ok "pretrain, some steps mask nothing" "$DSP" "${P[@]}" --out "$TMP/pt2" 
 /usr/bin/python3 - "$TMP/pt1.jsonl" "$TMP/pt2.jsonl" "$TMP/out" <<'PY' && ok || fail "pretrain records without masks"
 import json, re, sys
 none = [json.loads(l) for l in open(sys.argv[1])]
+assert none[0]["type"] == "config", none[0]  # then the steps
+none = none[1:]
 assert len(none) == 3 and all(r["masked"] == 0 and r["loss"] is None and r["accuracy"] is None for r in none), none
-recs = [json.loads(l) for l in open(sys.argv[2])]
+recs = [r for r in map(json.loads, open(sys.argv[2])) if r["type"] == "mlm"]
 empty = [r for r in recs if r["masked"] == 0]
 full = [r for r in recs if r["masked"] > 0]
 assert empty and full, "the run needs steps with and without masks: %s" % [r["masked"] for r in recs]

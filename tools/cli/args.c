@@ -44,7 +44,8 @@ int args_float_in(const char *name, double v, double lo, double hi, int hi_open,
 
 static const char *type_word(arg_type t) {
     switch (t) {
-    case ARG_INT: case ARG_U64: return "an integer";
+    case ARG_INT: return "an integer";
+    case ARG_U64: return "a non-negative integer";
     case ARG_FLOAT: case ARG_DOUBLE: return "a number";
     case ARG_BOOL: return "true or false";
     default: return "a value";
@@ -207,7 +208,7 @@ int args_parse(arg_spec *specs, int n, int argc, char **argv, int first, const c
             continue;
         }
         arg_spec *s = find(specs, n, name, len);
-        if (!s) return dsp_fail(err, "unknown flag '--%.*s' (see --help)", (int)len, name);
+        if (!s) return dsp_fail(err, "unknown flag '--%.*s'", (int)len, name); /* the caller says where help is */
         if (s->type == ARG_STRLIST && !s->from_cli) {
             ((arg_strlist *)s->ptr)->count = 0;
             s->from_cli = 1;

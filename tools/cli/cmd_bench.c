@@ -158,8 +158,10 @@ int cmd_bench(int argc, char **argv) {
     int rc = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, 2, USAGE, stdout, &err);
     if (rc == 1) return 0;
     if (rc) return cli_bad_flags("bench", &err);
-    if (batch < 2 || steps < 1 || threads_max < 1 || threads_max > 256) /* one model and trainer per thread count */
-        return cli_usage_error("bench", "batch >= 2, steps >= 1, threads-max in 1 .. 256");
+    /* one model and trainer per thread count */
+    if (batch < 2) return cli_usage_error("bench", "--batch must be >= 2");
+    if (steps < 1) return cli_usage_error("bench", "--steps must be >= 1");
+    if (threads_max < 1 || threads_max > 256) return cli_usage_error("bench", "--threads-max must be in 1 .. 256");
     dsp_pooler pooler;
     if (dsp_pooler_parse(pooler_name, &pooler)) return cli_usage_error("bench", "--pooler takes mean, cls or cls_mlp");
     dsp_kernels only_set = DSP_KERNELS_AUTO; /* all */

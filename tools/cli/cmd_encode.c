@@ -154,8 +154,10 @@ int cmd_encode(int argc, char **argv) {
         {"hidden", hidden, 2, {(int64_t)T, H}},
     };
     char meta[512];
+    dsp_kernels used = kernels; /* the set that ran ("auto" resolved), as train's log names it */
+    dsp_kernels_resolve(kernels, &used, NULL);
     snprintf(meta, sizeof meta, "{\"pooler\":\"%s\",\"kernels\":\"%s\",\"normalised\":\"0\"}", dsp_pooler_name(pooler),
-             kernels_name);
+             dsp_kernels_name(used));
     if (cli_prepare_out_file("out", out, &err) || dsp_st_write_file(out, tensors, want_hidden ? 4 : 3, 0, meta, &err))
         goto done;
     printf("wrote %s: %d sequences, %zu tokens, pooler %s%s\n", out, n, T, dsp_pooler_name(pooler),

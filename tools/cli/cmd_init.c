@@ -76,7 +76,11 @@ int cmd_init(int argc, char **argv) {
     if (rc) return cli_bad_flags("init", &err);
     if (!vocab_path) return cli_usage_error("init", "--vocab FILE is required");
     if (!out) return cli_usage_error("init", "--out DIR is required");
-    if (strcmp(preset, "tiny") != 0) return cli_usage_error("init", "unknown --preset (known: tiny)");
+    if (strcmp(preset, "tiny") != 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "unknown --preset '%.100s' (known: tiny)", preset);
+        return cli_usage_error("init", msg);
+    }
     if (cli_check_no_model_in("out", out, force, &err)) return cli_error(&err);
     dsp_vocab *vocab = NULL;
     if (dsp_vocab_load(&vocab, vocab_path, &err)) return cli_error(&err);

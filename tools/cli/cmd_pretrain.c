@@ -4,6 +4,7 @@
 #include "mlm.h"
 #include "out_paths.h"
 #include "runlog.h"
+#include "set_names.h"
 #include "trainer.h"
 
 #include <math.h>
@@ -19,6 +20,37 @@ static const char *USAGE =
     "A step that masks no token (short sentences, a small --mask-prob) changes nothing and logs loss and accuracy\n"
     "as null; a run in which no step masked a token is an error. --out is created once the inputs have loaded; a\n"
     "folder that already holds a model is refused unless --force.";
+
+/* The run's first record, as train's: every setting that changes what it computes, exactly, so that the record
+ * alone can repeat the run. */
+static int log_config(runlog *log, const char *model_dir, const arg_strlist *corpus, const char *eval_path,
+                      const dsp_mlm_config *c, const dsp_model *m, int steps, int eval_every, int save_every,
+                      const char *out) {
+    if (!log->f) return 0;
+    dsp_kernels ks = c->kernels;
+    dsp_kernels_resolve(c->kernels, &ks, NULL);
+    dsp_buf b = {0};
+    int bad = dsp_buf_printf(&b, "{\"type\":\"config\",\"version\":\"%s\",\"command\":\"pretrain\",\"model\":",
+                             DSP_VERSION);
+    bad |= dsp_buf_json_string(&b, model_dir) | json_str_list(&b, "corpus", corpus->items, corpus->count);
+    bad |= json_str_list(&b, "eval", &eval_path, eval_path ? 1 : 0);
+    bad |= dsp_buf_printf(&b, ",\"kernels\":\"%s\",\"steps\":%d,\"batch\":%d,\"max_len\":%d,\"seed\":%llu,"
+                          "\"threads\":%d,\"warmup\":%d,\"eval_every\":%d,\"save_every\":%d",
+                          dsp_kernels_name(ks), steps, c->batch_size, c->max_len, (unsigned long long)c->seed,
+                          c->threads, c->optim.warmup_steps, eval_every, save_every);
+    const struct { const char *key; float v; } floats[] = {
+        {"lr", c->optim.lr}, {"weight_decay", c->optim.weight_decay}, {"mask_prob", c->mask_prob},
+        {"hidden_dropout", m->cfg.hidden_dropout_prob}, {"attention_dropout", m->cfg.attention_probs_dropout_prob},
+    };
+    for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++) {
+        bad |= dsp_buf_printf(&b, ",\"%s\":", floats[i].key);
+        bad |= dsp_buf_json_float(&b, floats[i].v) ? dsp_buf_append(&b, "null", 4) : 0;
+    }
+    bad |= dsp_buf_append(&b, ",\"out\":", 7) | dsp_buf_json_string(&b, out) | dsp_buf_append(&b, "}", 1);
+    if (!bad) runlog_raw(log, b.data);
+    dsp_buf_free(&b);
+    return bad ? -1 : 0;
+}
 
 int cmd_pretrain(int argc, char **argv) {
     const char *model_dir = NULL, *out = NULL, *log_path = NULL, *eval_path = NULL;
@@ -41,7 +73,7 @@ int cmd_pretrain(int argc, char **argv) {
         {"mask-prob", ARG_DOUBLE, &mask_prob, "P", "fraction of tokens predicted (default 0.15)", 0, 0},
         {"seed", ARG_U64, &cfg.seed, "N", "seed (default 1)", 0, 0},
         {"threads", ARG_INT, &cfg.threads, "N", "worker threads (default 1)", 0, 0},
-        {"log", ARG_STR, &log_path, "FILE", "JSONL log", 0, 0},
+        {"log", ARG_STR, &log_path, "FILE", "JSONL log: a config record, an mlm record per step, eval records", 0, 0},
         {"save-every", ARG_INT, &save_every, "K", "also save every K steps (default 0: at the end)", 0, 0},
         {"eval", ARG_STR, &eval_path, "FILE", "an STS pair file to watch (mean pooling, --max-len tokens)", 0, 0},
         {"eval-every", ARG_INT, &eval_every, "K", "evaluate every K steps (default 1000)", 0, 0},
@@ -80,7 +112,9 @@ int cmd_pretrain(int argc, char **argv) {
     dsp_pool *eval_pool = NULL;
     dsp_encoder *eval_enc = NULL;
     runlog log = {0};
+    char **eval_name = NULL; /* the log's name of the --eval set: its file's stem, as train's records give it */
     int status = 1, out_created = 0;
+    if (eval_path && cli_set_names("eval", &eval_path, 1, &eval_name, &err)) goto done;
     if (dsp_model_load(&m, model_dir, &err) || dsp_max_len_validate(&m.cfg, cfg.max_len, &err) ||
         dsp_corpus_load(&corpus, corpus_paths.items, corpus_paths.count, &err))
         goto done;
@@ -96,6 +130,10 @@ int cmd_pretrain(int argc, char **argv) {
     if (dsp_mlm_create(&t, &m, &ts, &cfg, &err) || cli_prepare_out_dir("out", out, &out_created, &err) ||
         runlog_open(&log, log_path, &err))
         goto done;
+    if (log_config(&log, model_dir, &corpus_paths, eval_path, &cfg, &m, steps, eval_every, save_every, out)) {
+        dsp_fail(&err, "out of memory");
+        goto done;
+    }
     progress bar;
     progress_init(&bar, steps);
     double t0 = now_ms(), loss_avg = NAN, acc_avg = NAN;
@@ -125,7 +163,7 @@ int cmd_pretrain(int argc, char **argv) {
         if (eval_enc && (s % eval_every == 0 || s == steps)) {
             dsp_sts_result res;
             if (dsp_evaluate_sts(eval_enc, &m, &st, DSP_POOL_MEAN, &res, &err)) goto done;
-            runlog_eval(&log, s, "eval", &res);
+            runlog_eval(&log, s, eval_name[0], &res);
             fprintf(stderr, "%sstep %d  mlm loss %.3f  acc %.3f  %s spearman %.2f\n", isatty_stderr() ? "\r\033[K" : "",
                     s, loss_avg, acc_avg, eval_path, res.spearman);
         }
@@ -145,6 +183,7 @@ done:
     if (status) cli_error(&err);
     runlog_close(&log);
     if (status) cli_drop_out_dir(out, out_created);
+    if (eval_name) cli_set_names_free(eval_name, 1);
     dsp_mlm_free(t);
     dsp_encoder_free(eval_enc);
     dsp_pool_free(eval_pool);

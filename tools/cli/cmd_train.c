@@ -80,13 +80,6 @@ static int build_config(const train_opts *o, const arg_spec *specs, int n, dsp_t
     return dsp_train_validate(c, err);
 }
 
-/* Appends ,"key":[...] of JSON strings. */
-static int json_str_list(dsp_buf *b, const char *key, const arg_strlist *l) {
-    int bad = dsp_buf_printf(b, ",\"%s\":[", key);
-    for (int i = 0; i < l->count; i++) bad |= (i ? dsp_buf_append(b, ",", 1) : 0) | dsp_buf_json_string(b, l->items[i]);
-    return bad | dsp_buf_append(b, "]", 1);
-}
-
 /* The run's first record: every setting that changes what it computes, exactly (integers as integers, floats in
  * their shortest exact form, paths as JSON strings), so that the record alone can repeat the run. */
 static int log_config(runlog *log, const train_opts *o, const dsp_train_config *c, const dsp_model *m,
@@ -96,7 +89,7 @@ static int log_config(runlog *log, const train_opts *o, const dsp_train_config *
     dsp_buf b = {0};
     int bad = dsp_buf_printf(&b, "{\"type\":\"config\",\"version\":\"%s\",\"model\":", DSP_VERSION);
     bad |= dsp_buf_json_string(&b, o->model);
-    bad |= json_str_list(&b, "corpus", &o->corpus) | json_str_list(&b, "eval", &o->eval);
+    bad |= json_str_list(&b, "corpus", o->corpus.items, o->corpus.count) | json_str_list(&b, "eval", o->eval.items, o->eval.count);
     bad |= dsp_buf_printf(&b, ",\"objective\":\"%s\",\"optimizer\":\"%s\",\"pooler\":\"%s\",\"kernels\":\"%s\","
                           "\"schedule\":\"%s\",\"steps\":%d,\"batch\":%d,\"max_len\":%d,\"seed\":%llu,\"threads\":%d",
                           dsp_objective_name(ob->kind), o->optimizer, dsp_pooler_name(c->pooler), kernels, o->schedule,

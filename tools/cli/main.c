@@ -9,14 +9,14 @@
 static const char *USAGE =
     "usage: dissipate COMMAND [flags]   (dissipate COMMAND --help for each)\n\n"
     "Commands:\n"
-    "  train   fine-tune an encoder with unsupervised SimCSE and one of the paper's objectives\n"
-    "  eval    STS Spearman of a model on pair files\n"
-    "  encode  sentence embeddings (and hidden states) of a model, as safetensors\n"
-    "  init    create a BERT-initialised model from a vocabulary (and optional word embeddings)\n"
-    "  pretrain masked-language-model pre-training of an encoder on plain text\n"
-    "  bench   time the training step and the GEMM kernels (scalar, SIMD, OpenBLAS) side by side\n"
+    "  train        fine-tune an encoder with unsupervised SimCSE and one of the paper's objectives\n"
+    "  eval         STS Spearman of a model on pair files\n"
+    "  encode       sentence embeddings (and hidden states) of a model, as safetensors\n"
+    "  init         create a BERT-initialised model from a vocabulary (and optional word embeddings)\n"
+    "  pretrain     masked-language-model pre-training of an encoder on plain text\n"
+    "  bench        time the training step and the GEMM kernels (scalar, SIMD, OpenBLAS) side by side\n"
     "  parity-dump  write one training step's inputs, masks and gradients for the PyTorch reference\n"
-    "  version print the version\n";
+    "  version      print the version\n";
 
 int cli_error(const dsp_err *err) {
     fprintf(stderr, "dissipate: error: %s\n", err->msg[0] ? err->msg : "unknown failure");
@@ -48,6 +48,14 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "pretrain") == 0) return cmd_pretrain(argc, argv);
     if (strcmp(cmd, "encode") == 0) return cmd_encode(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            printf("usage: dissipate version   prints the version\n");
+            return 0;
+        }
+        if (argc > 2) {
+            fprintf(stderr, "dissipate version: unexpected argument '%s' (it takes none)\n", argv[2]);
+            return 2;
+        }
         printf("dissipate %s\n", DSP_VERSION);
         return 0;
     }

@@ -96,3 +96,9 @@ void progress_update(progress *p, int done, const char *status) {
 void progress_done(progress *p) {
     if (p->enabled) fputc('\n', stderr);
 }
+
+int json_str_list(dsp_buf *b, const char *key, const char *const *items, int count) {
+    int bad = dsp_buf_printf(b, ",\"%s\":[", key);
+    for (int i = 0; i < count; i++) bad |= (i ? dsp_buf_append(b, ",", 1) : 0) | dsp_buf_json_string(b, items[i]);
+    return bad | dsp_buf_append(b, "]", 1);
+}

@@ -3,6 +3,7 @@
 #ifndef DSP_RUNLOG_H
 #define DSP_RUNLOG_H
 
+#include "json.h"
 #include "trainer.h"
 
 #include <stdio.h>
@@ -16,6 +17,8 @@ void runlog_step(runlog *log, const dsp_step_record *r);
 void runlog_eval(runlog *log, int step, const char *set, const dsp_sts_result *r);
 /* Appends `"key":value` with NaN/Inf written as null (JSON has no NaN). */
 void json_num(char *buf, size_t cap, size_t *len, const char *key, double v, int first);
+/* Appends ,"key":[...] of the JSON strings items[0 .. count) (a config record's file lists). Nonzero: out of memory. */
+int json_str_list(dsp_buf *b, const char *key, const char *const *items, int count);
 
 /* Progress on stderr, redrawn in place; silent when stderr is not a terminal. */
 typedef struct { int enabled, total; double start_ms; } progress;
