@@ -56,7 +56,7 @@ bash tools/setup.sh
 [ -n "$port_checked" ] || check_port   # node came with setup
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDSP_DATA_DIR="$data" >/dev/null
 cmake --build build -j"$jobs" --target dissipate
-bash tools/build-wasm.sh
+bash tools/build-wasm.sh --no-tests   # the engine modules only: the demo needs no unit tests
 node tools/build-site.mjs --data "$data" --out site
 echo "demo: serving site/ at http://127.0.0.1:$port/ (Ctrl-C stops)"
 exec node tools/serve.mjs site --port "$port"
