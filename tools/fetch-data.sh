@@ -3,7 +3,8 @@
 # their public sources and converts them into Dissipate's formats, in the layout of the project's ../shared/data
 # (the folder DSP_DATA_DIR names), which the CLI commands of the README, tools/study/run_study.py and
 # tools/build-site.mjs read:
-#   DEST/stsb/{train,dev,test}.tsv      STS Benchmark, score<TAB>s1<TAB>s2
+#   DEST/stsb/{train,dev,test}.tsv      STS Benchmark, score<TAB>s1<TAB>s2, from the official Stsbenchmark.tar.gz (raw,
+#                                       cased text, as ../shared/data has it; SentEval's copy is Moses-tokenized)
 #   DEST/sts/STS12 .. STS16/<subset>.tsv SentEval's STS12–16 test sets, one file per subset (a folder = one set)
 #   DEST/sts/SICKR.tsv                  SICK relatedness, test split (scores 1–5)
 #   DEST/corpus/                        the training corpus, ~56.5k sentences; the tools train on every corpus/*.txt:
@@ -17,11 +18,12 @@
 #                                       sentences (the head twice) and build-site.mjs would pack 120 MB into the site.
 #                                       To train on it: dissipate train --corpus DEST/wiki1m/wiki1m_for_simcse.txt …
 #   DEST/raw/                           the downloads as fetched
-# The three corpus files are checked against ../shared/data's SHA-256 sums; a mismatch is reported (the upstream
-# files changed), not fatal. Not made here: stsb/senteval/ (SentEval's Moses-tokenized STS-B, which only
+# The three STS-B and the three corpus files are checked against ../shared/data's SHA-256 sums; a mismatch is
+# reported (the upstream files changed), not fatal. Not made here: stsb/senteval/ (SentEval's Moses-tokenized STS-B, which only
 # tools/build-model's GloVe baseline reads) nor pretrain/.
-# Sources: SimCSE's mirror of the SentEval data and of wiki1m (the same files its download scripts use), and
-# google-research-datasets/wiki-split at a pinned commit.
+# Sources: the STS Benchmark's official archive (ixa2.si.ehu.eus stswiki), SimCSE's mirror of the SentEval data
+# (STS12-16, SICK) and of wiki1m (the same files its download scripts use), and google-research-datasets/wiki-split
+# at a pinned commit.
 # Downloads go to *.part and are renamed when complete, so an interrupted one is resumed, never taken as done; a
 # rerun skips what is complete. Needs curl, tar, python3 and internet access (not the project's build machines).
 set -euo pipefail
@@ -41,6 +43,7 @@ for tool in curl tar python3; do
   command -v "$tool" >/dev/null || { echo "fetch-data: $tool is needed and not installed" >&2; exit 1; }
 done
 simcse=https://huggingface.co/datasets/princeton-nlp/datasets-for-simcse/resolve/main
+stsbenchmark=http://ixa2.si.ehu.eus/stswiki/images/4/48/Stsbenchmark.tar.gz
 wikisplit=https://raw.githubusercontent.com/google-research-datasets/wiki-split/80f5bddf42d1a68201b7b107ee4b8d86d82e9fde
 
 # The highest folder this run creates (none when DEST exists), so that a failed first download can remove the empty
@@ -85,16 +88,33 @@ if [ -s corpus/wiki1m_for_simcse.txt ] && [ ! -e wiki1m/wiki1m_for_simcse.txt ];
   echo "fetch-data: moved corpus/wiki1m_for_simcse.txt to wiki1m/ (out of the training corpus)"
 fi
 mkdir -p wiki1m
+fetch "$stsbenchmark" raw/Stsbenchmark.tar.gz
 fetch "$simcse/senteval.tar" raw/senteval.tar
 fetch "$simcse/wiki1m_for_simcse.txt" wiki1m/wiki1m_for_simcse.txt
 for part in validation tune test; do
   fetch "$wikisplit/$part.tsv" "raw/wikisplit-$part.tsv"
 done
 mkdir -p stsb sts corpus
-tar -xf raw/senteval.tar -C raw
-python3 - raw/SentEval/data/downstream . <<'PY'
-import csv, glob, os, sys
-src, dest = sys.argv[1], sys.argv[2]
+mkdir -p raw/senteval
+tar -xf raw/senteval.tar -C raw/senteval
+tar -xzf raw/Stsbenchmark.tar.gz -C raw
+python3 - raw . <<'PY'
+import glob, os, sys
+raw, dest = sys.argv[1], sys.argv[2]
+
+def find(pattern, what):
+    hits = sorted(glob.glob(os.path.join(raw, "**", pattern), recursive=True))
+    if not hits:
+        sys.exit(f"fetch-data: no {pattern} under {raw}/ ({what}): the archive's layout changed; look inside it "
+                 "and adjust this script")
+    return hits[0]
+
+# SentEval's archive holds STS/ and SICK/ (at its top level in SimCSE's mirror; found wherever they are)
+src = os.path.dirname(os.path.dirname(find("STS/STS12-en-test", "SentEval's STS12")))
+stsb = os.path.dirname(find("sts-dev.csv", "the STS Benchmark"))
+for d in glob.glob(os.path.join(raw, "**", "sts-dev.csv"), recursive=True):
+    if os.path.basename(os.path.dirname(d)) == "stsbenchmark":
+        stsb = os.path.dirname(d)  # the official archive's folder, not SentEval's tokenized copy
 
 def write(path, rows):
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -123,7 +143,7 @@ for year in (12, 13, 14, 15, 16):
 # STS-B: genre filename year id score s1 s2 [sources]
 for split in ("train", "dev", "test"):
     rows = []
-    with open(f"{src}/STS/STSBenchmark/sts-{split}.csv", encoding="utf-8") as f:
+    with open(f"{stsb}/sts-{split}.csv", encoding="utf-8") as f:
         for line in f:
             cols = line.rstrip("\n").split("\t")
             rows.append((cols[4], cols[5], cols[6]))
@@ -187,9 +207,19 @@ for part in ("validation", "tune", "test"):
 save("wikisplit_complex.txt", unique(complex_))
 save("wikisplit_split.txt", unique(split))
 PY
-# ../shared/data's sums of the same three files: a difference means an upstream file changed.
+# ../shared/data's sums of the same files: a difference means an upstream file changed.
 if ! command -v sha256sum >/dev/null; then
-  echo "fetch-data: note: no sha256sum here: the corpus is not compared with the project's"
+  echo "fetch-data: note: no sha256sum here: STS-B and the corpus are not compared with the project's"
+elif ! (cd stsb && sha256sum --check --quiet) <<'SUMS'; then
+5985668f26aa1479f9b73fe53fd7dc34c01913c7aeb96b2b4bdc68f26efc2d51  train.tsv
+fabfa37dc4a26d39c1d015d1f8c99adfefc224f06eb9117ca11a8d5c46f52d7d  dev.tsv
+a06144ec553c8f84e8bb90bca18d8167b5d998569c242b1cff28f30e48ae7710  test.tsv
+SUMS
+  echo "fetch-data: note: the STS-B file(s) named above differ from the project's (an upstream file changed);" \
+       "scores will not match docs/ exactly" >&2
+fi
+if ! command -v sha256sum >/dev/null; then
+  :
 elif ! (cd corpus && sha256sum --check --quiet) <<'SUMS'; then
 28288417fd5e925af5e72cefc426de95344b2c586f3c1debf49ecc6c0dfeaae5  wiki1m_head.txt
 81f1ef1f7ae9bc15369ae67020854702983fba55db420b90fff521819180fd96  wikisplit_complex.txt
