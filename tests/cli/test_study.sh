@@ -30,6 +30,8 @@ expect_refused() {
 E=$TMP/never
 expect_refused "no data folder" "no corpus/ folder" env DSP_DATA_DIR=/nonexistent "$PY" "$STUDY" --dissipate "$DSP" --out "$E"
 expect_refused "no binary" "no executable" study --dissipate "$TMP/none" --out "$E"
+expect_refused "negative seed" "seeds are integers >= 0" study --out "$E" --seeds -1
+[ ! -e "$E" ] && ok || fail "a refused --seeds made $E"
 expect_refused "--jobs 0" "--jobs: must be at least 1" study --jobs 0 --out "$E"
 expect_refused "--only unknown" "au_t2, au_t6" study --only nothing --out "$E"
 expect_refused "--report (retired)" "--report-dir" study --report "$TMP/r.md" --out "$E"
@@ -89,4 +91,7 @@ expect_ok "--only au, --report-dir" study --out "$S" --only au --batch 8 --repor
 [ -s "$S/au_t2_seed1.jsonl" ] && [ -s "$S/au_t6_seed1.jsonl" ] && ok || fail "--only au did not run both variants"
 [ -s "$TMP/rep/study_table.md" ] && [ -s "$TMP/rep/img/study_stsb_dev.png" ] && ok || fail "--report-dir not written"
 [ "$(grep -c '^| au' "$TMP/rep/study_table.md")" = 2 ] && ok || fail "table: $(cat "$TMP/rep/study_table.md")"
+# a table of its own (a header row), and one seed gives means without a spread (a ± 0.00 would be no measurement)
+head -2 "$TMP/rep/study_table.md" | grep -q '^|---|' && ! grep -q '±' "$TMP/rep/study_table.md" && ok ||
+  fail "one-seed table: $(cat "$TMP/rep/study_table.md")"
 finish

@@ -170,11 +170,19 @@ def changed_inputs(recorded, digests):
             for p, d in sorted(digests.items()) if recorded.get(p) != d]
 
 
+RUNNING = set()  # the dissipate processes under way, so that an interruption can stop them (run_one's threads)
+
+
 def run_one(cmd, log):
     print("run:", " ".join(cmd), flush=True)
-    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if r.returncode != 0:
-        return f"{os.path.basename(log)}: dissipate train exited {r.returncode}:\n{r.stderr.strip()}"
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    RUNNING.add(proc)
+    try:
+        _, err = proc.communicate()
+    finally:
+        RUNNING.discard(proc)
+    if proc.returncode != 0:
+        return f"{os.path.basename(log)}: dissipate train exited {proc.returncode}:\n{err.strip()}"
     return None
 
 
@@ -315,6 +323,8 @@ def parse_args(argv=None):
     p.add_argument("--force", action="store_true",
                    help="rerun the runs whose logs in --out were recorded with other settings, replacing those logs")
     args = p.parse_args(argv)
+    if any(s < 0 for s in args.seeds):  # dissipate would refuse it only once the runs start
+        p.error(f"--seeds {' '.join(map(str, args.seeds))}: seeds are integers >= 0")
     if len(set(args.seeds)) != len(args.seeds):  # two runs of one seed would write one log at once
         p.error(f"--seeds {' '.join(map(str, args.seeds))}: a seed is given twice")
     if args.report is not None:
@@ -404,8 +414,15 @@ def main():
         digests = digests or input_digests(first_asked)
         inputs.update({os.path.basename(log): digests for _, log in todo})
         write_inputs_record(args.out, inputs)
-    with ThreadPoolExecutor(args.jobs) as ex:
+    ex = ThreadPoolExecutor(args.jobs)
+    try:
         errors = [e for e in ex.map(lambda j: run_one(*j), todo) if e]
+    except KeyboardInterrupt:  # stop the runs under way and start no more, rather than wait for them to finish
+        for proc in list(RUNNING):
+            proc.terminate()
+        ex.shutdown(wait=True, cancel_futures=True)
+        raise
+    ex.shutdown()
     if errors:
         fail(f"{len(errors)} run(s) failed; the other runs' logs are kept and resume:\n" + "\n".join(errors))
     results = {}
@@ -418,12 +435,15 @@ def main():
 
 def write_report(args, results, figs):
     rel = lambda f: os.path.relpath(f, args.report_dir)
-    lines = []
+    n = len(next(iter(results.values())))
+    spread = f", mean ± std over {n} seeds" if n > 1 else ", one seed"
+    lines = [f"| objective{spread} | best dev | final dev (step {args.steps}) | test at best dev | "
+             f"best-dev step per seed | final gd (seed {args.seeds[0]}) |", "|---|---|---|---|---|---|"]
     for label, per_seed in results.items():
         cols = []
         for key in ("best_dev", "final_dev", "test_at_best"):
             m, sd = mean_std([r[key] for r in per_seed])
-            cols.append(f"{m:.2f} ± {sd:.2f}")
+            cols.append(f"{m:.2f} ± {sd:.2f}" if len(per_seed) > 1 else f"{m:.2f}")  # one seed: no spread
         bs = ", ".join(str(r["best_step"]) for r in per_seed)
         gd = per_seed[0]["final_gd"]
         lines.append(f"| {label} | {' | '.join(cols)} | {bs} | {'–' if gd is None else f'{gd:.3g}'} |")
@@ -443,4 +463,8 @@ def write_report(args, results, figs):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("run_study: interrupted; the runs under way were stopped, the finished runs' logs are kept: "
+                 "run the same command again to resume")
