@@ -176,6 +176,7 @@ async function main() {
   // ---------------------------------------------------------------- session events
   const trainLabel = $('train-label'), trainBar = $('train-progress');
   let lastStatusDraw = 0;
+  let comparedAt = null; // the try-it box's step: the cosines shown, which training may have left behind
   function drawStatus(force) {
     const now = performance.now();
     if (!force && now - lastStatusDraw < 300) return;
@@ -220,6 +221,10 @@ async function main() {
   // throttle would skip it and leave "step 5 (paused)" with 6 steps recorded).
   session.on('step', ({ run, record }) => {
     charts.addStep(run, record);
+    if (comparedAt !== null && !$('tryit-out').hidden && session.stepsDone > comparedAt) {
+      say('tryit-msg', `At step ${comparedAt}; the runs have trained on since: compare again for their current weights.`, true);
+      comparedAt = null; // said once
+    }
     drawStatus(session.state === 'paused');
     if (record.step === 1) updateButtons();
   });
@@ -294,7 +299,11 @@ async function main() {
   // ---------------------------------------------------------------- try it
   $('compare').addEventListener('click', async () => {
     const a = $('s1').value.trim(), b = $('s2').value.trim();
-    if (!a || !b) { say('tryit-msg', 'Type two sentences first.'); return; }
+    if (!a || !b) {
+      $('tryit-out').hidden = true; // cosines of sentences no longer in the boxes
+      say('tryit-msg', 'Type two sentences first.');
+      return;
+    }
     say('tryit-msg', 'Encoding…', true);
     const tbody = $('tryit-out').querySelector('tbody');
     tbody.textContent = '';
@@ -319,8 +328,12 @@ async function main() {
         tbody.append(tr);
       }
       $('tryit-out').hidden = false;
-      say('tryit-msg', `At step ${session.stepsDone}.`, true);
-    } catch (e) { say('tryit-msg', `Could not compare: ${e.message}`); }
+      comparedAt = session.stepsDone;
+      say('tryit-msg', `At step ${comparedAt}.`, true);
+    } catch (e) {
+      $('tryit-out').hidden = true;
+      say('tryit-msg', `Could not compare: ${e.message}`);
+    }
   });
 
   // ---------------------------------------------------------------- exports

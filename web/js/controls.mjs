@@ -121,7 +121,8 @@ export class ConfigForm {
     const msg = el('span', { class: 'msg', id: `${id}-msg`, role: 'status', 'aria-live': 'polite' });
     input.setAttribute('aria-describedby', [msg.id, help && help.id].filter(Boolean).join(' '));
     input.dataset.path = path;
-    const onInput = () => { set(input.value); this.check(); };
+    // surrounding spaces are not part of a value: ' 8 ' is 8, in the configuration and in a copied link alike
+    const onInput = () => { set(input.value.trim()); this.check(); };
     input.addEventListener(spec.kind === 'choice' ? 'change' : 'input', onInput);
     return el('div', { class: 'field', 'data-field': path }, el('label', { for: id, text: spec.label }), input, help, msg);
   }

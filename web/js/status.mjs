@@ -59,7 +59,13 @@ export function threadsOffReason(info, query) {
   if (info.crossOriginIsolated && globalThis.crossOriginIsolated) return '';
   const why = [];
   const coiOff = query && query.get('coi') === '0' && !globalThis.crossOriginIsolated;
-  if (info.reason) why.push(info.reason);
+  // A framed document is isolated only when the page around it is: its own headers or service worker cannot help.
+  let framed = false;
+  try { framed = typeof window !== 'undefined' && window.top !== window.self; } catch { framed = true; }
+  if (framed && !globalThis.crossOriginIsolated && !coiOff)
+    why.push('this figure is in a frame of a page that is not cross-origin isolated, and a frame gets threads only ' +
+             'when the page around it is isolated too (COOP/COEP headers on that page, or coi-serviceworker loaded by it)');
+  else if (info.reason) why.push(info.reason);
   else if (!globalThis.crossOriginIsolated) {
     why.push('this page is not cross-origin isolated: the server sends no Cross-Origin-Opener-Policy/Embedder-Policy headers');
     // (with ?coi=0 the service worker is off on purpose: said last, whatever the engine's reason)
