@@ -186,7 +186,8 @@ float dsp_bf16_to_f32(uint16_t h);
 
 /* ---------------------------------------------------------------- data */
 typedef struct { char **text; int count; } dsp_corpus;
-/* One sentence per line, UTF-8; blank lines skipped; CRLF accepted. Several files are concatenated. */
+/* One sentence per line, UTF-8 (invalid UTF-8, a NUL byte or a CR inside a line is refused, naming file and line);
+ * blank lines skipped; CRLF accepted. Several files are concatenated. */
 int dsp_corpus_load(dsp_corpus *c, const char *const *paths, int n_paths, dsp_err *err);
 void dsp_corpus_free(dsp_corpus *c);
 

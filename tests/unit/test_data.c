@@ -55,6 +55,19 @@ static void test_corpus_lines(void) {
     }
     const char *e3[1] = {nul};
     CHECK_FAILS(dsp_corpus_load(&c, e3, 1, &err), &err, "corpus_nul.txt:2: the line holds a NUL byte");
+    /* invalid UTF-8 (a stray Latin-1 byte, an overlong form, a surrogate) and lines ended by CR alone: refused, not
+     * tokenized with the bad bytes dropped or read as one long line */
+    char latin[512], overlong[512], surrogate[512], cr[512];
+    write_tmp("corpus_latin1.txt", "ok\ncaf\xE9 au lait\n", latin, sizeof latin);
+    write_tmp("corpus_overlong.txt", "x\xC0\xAFy\n", overlong, sizeof overlong);
+    write_tmp("corpus_surrogate.txt", "a\nb\nx\xED\xA0\x80y\n", surrogate, sizeof surrogate);
+    write_tmp("corpus_cr.txt", "one\rtwo\rthree\r", cr, sizeof cr);
+    const char *e5[1] = {latin}, *e6[1] = {overlong}, *e7[1] = {surrogate}, *e8[1] = {cr};
+    CHECK_FAILS(dsp_corpus_load(&c, e5, 1, &err), &err, "corpus_latin1.txt:2: not valid UTF-8 (byte 0xE9 at byte 4");
+    CHECK_FAILS(dsp_corpus_load(&c, e6, 1, &err), &err, "corpus_overlong.txt:1: not valid UTF-8 (byte 0xC0 at byte 2");
+    CHECK_FAILS(dsp_corpus_load(&c, e7, 1, &err), &err, "corpus_surrogate.txt:3: not valid UTF-8 (byte 0xED");
+    CHECK_FAILS(dsp_corpus_load(&c, e8, 1, &err), &err, "corpus_cr.txt:1: a carriage return inside the line");
+    CHECK(c.count == 0 && c.text == NULL);
     const char *e4[1] = {getenv("DSP_TMP_DIR") ? getenv("DSP_TMP_DIR") : "/tmp"};
     CHECK_FAILS(dsp_corpus_load(&c, e4, 1, &err), &err, "is a directory");
 }
@@ -94,6 +107,7 @@ static void test_sts_lines(void) {
     sts_rejects("sts_empty2.tsv", "4.0\tA man sits.\t\n3.0\tA dog runs.\tb\n", "sts_empty2.tsv:1: sentence 2 is empty");
     sts_rejects("sts_empty1.tsv", "4.0\ta\tb\n3.0\t \tb\n", "sts_empty1.tsv:2: sentence 1 is empty");
     sts_rejects("sts_none.tsv", "\n\n", "sts_none.tsv: no sentence pairs");
+    sts_rejects("sts_latin1.tsv", "1\ta\tb\n2\tna\xEFve\tc\n", "sts_latin1.tsv:2: not valid UTF-8 (byte 0xEF at byte 5");
     sts_rejects("sts_one.tsv", "3\ta\tb\n", "sts_one.tsv: an STS set needs at least 2 pairs, it has 1");
     sts_rejects("sts_const.tsv", "2\ta\tb\n2\tc\td\n2.0\te\tf\n",
                 "sts_const.tsv: every pair has the same score 2, so Spearman's correlation is undefined");
