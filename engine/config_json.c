@@ -22,6 +22,8 @@ static int get_int(const dsp_json *root, const char *key, int required, int fall
     }
     int64_t x;
     if (!dsp_json_to_int64(v, -2147483647 - 1, 2147483647, &x)) {
+        if (v->type == DSP_JSON_NUMBER && v->number == floor(v->number)) /* an integer, but past any int */
+            return dsp_fail(err, "config.json: \"%s\" is %s, out of range (-2147483648 .. 2147483647)", key, v->string);
         if (v->type == DSP_JSON_NUMBER)
             return dsp_fail(err, "config.json: \"%s\" must be an integer, found %g", key, v->number);
         return dsp_fail(err, "config.json: \"%s\" must be an integer, found %s", key, dsp_json_type_name(v->type));

@@ -284,6 +284,10 @@ static void test_config(void) {
     check_config_rejected("{" BASE ", \"num_attention_heads\": 4,}", "JSON error at line 1, column");
     check_config_rejected("{" BASE ", \"num_attention_heads\": 4.5}", "\"num_attention_heads\" must be an integer, found 4.5");
     check_config_rejected("{" BASE ", \"num_attention_heads\": \"4\"}", "must be an integer, found a string");
+    /* an integer past int's range is "out of range", not "must be an integer" (it is one) */
+    check_config_rejected("{" BASE ", \"num_attention_heads\": 1099511627776}",
+                          "\"num_attention_heads\" is 1099511627776, out of range");
+    check_config_rejected("{" BASE ", \"num_attention_heads\": 4.5}", "must be an integer, found 4.5");
     check_config_rejected("{" BASE ", \"num_attention_heads\": 4, \"position_embedding_type\": \"relative_key\"}",
                           "position_embedding_type \"relative_key\" is not supported");
     check_config_rejected("{" BASE ", \"num_attention_heads\": 4, \"model_type\": \"roberta\"}",
