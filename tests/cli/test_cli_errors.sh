@@ -146,8 +146,15 @@ expect_fail "init over weights alone" "already holds a model (model.safetensors)
 expect_ok "init --force" "$DSP" init --vocab "$TMP/vocab.txt" --out "$TMP/half" --hidden 32 --intermediate 64 --force
 [ -s "$TMP/half/model.safetensors" ] && ok || fail "init --force did not write the model"
 # a max length the position embeddings cannot hold is refused before training, not when a long sentence comes up
-expect_fail "max-len > positions" "max_position_embeddings 512" "$DSP" train --model "$TMP/model" --corpus "$C" \
-  --max-len 513 --steps 1
+expect_fail "max-len > positions" "--max-len against $TMP/model/config.json: max length 513 is more than the model's max_position_embeddings 512" \
+  "$DSP" train --model "$TMP/model" --corpus "$C" --max-len 513 --steps 1
+# a corpus smaller than a batch is refused naming the file (the engine's own check cannot)
+head -3 "$C" > "$TMP/c3.txt"
+expect_fail "corpus < batch" "--corpus $TMP/c3.txt has 3 sentences, fewer than --batch 4" "$DSP" train --model "$TMP/model" \
+  --corpus "$TMP/c3.txt" --batch 4 --steps 1
+expect_fail "pretrain corpus < batch" "--corpus $TMP/c3.txt has 3 sentences, fewer than --batch 8" "$DSP" pretrain \
+  --model "$TMP/model" --corpus "$TMP/c3.txt" --out "$TMP/pt3" --batch 8 --steps 1
+[ ! -e "$TMP/pt3" ] && ok || fail "a refused pretrain made its --out"
 expect_fail "pretrain max-len" "max_position_embeddings 512" "$DSP" pretrain --model "$TMP/model" --corpus "$C" \
   --out "$TMP/pt" --max-len 600 --steps 5
 expect_fail "eval max-len" "max_position_embeddings 512" "$DSP" eval --model "$TMP/model" --sts "$DEV" --max-len 600

@@ -117,7 +117,7 @@ int cmd_encode(int argc, char **argv) {
     dsp_encoder *enc = NULL;
     float *pooled = NULL, *hidden = NULL, *ids_f = NULL, *len_f = NULL;
     int status = 1;
-    if (dsp_model_load(&m, model_dir, &err) || (text_file && dsp_max_len_validate(&m.cfg, max_len, &err)) ||
+    if (dsp_model_load(&m, model_dir, &err) || (text_file && cli_check_max_len(&m, model_dir, max_len, &err)) ||
         dsp_corpus_load(&lines, &input, 1, &err))
         goto done;
     if (pooler == DSP_POOL_CLS_MLP && !m.has_mlp) { /* its MLP would be the random initialisation */

@@ -221,7 +221,7 @@ int cmd_eval(int argc, char **argv) {
     int status = 1;
     if (!results) { dsp_fail(&err, "out of memory"); goto done; }
     if (cli_set_names("sts", (const char *const *)sts.items, sts.count, &set_names, &err)) goto done;
-    if (dsp_model_load(&m, model_dir, &err) || dsp_max_len_validate(&m.cfg, max_len, &err)) goto done;
+    if (dsp_model_load(&m, model_dir, &err) || cli_check_max_len(&m, model_dir, max_len, &err)) goto done;
     pool = dsp_pool_create(threads);
     if (dsp_encoder_create(&enc, &m, pool, kernels, &err)) goto done;
     eval_ctx c = {enc, &m, pooler, max_len};

@@ -115,8 +115,9 @@ int cmd_pretrain(int argc, char **argv) {
     char **eval_name = NULL; /* the log's name of the --eval set: its file's stem, as train's records give it */
     int status = 1, out_created = 0;
     if (eval_path && cli_set_names("eval", &eval_path, 1, &eval_name, &err)) goto done;
-    if (dsp_model_load(&m, model_dir, &err) || dsp_max_len_validate(&m.cfg, cfg.max_len, &err) ||
-        dsp_corpus_load(&corpus, corpus_paths.items, corpus_paths.count, &err))
+    if (dsp_model_load(&m, model_dir, &err) || cli_check_max_len(&m, model_dir, cfg.max_len, &err) ||
+        dsp_corpus_load(&corpus, corpus_paths.items, corpus_paths.count, &err) ||
+        cli_check_corpus_batch(&corpus, corpus_paths.items, corpus_paths.count, cfg.batch_size, &err))
         goto done;
     fprintf(stderr, "tokenizing %d sentences\n", corpus.count);
     if (dsp_token_set_build(&ts, m.vocab, corpus.text, corpus.count, cfg.max_len, &err)) goto done;

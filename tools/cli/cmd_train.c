@@ -227,8 +227,10 @@ int cmd_train(int argc, char **argv) {
     int status = 1, out_created = 0;
     if (dsp_model_load(&model, o.model, &err)) goto fail;
     if (args_seen(specs, n_specs, "dropout")) model.cfg.hidden_dropout_prob = model.cfg.attention_probs_dropout_prob = dropout;
-    if (dsp_max_len_validate(&model.cfg, cfg.max_len, &err)) goto fail;
-    if (dsp_corpus_load(&corpus, o.corpus.items, o.corpus.count, &err)) goto fail;
+    if (cli_check_max_len(&model, o.model, cfg.max_len, &err)) goto fail;
+    if (dsp_corpus_load(&corpus, o.corpus.items, o.corpus.count, &err) ||
+        cli_check_corpus_batch(&corpus, o.corpus.items, o.corpus.count, cfg.batch_size, &err))
+        goto fail;
     if (dsp_token_set_build(&tokens, model.vocab, corpus.text, corpus.count, cfg.max_len, &err)) goto fail;
     ev.sets = calloc((size_t)(ev.count ? ev.count : 1), sizeof *ev.sets);
     if (!ev.sets) { dsp_fail(&err, "out of memory"); goto fail; }

@@ -20,4 +20,9 @@ int cli_usage_error(const char *cmd, const char *msg);
 int cli_bad_flags(const char *cmd, const dsp_err *err);
 int isatty_stderr(void);
 
+/* dsp_max_len_validate, its message naming --max-len and the model's config.json (the engine knows neither). */
+int cli_check_max_len(const dsp_model *m, const char *model_dir, int max_len, dsp_err *err);
+/* A corpus of fewer sentences than a batch, refused naming its files (the trainer's own check cannot). */
+int cli_check_corpus_batch(const dsp_corpus *c, const char *const *files, int n_files, int batch, dsp_err *err);
+
 #endif

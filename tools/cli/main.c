@@ -34,6 +34,17 @@ int cli_bad_flags(const char *cmd, const dsp_err *err) {
 
 int isatty_stderr(void) { return isatty(2); }
 
+int cli_check_max_len(const dsp_model *m, const char *model_dir, int max_len, dsp_err *err) {
+    if (!dsp_max_len_validate(&m->cfg, max_len, err)) return 0;
+    return dsp_fail_prefix(err, "--max-len against %s/config.json: ", model_dir);
+}
+
+int cli_check_corpus_batch(const dsp_corpus *c, const char *const *files, int n_files, int batch, dsp_err *err) {
+    if (c->count >= batch) return 0;
+    return dsp_fail(err, "--corpus %s%s has %d sentence%s, fewer than --batch %d", files[0], n_files > 1 ? " (and the rest)" : "",
+                    c->count, c->count == 1 ? "" : "s", batch);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
