@@ -5,7 +5,7 @@
  * a file of CR-only line ends would read as one line, both silently. */
 #include "dissipate.h"
 #include "fileio.h"
-#include "json.h" /* dsp_utf8_decode */
+#include "json.h" /* dsp_utf8_invalid_at */
 
 #include <math.h>
 #include <stdlib.h>
@@ -17,21 +17,6 @@
 typedef int (*line_fn)(void *ctx, char *line, size_t len, const char *path, int lineno, dsp_err *err);
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
-
-/* The offset of the first byte of s[0 .. n) that does not start a valid UTF-8 sequence, or n. */
-static size_t utf8_invalid_at(const char *s, size_t n) {
-    for (size_t i = 0; i < n;) {
-        if ((unsigned char)s[i] < 0x80) { /* ASCII, most of any corpus */
-            i++;
-            continue;
-        }
-        uint32_t cp;
-        int k = dsp_utf8_decode((const unsigned char *)s + i, n - i, &cp);
-        if (k == 0) return i;
-        i += (size_t)k;
-    }
-    return n;
-}
 
 /* keep_tabs: tabs separate fields (STS), so a trailing tab marks an empty last field and must stay. */
 static int for_each_line(const char *path, int keep_tabs, line_fn fn, void *ctx, dsp_err *err) {
@@ -59,7 +44,7 @@ static int for_each_line(const char *path, int keep_tabs, line_fn fn, void *ctx,
         else if (memchr(text + start, '\r', end - start)) /* the tokenizer would take the rest for one more word */
             r = dsp_fail(err, "%s:%d: a carriage return inside the line (lines ending in CR alone, as on old Macs?): "
                               "lines must end in LF or CRLF", path, lineno);
-        else if ((bad = utf8_invalid_at(text + start, end - start)) < end - start) /* else silently dropped */
+        else if ((bad = dsp_utf8_invalid_at(text + start, end - start)) < end - start) /* else silently dropped */
             r = dsp_fail(err, "%s:%d: not valid UTF-8 (byte 0x%02X at byte %zu of the line); convert the file to "
                               "UTF-8 (e.g. iconv -f latin1 -t utf-8)", path, lineno, (unsigned char)text[start + bad],
                          bad + 1);

@@ -30,6 +30,20 @@ int dsp_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
     return len;
 }
 
+size_t dsp_utf8_invalid_at(const char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        if ((unsigned char)s[i] < 0x80) { /* ASCII, most of any text */
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        int k = dsp_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        if (k == 0) return i;
+        i += (size_t)k;
+    }
+    return n;
+}
+
 int dsp_utf8_encode(uint32_t cp, char *out) {
     if (cp < 0x80) { out[0] = (char)cp; return 1; }
     if (cp < 0x800) {

@@ -60,6 +60,9 @@ int dsp_buf_json_float(dsp_buf *b, float f);
 /* Decodes one UTF-8 sequence from s[0 .. n): returns its length (1-4) and the code point in *cp, or 0 if the
  * bytes are not a valid, shortest-form encoding of a scalar value. */
 int dsp_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* The offset of the first byte of s[0 .. n) that does not start a valid UTF-8 sequence (dsp_utf8_decode's rules),
+ * or n when all of it is valid. */
+size_t dsp_utf8_invalid_at(const char *s, size_t n);
 /* Encodes scalar value cp (<= U+10FFFF, not a surrogate) into out[0..4); returns the length. */
 int dsp_utf8_encode(uint32_t cp, char *out);
 

@@ -101,16 +101,14 @@ static size_t next_line(const char *text, size_t len, size_t pos, size_t *next) 
     return e - pos;
 }
 
+/* The first fault of the token wins: an invalid byte before any NUL, else the NUL. */
 static int check_token(const char *t, size_t n, int line, dsp_err *err) {
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        if (t[i] == 0) return dsp_fail(err, "vocab line %d: token contains a NUL byte", line);
-        int k = dsp_utf8_decode((const unsigned char *)t + i, n - i, &cp);
-        if (k == 0)
-            return dsp_fail(err, "vocab line %d: token is not valid UTF-8 (byte 0x%02X at offset %zu)", line,
-                            (unsigned char)t[i], i);
-        i += (size_t)k;
-    }
+    const char *nul = memchr(t, 0, n);
+    size_t upto = nul ? (size_t)(nul - t) : n, bad = dsp_utf8_invalid_at(t, upto);
+    if (bad < upto)
+        return dsp_fail(err, "vocab line %d: token is not valid UTF-8 (byte 0x%02X at offset %zu)", line,
+                        (unsigned char)t[bad], bad);
+    if (nul) return dsp_fail(err, "vocab line %d: token contains a NUL byte", line);
     return 0;
 }
 

@@ -310,8 +310,13 @@ static void test_vocab_files(void) {
     snprintf(text, sizeof text, "\xEF\xBB\xBF%s", base);
     CHECK_FAILS(dsp_vocab_from_text(&v, text, strlen(text), &err), &err, "byte-order mark");
     snprintf(text, sizeof text, "%sgood\nbad\xFF\n", base);
-    CHECK_FAILS(dsp_vocab_from_text(&v, text, strlen(text), &err), &err, "line 6");
-    CHECK_FAILS(dsp_vocab_from_text(&v, "[PAD]\n[UNK]\n[CLS]\n[SEP]\na\0b\n", 26, &err), &err, "NUL");
+    CHECK_FAILS(dsp_vocab_from_text(&v, text, strlen(text), &err), &err,
+                "vocab line 6: token is not valid UTF-8 (byte 0xFF at offset 3)");
+    CHECK_FAILS(dsp_vocab_from_text(&v, "[PAD]\n[UNK]\n[CLS]\n[SEP]\na\0b\n", 26, &err), &err,
+                "vocab line 5: token contains a NUL byte");
+    /* a token's first fault is the one named: here the invalid byte before the NUL */
+    CHECK_FAILS(dsp_vocab_from_text(&v, "[PAD]\n[UNK]\n[CLS]\n[SEP]\na\xC0" "b\0c\n", 30, &err), &err,
+                "vocab line 5: token is not valid UTF-8 (byte 0xC0 at offset 1)");
     CHECK_FAILS(dsp_vocab_load(&v, "/nonexistent/dir/vocab.txt", &err), &err, "/nonexistent/dir/vocab.txt");
 
     /* duplicates: the later line wins (HF load_vocab), every line keeps its id */
