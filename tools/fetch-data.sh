@@ -111,10 +111,8 @@ def find(pattern, what):
 
 # SentEval's archive holds STS/ and SICK/ (at its top level in SimCSE's mirror; found wherever they are)
 src = os.path.dirname(os.path.dirname(find("STS/STS12-en-test", "SentEval's STS12")))
-stsb = os.path.dirname(find("sts-dev.csv", "the STS Benchmark"))
-for d in glob.glob(os.path.join(raw, "**", "sts-dev.csv"), recursive=True):
-    if os.path.basename(os.path.dirname(d)) == "stsbenchmark":
-        stsb = os.path.dirname(d)  # the official archive's folder, not SentEval's tokenized copy
+# the official archive's folder (lowercase), not SentEval's tokenized copy in STS/STSBenchmark/
+stsb = os.path.dirname(find("stsbenchmark/sts-dev.csv", "the STS Benchmark's official archive"))
 
 def write(path, rows):
     os.makedirs(os.path.dirname(path), exist_ok=True)
