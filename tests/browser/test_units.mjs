@@ -179,4 +179,18 @@ await runTest('units', async (t) => {
   t.ok('serve: a folder without slash redirects', (await get(true, '/sub')).status === 301);
   t.ok('serve: missing file is 404', (await get(true, '/nope.js')).status === 404);
   fs.rmSync(parent, { recursive: true, force: true });
+
+  // ---------------------------------------------------------------- download sizes, the reason threads are off
+  const A = await web('assets.mjs');
+  t.ok('sizes in powers of ten', A.formatBytes(999) === '999 B' && A.formatBytes(1500) === '2 kB' &&
+       A.formatBytes(15415842) === '15.4 MB', [999, 1500, 15415842].map(A.formatBytes).join());
+  const St = await web('status.mjs');
+  const single = { threads: 1, crossOriginIsolated: false, reason: 'the page is not cross-origin isolated' };
+  const top = globalThis.window;
+  globalThis.window = { self: {}, top: {} }; // a frame: its top is another window
+  const framed = St.threadsOffReason(single, new URLSearchParams(''));
+  globalThis.window = top;
+  t.ok('a framed figure blames the page around it', /in a frame of a page that is not cross-origin isolated/.test(framed), framed);
+  const own = St.threadsOffReason(single, new URLSearchParams(''));
+  t.ok('an unframed page gives the engine its reason', own.startsWith(single.reason), own);
 });

@@ -180,6 +180,14 @@ expect_fail "init heads -1" "num_attention_heads -1 must be >= 1" "$DSP" init --
 expect_fail "parity negative steps" "--steps-before must be >= 0" "$DSP" parity-dump --model "$TMP/model" \
   --corpus "$C" --out "$TMP/pd.st" --steps-before -5
 expect_fail "bench threads" "--threads-max must be in 1 .. 256" "$DSP" bench --threads-max 1000
+expect_fail "bench batch" "--batch must be >= 2" "$DSP" bench --batch 1
+expect_fail "init preset named" "unknown --preset 'small' (known: tiny)" "$DSP" init --vocab "$TMP/vocab.txt" \
+  --out "$TMP/ps" --preset small
+expect_fail "version takes no argument" "unexpected argument 'x'" "$DSP" version x
+expect_ok "version --help" "$DSP" version --help
+grep -q "usage: dissipate version" "$TMP/out" && ok || fail "version --help: $(cat "$TMP/out")"
+expect_fail "unknown flag, help named once" "unknown flag '--bogus' (see dissipate train --help)" "$DSP" train \
+  --model "$TMP/model" --corpus "$C" --bogus 1
 expect_fail "pretrain warmup" "--warmup must be fewer than --steps" "$DSP" pretrain --model "$TMP/model" \
   --corpus "$C" --out "$TMP/pt" --steps 20 --warmup 20
 # the default warm-up (500) is cut to a tenth of a short run: the learning rate peaks at step 2 and then decays
