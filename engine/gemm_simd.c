@@ -13,7 +13,8 @@
  *    old value and adds its K products one at a time in increasing k, whatever the blocking, tile shape or
  *    thread count. With separate multiply and add (128-bit) that is exactly the scalar reference's order, so
  *    *_simd128 matches *_scalar bit for bit; the 256-bit build fuses each multiply-add (one rounding less).
- *  - Tasks are equal blocks of output rows (× column blocks when N is wide), claimed by the pool's counter. The
+ *  - Tasks are equal blocks of output rows (× column blocks when N is wide), in row order (the pool hands each
+ *    thread a contiguous range of them first, so it mostly reads the rows its share of the last job wrote). The
  *    backward's two products (dinp and dW) are one packing job and one compute job (gemm_run_job).
  *  - Prefetches cover the access patterns the hardware prefetcher misses here (see the packing routines).
  */

@@ -6,8 +6,11 @@
  * a short while after each job (SPIN_NS) and only then sleep on a condition variable, so that an idle pool
  * (between evaluations, or after training) does not burn a core.
  *
- * A job is (fn, ctx, n_tasks). Tasks are claimed from an atomic counter, so fast threads take more; results
- * stay bit-identical for any thread count because a task's output depends only on its index (dissipate.h).
+ * A job is (fn, ctx, n_tasks). Its tasks are cut into one contiguous range per thread, each with its own atomic
+ * counter: a thread claims from its own range first, then from the others', so fast threads take more. Kernels
+ * number their tasks in row order, so in consecutive jobs a thread mostly reads the rows it has just written,
+ * from its own core's cache, rather than the other core's (one shared counter handed rows out at random).
+ * Results stay bit-identical for any thread count because a task's output depends only on its index (dissipate.h).
  * The caller's thread works too (thread 0) and returns when every task has finished — it never waits for a
  * worker that has not woken up, so a descheduled worker (more threads than free cores) costs nothing.
  * Waiting threads poll, then poll and yield, so that on a busy machine they hand the core to the thread
@@ -67,6 +70,11 @@ void dsp_pool_run(dsp_pool *pool, dsp_task_fn fn, void *ctx, int n_tasks) {
 #define SPIN_PURE 2000    /* polls before spinning starts to yield (a poll is a few ns) */
 #define SPIN_CHECK 255    /* read the clock every 256 polls */
 
+/* One cache line each, so that claims in one range do not slow down the other threads' claims. */
+typedef struct {
+    _Alignas(64) _Atomic uint64_t next;
+} range_ticket;
+
 typedef struct {
     dsp_pool *pool;
     int id; /* 1 .. n-1; the caller is 0 */
@@ -85,9 +93,10 @@ struct dsp_pool {
     pthread_t *threads;
     worker_arg *args;
     job_slot slot[2];
-    /* (generation << 32) | next task index. Tasks are claimed by compare-and-swap on the whole word, so a
-     * claim made for an older generation fails: no worker can run a task of a job it did not read. */
-    _Atomic uint64_t ticket;
+    /* Per thread, (generation << 32) | next task index of its range. Tasks are claimed by compare-and-swap on
+     * the whole word, so a claim made for an older generation fails: no worker can run a task of a job it did
+     * not read. */
+    range_ticket *ticket;
     atomic_int done;          /* tasks of the current job finished */
     atomic_uint generation;   /* bumped once per job; workers wait on it */
     atomic_int stop;
@@ -104,19 +113,28 @@ static int64_t elapsed_ns(const struct timespec *t0) {
     return (int64_t)(t.tv_sec - t0->tv_sec) * 1000000000 + (t.tv_nsec - t0->tv_nsec);
 }
 
-/* Claims and runs tasks of generation gen until none is left (or a newer job replaced it). */
+/* Thread r's range of a job of n tasks: [range_start(n, r, threads), range_start(n, r + 1, threads)). */
+static uint32_t range_start(uint32_t n, int r, int threads) { return (uint32_t)((uint64_t)n * r / threads); }
+
+/* Claims and runs tasks of generation gen, its own range first, until none is left (or a newer job replaced it). */
 static void run_tasks(dsp_pool *p, unsigned gen, int thread) {
     job_slot *s = &p->slot[gen & 1];
     dsp_task_fn fn = atomic_load(&s->fn);
     void *ctx = atomic_load(&s->ctx);
     uint32_t n = (uint32_t)atomic_load(&s->n_tasks);
-    uint64_t t = atomic_load(&p->ticket);
-    for (;;) {
-        if ((uint32_t)(t >> 32) != gen || (uint32_t)t >= n) return;
-        if (!atomic_compare_exchange_weak(&p->ticket, &t, t + 1)) continue; /* t reloaded */
-        fn(ctx, (int)(uint32_t)t, thread);
-        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
-        t = atomic_load(&p->ticket);
+    for (int k = 0; k < p->n; k++) {
+        int r = (thread + k) % p->n;
+        uint32_t end = range_start(n, r + 1, p->n);
+        _Atomic uint64_t *next = &p->ticket[r].next;
+        uint64_t t = atomic_load(next);
+        for (;;) {
+            if ((uint32_t)(t >> 32) != gen) return;
+            if ((uint32_t)t >= end) break;
+            if (!atomic_compare_exchange_weak(next, &t, t + 1)) continue; /* t reloaded */
+            fn(ctx, (int)(uint32_t)t, thread);
+            atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+            t = atomic_load(next);
+        }
     }
 }
 
@@ -171,7 +189,6 @@ dsp_pool *dsp_pool_create(int n_threads) {
         atomic_init(&p->slot[i].ctx, NULL);
         atomic_init(&p->slot[i].n_tasks, 0);
     }
-    atomic_init(&p->ticket, 0);
     atomic_init(&p->done, 0);
     atomic_init(&p->generation, 0);
     atomic_init(&p->stop, 0);
@@ -180,7 +197,9 @@ dsp_pool *dsp_pool_create(int n_threads) {
     if (n_threads == 1) return p;
     p->threads = calloc((size_t)n_threads - 1, sizeof *p->threads);
     p->args = calloc((size_t)n_threads - 1, sizeof *p->args);
-    if (!p->threads || !p->args || pthread_mutex_init(&p->mu, NULL) != 0) goto fail;
+    p->ticket = aligned_alloc(sizeof(range_ticket), (size_t)n_threads * sizeof(range_ticket));
+    if (!p->threads || !p->args || !p->ticket || pthread_mutex_init(&p->mu, NULL) != 0) goto fail;
+    for (int i = 0; i < n_threads; i++) atomic_init(&p->ticket[i].next, 0);
     if (pthread_cond_init(&p->cv, NULL) != 0) {
         pthread_mutex_destroy(&p->mu);
         goto fail;
@@ -196,6 +215,7 @@ dsp_pool *dsp_pool_create(int n_threads) {
 fail:
     free(p->threads);
     free(p->args);
+    free(p->ticket);
     free(p);
     return NULL;
 }
@@ -214,6 +234,7 @@ void dsp_pool_free(dsp_pool *pool) {
     }
     free(pool->threads);
     free(pool->args);
+    free(pool->ticket);
     free(pool);
 }
 
@@ -233,7 +254,8 @@ void dsp_pool_run(dsp_pool *pool, dsp_task_fn fn, void *ctx, int n_tasks) {
     atomic_store(&s->ctx, ctx);
     atomic_store(&s->n_tasks, n_tasks);
     atomic_store(&pool->done, 0);
-    atomic_store(&pool->ticket, (uint64_t)gen << 32);
+    for (int r = 0; r < pool->n; r++)
+        atomic_store(&pool->ticket[r].next, (uint64_t)gen << 32 | range_start((uint32_t)n_tasks, r, pool->n));
     atomic_store(&pool->generation, gen); /* seq_cst: publishes the job, orders before the sleepers check */
     if (atomic_load(&pool->sleepers) > 0) {
         pthread_mutex_lock(&pool->mu);

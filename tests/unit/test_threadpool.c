@@ -1,4 +1,5 @@
-/* test_threadpool.c — dsp_pool_run runs every task exactly once, on a valid thread index, for any thread count;
+/* test_threadpool.c — dsp_pool_run runs every task exactly once, on a valid thread index, for any thread count,
+ * each thread starting in its own range of the tasks;
  * survives many back-to-back jobs and jobs after the workers went to sleep; nested runs (a task running a job
  * on the same pool or on another one) and a NULL pool run serially and still run everything once. */
 #define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
@@ -68,6 +69,37 @@ static void test_workers_take_part(dsp_pool *pool, const char *label) {
     dsp_pool_run(pool, meet_task, &m, 2);
     CHECK_MSG(__builtin_popcount(atomic_load(&m.seen)) == 2, "%s: the two tasks ran on one thread (mask %#x)", label,
               atomic_load(&m.seen));
+}
+
+/* Each thread starts in its own contiguous range of the tasks (so that consecutive jobs cut the same way give a
+ * thread the rows it wrote last). Task 0 holds the caller (thread 0) until another task has started, so the caller
+ * cannot take the worker's range before the worker wakes: the worker's first task must be the first of the second
+ * half, not task 1 (which a single shared counter would hand it). */
+typedef struct {
+    atomic_int started, first_of_worker;
+} first_task;
+
+static void first_task_fn(void *ctx, int task, int thread) {
+    first_task *f = ctx;
+    if (thread == 1) {
+        int none = -1;
+        atomic_compare_exchange_strong(&f->first_of_worker, &none, task);
+    }
+    atomic_fetch_add(&f->started, 1);
+    double t0 = now_s();
+    if (task == 0)
+        while (atomic_load(&f->started) < 2 && now_s() - t0 < 5) sched_yield();
+}
+
+static void test_own_range_first(dsp_pool *pool) {
+    const int n_tasks = 10;
+    first_task f;
+    atomic_init(&f.started, 0);
+    atomic_init(&f.first_of_worker, -1);
+    dsp_pool_run(pool, first_task_fn, &f, n_tasks);
+    CHECK_MSG(atomic_load(&f.first_of_worker) == n_tasks / 2,
+              "2 threads, %d tasks: the worker's first task was %d, not the first of its own range (%d)", n_tasks,
+              atomic_load(&f.first_of_worker), n_tasks / 2);
 }
 
 static void test_counts(dsp_pool *pool, const char *label) {
@@ -160,6 +192,7 @@ int main(void) {
         snprintf(label, sizeof label, "%d threads", n);
         test_counts(pool, label);
         if (threads > 1) test_workers_take_part(pool, label);
+        if (threads == 2) test_own_range_first(pool);
         test_after_sleep(pool);
         test_nested(pool, pool, "same pool");
         test_nested(pool, NULL, "NULL inner");
