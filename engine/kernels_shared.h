@@ -109,9 +109,11 @@ static inline int dsp_max_seq_len(const int *seq_len, int B) {
     return m;
 }
 
-/* The arguments of the attention kernels, and one (sequence, head) block of them: task = h·B + b. Head-major
- * order keeps the two heads of one sequence (whose gradients share the rows of dqkv, and may share a cache line
- * at the heads' boundary) out of the pool at the same moment. */
+/* The arguments of the attention kernels, and one (sequence, head) block of them: task = b·A + h. Sequence-major,
+ * like the row order of the matmuls before and after: the pool hands each thread a contiguous range of tasks
+ * first, so a thread reads the rows of qkv (or writes the rows of dqkv) that its share of those matmuls wrote
+ * (or will read), and the heads of one sequence, whose gradients share rows of dqkv (and may share a cache line
+ * at the heads' boundary), run one after the other on one thread. */
 typedef struct {
     float *out, *att, *dqkv, *scratch;
     const float *qkv, *dout, *att_in;
@@ -132,7 +134,7 @@ typedef struct {
 } dsp_attn_block;
 
 static inline dsp_attn_block dsp_attn_block_of(const dsp_attn_job *a, int task) {
-    int b = task % a->B, h = task / a->B, d = a->H / a->A;
+    int b = task / a->A, h = task % a->A, d = a->H / a->A;
     dsp_attn_block B;
     B.len = a->seq_len[b];
     B.off = a->seq_off[b];
