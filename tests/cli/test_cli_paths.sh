@@ -62,6 +62,15 @@ expect_fail "encode fails on its input" "nosuch.txt" "$DSP" encode --model "$M" 
 [ ! -e "$TMP/new1" ] && ok || fail "a failed encode left its --out folder behind"
 expect_ok "encode into a new folder" "$DSP" "${E[@]}" --out "$TMP/new2/sub/e.st"
 [ -s "$TMP/new2/sub/e.st" ] && ok || fail "encode did not create the folder of its --out"
+# its metadata names the kernel set that ran: "auto" resolved to a real set, and a chosen set by its name
+meta_kernels() { head -c 4096 "$1" | grep -ao '"kernels":"[a-z0-9]*"' | head -1; }
+case "$(meta_kernels "$TMP/new2/sub/e.st")" in
+  '"kernels":"scalar"' | '"kernels":"simd128"' | '"kernels":"sse2"' | '"kernels":"avx2"') ok ;;
+  *) fail "encode's metadata names no resolved kernel set: '$(meta_kernels "$TMP/new2/sub/e.st")'" ;;
+esac
+expect_ok "encode --kernels scalar" "$DSP" "${E[@]}" --kernels scalar --out "$TMP/new2/scalar.st"
+[ "$(meta_kernels "$TMP/new2/scalar.st")" = '"kernels":"scalar"' ] && ok ||
+  fail "encode --kernels scalar: metadata says '$(meta_kernels "$TMP/new2/scalar.st")'"
 expect_fail "parity over config.json" "--out $M/config.json is the config.json of the --model folder" "$DSP" parity-dump \
   --model "$M" --corpus "$C" --out "$M/config.json"
 expect_fail "parity over its corpus" "--out $C is also an input" "$DSP" parity-dump --model "$M" --corpus "$C" \

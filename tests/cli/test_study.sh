@@ -94,4 +94,28 @@ expect_ok "--only au, --report-dir" study --out "$S" --only au --batch 8 --repor
 # a table of its own (a header row), and one seed gives means without a spread (a ± 0.00 would be no measurement)
 head -2 "$TMP/rep/study_table.md" | grep -q '^|---|' && ! grep -q '±' "$TMP/rep/study_table.md" && ok ||
   fail "one-seed table: $(cat "$TMP/rep/study_table.md")"
+
+# Ctrl-C during a run: the run is stopped (not waited for), the message says how to resume, no traceback, and the
+# log so far is kept. The study starts with SIGINT at its default (a background job of a script would inherit it
+# ignored, and Python then installs no KeyboardInterrupt handler); the signal goes to the study alone, as a
+# terminal's would to the foreground group, minus the runs, which the study itself must stop.
+I=$TMP/interrupted
+DSP_DATA_DIR=$D "$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+  "$PY" "$STUDY" --dissipate "$DSP" --model "$TMP/model" --seeds 1 --steps 1000000 --eval-every 500000 \
+  --only infonce --batch 8 --out "$I" >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+for _ in $(seq 300); do grep -q '"type":"step"' "$I/infonce_seed1.jsonl" 2>/dev/null && break; sleep 0.1; done
+grep -q '"type":"step"' "$I/infonce_seed1.jsonl" && ok || fail "Ctrl-C: the run never started: $(cat "$TMP/err")"
+kill -INT "$pid"
+for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then # still waiting for its run: stop both, or the suite would hang
+  fail "Ctrl-C: the study had not stopped 20 s later"
+  kill -KILL "$pid"; pkill -KILL -f -- "$I/infonce_seed1.jsonl"
+fi
+wait "$pid" && fail "Ctrl-C: the study exited 0" || ok
+grep -q "interrupted; the runs under way were stopped" "$TMP/err" && ! grep -q Traceback "$TMP/err" && ok ||
+  fail "Ctrl-C: $(cat "$TMP/err")"
+sleep 0.5
+pgrep -f -- "$I/infonce_seed1.jsonl" >/dev/null && fail "Ctrl-C: the run is still going" || ok
+[ -s "$I/infonce_seed1.jsonl" ] && ok || fail "Ctrl-C: the log so far was not kept"
 finish

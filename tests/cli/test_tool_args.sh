@@ -61,6 +61,16 @@ else
   echo "note: no PyTorch for $PY: bench_torch.py and hf_parity.py not checked"
 fi
 
+# ---- bench_torch.py where PyTorch is missing (a torch module that fails to import stands in for it): --help still
+# answers, and a run says what is missing and exits 77 (ctest's "skipped"), never 0
+mkdir -p "$TMP/notorch" && echo 'raise ImportError("no torch in this test")' > "$TMP/notorch/torch.py"
+expect_usage "bench_torch --help without torch" env PYTHONPATH="$TMP/notorch" "$PY" "$SRC/tools/reference/bench_torch.py" \
+  --help
+env PYTHONPATH="$TMP/notorch" "$PY" "$SRC/tools/reference/bench_torch.py" --dissipate "$DSP" >"$TMP/out" 2>&1
+rc=$?
+[ $rc = 77 ] && grep -q "PyTorch is not installed" "$TMP/out" && ok ||
+  fail "bench_torch without torch: exit $rc: $(head -3 "$TMP/out")"
+
 # ---- node tools: usage, and bad input refused before the GloVe parse or a benchmark (timeout: a check that
 # started the real work would take minutes, so it fails here instead of hanging the suite)
 if command -v node >/dev/null; then
