@@ -2,7 +2,8 @@
 // quantity applies (gd does not apply to au), with one colour per objective shared by all charts. Then Reset:
 // records of the reset run that were still on their way reach neither a new run nor the emptied charts. Reset
 // also hides the try-it results and redraws the preview so that a later change of steps redraws it again; the
-// paused label counts the step that lands after the pause.
+// paused label counts the step that lands after the pause. The try-it box hides its table when it refuses a
+// comparison, and says its result is stale once training moves past the step it was made at.
 
 import { browserTest, openLab, trainToDone, smallConfigHash } from './lib.mjs';
 
@@ -107,6 +108,30 @@ await browserTest('charts', { isolation: true }, async (t, { server, browser, cl
   await workerBarrier(page);
   const pausedAt = await page.evaluate(() => ({ done: window.dissipate.session.stepsDone, label: document.getElementById('train-label').textContent }));
   t.ok('the paused label shows the last step recorded', pausedAt.label === `Training: step ${pausedAt.done} / ${STEPS} (paused)`, JSON.stringify(pausedAt));
+
+  // Try it while paused. A refused comparison (a sentence of spaces only) must not leave the previous cosines
+  // under sentences that are no longer in the boxes; a comparison made at the paused step must say it is stale
+  // once training moves on, since the table then shows weights the runs no longer have.
+  const tryBox = () => page.evaluate(() => ({ table: !document.getElementById('tryit-out').hidden, msg: document.getElementById('tryit-msg').textContent }));
+  const compared = () => page.waitForFunction(() => /^At step/.test(document.getElementById('tryit-msg').textContent), null, { timeout: 30000 });
+  await page.click('#compare');
+  await compared();
+  const sentence = await page.inputValue('#s1');
+  await page.fill('#s1', '   ');
+  await page.click('#compare');
+  const refused = await tryBox();
+  t.ok('try it: a blank sentence is refused: the table is hidden and a message says why', !refused.table && /Type two sentences/.test(refused.msg), JSON.stringify(refused));
+  await page.fill('#s1', sentence);
+  await page.click('#compare');
+  await compared();
+  const fresh = await tryBox();
+  t.ok('try it while paused: the table and "At step <paused step>."', fresh.table && fresh.msg === `At step ${pausedAt.done}.`, JSON.stringify(fresh));
+  await page.click('#pause'); // resume
+  await page.waitForFunction(() => /trained on since/.test(document.getElementById('tryit-msg').textContent), null, { timeout: 30000 }).catch(() => {});
+  const stale = await tryBox();
+  t.ok('try it: once training passes the compared step, the box says the result is stale',
+    stale.table && stale.msg.startsWith(`At step ${pausedAt.done}; the runs have trained on since`), JSON.stringify(stale));
+  await page.waitForFunction(() => window.dissipate.state === 'done', null, { timeout: 300000 });
   await page.click('#reset');
 
   // Reset alone: records still on their way do not touch the preview charts or the step count.

@@ -1,8 +1,8 @@
 // test_url.mjs — the URL holds the whole configuration: a link with settings → the controls show them → the URL
-// generated from the controls equals it; changing a control updates the URL; invalid values in a link fall back to
-// their defaults with a visible notice. A link with the configuration in the query moves it to the fragment (later
-// loads say nothing); a query overruled by a fragment is not called invalid. The warning that the address changed
-// during training goes away on Reset and on Start.
+// generated from the controls equals it; changing a control updates the URL (a value typed with surrounding spaces
+// goes in trimmed); invalid values in a link fall back to their defaults with a visible notice. A link with the
+// configuration in the query moves it to the fragment (later loads say nothing); a query overruled by a fragment is
+// not called invalid. The warning that the address changed during training goes away on Reset and on Start.
 
 import { browserTest, watchPage, waitFor, openLab, smallConfigHash } from './lib.mjs';
 
@@ -46,9 +46,13 @@ await browserTest('url', { isolation: true }, async (t, { server, browser, clean
   // 2. editing a control updates the URL (keyboard, as a reader would)
   await page.fill('[name="seed"]', '');
   await page.type('[name="seed"]', '99');
+  // surrounding spaces are not part of a value: the link holds 3e-5, not %203e-5%20 (which a reader could not read)
+  await page.fill('[name="lr"]', '');
+  await page.type('[name="lr"]', ' 3e-5 ');
   await page.selectOption('select[name="r2"]', 'met');
   const hash = await page.evaluate(() => location.hash);
   t.ok('typing a seed updates the URL', /[#&]seed=99(&|$)/.test(hash), hash);
+  t.ok('a value typed with surrounding spaces goes into the URL trimmed', /[#&]lr=3e-5(&|$)/.test(hash), hash);
   t.ok('choosing another objective updates the URL with its defaults', /&r2=met&r2\.margin=0\.44&r2\.perAnchor=0&/.test(hash), hash);
   // a fresh page from the updated URL shows the same configuration
   const { page: again } = await open(browser.context, `${server.url}index.html${hash}`);

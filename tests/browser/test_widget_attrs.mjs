@@ -1,7 +1,8 @@
 // test_widget_attrs.mjs — how <dissipate-figure> and widget.html read their attributes (the fake lab: nothing here
 // claims to test training): widget.html copies only the attributes a figure reads from its URL, never an event
 // handler; an invalid margin falls back with a notice instead of breaking the figure; autoplay "false"/"no" mean
-// off; objective names are case-insensitive; a figure's objective controls update its legend before Start.
+// off; objective names are case-insensitive; a figure's objective controls update its legend before Start; its
+// fields locked while it trains are greyed as widget.css says.
 
 import { browserTest, watchPage, waitFor } from './lib.mjs';
 
@@ -77,6 +78,29 @@ await browserTest('widget_attrs', { isolation: true }, async (t, { server, brows
     sel.dispatchEvent(new Event('change'));
   }, ctl);
   t.ok('choosing dcl for objective 2 updates the legend before Start', (await legend(ctl)) === 'infonce,dcl', await legend(ctl));
+
+  // 5. locked fields look locked: while a figure trains its form is disabled, and widget.css greys it (#f0f0f3 on
+  // #6b6b75). Chromium's own disabled look is another grey (239, 239, 239), so this fails if the rule is lost.
+  // (The fake lab: this is about styling; 2000 steps keep it training while it is looked at.)
+  const lock = await addFigure(page, { objectives: 'infonce,au', steps: '2000', controls: 'lr,opt', autoplay: 'off', fake: '1' });
+  const look = (i) => page.evaluate((j) => ['input[name="lr"]', 'select[name="optimizer"]'].map((sel) => {
+    const el = window.dissipateFigures[j].shadowRoot.querySelector(sel);
+    const cs = getComputedStyle(el);
+    return { disabled: el.disabled, background: cs.backgroundColor, color: cs.color, border: cs.borderTopColor };
+  }), i);
+  await waitFor(page, (i) => { const f = window.dissipateFigures[i]; return f && !f.shadowRoot.querySelector('button.start').disabled; }, lock,
+    { timeout: 30000, what: 'the figure with lr and opt controls to be ready' });
+  await waitFor(page, (i) => getComputedStyle(window.dissipateFigures[i].shadowRoot.querySelector('input[name="lr"]')).borderTopColor === 'rgb(138, 138, 150)', lock,
+    { timeout: 10000, what: "widget.css to apply in the figure's shadow root" });
+  const enabled = await look(lock);
+  await page.evaluate((i) => window.dissipateFigures[i].shadowRoot.querySelector('button.start').click(), lock);
+  await waitFor(page, (i) => window.dissipateFigures[i].session.state === 'training', lock, { timeout: 30000, what: 'the figure to train' });
+  const locked = await look(lock);
+  await page.evaluate((i) => window.dissipateFigures[i].session.pause(), lock);
+  t.ok('before Start the lr and optimiser fields are enabled and not greyed', enabled.every((f) => !f.disabled && f.background !== 'rgb(240, 240, 243)'), JSON.stringify(enabled));
+  t.ok('while training they are disabled, with the locked background and text colour of widget.css',
+    locked.every((f, k) => f.disabled && f.background === 'rgb(240, 240, 243)' && f.color === 'rgb(107, 107, 117)' &&
+      f.background !== enabled[k].background && f.color !== enabled[k].color), JSON.stringify(locked));
 
   t.ok('no console errors', problems.length === 0, problems.join('\n'));
 });
