@@ -36,6 +36,7 @@ expect_refused "--jobs 0" "--jobs: must be at least 1" study --jobs 0 --out "$E"
 expect_refused "--only unknown" "au_t2, au_t6" study --only nothing --out "$E"
 expect_refused "--report (retired)" "--report-dir" study --report "$TMP/r.md" --out "$E"
 expect_refused "a seed twice" "given twice" study --seeds 2 2 --out "$E"
+expect_refused "--momentum 1" "momentum 1.0: must be in .0, 1)" study --momentum 1 --optimizer sgd --out "$E"
 expect_refused "no model" "no config.json" study --model "$TMP/none" --out "$E"
 [ -e "$E" ] && fail "a refused study created $E" || ok
 expect_ok "--help" "$PY" "$STUDY" --help
@@ -94,6 +95,13 @@ expect_ok "--only au, --report-dir" study --out "$S" --only au --batch 8 --repor
 # a table of its own (a header row), and one seed gives means without a spread (a ± 0.00 would be no measurement)
 head -2 "$TMP/rep/study_table.md" | grep -q '^|---|' && ! grep -q '±' "$TMP/rep/study_table.md" && ok ||
   fail "one-seed table: $(cat "$TMP/rep/study_table.md")"
+
+# --optimizer sgd reaches the runs (with its momentum), and a log of it is not taken for an AdamW one
+G=$TMP/sgd
+expect_ok "--optimizer sgd" study --out "$G" --only infonce --batch 8 --optimizer sgd --momentum 0.5 --lr 0.1
+head -1 "$G/infonce_seed1.jsonl" | grep -q '"optimizer":"sgd"' && head -1 "$G/infonce_seed1.jsonl" | grep -q '"momentum":0.5' &&
+  ok || fail "--optimizer sgd: $(head -1 "$G/infonce_seed1.jsonl")"
+expect_refused "an SGD log asked as AdamW" "optimizer sgd (asked adamw)" study --out "$G" --only infonce --batch 8 --lr 0.1
 
 # Ctrl-C during a run: the run is stopped (not waited for), the message says how to resume, no traceback, and the
 # log so far is kept. The study starts with SIGINT at its default (a background job of a script would inherit it

@@ -82,9 +82,12 @@ def train_command(args, objective, extra, seed, log):
     flags = [("--model", os.path.abspath(args.model)), ("--corpus", args.corpus), ("--eval", sets),
              ("--objective", objective)]
     flags += [(extra[i], extra[i + 1]) for i in range(0, len(extra), 2)]
-    flags += [("--steps", args.steps), ("--batch", args.batch), ("--lr", args.lr), ("--seed", seed),
+    flags += [("--steps", args.steps), ("--batch", args.batch), ("--optimizer", args.optimizer), ("--lr", args.lr),
+              ("--seed", seed),
               ("--eval-every", args.eval_every), ("--max-len", args.max_len), ("--pooler", args.pooler),
               ("--threads", 1)]
+    if args.optimizer == "sgd":
+        flags.append(("--momentum", args.momentum))
     cmd = [args.dissipate, "train"]
     for flag, value in flags:
         cmd += [flag, *(value if isinstance(value, list) else [str(value)])]
@@ -174,7 +177,9 @@ RUNNING = set()  # the dissipate processes under way, so that an interruption ca
 
 
 def run_one(cmd, log):
-    print("run:", " ".join(cmd), flush=True)
+    # one write per line: print writes the text and its end separately, so two runs starting at once mixed lines
+    sys.stdout.write("run: " + " ".join(cmd) + "\n")
+    sys.stdout.flush()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     RUNNING.add(proc)
     try:
@@ -313,6 +318,9 @@ def parse_args(argv=None):
     p.add_argument("--batch", metavar="N", type=positive_int, default=64, help="sentences per batch (default: 64)")
     p.add_argument("--eval-every", metavar="K", type=positive_int, default=50,
                    help="evaluate STS-B dev and test every K steps (default: 50)")
+    p.add_argument("--optimizer", default="adamw", choices=["adamw", "sgd"],
+                   help="adamw, or sgd to see a dissipated gradient shrink the steps (default: adamw)")
+    p.add_argument("--momentum", metavar="X", type=float, default=0.9, help="SGD's momentum (default: 0.9)")
     p.add_argument("--lr", metavar="X", type=positive_float, default=3e-5, help="peak learning rate (default: 3e-5)")
     p.add_argument("--max-len", metavar="N", type=positive_int, default=32, help="tokens per sentence (default: 32)")
     p.add_argument("--pooler", default="mean", choices=["mean", "cls", "cls_mlp"], help="pooler (default: mean)")
@@ -325,6 +333,8 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if any(s < 0 for s in args.seeds):  # dissipate would refuse it only once the runs start
         p.error(f"--seeds {' '.join(map(str, args.seeds))}: seeds are integers >= 0")
+    if not 0 <= args.momentum < 1:  # dissipate would refuse it only once the runs start
+        p.error(f"--momentum {args.momentum}: must be in [0, 1)")
     if len(set(args.seeds)) != len(args.seeds):  # two runs of one seed would write one log at once
         p.error(f"--seeds {' '.join(map(str, args.seeds))}: a seed is given twice")
     if args.report is not None:
