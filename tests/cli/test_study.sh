@@ -101,6 +101,8 @@ G=$TMP/sgd
 expect_ok "--optimizer sgd" study --out "$G" --only infonce --batch 8 --optimizer sgd --momentum 0.5 --lr 0.1
 head -1 "$G/infonce_seed1.jsonl" | grep -q '"optimizer":"sgd"' && head -1 "$G/infonce_seed1.jsonl" | grep -q '"momentum":0.5' &&
   ok || fail "--optimizer sgd: $(head -1 "$G/infonce_seed1.jsonl")"
+head -1 "$G/study_table.md" | grep -q '^| objective (sgd, lr 0.1), one seed |' && ok ||
+  fail "the table's header does not say how the runs trained: $(head -1 "$G/study_table.md")"
 expect_refused "an SGD log asked as AdamW" "optimizer sgd (asked adamw)" study --out "$G" --only infonce --batch 8 --lr 0.1
 
 # Ctrl-C during a run: the run is stopped (not waited for), the message says how to resume, no traceback, and the

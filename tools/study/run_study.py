@@ -447,7 +447,8 @@ def write_report(args, results, figs):
     rel = lambda f: os.path.relpath(f, args.report_dir)
     n = len(next(iter(results.values())))
     spread = f", mean ± std over {n} seeds" if n > 1 else ", one seed"
-    lines = [f"| objective{spread} | best dev | final dev (step {args.steps}) | test at best dev | "
+    # the optimizer and learning rate in the header, so that a table copied elsewhere still says how it was trained
+    lines = [f"| objective ({args.optimizer}, lr {args.lr:g}){spread} | best dev | final dev (step {args.steps}) | test at best dev | "
              f"best-dev step per seed | final gd (seed {args.seeds[0]}) |", "|---|---|---|---|---|---|"]
     for label, per_seed in results.items():
         cols = []
