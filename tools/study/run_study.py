@@ -448,8 +448,8 @@ def write_report(args, results, figs):
     n = len(next(iter(results.values())))
     spread = f", mean ± std over {n} seeds" if n > 1 else ", one seed"
     # the optimizer and learning rate in the header, so that a table copied elsewhere still says how it was trained
-    lines = [f"| objective ({args.optimizer}, lr {args.lr:g}){spread} | best dev | final dev (step {args.steps}) | test at best dev | "
-             f"best-dev step per seed | final gd (seed {args.seeds[0]}) |", "|---|---|---|---|---|---|"]
+    lines = [f"| objective ({args.optimizer}, lr {args.lr:g}){spread} | best dev | final dev (step {args.steps}) | "
+             f"test at best dev | best-dev step per seed | final gd (seed {args.seeds[0]}) |", "|---|---|---|---|---|---|"]
     for label, per_seed in results.items():
         cols = []
         for key in ("best_dev", "final_dev", "test_at_best"):
