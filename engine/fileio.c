@@ -125,18 +125,55 @@ static void release(dsp_atomic_file *a) {
     memset(a, 0, sizeof *a);
 }
 
+/* dir of `path` joined with the relative link text `rel` (what a relative symbolic link's target is relative to). */
+static char *beside(const char *path, const char *rel) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) return strdup(rel);
+    size_t n = (size_t)(slash - path) + 1, m = strlen(rel);
+    char *s = malloc(n + m + 1);
+    if (!s) return NULL;
+    memcpy(s, path, n);
+    memcpy(s + n, rel, m + 1);
+    return s;
+}
+
+/* The file a write to `path` must replace: symbolic links followed to their last target, which need not exist
+ * yet. Renaming over the link instead would turn it into a regular file and leave the file it names unwritten.
+ * NULL when out of memory. After 40 links (a loop) it stops there and the open reports it. */
+static char *link_target(const char *path) {
+    char *p = strdup(path);
+    for (int hops = 0; p && hops < 40; hops++) {
+        struct stat st;
+        if (lstat(p, &st) != 0 || !S_ISLNK(st.st_mode)) break;
+        char buf[4096];
+        ssize_t n = readlink(p, buf, sizeof buf - 1);
+        if (n <= 0) break;
+        buf[n] = 0;
+        char *next = buf[0] == '/' ? strdup(buf) : beside(p, buf);
+        free(p);
+        p = next;
+    }
+    return p;
+}
+
 int dsp_atomic_open(dsp_atomic_file *a, const char *path, dsp_err *err) {
     memset(a, 0, sizeof *a);
-    size_t n = strlen(path);
-    a->path = malloc(n + 1);
-    a->tmp = malloc(n + 32);
+    struct stat st;
+    int special = stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+    if (special && S_ISBLK(st.st_mode)) return dsp_fail(err, "%s is a block device: refusing to write over it", path);
+    /* A character device or a FIFO (/dev/null, /dev/stdout, a named pipe) has no file to replace: it is written
+     * to directly. Renaming a temporary file over it would replace the node itself. */
+    a->direct = special;
+    a->path = special ? strdup(path) : link_target(path);
+    size_t n = a->path ? strlen(a->path) : 0;
+    a->tmp = a->path ? malloc(n + 32) : NULL;
     if (!a->path || !a->tmp) {
         release(a);
         return dsp_fail(err, "out of memory");
     }
-    memcpy(a->path, path, n + 1);
     /* The pid keeps two processes saving to the same path from writing into one temporary file. */
-    snprintf(a->tmp, n + 32, "%s.tmp-%ld", path, (long)getpid());
+    if (special) memcpy(a->tmp, a->path, n + 1);
+    else snprintf(a->tmp, n + 32, "%s.tmp-%ld", a->path, (long)getpid());
     a->f = fopen(a->tmp, "wb");
     if (!a->f) {
         int r = dsp_fail(err, "cannot create %s: %s", a->tmp, strerror(errno));
@@ -183,10 +220,14 @@ int dsp_atomic_commit(dsp_atomic_file *a, dsp_err *err) {
     }
     int r = 0;
     if (a->failed) r = -1; /* the message was set by the failed write */
-    else if (fflush(a->f) != 0 || fsync(fileno(a->f)) != 0)
+    else if (fflush(a->f) != 0 || (!a->direct && fsync(fileno(a->f)) != 0)) /* a pipe or device cannot fsync */
         r = dsp_fail(err, "cannot write %s: %s", a->tmp, strerror(errno));
     if (fclose(a->f) != 0 && r == 0) r = dsp_fail(err, "cannot write %s: %s", a->tmp, strerror(errno));
     a->f = NULL;
+    if (a->direct) {
+        release(a);
+        return r;
+    }
     if (r == 0 && rename(a->tmp, a->path) != 0)
         r = dsp_fail(err, "cannot rename %s to %s: %s", a->tmp, a->path, strerror(errno));
     if (r != 0) remove(a->tmp);
@@ -198,7 +239,7 @@ int dsp_atomic_commit(dsp_atomic_file *a, dsp_err *err) {
 void dsp_atomic_abort(dsp_atomic_file *a) {
     if (a->f) {
         fclose(a->f);
-        remove(a->tmp);
+        if (!a->direct) remove(a->tmp);
     }
     release(a);
 }

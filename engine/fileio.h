@@ -19,11 +19,14 @@ int dsp_mkdir_p(const char *path, dsp_err *err);
 char *dsp_path_join(const char *dir, const char *name);
 
 /* An atomic write: data goes to PATH.tmp-PID, which commit flushes, fsyncs and renames over PATH, so a reader
- * (or a crash) sees either the old file or the complete new one, never a half-written one. */
+ * (or a crash) sees either the old file or the complete new one, never a half-written one. A symbolic link PATH
+ * stays a link: the file it names is the one replaced. A character device or FIFO PATH (/dev/null, a named pipe)
+ * is written directly, as there is no file to replace; a block device is refused. */
 typedef struct {
     FILE *f;
-    char *path, *tmp;
-    int failed; /* a write failed: commit refuses */
+    char *path, *tmp; /* the file replaced (links followed) and the one written: the same when direct */
+    int failed;       /* a write failed: commit refuses */
+    int direct;       /* a device or FIFO, written in place */
 } dsp_atomic_file;
 int dsp_atomic_open(dsp_atomic_file *a, const char *path, dsp_err *err);
 int dsp_atomic_write(dsp_atomic_file *a, const void *data, size_t n, dsp_err *err);
