@@ -19,7 +19,8 @@ static const char *USAGE =
     "the word embeddings. Trains every encoder weight; saves the encoder (the decoder bias is not part of it).\n"
     "A step that masks no token (short sentences, a small --mask-prob) changes nothing and logs loss and accuracy\n"
     "as null; a run in which no step masked a token is an error. --out is created once the inputs have loaded; a\n"
-    "folder that already holds a model is refused unless --force.";
+    "folder that already holds a model is refused unless --force. Progress lines show the loss and accuracy\n"
+    "smoothed over steps (the log has each step's). A log that cannot be written stops the run, as train's.";
 
 /* The run's first record, as train's: every setting that changes what it computes, exactly, so that the record
  * alone can repeat the run. */
@@ -70,7 +71,8 @@ int cmd_pretrain(int argc, char **argv) {
         {"warmup", ARG_INT, &warmup, "N", "linear warm-up steps (< steps), then linear decay (default 500, or a tenth of\n"
          "--steps when that is fewer)", 0, 0},
         {"weight-decay", ARG_FLOAT, &cfg.optim.weight_decay, "X", "decoupled weight decay (default 0.01)", 0, 0},
-        {"mask-prob", ARG_DOUBLE, &mask_prob, "P", "fraction of tokens predicted (default 0.15)", 0, 0},
+        {"mask-prob", ARG_DOUBLE, &mask_prob, "P", "fraction of the (non-special) tokens predicted, in (0, 1]\n"
+         "(default 0.15)", 0, 0},
         {"seed", ARG_U64, &cfg.seed, "N", "seed (default 1)", 0, 0},
         {"threads", ARG_INT, &cfg.threads, "N", "worker threads (default 1)", 0, 0},
         {"log", ARG_STR, &log_path, "FILE", "JSONL log: a config record, an mlm record per step, eval records", 0, 0},
@@ -113,7 +115,7 @@ int cmd_pretrain(int argc, char **argv) {
     dsp_encoder *eval_enc = NULL;
     runlog log = {0};
     char **eval_name = NULL; /* the log's name of the --eval set: its file's stem, as train's records give it */
-    int status = 1, out_created = 0;
+    int status = 1, out_created = 0, saved_step = -1; /* saved_step: the step whose model --out holds (-1: none) */
     if (eval_path && cli_set_names("eval", &eval_path, 1, &eval_name, &err)) goto done;
     if (dsp_model_load(&m, model_dir, &err) || cli_check_max_len(&m, model_dir, cfg.max_len, &err) ||
         dsp_corpus_load(&corpus, corpus_paths.items, corpus_paths.count, &err) ||
@@ -135,6 +137,9 @@ int cmd_pretrain(int argc, char **argv) {
         dsp_fail(&err, "out of memory");
         goto done;
     }
+    /* a log that cannot be written stops the run at the end of the step (here: before the first) and before that
+     * step's save, as train's: training on would lose the record of the run */
+    if (runlog_check_run(&log, 0, 0, out, saved_step, &err)) goto done;
     progress bar;
     progress_init(&bar, steps);
     double t0 = now_ms(), loss_avg = NAN, acc_avg = NAN;
@@ -159,30 +164,40 @@ int cmd_pretrain(int argc, char **argv) {
             runlog_raw(&log, b);
         }
         char text[128];
-        snprintf(text, sizeof text, "loss %.3f  acc %.3f  %.0f ms/step", loss_avg, acc_avg, (now_ms() - t0) / s);
+        /* labelled: these are the running averages, not the step's figures (the log has those) */
+        snprintf(text, sizeof text, "smoothed loss %.3f  acc %.3f  %.0f ms/step", loss_avg, acc_avg,
+                 (now_ms() - t0) / s);
         progress_update(&bar, s, text);
         if (eval_enc && (s % eval_every == 0 || s == steps)) {
             dsp_sts_result res;
             if (dsp_evaluate_sts(eval_enc, &m, &st, DSP_POOL_MEAN, &res, &err)) goto done;
             runlog_eval(&log, s, eval_name[0], &res);
-            fprintf(stderr, "%sstep %d  mlm loss %.3f  acc %.3f  %s spearman %.2f\n", isatty_stderr() ? "\r\033[K" : "",
-                    s, loss_avg, acc_avg, eval_path, res.spearman);
+            /* as train's lines: the set by the log's name for it, then the smoothed MLM figures, labelled so */
+            fprintf(stderr, "%sstep %d  %s spearman %.2f  smoothed mlm loss %.3f  acc %.3f\n",
+                    isatty_stderr() ? "\r\033[K" : "", s, eval_name[0], res.spearman, loss_avg, acc_avg);
         }
         if (s == steps && isnan(loss_avg)) {
             dsp_fail(&err, "no step masked a token (--mask-prob %g on these sentences): nothing was learnt, so the "
                      "final model was not saved", (double)cfg.mask_prob);
             goto done;
         }
-        if ((save_every > 0 && s % save_every == 0) || s == steps)
+        if (runlog_check_run(&log, s, 0, out, saved_step, &err)) goto done;
+        if ((save_every > 0 && s % save_every == 0) || s == steps) {
             if (dsp_model_save(&m, out, 0, &err)) goto done;
+            saved_step = s;
+        }
     }
     progress_done(&bar);
+    if (runlog_close(&log)) { /* the last records may fail only as the file is closed */
+        runlog_check_run(&log, steps, 1, out, saved_step, &err);
+        goto done;
+    }
     printf("pre-trained %d steps in %.0f s; final smoothed MLM loss %.3f, accuracy %.3f; saved %s\n", steps,
            (now_ms() - t0) / 1000, loss_avg, acc_avg, out);
     status = 0;
 done:
     if (status) cli_error(&err);
-    runlog_close(&log);
+    runlog_close(&log); /* after a failure (the error said already is the one to report) */
     if (status) cli_drop_out_dir(out, out_created);
     if (eval_name) cli_set_names_free(eval_name, 1);
     dsp_mlm_free(t);

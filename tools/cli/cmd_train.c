@@ -25,7 +25,10 @@ static const char *USAGE =
     "--out, nor the --config file. With --save-best, --out holds the model of the step that scored best on the\n"
     "first --eval set (SimCSE keeps its checkpoint the same way) rather than the last step's.\n"
     "Each --eval set is named in the log by its file's stem (\"dev\"), with as many parent folders as it takes\n"
-    "to tell apart two of the same stem (\"a/dev\", \"b/dev\").";
+    "to tell apart two of the same stem (\"a/dev\", \"b/dev\"); a path given twice (however spelled) is refused.\n"
+    "An eval record's align is over the pairs with a gold score >= 4 only (Wang & Isola's convention on STS-B's\n"
+    "0-5 scale): null when a set has none.\n"
+    "A log that cannot be written (a full disk) stops the run at the end of the step, before that step's save.";
 
 typedef struct {
     const char *model, *log, *out, *optimizer, *pooler, *kernels, *schedule;
@@ -132,9 +135,12 @@ static int run_evals(eval_state *ev, dsp_trainer *t, dsp_model *m, int step, run
             ev->best = r.spearman;
             ev->best_step = step;
         }
-        if (!quiet)
-            fprintf(stderr, "%sstep %d  %s spearman %.2f  align %.4f  uniform %.4f\n", isatty_stderr() ? "\r\033[K" : "",
-                step, ev->names[i], r.spearman, r.align, r.uniform);
+        if (!quiet) {
+            char align[48] = "n/a (no pair scored >= 4)"; /* dsp_sts_align's NaN, said as eval's table says it */
+            if (!isnan(r.align)) snprintf(align, sizeof align, "%.4f", r.align);
+            fprintf(stderr, "%sstep %d  %s spearman %.2f  align %s  uniform %.4f\n", isatty_stderr() ? "\r\033[K" : "",
+                step, ev->names[i], r.spearman, align, r.uniform);
+        }
     }
     return 0;
 }
@@ -224,7 +230,7 @@ int cmd_train(int argc, char **argv) {
     dsp_token_set tokens = {0};
     dsp_trainer *trainer = NULL;
     runlog log = {0};
-    int status = 1, out_created = 0;
+    int status = 1, out_created = 0, saved_step = -1; /* saved_step: the step whose model --out holds (-1: none) */
     if (dsp_model_load(&model, o.model, &err)) goto fail;
     if (args_seen(specs, n_specs, "dropout")) model.cfg.hidden_dropout_prob = model.cfg.attention_probs_dropout_prob = dropout;
     if (cli_check_max_len(&model, o.model, cfg.max_len, &err)) goto fail;
@@ -247,11 +253,19 @@ int cmd_train(int argc, char **argv) {
     dsp_kernels ks;
     dsp_kernels_resolve(cfg.kernels, &ks, NULL);
     if (log_config(&log, &o, &cfg, &model, dsp_kernels_name(ks))) { dsp_fail(&err, "out of memory"); goto fail; }
+    if (runlog_check_run(&log, 0, 0, o.out, saved_step, &err)) goto fail; /* the config record: before the evaluations */
     fprintf(stderr, "training %s on %d sentences: %d steps of %d sentences x 2 views, lr %g, %d thread(s), %s kernels\n",
             dsp_objective_name(cfg.objective.kind), corpus.count, o.steps, cfg.batch_size, cfg.optim.lr, cfg.threads,
             dsp_kernels_name(ks));
     if (ev.count && run_evals(&ev, trainer, &model, 0, &log, o.quiet, &err)) goto fail;
-    if (o.save_best && ev.best_step == 0 && save_model(&model, &cfg, o.out, &err)) goto fail; /* it may stay the best */
+    /* a log that cannot be written stops the run at the end of the step (here: before the first) and before that
+     * step's save: training on would lose the record of the run, and --out keeps the last model whose records
+     * were written */
+    if (runlog_check_run(&log, 0, 0, o.out, saved_step, &err)) goto fail;
+    if (o.save_best && ev.best_step == 0) { /* it may stay the best */
+        if (save_model(&model, &cfg, o.out, &err)) goto fail;
+        saved_step = 0;
+    }
     progress bar;
     progress_init(&bar, o.steps);
     double total_ms = 0;
@@ -269,11 +283,19 @@ int cmd_train(int argc, char **argv) {
         if (ev.count && ((o.eval_every > 0 && s % o.eval_every == 0) || last) &&
             run_evals(&ev, trainer, &model, s, &log, o.quiet, &err))
             goto fail;
+        if (runlog_check_run(&log, s, 0, o.out, saved_step, &err)) goto fail;
         int save = o.save_best ? ev.best_step == s /* evaluated at this step, and the best so far */
                                : o.out && ((o.save_every > 0 && s % o.save_every == 0) || last);
-        if (save && save_model(&model, &cfg, o.out, &err)) goto fail;
+        if (save) {
+            if (save_model(&model, &cfg, o.out, &err)) goto fail;
+            saved_step = s;
+        }
     }
     progress_done(&bar);
+    if (runlog_close(&log)) { /* the last records may fail only as the file is closed */
+        runlog_check_run(&log, o.steps, 1, o.out, saved_step, &err);
+        goto fail;
+    }
     printf("trained %d steps in %.1f s (%.1f ms/step)\n", o.steps, total_ms / 1000, total_ms / o.steps);
     if (ev.count) printf("best %s spearman %.2f at step %d\n", ev.names[0], ev.best, ev.best_step);
     if (o.save_best) printf("saved the model of step %d to %s\n", ev.best_step, o.out);
@@ -281,7 +303,7 @@ int cmd_train(int argc, char **argv) {
     status = 0;
 fail:
     if (status) cli_error(&err);
-    runlog_close(&log);
+    runlog_close(&log); /* after a failure (the error said already is the one to report) */
     if (status) cli_drop_out_dir(o.out, out_created);
     dsp_trainer_free(trainer);
     for (int i = 0; ev.sets && i < ev.count; i++) dsp_sts_tokens_free(&ev.sets[i]);

@@ -19,22 +19,45 @@ double now_ms(void) {
 int runlog_open(runlog *log, const char *path, dsp_err *err) {
     log->f = NULL;
     log->path = path;
+    log->write_errno = 0;
     if (!path) return 0;
     log->f = fopen(path, "w");
     if (!log->f) return dsp_fail(err, "cannot write the log %s: %s", path, strerror(errno));
     return 0;
 }
 
-void runlog_close(runlog *log) {
-    if (log->f) fclose(log->f);
+/* Keeps the first failure's errno: later ones are most often its consequence. errno 0 (a stream error that set
+ * none) is kept as EIO so that the failure is not lost. */
+static void note_failure(runlog *log) {
+    if (!log->write_errno) log->write_errno = errno ? errno : EIO;
+}
+
+int runlog_check_run(const runlog *log, int step, int done, const char *out, int saved_step, dsp_err *err) {
+    if (!log->write_errno) return 0;
+    char where[64], kept[320] = "";
+    if (done) snprintf(where, sizeof where, "the run finished, but its last records may be lost");
+    else if (step > 0) snprintf(where, sizeof where, "the run stopped at step %d", step);
+    else snprintf(where, sizeof where, "the run stopped before its first step");
+    if (out && saved_step >= 0)
+        snprintf(kept, sizeof kept, "; %.256s holds the model saved at step %d", out, saved_step);
+    else if (out) snprintf(kept, sizeof kept, "; nothing was saved to %.256s", out);
+    return dsp_fail(err, "cannot write the log %s: %s; %s%s", log->path, strerror(log->write_errno), where, kept);
+}
+
+int runlog_close(runlog *log) {
+    if (log->f) {
+        errno = 0;
+        if (fclose(log->f) != 0) note_failure(log);
+    }
     log->f = NULL;
+    return log->write_errno != 0;
 }
 
 void runlog_raw(runlog *log, const char *line) {
     if (!log->f) return;
-    fputs(line, log->f);
-    fputc('\n', log->f);
-    fflush(log->f);
+    errno = 0;
+    /* flushed per record (see runlog.h), which is also where a full disk shows: fputs alone may only buffer */
+    if (fputs(line, log->f) == EOF || fputc('\n', log->f) == EOF || fflush(log->f) == EOF) note_failure(log);
 }
 
 void json_num(char *buf, size_t cap, size_t *len, const char *key, double v, int first) {
@@ -62,9 +85,11 @@ void runlog_eval(runlog *log, int step, const char *set, const dsp_sts_result *r
     dsp_buf name = {0}; /* the set's name comes from a file name: quoted and escaped as JSON (null if that fails or
                          * would not fit the record) */
     const int named = dsp_buf_json_string(&name, set) == 0 && name.len <= 512;
-    size_t n = (size_t)snprintf(b, sizeof b, "{\"type\":\"eval\",\"set\":%s", named ? name.data : "null");
-    dsp_buf_free(&name);
+    /* the README's order (step, set, spearman, align, uniform, pairs): step first, as in the step records */
+    size_t n = (size_t)snprintf(b, sizeof b, "{\"type\":\"eval\"");
     json_num(b, sizeof b, &n, "step", step, 0);
+    n += (size_t)snprintf(b + n, sizeof b - n, ",\"set\":%s", named ? name.data : "null");
+    dsp_buf_free(&name);
     json_num(b, sizeof b, &n, "spearman", r->spearman, 0);
     json_num(b, sizeof b, &n, "align", r->align, 0);
     json_num(b, sizeof b, &n, "uniform", r->uniform, 0);

@@ -8,10 +8,19 @@
 
 #include <stdio.h>
 
-typedef struct { FILE *f; const char *path; } runlog;
+/* write_errno: the errno of the first write to the log that failed (0: none). A failed write does not stop the
+ * writer by itself: the caller asks runlog_check_run once a step's records are written, and stops the run there (a
+ * run that trains on without its record loses the user's results). */
+typedef struct { FILE *f; const char *path; int write_errno; } runlog;
 
 int runlog_open(runlog *log, const char *path, dsp_err *err);  /* path NULL: no log */
-void runlog_close(runlog *log);
+/* Closes the log (once; a second call does nothing). Nonzero when a write failed, fclose's included: the last
+ * records may only reach the disk, and fail, there (runlog_check_run says why). */
+int runlog_close(runlog *log);
+/* Nonzero once a write to the log has failed, with "cannot write the log PATH: <errno text>" in err, then where the
+ * run stopped (step; 0: before its first) or that it had finished (done), and what --out holds (out NULL: no --out;
+ * saved_step < 0: nothing saved to it). */
+int runlog_check_run(const runlog *log, int step, int done, const char *out, int saved_step, dsp_err *err);
 void runlog_raw(runlog *log, const char *json_line);
 void runlog_step(runlog *log, const dsp_step_record *r);
 void runlog_eval(runlog *log, int step, const char *set, const dsp_sts_result *r);
