@@ -32,6 +32,8 @@ int dsp_config_validate(const dsp_config *c, dsp_err *err) {
                         c->num_attention_heads);
     if (c->intermediate_size < 1 || c->intermediate_size > 65536)
         return dsp_fail(err, "intermediate_size %d is out of range (1 .. 65536)", c->intermediate_size);
+    /* 2, not 3: such a model still encodes [CLS] [SEP] or two given ids (encode); what a run needs beyond that is
+     * checked against its max length (dsp_max_len_validate, the trainer's >= 3), and init refuses to make one */
     if (c->max_position_embeddings < 2 || c->max_position_embeddings > 65536)
         return dsp_fail(err, "max_position_embeddings %d is out of range (2 .. 65536)", c->max_position_embeddings);
     if (c->type_vocab_size < 1 || c->type_vocab_size > 1024)

@@ -72,7 +72,10 @@ void dsp_mlm_free(dsp_mlm *t) {
 int dsp_mlm_validate(const dsp_mlm_config *cfg, dsp_err *err) {
     if (cfg->batch_size < 1 || cfg->batch_size > 4096) return dsp_fail(err, "batch size %d must be in 1 .. 4096", cfg->batch_size);
     if (cfg->max_len < 3) return dsp_fail(err, "max length %d must be >= 3", cfg->max_len);
-    if (!(cfg->mask_prob > 0 && cfg->mask_prob < 1)) return dsp_fail(err, "mask probability %g must be in (0, 1)", cfg->mask_prob);
+    /* 1 is allowed: every non-special token is then predicted, and BERT's 80/10/10 split still leaves a tenth of them
+     * in place as context (the draw is in [0, 1), so p = 1 chooses them all); only 0 would predict nothing */
+    if (!(cfg->mask_prob > 0 && cfg->mask_prob <= 1))
+        return dsp_fail(err, "mask probability %g must be in (0, 1]", cfg->mask_prob);
     if (cfg->threads < 1 || cfg->threads > 256) return dsp_fail(err, "threads %d must be in 1 .. 256", cfg->threads);
     return dsp_optim_validate(&cfg->optim, err);
 }

@@ -9,7 +9,7 @@
 typedef struct {
     int batch_size;      /* sentences per step */
     int max_len;
-    float mask_prob;     /* fraction of (non-special) tokens predicted: 0.15 */
+    float mask_prob;     /* fraction of (non-special) tokens predicted, in (0, 1]: 0.15 */
     uint64_t seed;
     int threads;
     dsp_kernels kernels;

@@ -202,6 +202,9 @@ PY
 head -40 "$DATA/stsb/dev.tsv" > "$TMP/dev40.tsv"
 expect_ok "pretrain with --eval" "$DSP" pretrain --model "$TMP/model" --corpus "$C" --out "$TMP/pt" --force --steps 6 \
   --batch 4 --eval "$TMP/dev40.tsv" --eval-every 3 --log "$TMP/pt2.jsonl"
+# ... and its progress lines name the set as the log does (and train's lines), with the smoothed figures said to be
+grep -qE "^step 6  dev40 spearman -?[0-9.]+  smoothed mlm loss [0-9.]+  acc [0-9.]+$" "$TMP/err" && ok ||
+  fail "pretrain's progress line: $(cat "$TMP/err")"
 /usr/bin/python3 - "$TMP/pt2.jsonl" "$TMP/dev40.tsv" "$C" <<'PY' && ok || fail "pretrain's config record or eval set name"
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]

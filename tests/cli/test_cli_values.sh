@@ -59,6 +59,10 @@ expect_fail "momentum rounds to 1" "--momentum must be in \[0, 1), got 0.9999999
 expect_fail "dropout rounds to 1" "--dropout must be in \[0, 1), got 0.99999999999" "$DSP" "${T[@]}" --dropout 0.99999999999
 expect_fail "mask-prob above 1" "--mask-prob must be in (0, 1], got 1.0000000001" "$DSP" pretrain --model "$M" \
   --corpus "$C" --out "$TMP/pt0" --mask-prob 1.0000000001
+# ... and 1, inside that range, is accepted by the engine too (it once said "(0, 1)"); --help states the range
+expect_ok "mask-prob 1" "$DSP" pretrain --model "$M" --corpus "$C" --out "$TMP/pt1m" --mask-prob 1 --steps 2 --batch 4
+"$DSP" pretrain --help | grep -q -- "--mask-prob P .*in (0, 1\]" && ok ||
+  fail "pretrain --help does not state --mask-prob's range"
 expect_fail "margin beyond float" "--margin 1e308 is outside the range of a 32-bit float" "$DSP" "${T[@]}" \
   --objective mat --margin 1e308
 
@@ -90,6 +94,22 @@ assert sets[:3] == [("a/dev", 40), ("b/dev", 30), ("sts40", 40)], sets
 PY
 expect_fail "one set twice" "--eval $TMP/a/dev.tsv is given twice" "$DSP" "${T[@]}" --steps 1 \
   --eval "$TMP/a/dev.tsv" "$TMP/a/dev.tsv"
+# ... however it is spelled: the same file is refused (it would be scored, and averaged, twice), in eval and train
+ln -s a/dev.tsv "$TMP/link.tsv"
+expect_fail "one file, two spellings" "--sts ./a/dev.tsv is given twice: it is the same file as a/dev.tsv" \
+  bash -c 'cd "$1" && shift && exec "$@"' _ "$TMP" "$DSP" eval --model "$M" --sts a/dev.tsv ./a/dev.tsv
+expect_fail "one file, through a link" "--eval $TMP/link.tsv is given twice: it is the same file as $TMP/a/dev.tsv" \
+  "$DSP" "${T[@]}" --steps 1 --eval "$TMP/a/dev.tsv" "$TMP/link.tsv"
+# a set whose stem another shares is named by its stem when the other's folder tells them apart ("dev", not
+# "dev.tsv"), and a leading ./ is no folder of its name ("dev", not "./dev")
+head -20 "$STS40" > "$TMP/dev.tsv"
+for first in dev.tsv ./dev.tsv; do
+  (cd "$TMP" && "$DSP" eval --model "$M" --sts "$first" a/dev.tsv --json) >"$TMP/out" 2>"$TMP/err" || fail "eval $first"
+  /usr/bin/python3 - "$TMP/out" <<'PY' && ok || fail "set names of $first and a/dev.tsv: $(cat "$TMP/out" "$TMP/err")"
+import json, sys
+assert [s["name"] for s in json.load(open(sys.argv[1]))["sets"]] == ["dev", "a/dev"]
+PY
+done
 # a folder of pair files is one multi-subset set for train as for eval: at step 0 (weights as loaded) the log's
 # Spearman is eval's "all" over the same subsets
 mkdir -p "$TMP/sts12"
@@ -141,4 +161,43 @@ for r in full:
 said = float(re.search(r"final smoothed MLM loss ([0-9.]+)", open(sys.argv[3]).read()).group(1))
 assert abs(said - avg) < 1e-3, (said, avg)
 PY
+# align is over the pairs scored >= 4: a set with none says so in the table (JSON: null), and the help says it
+printf '1\ta b\tc d\n2\te f\tg h\n3\ti j\tk l\n' > "$TMP/low.tsv"
+expect_ok "eval, no pair scored >= 4" "$DSP" eval --model "$M" --sts "$TMP/low.tsv"
+grep -q "^low: 3 pairs, align n/a (no pair scored >= 4), uniform " "$TMP/out" && ok ||
+  fail "align n/a: $(cat "$TMP/out")"
+expect_ok "eval --json, no pair scored >= 4" "$DSP" eval --model "$M" --sts "$TMP/low.tsv" --json
+/usr/bin/python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["sets"][0]["align"] is None' "$TMP/out" &&
+  ok || fail "eval --json align: $(cat "$TMP/out")"
+for cmd in eval train; do
+  "$DSP" $cmd --help | tr '\n' ' ' | grep -q "gold score >= 4 only (Wang & Isola" && ok ||
+    fail "$cmd --help: align's >= 4"
+done
+
+# eval records list their fields in the README's order: step, set, spearman, align, uniform, pairs
+expect_ok "eval record order" "$DSP" "${T[@]}" --steps 1 --eval "$STS40" --log "$TMP/order.jsonl" --quiet
+/usr/bin/python3 - "$TMP/order.jsonl" <<'PY' && ok || fail "eval record field order: $(grep eval "$TMP/order.jsonl")"
+import json, sys
+evals = [r for r in map(json.loads, open(sys.argv[1])) if r["type"] == "eval"]
+assert evals and all(list(r) == ["type", "step", "set", "spearman", "align", "uniform", "pairs"] for r in evals), evals
+PY
+
+# init refuses a model with fewer than 3 positions ([CLS], a token, [SEP]), which no run could use
+expect_fail "init max-pos 2" "--max-pos 2 must be >= 3: a sequence needs \[CLS\], a token and \[SEP\]" "$DSP" init \
+  --vocab "$TMP/vocab.txt" --out "$TMP/mp2" --max-pos 2
+[ ! -e "$TMP/mp2" ] && ok || fail "a refused init wrote a model"
+expect_ok "init max-pos 3" "$DSP" init --vocab "$TMP/vocab.txt" --out "$TMP/mp3" --max-pos 3 --hidden 32 \
+  --intermediate 64
+expect_ok "eval on 3 positions" "$DSP" eval --model "$TMP/mp3" --sts "$STS40" --max-len 3
+
+# encode: singular counts, and a bad id is quoted alone, not with the rest of its line
+head -1 "$C" > "$TMP/one.txt"
+printf '2\n' > "$TMP/one_id.txt"
+expect_ok "encode one sentence" "$DSP" encode --model "$M" --text-file "$TMP/one.txt" --out "$TMP/e1.st"
+grep -q ": 1 sequence, [0-9]* tokens, pooler" "$TMP/out" && ok || fail "encode plural: $(cat "$TMP/out")"
+expect_ok "encode one id" "$DSP" encode --model "$M" --ids-file "$TMP/one_id.txt" --out "$TMP/e2.st"
+grep -q ": 1 sequence, 1 token, pooler" "$TMP/out" && ok || fail "encode plural: $(cat "$TMP/out")"
+printf '2 -1 3\n' > "$TMP/bad_ids.txt"
+expect_fail "encode bad id" 'bad_ids.txt: sequence 1: "-1" is not a token id' "$DSP" encode --model "$M" \
+  --ids-file "$TMP/bad_ids.txt" --out "$TMP/e3.st"
 finish

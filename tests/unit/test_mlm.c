@@ -123,6 +123,18 @@ int main(void) {
     dsp_model_free(&m);
     make_model(&m, 1);
     CHECK_FAILS(dsp_mlm_create(&t, &m, &ts, &cfg, &err), &err, "mask probability");
+    /* mask_prob 1, the top of its range (0, 1] as the CLI states it: every non-special token is predicted */
+    cfg.mask_prob = 1;
+    CHECK_OK(dsp_mlm_create(&t, &m, &ts, &cfg, &err), &err);
+    if (t) {
+        dsp_mlm_record r;
+        CHECK_OK(dsp_mlm_step(t, &r, &err), &err);
+        CHECK_MSG(r.masked == 8 * 8 && isfinite(r.loss), "mask_prob 1: %d of 64 tokens masked, loss %g", r.masked,
+                  r.loss);
+        dsp_mlm_free(t);
+    }
+    cfg.mask_prob = 1.5f;
+    CHECK_FAILS(dsp_mlm_create(&t, &m, &ts, &cfg, &err), &err, "must be in (0, 1]");
     dsp_model_free(&m);
     free(ts.ids); free(ts.offset); free(ts.len);
     return dsp_test_end("test_mlm");

@@ -42,9 +42,12 @@ static int parse_ids(const dsp_corpus *lines, const char *path, const dsp_config
             char *end;
             errno = 0;
             long v = strtol(p, &end, 10);
-            if (end == p || errno || v < 0 || v > 0x7fffffffL || (*end && *end != ' ' && *end != '\t'))
-                return dsp_fail(err, "%s: sequence %d: \"%.20s\" is not a token id (a non-negative integer)", path,
-                                i + 1, p);
+            if (end == p || errno || v < 0 || v > 0x7fffffffL || (*end && *end != ' ' && *end != '\t')) {
+                /* quote the bad token alone (up to its space), not the rest of the line; a long one is cut */
+                const int len = (int)strcspn(p, " \t");
+                return dsp_fail(err, "%s: sequence %d: \"%.*s%s\" is not a token id (a non-negative integer)", path,
+                                i + 1, len > 20 ? 20 : len, p, len > 20 ? "..." : "");
+            }
             if (v >= c->vocab_size)
                 return dsp_fail(err, "%s: sequence %d: token id %ld is outside the vocabulary (0 .. %d)", path, i + 1,
                                 v, c->vocab_size - 1);
@@ -160,8 +163,8 @@ int cmd_encode(int argc, char **argv) {
              dsp_kernels_name(used));
     if (cli_prepare_out_file("out", out, &err) || dsp_st_write_file(out, tensors, want_hidden ? 4 : 3, 0, meta, &err))
         goto done;
-    printf("wrote %s: %d sequences, %zu tokens, pooler %s%s\n", out, n, T, dsp_pooler_name(pooler),
-           want_hidden ? ", hidden states" : "");
+    printf("wrote %s: %d sequence%s, %zu token%s, pooler %s%s\n", out, n, n == 1 ? "" : "s", T, T == 1 ? "" : "s",
+           dsp_pooler_name(pooler), want_hidden ? ", hidden states" : "");
     status = 0;
 done:
     if (status) cli_error(&err);

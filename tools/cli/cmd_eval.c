@@ -11,6 +11,7 @@
 #include "trainer.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,7 +23,9 @@ static const char *USAGE =
     "uniformity. PATH is a pair file (score<TAB>s1<TAB>s2) or a folder of them (*.tsv), which is one multi-subset\n"
     "set: 'all' concatenates its subsets (SimCSE's number); mean and weighted mean are listed below the table.\n"
     "A set is named by its stem (dev for .../stsb/dev.tsv), with as many parent folders as tell two sets of one\n"
-    "stem apart (a/dev, b/dev); a path given twice is refused.";
+    "stem apart (a/dev, b/dev); a path given twice is refused, however it is spelled (./dev.tsv, a link).\n"
+    "Alignment is over the pairs with a gold score >= 4 only (Wang & Isola's convention on STS-B's 0-5 scale):\n"
+    "a set with none (another scale, say 0-1) has no alignment: n/a in the table, null in --json.";
 
 typedef struct {
     char name[64];
@@ -138,7 +141,10 @@ static void print_table(const set_result *r, int n) {
     if (n > 1) printf("| %*.2f ", w, avg);
     printf("|\n\n");
     for (int i = 0; i < n; i++) {
-        printf("%s: %d pairs, align %.4f, uniform %.4f", r[i].name, r[i].pairs, r[i].align, r[i].uniform);
+        printf("%s: %d pairs, ", r[i].name, r[i].pairs);
+        if (isnan(r[i].align)) printf("align n/a (no pair scored >= 4)"); /* dsp_sts_align's NaN: say why */
+        else printf("align %.4f", r[i].align);
+        printf(", uniform %.4f", r[i].uniform);
         if (r[i].is_folder)
             printf(", %d subsets: all %.2f, mean %.2f, weighted mean %.2f", r[i].n_sub, r[i].all, r[i].mean, r[i].wmean);
         printf("\n");

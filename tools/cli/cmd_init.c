@@ -63,7 +63,7 @@ int cmd_init(int argc, char **argv) {
         {"layers", ARG_INT, &layers, "L", "number of layers", 0, 0},
         {"heads", ARG_INT, &heads, "A", "attention heads (must divide H)", 0, 0},
         {"intermediate", ARG_INT, &inter, "I", "feed-forward size", 0, 0},
-        {"max-pos", ARG_INT, &max_pos, "P", "position embeddings", 0, 0},
+        {"max-pos", ARG_INT, &max_pos, "P", "position embeddings, >= 3 (default 512)", 0, 0},
         {"word-embeddings", ARG_STR, &emb, "FILE", "safetensors with word_embeddings [V, H] to use as the word table", 0, 0},
         {"seed", ARG_U64, &seed, "N", "initialisation seed (default 1)", 0, 0},
         {"f16", ARG_BOOL, &f16, NULL, "store weights as F16 (half the size; compute stays F32)", 0, 0},
@@ -79,6 +79,13 @@ int cmd_init(int argc, char **argv) {
     if (strcmp(preset, "tiny") != 0) {
         char msg[160];
         snprintf(msg, sizeof msg, "unknown --preset '%.100s' (known: tiny)", preset);
+        return cli_usage_error("init", msg);
+    }
+    /* the engine loads a model of 2 positions (encode can run [CLS] [SEP]), but train, pretrain and eval need a
+     * sentence of at least one token: a model made here with fewer than 3 could never be trained or evaluated */
+    if (args_seen(specs, n_specs, "max-pos") && max_pos < 3) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "--max-pos %d must be >= 3: a sequence needs [CLS], a token and [SEP]", max_pos);
         return cli_usage_error("init", msg);
     }
     if (cli_check_no_model_in("out", out, force, &err)) return cli_error(&err);

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The last k + 1 components of path (trailing slashes dropped), the extension of the last removed; *whole is set
  * when that is all of the path, so that a larger k gives nothing new. malloc'd; NULL when out of memory. */
@@ -28,18 +29,59 @@ void cli_set_names_free(char **names, int n) {
     free(names);
 }
 
+/* The path without leading "./" components: "." names no folder worth showing, and "./dev.tsv" is named as
+ * "dev.tsv" is ("dev", not "./dev"). All of the path when nothing else would be left ("./"). */
+static const char *shown_path(const char *path) {
+    const char *p = path;
+    while (p[0] == '.' && p[1] == '/') {
+        p += 2;
+        while (*p == '/') p++;
+    }
+    return *p ? p : path;
+}
+
+/* Refuses two paths that name one file or folder however they are spelled (./dev.tsv and dev.tsv, a link): one
+ * set scored twice would also count twice in an average. Paths that do not exist are left to their loader. */
+static int check_distinct_files(const char *flag, const char *const *paths, int n, dsp_err *err) {
+    struct stat *st = calloc((size_t)(n ? n : 1), sizeof *st);
+    char *found = calloc((size_t)(n ? n : 1), 1);
+    if (!st || !found) {
+        free(st), free(found);
+        return dsp_fail(err, "out of memory");
+    }
+    int rc = 0;
+    for (int i = 0; i < n; i++) found[i] = stat(paths[i], &st[i]) == 0;
+    for (int i = 1; i < n && !rc; i++)
+        for (int j = 0; j < i && !rc; j++) {
+            if (!found[i] || !found[j] || st[i].st_dev != st[j].st_dev || st[i].st_ino != st[j].st_ino) continue;
+            rc = strcmp(paths[i], paths[j]) == 0
+                     ? dsp_fail(err, "--%s %s is given twice", flag, paths[i])
+                     : dsp_fail(err, "--%s %s is given twice: it is the same file as %s", flag, paths[i], paths[j]);
+        }
+    free(st);
+    free(found);
+    return rc;
+}
+
 int cli_set_names(const char *flag, const char *const *paths, int n, char ***out, dsp_err *err) {
+    if (check_distinct_files(flag, paths, n, err)) return -1;
     char **names = calloc((size_t)(n ? n : 1), sizeof *names);
     if (!names) return dsp_fail(err, "out of memory");
     for (int i = 0; i < n; i++) {
         for (int k = 0;; k++) {
-            int whole_i, whole_j, clash = 0, oom = 0;
-            char *mine = suffix_name(paths[i], k, &whole_i);
-            for (int j = 0; mine && j < n && !clash && !oom; j++) {
+            /* deeper (more parent folders) is tried while the name clashes with another path's at the same depth
+             * and either path has more to show: "dev.tsv" beside "a/dev.tsv" is "dev" (their depth-1 names differ),
+             * not the whole path */
+            int whole_i, whole_j, clash = 0, deeper = 0, oom = 0;
+            char *mine = suffix_name(shown_path(paths[i]), k, &whole_i);
+            for (int j = 0; mine && j < n && !oom; j++) {
                 if (j == i) continue;
-                char *theirs = suffix_name(paths[j], k, &whole_j);
+                char *theirs = suffix_name(shown_path(paths[j]), k, &whole_j);
                 oom = !theirs;
-                clash = theirs && strcmp(mine, theirs) == 0;
+                if (theirs && strcmp(mine, theirs) == 0) {
+                    clash = 1;
+                    deeper |= !whole_i || !whole_j;
+                }
                 free(theirs);
             }
             if (!mine || oom) {
@@ -52,10 +94,10 @@ int cli_set_names(const char *flag, const char *const *paths, int n, char ***out
                 break;
             }
             free(mine);
-            if (!whole_i) continue;
+            if (deeper) continue;
             /* all of the path without its extension is not enough (dev.tsv and dev.txt): the path as given is */
             for (int j = 0; j < n; j++)
-                if (j != i && strcmp(paths[i], paths[j]) == 0) {
+                if (j != i && strcmp(shown_path(paths[i]), shown_path(paths[j])) == 0) {
                     cli_set_names_free(names, n);
                     return dsp_fail(err, "--%s %s is given twice", flag, paths[i]);
                 }

@@ -6,7 +6,8 @@
 
 #include "dissipate.h"
 
-/* names[i] for paths[i], malloc'd (free with cli_set_names_free). A path given twice is refused. */
+/* names[i] for paths[i], malloc'd (free with cli_set_names_free). A file given twice is refused, however it is
+ * spelled (dev.tsv, ./dev.tsv, a link to it); a leading ./ is no part of a name. */
 int cli_set_names(const char *flag, const char *const *paths, int n, char ***names, dsp_err *err);
 void cli_set_names_free(char **names, int n);
 
