@@ -148,6 +148,27 @@ await browserTest('a11y', { isolation: true }, async (t, { server, browser }) =>
   await waitFor(page, () => window.dissipate.state === 'ready', null, { what: 'Enter on Reset to reset', timeout: 10000 });
   f = await focus();
   t.ok('Enter on Reset resets, and the focus moves to Start', f.id === 'start' && !f.disabled, JSON.stringify(f));
+
+  // Removing an objective by keyboard (audit finding 2): the form is rebuilt, and the focus must not fall to the
+  // body. Four runs; Enter on "Remove objective 2" → the focus is on the remove button of the run now second; Enter
+  // on the last run's → two runs are left, whose remove buttons are disabled: "+ Add an objective" gets it.
+  await page.click('.add-run');
+  await page.click('.add-run');
+  const focused = () => page.evaluate(() => {
+    const e = document.activeElement;
+    return { tag: e.tagName, cls: e.className, label: e.getAttribute('aria-label') || e.textContent.slice(0, 40), disabled: e.disabled,
+      runs: document.querySelectorAll('#config .run').length };
+  });
+  await page.focus('[aria-label="Remove objective 2"]');
+  await page.keyboard.press('Enter');
+  const afterMiddle = await focused();
+  t.ok('Enter on "Remove objective 2" of 4: the focus moves to the next run\'s remove button, now objective 2',
+    afterMiddle.runs === 3 && afterMiddle.tag === 'BUTTON' && afterMiddle.label === 'Remove objective 2' && !afterMiddle.disabled, JSON.stringify(afterMiddle));
+  await page.focus('[aria-label="Remove objective 3"]');
+  await page.keyboard.press('Enter');
+  const afterLast = await focused();
+  t.ok('Enter on the last run\'s remove button, leaving the minimum: the focus moves to "+ Add an objective"',
+    afterLast.runs === 2 && afterLast.tag === 'BUTTON' && afterLast.cls === 'add-run' && !afterLast.disabled, JSON.stringify(afterLast));
   t.ok('no console errors', problems.length === 0, problems.join('\n'));
   await page.close();
 

@@ -75,6 +75,18 @@ await browserTest('charts', { isolation: true }, async (t, { server, browser, cl
   t.ok(`stsb: ${STEPS / EVAL + 1} evaluations per run`, charts.stsb.every((d) => d.n === STEPS / EVAL + 1), JSON.stringify(charts.stsb));
   t.ok(`loss: ${STEPS} points per run`, charts.loss.every((d) => d.n === STEPS), JSON.stringify(charts.loss));
   t.ok('gradh: total, positive and negative lines per run', charts.gradh.length === 6);
+  // The step-0 evaluation lies on the left edge of the chart area (audit finding 7): its marker must be drawn whole,
+  // not cut at the edge. The pixel 1.5 px left of the edge, at the marker's height, is inside the marker (radius 2):
+  // it must carry a run's colour, not the white of the background (or the grey of a tick).
+  const edge = await page.evaluate(() => {
+    const chart = window.dissipate.charts.charts.stsb;
+    const pt = chart.getDatasetMeta(0).data[0];
+    const dpr = chart.currentDevicePixelRatio || 1;
+    const px = chart.ctx.getImageData(Math.round((pt.x - 1.5) * dpr), Math.round(pt.y * dpr), 1, 1).data;
+    return { x: pt.x, left: chart.chartArea.left, rgb: [px[0], px[1], px[2]] };
+  });
+  t.ok('stsb: the step-0 marker is on the left edge and drawn whole, not clipped there',
+    Math.abs(edge.x - edge.left) < 1 && Math.max(...edge.rgb) - Math.min(...edge.rgb) > 80, JSON.stringify(edge));
   const colour = (name, label) => byRun(name, label)[0].color;
   t.ok('one colour per objective on every chart', names.every((n) => colour(n, 'infonce') === colour('stsb', 'infonce') && colour(n, 'au') === colour('stsb', 'au'))
     && colour('stsb', 'infonce') !== colour('stsb', 'au'));
@@ -85,6 +97,18 @@ await browserTest('charts', { isolation: true }, async (t, { server, browser, cl
   await page.waitForFunction(() => !document.getElementById('tryit-out').hidden, null, { timeout: 30000 });
   const tryit = await page.evaluate(() => ({ msg: document.getElementById('tryit-msg').textContent, color: getComputedStyle(document.getElementById('tryit-msg')).color }));
   t.ok('try it: "At step 12." in a neutral colour, not the error colour', /At step 12/.test(tryit.msg) && tryit.color !== 'rgb(179, 38, 30)', JSON.stringify(tryit));
+  t.ok('try it: a sentence that fits says nothing of a cut', !/cut/.test(tryit.msg), tryit.msg);
+  // A sentence longer than the run's max tokens (24 here) is read only up to them (audit finding 9): the hint gives
+  // the limit, and a comparison says which sentence was cut.
+  const hintText = await page.textContent('.tryit .hint');
+  t.ok('try it: the hint states the run\'s max tokens (24)', /up to 24 tokens/.test(hintText), hintText);
+  const sentenceA = await page.inputValue('#s1');
+  await page.fill('#s1', 'word '.repeat(200));
+  await page.click('#compare');
+  await page.waitForFunction(() => /^At step/.test(document.getElementById('tryit-msg').textContent), null, { timeout: 30000 });
+  const cutMsg = await page.textContent('#tryit-msg');
+  t.ok('try it: a 200-word sentence A is said to be cut to its first 24 tokens', /Sentence A was cut to its first 24 tokens/.test(cutMsg), cutMsg);
+  await page.fill('#s1', sentenceA);
   const xMax = () => page.evaluate(() => window.dissipate.charts.charts.loss.options.scales.x.max);
   await page.fill('[name="steps"]', '10');
   await page.click('#reset');

@@ -170,5 +170,25 @@ await browserTest('exports', { isolation: true }, async (t, { server, browser, c
   t.ok('try it: one cosine in [-1, 1] per run', cos.length === 2 && cos.every((c) => Number.isFinite(c) && Math.abs(c) <= 1), cos.join());
   const same = await compare('A man is playing a guitar.', 'A man is playing a guitar.');
   t.ok('try it: a sentence against itself has cosine 1', same.length === 2 && same.every((c) => Math.abs(c - 1) < 1e-3), same.join());
+
+  // Two runs of one objective (audit findings 6 and 10): every export's name keeps the parameter that tells them
+  // apart, spelled out and without a stray "_", by one rule for CSV, JSON, PNG and zip (and the folder in the zip);
+  // the plane chart, which the PNG draws, gives each run its own colour.
+  await page.evaluate(() => { location.hash = '#r1=infonce&r1.tau=0.05&r2=au&r3=infonce&r3.tau=0.1&batch=8&steps=2&eval=2&seed=7&maxlen=12'; });
+  await page.waitForFunction(() => window.dissipate.form.getConfig().runs.length === 3, null, { timeout: 10000 });
+  await trainToDone(page);
+  await page.waitForTimeout(400);
+  const STEM = 'dissipate-infonce_tau0.05-au-infonce_tau0.1-seed7';
+  const names3 = [];
+  for (const sel of ['#export-csv', '#export-json', '#export-png-row button[data-chart="plane"]']) names3.push((await download(page, sel)).name);
+  await page.selectOption('#export-run', '0');
+  const zip3 = await download(page, '#export-zip');
+  names3.push(zip3.name);
+  const folder3 = readStoredZip(zip3.bytes)[0]?.name.split('/')[0];
+  t.ok('file names: τ kept, no trailing "_", one stem for CSV, JSON, PNG and zip',
+    names3.join() === [`${STEM}.csv`, `${STEM}.json`, `${STEM}-plane.png`, `${STEM}-infonce_tau0.05.zip`].join() && folder3 === `${STEM}-infonce_tau0.05`,
+    `${names3.join()} ${folder3}`);
+  const planeColours = await page.evaluate(() => window.dissipate.charts.charts.plane.data.datasets.map((d) => d.borderColor));
+  t.ok('plane chart (and its PNG): three runs, three colours, the two infonce runs included', planeColours.length === 3 && new Set(planeColours).size === 3, planeColours.join());
   t.ok('no console errors', problems.length === 0, problems.join('\n'));
 });

@@ -70,11 +70,39 @@ await runTest('units', async (t) => {
   t.ok('an eval interval the link does not give is shortened to a short run without a notice',
     (() => { const r = C.fromUrlParams('#steps=5'); return r.config.evalEvery === '5' && r.notices.length === 0; })());
   t.ok('page flags (fake, coi) are not notices', C.fromUrlParams('?fake=1&coi=0').notices.length === 0);
+  // Two kinds of notice (audit finding 4): an unknown key was ignored, nothing fell back to a default.
+  const onlyUnknown = C.fromUrlParams('#r1=au&r2=dcl&steps=40&zzz=1');
+  t.ok('an unknown key is listed as ignored, not as a value that fell back', onlyUnknown.fellBack.length === 0 &&
+    onlyUnknown.ignored.length === 1 && /zzz/.test(onlyUnknown.ignored[0]), JSON.stringify(onlyUnknown));
+  const both = C.fromUrlParams('#r1=au&r2=dcl&r3=bogus&lr=-3&zzz=1');
+  t.ok('a bad value falls back, an unknown key and objective are ignored; notices holds both kinds',
+    both.fellBack.length === 1 && /lr=-3/.test(both.fellBack[0]) && both.ignored.length === 2 && both.ignored.some((n) => /bogus/.test(n)) &&
+    both.notices.length === 3, JSON.stringify(both));
   t.ok('labels tell apart two runs of one objective',
     C.runLabels([{ ...C.defaultRun('au'), t: '2' }, { ...C.defaultRun('au'), t: '6' }]).join('|') === 'au (t=2)|au (t=6)');
 
-  // ---------------------------------------------------------------- model card
+  // ---------------------------------------------------------------- try-it: what a sentence takes at least
+  t.ok('minTokens counts words and punctuation, with [CLS] and [SEP]', C.minTokens('A man is playing a guitar.') === 9 &&
+    C.minTokens("don't-stop!! ok") === 10 && C.minTokens('word '.repeat(20)) === 22, String(C.minTokens('A man is playing a guitar.')));
+
+  // ---------------------------------------------------------------- run colours (audit finding 6)
+  const Ch = await web('charts.mjs');
+  const colours = (objs) => Ch.runStyles(objs.map((objective) => ({ objective }))).map((s) => s.color);
+  const dup = colours(['infonce', 'au', 'infonce']);
+  t.ok('every run has its own colour, two infonce runs too', new Set(dup).size === 3, dup.join());
+  t.ok('the first run of an objective keeps its objective\'s colour', dup[0] === Ch.OBJECTIVE_COLORS.infonce && dup[1] === Ch.OBJECTIVE_COLORS.au, dup.join());
+  const many = [['au', 'au'], ['dcl', 'dcl', 'dcl', 'dcl'], ['infonce', 'au', 'infonce', 'au'], ['mat', 'met', 'mat', 'mpt']].map(colours);
+  t.ok('2–4 runs of one or two objectives: all colours differ', many.every((c) => new Set(c).size === c.length), JSON.stringify(many));
+
+  // ---------------------------------------------------------------- export file names (audit finding 10)
   const E = await web('exports.mjs');
+  const tauRuns = { ...C.cloneConfig(def), runs: [{ ...C.defaultRun('infonce'), tau: '0.05' }, C.defaultRun('au'), { ...C.defaultRun('infonce'), tau: '0.1' }] };
+  t.ok('file stem: the labels\' parameters spelled out, no "_" at an end', E.stem(tauRuns) === 'dissipate-infonce_tau0.05-au-infonce_tau0.1-seed42', E.stem(tauRuns));
+  t.ok('file stem of distinct objectives is unchanged', E.stem(def) === 'dissipate-infonce-au-seed42', E.stem(def));
+  t.ok('file labels: λ and α spelled out, "#2" kept as a number', E.fileLabel('au (λ=0.7, α=3)') === 'au_lambda0.7_alpha3' &&
+    E.fileLabel('au #2') === 'au_2' && E.fileLabel('infonce (τ=1e-2)') === 'infonce_tau1e-2', [E.fileLabel('au (λ=0.7, α=3)'), E.fileLabel('au #2')].join());
+
+  // ---------------------------------------------------------------- model card
   const cardOf = (pooler) => E.modelCard({
     config: { ...C.cloneConfig(def), pooler }, info: null, meta: () => ({ url: '#r1=infonce' }),
     store: { runs: [{ label: 'infonce', objective: 'infonce', params: {}, evals: [{ step: 0, spearman: 50 }] }] },

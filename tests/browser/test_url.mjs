@@ -60,6 +60,7 @@ await browserTest('url', { isolation: true }, async (t, { server, browser, clean
   t.ok('the updated link reproduces the configuration', `#${regenerated}` === hash, `${regenerated} vs ${hash}`);
 
   // 3. invalid values in a link
+  const notices = (p) => p.evaluate(() => (document.getElementById('notices').hidden ? '' : document.getElementById('notices').textContent));
   const { page: bad, problems: badProblems } = await open(browser.context, `${server.url}index.html#r1=infonce&r1.tau=0&r2=au&lr=abc&batch=1&steps=50&bogus=1`);
   const after = await bad.evaluate(() => ({
     tau: document.querySelector('[name="r0-tau"]').value, lr: document.querySelector('[name="lr"]').value,
@@ -69,10 +70,17 @@ await browserTest('url', { isolation: true }, async (t, { server, browser, clean
   t.ok('invalid values fall back to defaults', after.tau === '0.05' && after.lr === '1e-4' && after.batch === '32', JSON.stringify(after));
   t.ok('valid values beside them are kept', after.steps === '50');
   t.ok('a visible notice names each refused setting', /tau/.test(after.notice) && /lr=abc/.test(after.notice) && /batch=1/.test(after.notice) && /bogus/.test(after.notice), after.notice);
+  // (audit finding 4) the unknown key is under a heading that says it was ignored, not that it fell back to a default
+  const kinds = await bad.evaluate(() => [...document.querySelectorAll('#notices p')].map((p) => ({ head: p.textContent, items: p.nextElementSibling?.textContent || '' })));
+  const fellBack = kinds.find((k) => /not valid/.test(k.head)), ignoredKind = kinds.find((k) => /ignored/.test(k.head));
+  t.ok('the notice lists bad values as fallen back and the unknown key as ignored, apart',
+    fellBack && /lr=abc/.test(fellBack.items) && !/bogus/.test(fellBack.items) && ignoredKind && /bogus/.test(ignoredKind.items), JSON.stringify(kinds));
+  const { page: unknownOnly, problems: uoProblems } = await open(browser.context, `${server.url}index.html?r1=au&r2=dcl&steps=40&zzz=1`);
+  const zzz = await notices(unknownOnly);
+  t.ok('a link whose only problem is an unknown key does not say "not valid" or "fell back"', /zzz/.test(zzz) && /ignored/.test(zzz) && !/not valid|fell back/.test(zzz), zzz);
   t.ok('the address bar is rewritten to the valid configuration', !/abc|bogus|tau=0(&|$)/.test(after.hash) && /lr=1e-4/.test(after.hash), after.hash);
 
   // 4. the configuration in the query: it moves to the fragment, the page's own flags stay in the query
-  const notices = (p) => p.evaluate(() => (document.getElementById('notices').hidden ? '' : document.getElementById('notices').textContent));
   const { page: q, problems: qProblems } = await open(browser.context, `${server.url}index.html?fake=1&r1=au&r2=dcl&steps=40&lr=2e-4`);
   const fromQuery = await q.evaluate(() => ({ search: location.search, hash: location.hash, cfg: window.dissipate.form.getConfig() }));
   t.ok('a query link: the controls show its configuration', fromQuery.cfg.runs.map((r) => r.objective).join() === 'au,dcl' && fromQuery.cfg.steps === '40' && fromQuery.cfg.lr === '2e-4', JSON.stringify(fromQuery.cfg));
@@ -113,6 +121,33 @@ await browserTest('url', { isolation: true }, async (t, { server, browser, clean
   t.ok('Start clears the warning', (await errorBox()) === '', await errorBox());
   await lab.evaluate(() => window.dissipate.session.pause());
 
-  const all = [...problems, ...badProblems, ...qProblems, ...bothProblems, ...labProblems];
+  // 6. (audit finding 1) after a run, other settings in the address or the form: the charts and exports keep the run
+  // they hold, and a note beside the charts says so, with a link to that run's own settings; back to those, it goes.
+  const RUN = smallConfigHash({ steps: 4, evalEvery: 2 });
+  const { page: done, problems: doneProblems } = await openLab(browser.context, `${server.url}index.html${RUN}`);
+  const note = () => done.evaluate(() => {
+    const n = document.getElementById('shown-run');
+    return { shown: !n.hidden, text: n.textContent.replace(/\s+/g, ' '), link: new URL(document.getElementById('shown-run-link').href).hash };
+  });
+  await done.click('#start');
+  await waitFor(done, () => window.dissipate.state === 'done', null, { timeout: 120000, what: 'the short run to finish' });
+  t.ok('after a run, with the form unchanged, no note', !(await note()).shown, JSON.stringify(await note()));
+  const runHash = await done.evaluate(async () => `#${(await import('./js/config.mjs')).toUrlParams(window.dissipate.session.config)}`);
+  await done.evaluate(() => { location.hash = '#r1=dcl&r2=mpt&steps=300'; });
+  await waitFor(done, () => !document.getElementById('shown-run').hidden, null, { timeout: 5000, what: 'the note that the charts show the last run' });
+  const moved = { note: await note(), legend: await done.evaluate(() => window.dissipate.charts.charts.stsb.data.datasets.filter((d) => d.dspLegend).map((d) => d.label).join()),
+    exported: await done.evaluate(() => window.dissipate.session.meta().url), form: await done.evaluate(() => window.dissipate.form.getConfig().runs.map((r) => r.objective).join()) };
+  t.ok('new settings in the address after a run: the form takes them, the charts keep the run', moved.form === 'dcl,mpt' && moved.legend === 'infonce,au', JSON.stringify(moved));
+  t.ok('a note beside the charts says they show the last run and what Start trains', moved.note.shown && /last run/.test(moved.note.text) && /Start trains/.test(moved.note.text), moved.note.text);
+  t.ok('the note links to the settings of the run shown, which the exports describe too', moved.note.link === runHash && moved.exported === runHash, `${moved.note.link} / ${moved.exported} / ${runHash}`);
+  await done.click('#shown-run-link'); // back to the run's own settings: the note has nothing left to say
+  await waitFor(done, () => document.getElementById('shown-run').hidden, null, { timeout: 5000, what: 'the note to go once the form holds the run\'s settings' });
+  t.ok('following the link restores the run\'s settings in the form and the address', (await done.evaluate(() => location.hash)) === runHash);
+  await done.fill('[name="seed"]', '8'); // an edit by hand counts the same
+  t.ok('editing a setting by hand after a run shows the note too', (await note()).shown);
+  await done.click('#reset');
+  t.ok('Reset clears the charts and the note', !(await note()).shown);
+
+  const all = [...problems, ...badProblems, ...uoProblems, ...qProblems, ...bothProblems, ...labProblems, ...doneProblems];
   t.ok('no console errors', all.length === 0, all.join('\n'));
 });

@@ -51,7 +51,8 @@ await browserTest('widget', { isolation: true }, async (t, { server, browser, cl
     t.ok('the iframe figure woke up near the viewport and trains', true);
     t.ok('the iframe figure trains au at t = 2 and t = 6', f2.labels.join() === 'au (t=2),au (t=6)', f2.labels.join());
     t.ok('the iframe figure shows its charts (plane, stsb)', f2.charts.join() === 'plane,stsb');
-    t.ok('the iframe figure shows lr but hides seed and Reset (controls="start,pause,lr,opt")', f2.lrShown && !f2.seedShown && !f2.resetShown, JSON.stringify(f2));
+    // Reset is shown: without it the lr and optimiser fields stay locked until all the steps have run (audit finding 3)
+    t.ok('the iframe figure shows lr and Reset but hides seed (controls="start,pause,reset,lr,opt")', f2.lrShown && !f2.seedShown && f2.resetShown, JSON.stringify(f2));
     // on a phone the figure is taller than the 25rem the post gives it: the height it reports sizes the frame, so
     // its Start button and controls are reachable without scrolling inside the frame
     await page.setViewportSize({ width: 390, height: 800 });

@@ -67,6 +67,27 @@ await browserTest('widget_attrs', { isolation: true }, async (t, { server, brows
   t.ok('autoplay="false", "no" and "Off" mean off; "on" means on', words.map((w) => w.autoplay).join() === 'false,false,false,true', JSON.stringify(words));
   t.ok('objectives="InfoNCE,AU" gives infonce and au without a notice', words.every((w) => w.runs === 'infonce,au' && w.notice === ''), JSON.stringify(words));
 
+  // 3b. notices in the author's terms (audit findings 4 and 5): five objectives keep four and name the one dropped
+  // (not "r5", a key the author never wrote); an unknown name is ignored; a bad value is said to fall back.
+  const told = await page.evaluate(() => [
+    { objectives: 'INFONCE,AU,dcl,mpt,met' }, { objectives: 'infonce,nope,au' }, { objectives: 'infonce,au', lr: 'abc', charts: 'stsb,zzz' },
+  ].map((a) => {
+    const el = document.createElement('dissipate-figure');
+    for (const [k, v] of Object.entries({ ...a, autoplay: 'off' })) el.setAttribute(k, v);
+    document.body.append(el);
+    const n = el.shadowRoot.querySelector('.notice');
+    const out = { runs: el.config.runs.map((r) => r.objective).join(), notice: n.hidden ? '' : n.textContent };
+    el.remove();
+    return out;
+  }));
+  t.ok('objectives with five names: the first four run, the notice names met as ignored (at most 4), never "r5"',
+    told[0].runs === 'infonce,au,dcl,mpt' && /objectives: at most 4/.test(told[0].notice) && /met ignored/.test(told[0].notice) &&
+    /^Ignored:/.test(told[0].notice) && !/r5|fell back/.test(told[0].notice), JSON.stringify(told[0]));
+  t.ok('an unknown objective name is ignored by its own name, not as "r2"',
+    told[1].runs === 'infonce,au' && /objectives: unknown "nope"/.test(told[1].notice) && !/\br2\b/.test(told[1].notice), JSON.stringify(told[1]));
+  t.ok('a bad value is said to fall back to the default, an unknown chart to be ignored',
+    /Not valid, fell back to the default: lr=abc[^·]*using 1e-4/.test(told[2].notice) && /Ignored: charts: unknown zzz/.test(told[2].notice), JSON.stringify(told[2]));
+
   // 4. controls="objectives", autoplay off: choosing another objective updates the legend before Start, as the page does
   const ctl = await addFigure(page, { objectives: 'infonce,au', steps: '6', controls: 'objectives', autoplay: 'off', fake: '1' });
   await waitFor(page, (i) => window.dissipateFigures[i].charts, ctl, { timeout: 30000, what: 'the figure with objective controls to draw its charts' });
@@ -78,6 +99,16 @@ await browserTest('widget_attrs', { isolation: true }, async (t, { server, brows
     sel.dispatchEvent(new Event('change'));
   }, ctl);
   t.ok('choosing dcl for objective 2 updates the legend before Start', (await legend(ctl)) === 'infonce,dcl', await legend(ctl));
+  // two runs of one objective get two colours (audit finding 6): au at t = 2 and t = 6, as in the example post
+  await page.evaluate((i) => {
+    for (const name of ['r1', 'r2']) {
+      const sel = window.dissipateFigures[i].shadowRoot.querySelector(`select[name="${name}"]`);
+      sel.value = 'au';
+      sel.dispatchEvent(new Event('change'));
+    }
+  }, ctl);
+  const twoAu = await page.evaluate((j) => window.dissipateFigures[j].charts.charts.stsb.data.datasets.map((d) => [d.label, d.borderColor]), ctl);
+  t.ok('two au runs: two datasets in two different colours', twoAu.length === 2 && twoAu.every(([l]) => /^au/.test(l)) && twoAu[0][1] !== twoAu[1][1], JSON.stringify(twoAu));
 
   // 5. locked fields look locked: while a figure trains its form is disabled, and widget.css greys it (#f0f0f3 on
   // #6b6b75). Chromium's own disabled look is another grey (239, 239, 239), so this fails if the rule is lost.
@@ -101,6 +132,22 @@ await browserTest('widget_attrs', { isolation: true }, async (t, { server, brows
   t.ok('while training they are disabled, with the locked background and text colour of widget.css',
     locked.every((f, k) => f.disabled && f.background === 'rgb(240, 240, 243)' && f.color === 'rgb(107, 107, 117)' &&
       f.background !== enabled[k].background && f.color !== enabled[k].color), JSON.stringify(locked));
+
+  // 6. settings shown without Reset (audit finding 3): the figure adds Reset and Start, so that a reader can stop a
+  // run, change the settings at once and train them; and the example post's iframe figure asks for Reset itself.
+  const buttons = await page.evaluate((i) => ['start', 'pause', 'reset'].map((b) => {
+    const el = window.dissipateFigures[i].shadowRoot.querySelector(`button.${b}`);
+    return { b, hidden: el.hidden, disabled: el.disabled };
+  }), lock);
+  t.ok('controls="lr,opt": Start and Reset are shown too, and Reset is usable while paused',
+    buttons.every((x) => x.b === 'pause' || !x.hidden) && !buttons.find((x) => x.b === 'reset').disabled, JSON.stringify(buttons));
+  await page.evaluate((i) => window.dissipateFigures[i].shadowRoot.querySelector('button.reset').click(), lock);
+  const unlocked = await look(lock);
+  t.ok('after Reset the lr and optimiser fields can be changed at once', unlocked.every((f) => !f.disabled), JSON.stringify(unlocked));
+  const post = await (await fetch(`${server.url}example-post.html`)).text();
+  const srcs = [...post.matchAll(/widget\.html\?[^"\s]+/g)].map((m) => new URLSearchParams(m[0].split('?')[1].replace(/&amp;/g, '&')).get('controls'));
+  t.ok('example-post.html: the iframe figure (and its snippet) with settings asks for reset in controls',
+    srcs.length >= 2 && srcs.every((c) => !/lr|opt/.test(c) || c.split(',').includes('reset')), JSON.stringify(srcs));
 
   t.ok('no console errors', problems.length === 0, problems.join('\n'));
 });

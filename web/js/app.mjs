@@ -3,7 +3,7 @@
 // off. The configuration itself lives in the fragment (#r1=infonce&…), so a copied link reproduces the run; a link
 // with it in the query works too, and the page moves it to the fragment.
 
-import { fromUrlParams, toUrlParams, previewRuns, splitQuery, shorten, POOLING_HINTS } from './config.mjs';
+import { fromUrlParams, toUrlParams, previewRuns, splitQuery, shorten, minTokens, checkValue, FIELD_BY_ID, POOLING_HINTS } from './config.mjs';
 import { ConfigForm, keepFocus } from './controls.mjs';
 import { ChartsPanel, CHART_NAMES, CHART_DEFS, runStyles } from './charts.mjs';
 import { Session } from './session.mjs';
@@ -22,7 +22,9 @@ function readUrlConfig() {
   const fromHash = fromUrlParams(location.hash);
   const fromQuery = fromUrlParams(location.search); // links that put the configuration in the query also work
   if (fromHash.given) return { ...fromHash, overruled: fromQuery.given ? splitQuery(location.search).config : '' };
-  fromQuery.notices = fromQuery.notices.filter((n) => !/unknown or unused setting/.test(n) || fromQuery.given);
+  // (a query without any setting, ?utm_source=…, is not the reader's configuration: its keys are not reported)
+  if (!fromQuery.given) fromQuery.ignored = [];
+  fromQuery.notices = [...fromQuery.fellBack, ...fromQuery.ignored];
   return { ...(fromQuery.given ? fromQuery : fromHash), overruled: '' };
 }
 
@@ -31,19 +33,23 @@ function linkTo(cfg) {
   return `${location.origin}${location.pathname}${location.search}#${toUrlParams(cfg)}`;
 }
 
-/** The notices box: the settings of the link that fell back to defaults, and a query the fragment overruled (which
- *  was valid, only not used: it is not listed as invalid). */
-function showNotices(list, overruled = '') {
+/** The notices box: the settings of the link that were not valid and fell back to defaults, the parts of it that
+ *  were ignored (an unknown key: nothing fell back, so it is not called invalid), and a query the fragment overruled
+ *  (valid, only not used). parsed: fromUrlParams's { fellBack, ignored }. */
+function showNotices({ fellBack = [], ignored = [] }, overruled = '') {
   const box = $('notices');
   box.textContent = '';
-  if (!list.length && !overruled) { box.hidden = true; return; }
-  if (list.length) {
+  if (!fellBack.length && !ignored.length && !overruled) { box.hidden = true; return; }
+  const list = (heading, items) => {
+    if (!items.length) return;
     const p = document.createElement('p');
-    p.textContent = 'Some settings in the link were not valid and fell back to defaults:';
+    p.textContent = heading;
     const ul = document.createElement('ul');
-    for (const n of list) { const li = document.createElement('li'); li.textContent = n; ul.append(li); }
+    for (const n of items) { const li = document.createElement('li'); li.textContent = n; ul.append(li); }
     box.append(p, ul);
-  }
+  };
+  list('Some settings in the link were not valid and fell back to their defaults:', fellBack);
+  list('Some parts of the link were ignored:', ignored);
   if (overruled) {
     const p = document.createElement('p');
     p.textContent = `The link held settings twice: those after # are used, those in the query (${shorten(overruled, 60)}) are not.`;
@@ -60,7 +66,7 @@ function showNotices(list, overruled = '') {
 
 async function main() {
   const initial = readUrlConfig();
-  showNotices(initial.notices, initial.overruled);
+  showNotices(initial, initial.overruled);
   // The configuration moves to the fragment (the form writes it there): left in the query too, every later load
   // would find it twice. The page's own flags (?fake=1, ?coi=0) stay.
   const { config: queryConfig, flags } = splitQuery(location.search);
@@ -90,11 +96,12 @@ async function main() {
     onChange: (cfg, result) => {
       valid = result.ok;
       if (valid && !training()) showHash(cfg);
-      if (!session.store.runs.length) $('tryit-pooling').textContent = POOLING_HINTS[cfg.pooler] || cfg.pooler;
+      if (!session.store.runs.length) tryitHint(cfg);
       // Before the first run, the empty charts preview the objectives chosen (legend, colours, step axis), with the
       // labels the runs will get, so that two runs of one objective are told apart before Start too.
       if (valid && charts && !session.store.runs.length) preview(cfg);
       updateButtons();
+      showShownRun();
     },
   });
   hook.form = form;
@@ -106,9 +113,22 @@ async function main() {
       return;
     }
     const next = fromUrlParams(location.hash);
-    showNotices(next.notices);
+    showNotices(next);
     form.setConfig(next.config);
   });
+
+  // After a run, the charts and exports keep its records until Reset or the next Start, while the form (and with it
+  // the address) may move on to other settings. Clearing the charts on every edit would throw a finished run away, so
+  // they stay, and this note says plainly that they belong to the last run, links to that run's own settings (the
+  // exports describe those too: session.config), and says what Start will train.
+  function showShownRun() {
+    if (!form) return; // the form's first check runs inside its constructor
+    const note = $('shown-run');
+    const shown = session.store.runs.length && session.config && !training() && !session.restarting;
+    const differs = shown && toUrlParams(form.getConfig()) !== toUrlParams(session.config);
+    note.hidden = !differs;
+    if (differs) $('shown-run-link').href = linkTo(session.config);
+  }
 
   // ---------------------------------------------------------------- buttons
   function updateButtons() {
@@ -205,6 +225,7 @@ async function main() {
   session.on('state', (s) => {
     drawStatus(true);
     updateButtons();
+    showShownRun();
     if (s === 'done') fillExportRuns();
     announce($('status-live'), session); // (#status redraws with every step and is not live)
   });
@@ -215,7 +236,7 @@ async function main() {
     charts.setRuns(runs, steps);
     fillExportRuns();
     $('tryit-out').hidden = true;
-    $('tryit-pooling').textContent = POOLING_HINTS[session.config.pooler] || session.config.pooler;
+    tryitHint(session.config);
   });
   // While paused, the step that was in flight at the pause still lands: the label counts it at once (the 300 ms
   // throttle would skip it and leave "step 5 (paused)" with 6 steps recorded).
@@ -234,6 +255,8 @@ async function main() {
     session.store.reset([]);
     $('tryit-out').hidden = true; // the cosines of weights that are gone
     say('tryit-msg', '');
+    tryitHint(form.getConfig()); // (the hint followed the run's configuration until now)
+    showShownRun();
     updateButtons();
     drawStatus(true);
   });
@@ -297,6 +320,20 @@ async function main() {
   session.on('state', (s) => { if (s === 'ready') $('downloads').open = false; });
 
   // ---------------------------------------------------------------- try it
+  // The hint names how the runs read a sentence: the pooler and the max tokens of the configuration that trains them.
+  function tryitHint(cfg) {
+    $('tryit-pooling').textContent = POOLING_HINTS[cfg.pooler] || cfg.pooler;
+    if (checkValue(FIELD_BY_ID.maxLen, cfg.maxLen).ok) $('tryit-maxlen').textContent = cfg.maxLen; // (not a value being typed)
+  }
+  // What a comparison left out: the engine reads only the first max tokens of a sentence, silently; a longer sentence
+  // would get a cosine of its beginning. Said when minTokens proves the cut (the hint states the limit always).
+  function cutWords(a, b) {
+    const max = Number(session.config.maxLen);
+    const cut = [['A', a], ['B', b]].filter(([, s]) => minTokens(s) > max).map(([n]) => n);
+    if (!cut.length) return '';
+    const which = cut.length === 2 ? 'Sentences A and B were' : `Sentence ${cut[0]} was`;
+    return ` ${which} cut to ${cut.length === 2 ? 'their' : 'its'} first ${max} tokens (the run's max tokens): the cosines compare only those.`;
+  }
   $('compare').addEventListener('click', async () => {
     const a = $('s1').value.trim(), b = $('s2').value.trim();
     if (!a || !b) {
@@ -329,7 +366,7 @@ async function main() {
       }
       $('tryit-out').hidden = false;
       comparedAt = session.stepsDone;
-      say('tryit-msg', `At step ${comparedAt}.`, true);
+      say('tryit-msg', `At step ${comparedAt}.${cutWords(a, b)}`, true);
     } catch (e) {
       $('tryit-out').hidden = true;
       say('tryit-msg', `Could not compare: ${e.message}`);

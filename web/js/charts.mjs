@@ -1,4 +1,5 @@
-// charts.mjs — the live figures: one Chart.js chart per quantity, one colour per objective on every chart.
+// charts.mjs — the live figures: one Chart.js chart per quantity, one colour per run on every chart (an objective's
+// colour for its first run).
 // Records arrive at hundreds per second; they go into decimated series (series.mjs) and the charts redraw at
 // most a few times a second, without animation, so the page stays responsive over thousands of steps.
 
@@ -10,15 +11,23 @@ import { DecimatedSeries } from './series.mjs';
 export const OBJECTIVE_COLORS = {
   infonce: '#D55E00', au: '#0072B2', dcl: '#009E73', dclp: '#CC79A7', mpt: '#BD7E00', met: '#444444', mat: '#6A3D9A',
 };
-// A second run of the same objective keeps the colour and gets a dash pattern.
+// A second run of the same objective gets a colour of its own as well as a dash pattern: a dash alone could not be
+// seen where two paths lie on top of each other (the plane chart, two au runs at t = 2 and t = 6). Its colour comes
+// from SPARE_COLORS (Paul Tol's wine, indigo and green, each ≥ 3:1 on white, none an objective's colour), then from
+// the colours of objectives absent from the comparison; never one already in use, so every run differs.
+const SPARE_COLORS = ['#882255', '#332288', '#117733'];
 const DASHES = [[], [7, 4], [2, 3], [10, 3, 2, 3]];
 
-/** The colour and dash of each run: colour by objective, dash by how many earlier runs share it. */
+/** The colour and dash of each run: the first run of an objective gets its objective's colour, a later one a colour
+ *  no other run of the comparison has; the dash says how many earlier runs share its objective. */
 export function runStyles(runs) {
   const seen = {};
-  return runs.map((r) => {
+  const own = runs.map((r) => OBJECTIVE_COLORS[r.objective] || '#444');
+  const used = new Set(own);
+  const spare = [...SPARE_COLORS, ...Object.values(OBJECTIVE_COLORS)].filter((c) => !used.has(c));
+  return runs.map((r, i) => {
     const k = seen[r.objective] = (seen[r.objective] || 0) + 1;
-    return { color: OBJECTIVE_COLORS[r.objective] || '#444', dash: DASHES[(k - 1) % DASHES.length] };
+    return { color: k === 1 ? own[i] : spare.shift() || own[i], dash: DASHES[(k - 1) % DASHES.length] };
   });
 }
 
@@ -172,6 +181,10 @@ export class ChartsPanel {
             backgroundColor: styles[i].color,
             borderDash: dash,
             showLine: true,
+            // The x axis starts at step 0 exactly, where the first evaluation lies: Chart.js clips a dataset at the
+            // chart area (give or take half a line width), which cut the step-0 marker in half. 6 px of overflow
+            // fits the largest marker (the plane's step 0, radius 5, plus its border) and keeps the axes as they are.
+            clip: 6,
             dspLegend: j === 0,
             pointRadius: def.plane ? (ctx) => (ctx.raw && ctx.raw.step === 0 ? 5 : 2.5) : undefined,
             pointStyle: def.plane ? (ctx) => (ctx.raw && ctx.raw.step === 0 ? 'rectRot' : 'circle') : undefined,

@@ -58,6 +58,17 @@ export const FIELDS = [
 export const POOLING_HINTS = { mean: 'mean pooling', cls: '[CLS] pooling', cls_mlp: '[CLS] pooling; the MLP is used in training only' };
 export const FIELD_BY_ID = Object.fromEntries(FIELDS.map((f) => [f.id, f]));
 
+// BERT's basic tokenizer splits at white space and makes every punctuation character (Unicode P*, and ASCII's
+// symbols) a token of its own; WordPiece then splits each word into one or more pieces.
+const BASIC_TOKEN_RE = /[\p{P}!-/:-@[-`{-~]|[^\s\p{P}!-/:-@[-`{-~]+/gu;
+
+/** A lower bound on the tokens a sentence takes, [CLS] and [SEP] included: every basic token is at least one
+ *  wordpiece. The page has no WordPiece of its own (the engine tokenizes), so the try-it box can tell for sure that a
+ *  sentence was cut to max tokens when this exceeds it; below it, the hint states the limit. */
+export function minTokens(text) {
+  return (String(text).match(BASIC_TOKEN_RE) || []).length + 2;
+}
+
 export const DEFAULT_OBJECTIVES = ['infonce', 'au'];
 
 const NUM_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -195,12 +206,15 @@ export function toUrlParams(cfg) {
   return parts.join('&');
 }
 
-/** Parses a URL fragment or query text. Every invalid or unknown value falls back to its default, with a notice.
- *  Returns { config, notices: [string], given: bool (any configuration key was present) }. */
+/** Parses a URL fragment or query text. Every invalid value falls back to its default, and every unknown key is
+ *  ignored, each with a notice. Returns { config, notices: [string] (all of them), fellBack: [string] (values that
+ *  were not valid: a default is used), ignored: [string] (keys or objectives that were dropped: nothing replaces
+ *  them), given: bool (any configuration key was present) }. The two kinds are kept apart because a reader is told
+ *  different things: "this value was wrong, here is what runs instead" vs "this part of the link was not used". */
 export function fromUrlParams(text) {
   const params = new URLSearchParams(String(text || '').replace(/^[#?]/, ''));
   const cfg = defaultConfig();
-  const notices = [];
+  const fellBack = [], ignored = [];
   let given = false;
   const used = new Set();
   // runs: r1..r4, contiguous from r1
@@ -213,7 +227,7 @@ export function fromUrlParams(text) {
       if (given === null) break;
       used.add(`r${i}`);
       const obj = given.trim().toLowerCase(); // case-insensitive, like the widget's chart and control names
-      if (!isObjective(obj)) { notices.push(`r${i}: unknown objective "${shorten(given)}", ignored`); continue; }
+      if (!isObjective(obj)) { ignored.push(`r${i}: unknown objective "${shorten(given)}", ignored`); continue; }
       const run = defaultRun(obj);
       for (const p of OBJECTIVES[obj].params) {
         const v = params.get(`r${i}.${p}`);
@@ -221,12 +235,12 @@ export function fromUrlParams(text) {
         used.add(`r${i}.${p}`);
         const r = checkValue(paramSpec(p, obj), v);
         if (r.ok) run[p] = r.text;
-        else notices.push(`r${i}.${p}=${shorten(v)}: ${r.error}; using ${run[p]}`);
+        else fellBack.push(`r${i}.${p}=${shorten(v)}: ${r.error}; using ${run[p]}`);
       }
       runs.push(run);
     }
     if (runs.length >= MIN_RUNS) cfg.runs = runs;
-    else notices.push(`need at least ${MIN_RUNS} valid objectives; using ${DEFAULT_OBJECTIVES.join(' and ')}`);
+    else fellBack.push(`need at least ${MIN_RUNS} valid objectives; using ${DEFAULT_OBJECTIVES.join(' and ')}`);
   }
   for (const f of FIELDS) {
     const v = params.get(f.key);
@@ -234,21 +248,21 @@ export function fromUrlParams(text) {
     given = true;
     const r = checkValue(f, v);
     if (r.ok) cfg[f.id] = r.text;
-    else notices.push(`${f.key}=${shorten(v)}: ${r.error}; using ${f.def}`);
+    else fellBack.push(`${f.key}=${shorten(v)}: ${r.error}; using ${f.def}`);
   }
   const v = validateConfig(cfg);
   if (v.errors.evalEvery) {
     const clamped = String(Math.min(Number(FIELD_BY_ID.evalEvery.def), Number(cfg.steps)));
     // Only a value the link holds is worth a notice: a default interval longer than a short run is just shortened.
-    if (params.get(FIELD_BY_ID.evalEvery.key) !== null) notices.push(`eval=${cfg.evalEvery}: ${v.errors.evalEvery}; using ${clamped}`);
+    if (params.get(FIELD_BY_ID.evalEvery.key) !== null) fellBack.push(`eval=${cfg.evalEvery}: ${v.errors.evalEvery}; using ${clamped}`);
     cfg.evalEvery = clamped;
   }
   // Flags of the page itself (not configuration) live in the query string: fake, coi.
   const known = new Set(['fake', 'coi', ...FIELDS.map((f) => f.key)]);
   for (const k of new Set(params.keys())) {
-    if (!known.has(k) && !used.has(k)) notices.push(`unknown or unused setting "${shorten(k)}" ignored`);
+    if (!known.has(k) && !used.has(k)) ignored.push(`unknown or unused setting "${shorten(k)}" ignored`);
   }
-  return { config: cfg, notices, given };
+  return { config: cfg, notices: [...fellBack, ...ignored], fellBack, ignored, given };
 }
 
 /** Whether a URL parameter is part of the configuration (r1, r1.tau, lr, …), not a flag of the page (fake, coi). */

@@ -88,7 +88,12 @@ export class ConfigForm {
         el('label', { for: sel.id, class: 'run-label visually-hidden', text: `Objective ${i + 1}` }), sel);
       const remove = el('button', { type: 'button', class: 'remove-run', 'aria-label': `Remove objective ${i + 1}`, text: '×' });
       remove.disabled = this.cfg.runs.length <= MIN_RUNS || this.locked;
-      remove.addEventListener('click', () => { this.cfg.runs.splice(i, 1); this.renderRuns(); this.check(); });
+      remove.addEventListener('click', () => {
+        this.cfg.runs.splice(i, 1);
+        this.renderRuns();
+        this.check();
+        this.focusAfterRemove(i);
+      });
       head.append(remove);
       const params = el('div', { class: 'run-params' });
       for (const p of OBJECTIVES[run.objective].params) {
@@ -161,6 +166,18 @@ export class ConfigForm {
     this.renderRuns();
     this.check();
     this.runsBox.querySelector(`[data-run="${this.cfg.runs.length - 1}"] select`)?.focus();
+  }
+
+  /** renderRuns rebuilt every run, so the focused remove button is gone and focus fell to <body>: a keyboard user
+   *  would start again at the top of the form. Focus goes to the nearest control of the same kind: the remove button
+   *  of the run that took the removed one's place (or of the previous run, if the last was removed); once the runs
+   *  are down to the minimum those are disabled, and "+ Add an objective" takes it; the run's select otherwise. */
+  focusAfterRemove(i) {
+    const at = Math.min(i, this.cfg.runs.length - 1);
+    const run = this.runsBox.querySelector(`[data-run="${at}"]`);
+    const remove = run?.querySelector('.remove-run');
+    const target = [remove, this.addBtn, run?.querySelector('select')].find((c) => c && !c.disabled && !c.hidden);
+    target?.focus();
   }
 
   /** Disables every control (while a run trains: the charts must match the configuration in the URL). */

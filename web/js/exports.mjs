@@ -2,6 +2,7 @@
 // weights as a Hugging Face folder (config.json, vocab.txt, model.safetensors) zipped with the store method.
 
 import { makeZip } from './zip.mjs';
+import { runLabels } from './config.mjs';
 
 /** Offers a Blob as a download named `name`. */
 export function saveBlob(name, blob) {
@@ -17,10 +18,22 @@ export function saveBlob(name, blob) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-/** A file-name-safe stamp of the configuration: objectives and seed, e.g. "infonce-au-seed42". */
+// The symbols of the run labels (config.mjs runLabels) spelled out: a file name keeps what tells two runs apart.
+const SYMBOL_NAMES = { 'τ': 'tau', 'λ': 'lambda', 'α': 'alpha' };
+
+/** A run label as a file-name part: "infonce (τ=0.05)" → "infonce_tau0.05", "au (λ=0.7, α=3)" → "au_lambda0.7_alpha3",
+ *  "au #2" → "au_2". Symbols are spelled out, "=" dropped, any other run of unsafe characters becomes one "_", and
+ *  none is left at either end (the old rule turned "infonce (τ=0.05)" into "infonce_0.05_"). */
+export function fileLabel(label) {
+  return String(label).replace(/[τλα]/g, (c) => SYMBOL_NAMES[c]).replace(/=/g, '')
+    .replace(/[^A-Za-z0-9.+-]+/g, '_').replace(/^_+|_+$/g, '') || 'run';
+}
+
+/** A file-name-safe stamp of the configuration: its runs, by their labels, and the seed, e.g. "infonce-au-seed42"
+ *  or "infonce_tau0.05-au-infonce_tau0.1-seed42". Every export (CSV, JSON, PNG, zip) starts with it. */
 export function stem(cfg) {
-  const objs = cfg ? cfg.runs.map((r) => r.objective).join('-') : 'run';
-  return `dissipate-${objs}-seed${cfg ? cfg.seed : 0}`;
+  const runs = cfg ? runLabels(cfg.runs).map(fileLabel).join('-') : 'run';
+  return `dissipate-${runs}-seed${cfg ? cfg.seed : 0}`;
 }
 
 export function exportCSV(session) {
@@ -39,7 +52,7 @@ export async function exportPNG(session, charts, name) {
 export async function exportModelZip(session, run) {
   const files = await session.exportModel(run);
   const label = session.store.runs[run]?.label || `run${run}`;
-  const folder = `${stem(session.config)}-${label.replace(/[^\w.-]+/g, '_')}`;
+  const folder = `${stem(session.config)}-${fileLabel(label)}`;
   const readme = modelCard(session, run);
   const entries = [
     ...Object.entries(files).map(([name, data]) => ({ name: `${folder}/${name}`, data: asBytes(data) })),

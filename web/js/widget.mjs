@@ -12,7 +12,7 @@
 // it leaves the viewport (or the document) and resumes when it comes back. The worker must be same-origin with the page: host the
 // site's files beside the post (or embed widget.html in an <iframe>, see web/README.md).
 
-import { fromUrlParams, toUrlParams, validateConfig, previewRuns, shorten, FIELDS } from './config.mjs';
+import { fromUrlParams, toUrlParams, validateConfig, previewRuns, shorten, FIELDS, OBJECTIVE_NAMES, MAX_RUNS } from './config.mjs';
 import { ConfigForm, keepFocus } from './controls.mjs';
 import { ChartsPanel, CHART_NAMES } from './charts.mjs';
 import { Session } from './session.mjs';
@@ -37,32 +37,43 @@ function attr(el, name) {
   return el.getAttribute(name);
 }
 
-/** The configuration an element's attributes describe: { config, notices }. */
+/** The configuration an element's attributes describe: { config, notices, fellBack, ignored } (see fromUrlParams).
+ *  The objectives attribute is checked here, so that its notices use the author's words ("objectives: …"), not the
+ *  r1…rN keys it becomes: an unknown name is ignored, and past MAX_RUNS the names that do not fit are ignored. */
 export function configFromAttributes(el) {
   const parts = [];
+  const own = [];
   const cfgAttr = attr(el, 'config');
   if (cfgAttr) parts.push(cfgAttr.replace(/^#/, ''));
   const objectives = attr(el, 'objectives');
   if (objectives) {
     const given = new URLSearchParams(parts.join('&'));
-    if (![...given.keys()].some((k) => /^r\d+$/.test(k)))
-      objectives.split(',').map((s) => s.trim()).filter(Boolean).forEach((o, i) => parts.push(`r${i + 1}=${encodeURIComponent(o)}`));
+    if (![...given.keys()].some((k) => /^r\d+$/.test(k))) {
+      const names = objectives.split(',').map((s) => s.trim()).filter(Boolean);
+      const known = names.filter((o) => OBJECTIVE_NAMES.includes(o.toLowerCase()));
+      const unknown = names.filter((o) => !known.includes(o));
+      if (unknown.length) own.push(`objectives: unknown ${unknown.map((o) => `"${shorten(o)}"`).join(', ')} (${OBJECTIVE_NAMES.join(', ')}) ignored`);
+      if (known.length > MAX_RUNS) own.push(`objectives: at most ${MAX_RUNS} runs fit in a figure; ${known.slice(MAX_RUNS).join(', ')} ignored`);
+      known.slice(0, MAX_RUNS).forEach((o, i) => parts.push(`r${i + 1}=${encodeURIComponent(o)}`));
+    }
   }
   for (const [f, names] of SETTING_ATTRIBUTES) {
     const v = names.map((n) => el.getAttribute(n)).find((x) => x !== null);
     if (v !== undefined) parts.push(`${f.key}=${encodeURIComponent(v)}`);
   }
-  return fromUrlParams(parts.join('&'));
+  const parsed = fromUrlParams(parts.join('&'));
+  const ignored = [...own, ...parsed.ignored];
+  return { ...parsed, ignored, notices: [...parsed.fellBack, ...ignored] };
 }
 
 const words = (attr) => attr.split(/[\s,]+/).map((s) => s.trim().toLowerCase()).filter(Boolean);
 
-/** Which controls to show: { show: a Set of 'start', 'pause', 'reset', 'objectives' and field ids, notices }.
- *  Unknown names are named in a notice; a value that names no control at all (and is not "none") gives the default
- *  set, so that a typo never leaves a figure without its buttons. */
+/** Which controls to show: { show: a Set of 'start', 'pause', 'reset', 'objectives' and field ids, notices,
+ *  fellBack, ignored }. Unknown names are named in a notice (ignored); a value that names no control at all (and is
+ *  not "none") gives the default set (fell back), so that a typo never leaves a figure without its buttons. */
 export function visibleControls(attr) {
   const asked = words(attr ?? DEFAULT_CONTROLS);
-  if (asked.includes('all')) return { show: new Set([...BUTTONS, 'objectives', ...FIELDS.map((f) => f.id)]), notices: [] };
+  if (asked.includes('all')) return { show: new Set([...BUTTONS, 'objectives', ...FIELDS.map((f) => f.id)]), ...kinds() };
   const show = new Set();
   const unknown = [];
   for (const w of asked) {
@@ -71,22 +82,25 @@ export function visibleControls(attr) {
     else if (KEY_TO_ID[w]) show.add(KEY_TO_ID[w]);
     else unknown.push(w);
   }
-  if (!unknown.length) return { show, notices: [] };
+  if (!unknown.length) return { show, ...kinds() };
   const known = 'start, pause, reset, objectives, a setting\'s name, all or none';
-  if (show.size || asked.includes('none')) return { show, notices: [`controls: unknown ${unknown.join(', ')} (${known}) ignored`] };
-  return { show: visibleControls(DEFAULT_CONTROLS).show, notices: [`controls=${attr}: no known control (${known}); using ${DEFAULT_CONTROLS}`] };
+  if (show.size || asked.includes('none')) return { show, ...kinds([], [`controls: unknown ${unknown.join(', ')} (${known}) ignored`]) };
+  return { show: visibleControls(DEFAULT_CONTROLS).show, ...kinds([`controls=${attr}: no known control (${known}); using ${DEFAULT_CONTROLS}`]) };
 }
+
+// The notices of an attribute, by kind (as fromUrlParams gives them): values that fell back, and parts ignored.
+function kinds(fellBack = [], ignored = []) { return { notices: [...fellBack, ...ignored], fellBack, ignored }; }
 
 /** The IntersectionObserver rootMargin of a margin attribute: { margin, notices }. The browser's own parser
  *  judges it (IntersectionObserver throws on "abc"), so that an invalid value falls back with a notice like any
  *  other attribute instead of leaving the figure without its observer. */
 export function viewMargin(attrValue) {
-  if (!attrValue) return { margin: DEFAULT_MARGIN, notices: [] };
+  if (!attrValue) return { margin: DEFAULT_MARGIN, ...kinds() };
   try {
     new IntersectionObserver(() => {}, { rootMargin: attrValue }).disconnect();
-    return { margin: attrValue, notices: [] };
+    return { margin: attrValue, ...kinds() };
   } catch {
-    return { margin: DEFAULT_MARGIN, notices: [`margin=${shorten(attrValue)}: not a margin in px or % (e.g. ${DEFAULT_MARGIN}); using ${DEFAULT_MARGIN}`] };
+    return { margin: DEFAULT_MARGIN, ...kinds([`margin=${shorten(attrValue)}: not a margin in px or % (e.g. ${DEFAULT_MARGIN}); using ${DEFAULT_MARGIN}`]) };
   }
 }
 
@@ -98,10 +112,10 @@ export function chosenCharts(attr) {
   const asked = words(attr || DEFAULT_CHARTS.join(','));
   const names = asked.filter((c) => CHART_NAMES.includes(c));
   const unknown = asked.filter((c) => !CHART_NAMES.includes(c));
-  if (!unknown.length) return { names, notices: [] };
+  if (!unknown.length) return { names, ...kinds() };
   const known = CHART_NAMES.join(', ');
-  if (names.length) return { names, notices: [`charts: unknown ${unknown.join(', ')} (${known}) ignored`] };
-  return { names: DEFAULT_CHARTS, notices: [`charts=${attr}: no known chart (${known}); using ${DEFAULT_CHARTS.join(',')}`] };
+  if (names.length) return { names, ...kinds([], [`charts: unknown ${unknown.join(', ')} (${known}) ignored`]) };
+  return { names: DEFAULT_CHARTS, ...kinds([`charts=${attr}: no known chart (${known}); using ${DEFAULT_CHARTS.join(',')}`]) };
 }
 
 export class DissipateFigure extends HTMLElement {
@@ -122,17 +136,24 @@ export class DissipateFigure extends HTMLElement {
     // resumes a figure that disconnectedCallback paused, as scrolling back into view would.
     if (this.rendered) { this.observer.observe(this); return; }
     this.rendered = true;
-    const { config, notices } = configFromAttributes(this);
-    this.config = config;
+    const settings = configFromAttributes(this);
+    this.config = settings.config;
     const controls = visibleControls(attr(this, 'controls'));
     const charts = chosenCharts(attr(this, 'charts'));
     const margin = viewMargin(attr(this, 'margin'));
     this.show = controls.show;
     this.chartNames = charts.names;
-    this.notices = [...notices, ...controls.notices, ...charts.notices, ...margin.notices];
+    const all = [settings, controls, charts, margin];
+    this.fellBack = all.flatMap((k) => k.fellBack);
+    this.ignored = all.flatMap((k) => k.ignored);
+    this.notices = [...this.fellBack, ...this.ignored];
     this.autoplay = autoplayOn(attr(this, 'autoplay'));
     // A figure that waits for Start must have a Start button, or it could never train.
     if (!this.autoplay) this.show.add('start');
+    // A figure that offers settings must offer Start and Reset too: the settings are locked while a run trains or is
+    // paused, so without Reset a reader could change them only once the whole run has ended, and without Start a
+    // changed setting could never run.
+    if ([...this.show].some((c) => !BUTTONS.includes(c))) { this.show.add('start'); this.show.add('reset'); }
     this.render();
     (window.dissipateFigures ||= []).push(this);
     // Distill d-figure habit: wake up near the viewport, sleep away from it.
@@ -202,7 +223,11 @@ export class DissipateFigure extends HTMLElement {
         },
       });
     }
-    if (this.notices.length) this.say('.notice', `Settings that fell back to defaults: ${this.notices.join('; ')}`);
+    // Two kinds, said apart: a value that was not valid (a default runs instead) and a name that was ignored.
+    const said = [];
+    if (this.fellBack.length) said.push(`Not valid, fell back to the default: ${this.fellBack.join(' · ')}.`);
+    if (this.ignored.length) said.push(`Ignored: ${this.ignored.join(' · ')}.`);
+    if (said.length) this.say('.notice', said.join(' '));
   }
 
   // The page with this figure's configuration, so a reader can take it further.
