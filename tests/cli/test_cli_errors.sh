@@ -64,7 +64,7 @@ if grep -q "best ms" "$TMP/out" && [ "$(grep -cE '^simd128 +[12] ' "$TMP/out")" 
 # printed to 1 decimal, so the tolerances grow where they are small (a sanitizer build: about 2 GFLOP/s).
 if awk '/^training step:/ { for (i = 1; i <= NF; i++) if ($i == "GFLOP/step") flop = $(i - 1) }
         /^  simd128 +[0-9.]+ GFLOP\/s: [0-9.]+ ms at 1 thread; 2 threads at once [0-9.]+ GFLOP\/s: [0-9.]+x$/ {
-          n++; g = $2; ms = $4; all = $13; x = $15; sub(/x$/, "", x) }
+          n++; g = $2; ms = $4; all = $13; x = $15; sub(/x$/, "", x); x += 0 } # a number again after sub()
         END { exit !(n == 1 && g > 0 && ms > 0 &&
                      (g * ms / 1000 - flop) ^ 2 <= (0.005 + 0.01 * flop + 0.05 * flop / g) ^ 2 &&
                      x > 0.3 && x < 3 && (all / g - x) ^ 2 <= (0.006 + 0.05 / g + 0.05 * all / (g * g)) ^ 2) }' "$TMP/out"
@@ -80,6 +80,7 @@ if grep -q "^where the step's time goes (simd128; wall ms per step over 3 steps"
         on && NF >= 6 && $(NF) ~ /x$/ {
           label = $1; for (i = 2; i <= NF - 5; i++) label = label " " $i
           ms1 = $(NF-4); s1 = $(NF-3); ms2 = $(NF-2); s2 = $(NF-1); sub(/%$/, "", s1); sub(/%$/, "", s2)
+          s1 += 0; s2 += 0 # numbers again after sub(): as strings, "5.9" < 25 is false
           if (label == "step") { step1 = ms1; step2 = ms2; next }
           rows++; if (ms1 < 0 || ms2 < 0) bad++
           if (label == "(outside every part)") { out1 = s1; out2 = s2 } else parts[label] = 1
