@@ -125,15 +125,14 @@ static void release(dsp_atomic_file *a) {
     memset(a, 0, sizeof *a);
 }
 
-/* dir of `path` joined with the relative link text `rel` (what a relative symbolic link's target is relative to). */
+/* The folder of `path` joined with the relative link text `rel` (what a relative symbolic link's target is relative
+ * to). NULL when out of memory. */
 static char *beside(const char *path, const char *rel) {
     const char *slash = strrchr(path, '/');
     if (!slash) return strdup(rel);
-    size_t n = (size_t)(slash - path) + 1, m = strlen(rel);
-    char *s = malloc(n + m + 1);
-    if (!s) return NULL;
-    memcpy(s, path, n);
-    memcpy(s + n, rel, m + 1);
+    char *dir = strndup(path, (size_t)(slash - path) + 1); /* with its slash: dsp_path_join adds none then */
+    char *s = dir ? dsp_path_join(dir, rel) : NULL;
+    free(dir);
     return s;
 }
 

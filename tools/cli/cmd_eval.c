@@ -11,7 +11,6 @@
 #include "trainer.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -141,10 +140,9 @@ static void print_table(const set_result *r, int n) {
     if (n > 1) printf("| %*.2f ", w, avg);
     printf("|\n\n");
     for (int i = 0; i < n; i++) {
-        printf("%s: %d pairs, ", r[i].name, r[i].pairs);
-        if (isnan(r[i].align)) printf("align n/a (no pair scored >= 4)"); /* dsp_sts_align's NaN: say why */
-        else printf("align %.4f", r[i].align);
-        printf(", uniform %.4f", r[i].uniform);
+        char align[CLI_ALIGN_TEXT];
+        printf("%s: %d pairs, align %s, uniform %.4f", r[i].name, r[i].pairs, cli_align_text(r[i].align, align),
+               r[i].uniform);
         if (r[i].is_folder)
             printf(", %d subsets: all %.2f, mean %.2f, weighted mean %.2f", r[i].n_sub, r[i].all, r[i].mean, r[i].wmean);
         printf("\n");

@@ -135,12 +135,10 @@ static int run_evals(eval_state *ev, dsp_trainer *t, dsp_model *m, int step, run
             ev->best = r.spearman;
             ev->best_step = step;
         }
-        if (!quiet) {
-            char align[48] = "n/a (no pair scored >= 4)"; /* dsp_sts_align's NaN, said as eval's table says it */
-            if (!isnan(r.align)) snprintf(align, sizeof align, "%.4f", r.align);
+        char align[CLI_ALIGN_TEXT];
+        if (!quiet)
             fprintf(stderr, "%sstep %d  %s spearman %.2f  align %s  uniform %.4f\n", isatty_stderr() ? "\r\033[K" : "",
-                step, ev->names[i], r.spearman, align, r.uniform);
-        }
+                step, ev->names[i], r.spearman, cli_align_text(r.align, align), r.uniform);
     }
     return 0;
 }

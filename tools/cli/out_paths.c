@@ -63,8 +63,7 @@ static char *canon_path(const char *path) {
     return out;
 }
 
-/* Do two existing paths name the same file or folder, however they are spelled (./, links)? */
-static int same_file(const char *a, const char *b) {
+int cli_same_file(const char *a, const char *b) {
     struct stat sa, sb;
     return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
@@ -72,7 +71,7 @@ static int same_file(const char *a, const char *b) {
 /* The same file where both exist; otherwise the same place, by canon_path. */
 static int same_place(const char *a, const char *b) {
     if (!a || !b) return 0;
-    if (same_file(a, b)) return 1;
+    if (cli_same_file(a, b)) return 1;
     char *ca = canon_path(a), *cb = canon_path(b);
     const int same = ca && cb && strcmp(ca, cb) == 0;
     free(ca);
@@ -134,14 +133,14 @@ void cli_drop_out_dir(const char *dir, int created) {
 }
 
 int cli_check_not_input(const char *flag, const char *path, const char *const *inputs, int n_inputs, dsp_err *err) {
-    for (int i = 0; i < n_inputs; i++) /* a new file cannot be an input: same_file needs both to exist */
-        if (same_file(path, inputs[i]))
+    for (int i = 0; i < n_inputs; i++) /* a new file cannot be an input: cli_same_file needs both to exist */
+        if (cli_same_file(path, inputs[i]))
             return dsp_fail(err, "--%s %s is also an input (%s); it would be overwritten", flag, path, inputs[i]);
     return 0;
 }
 
 int cli_check_not_model_dir(const char *flag, const char *dir, const char *model_dir, dsp_err *err) {
-    if (same_file(dir, model_dir))
+    if (cli_same_file(dir, model_dir))
         return dsp_fail(err, "--%s %s is the --model folder; saving there would replace the model the run starts "
                              "from: choose another --%s", flag, dir, flag);
     return 0;
@@ -182,7 +181,7 @@ static int check_not_model_file(const char *flag, const char *path, const char *
 int cli_check_log(const char *log, const char *config, const char *model_dir, const char *out_dir, dsp_err *err) {
     if (!log) return 0;
     if (!*log) return dsp_fail(err, "--log is an empty path");
-    if (same_file(log, config))
+    if (cli_same_file(log, config))
         return dsp_fail(err, "--log %s is the --config file %s; the log would replace it", log, config);
     if (check_not_model_file("log", log, model_dir, err)) return -1;
     for (size_t i = 0; out_dir && i < N_MODEL_FILES; i++) {
@@ -212,7 +211,7 @@ int cli_check_out_file(const char *flag, const char *path, const char *model_dir
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return dsp_fail(err, "--%s %s is a folder; give the name of the file to write", flag, path);
-    if (same_file(path, config))
+    if (cli_same_file(path, config))
         return dsp_fail(err, "--%s %s is the --config file %s; the output would replace it", flag, path, config);
     if (check_not_model_file(flag, path, model_dir, err) || cli_check_not_input(flag, path, inputs, n_inputs, err))
         return -1;

@@ -7,6 +7,9 @@
 
 #include "dissipate.h"
 
+/* Do two existing paths name the same file or folder, however they are spelled (./, links)? */
+int cli_same_file(const char *a, const char *b);
+
 /* Checks, creating nothing, that the output folder is a folder this process can write into, or that it can be
  * created (mkdir -p) below one: a run that fails while loading its inputs then leaves no empty folder behind. */
 int cli_check_out_dir(const char *flag, const char *dir, dsp_err *err);

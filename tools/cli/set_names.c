@@ -2,9 +2,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "set_names.h"
 
+#include "out_paths.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* The last k + 1 components of path (trailing slashes dropped), the extension of the last removed; *whole is set
  * when that is all of the path, so that a larger k gives nothing new. malloc'd; NULL when out of memory. */
@@ -43,24 +44,14 @@ static const char *shown_path(const char *path) {
 /* Refuses two paths that name one file or folder however they are spelled (./dev.tsv and dev.tsv, a link): one
  * set scored twice would also count twice in an average. Paths that do not exist are left to their loader. */
 static int check_distinct_files(const char *flag, const char *const *paths, int n, dsp_err *err) {
-    struct stat *st = calloc((size_t)(n ? n : 1), sizeof *st);
-    char *found = calloc((size_t)(n ? n : 1), 1);
-    if (!st || !found) {
-        free(st), free(found);
-        return dsp_fail(err, "out of memory");
-    }
-    int rc = 0;
-    for (int i = 0; i < n; i++) found[i] = stat(paths[i], &st[i]) == 0;
-    for (int i = 1; i < n && !rc; i++)
-        for (int j = 0; j < i && !rc; j++) {
-            if (!found[i] || !found[j] || st[i].st_dev != st[j].st_dev || st[i].st_ino != st[j].st_ino) continue;
-            rc = strcmp(paths[i], paths[j]) == 0
-                     ? dsp_fail(err, "--%s %s is given twice", flag, paths[i])
-                     : dsp_fail(err, "--%s %s is given twice: it is the same file as %s", flag, paths[i], paths[j]);
+    for (int i = 1; i < n; i++)
+        for (int j = 0; j < i; j++) {
+            if (!cli_same_file(paths[i], paths[j])) continue;
+            return strcmp(paths[i], paths[j]) == 0
+                       ? dsp_fail(err, "--%s %s is given twice", flag, paths[i])
+                       : dsp_fail(err, "--%s %s is given twice: it is the same file as %s", flag, paths[i], paths[j]);
         }
-    free(st);
-    free(found);
-    return rc;
+    return 0;
 }
 
 int cli_set_names(const char *flag, const char *const *paths, int n, char ***out, dsp_err *err) {

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,4 +89,10 @@ int cli_sts_load_set(dsp_sts *s, const char *path, dsp_err *err) {
     cli_free_paths(files, n);
     if (rc) dsp_sts_free(s), memset(s, 0, sizeof *s);
     return rc;
+}
+
+const char *cli_align_text(double align, char *buf) {
+    if (isnan(align)) snprintf(buf, CLI_ALIGN_TEXT, "n/a (no pair scored >= 4)");
+    else snprintf(buf, CLI_ALIGN_TEXT, "%.4f", align);
+    return buf;
 }

@@ -15,4 +15,9 @@ void cli_free_paths(char **paths, int count);
  * aggregation, SimCSE's number for STS12–16. */
 int cli_sts_load_set(dsp_sts *s, const char *path, dsp_err *err);
 
+/* A set's alignment as the command line prints it: "%.4f", or where dsp_sts_align gave NaN (no pair with a gold
+ * score >= 4) the reason. buf needs CLI_ALIGN_TEXT bytes; returns buf. */
+#define CLI_ALIGN_TEXT 32
+const char *cli_align_text(double align, char *buf);
+
 #endif
