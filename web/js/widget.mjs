@@ -37,7 +37,7 @@ function attr(el, name) {
   return el.getAttribute(name);
 }
 
-/** The configuration an element's attributes describe: { config, notices, fellBack, ignored } (see fromUrlParams).
+/** The configuration an element's attributes describe: { config, fellBack, ignored } (see fromUrlParams).
  *  The objectives attribute is checked here, so that its notices use the author's words ("objectives: …"), not the
  *  r1…rN keys it becomes: an unknown name is ignored, and past MAX_RUNS the names that do not fit are ignored. */
 export function configFromAttributes(el) {
@@ -62,14 +62,13 @@ export function configFromAttributes(el) {
     if (v !== undefined) parts.push(`${f.key}=${encodeURIComponent(v)}`);
   }
   const parsed = fromUrlParams(parts.join('&'));
-  const ignored = [...own, ...parsed.ignored];
-  return { ...parsed, ignored, notices: [...parsed.fellBack, ...ignored] };
+  return { config: parsed.config, fellBack: parsed.fellBack, ignored: [...own, ...parsed.ignored] };
 }
 
 const words = (attr) => attr.split(/[\s,]+/).map((s) => s.trim().toLowerCase()).filter(Boolean);
 
-/** Which controls to show: { show: a Set of 'start', 'pause', 'reset', 'objectives' and field ids, notices,
- *  fellBack, ignored }. Unknown names are named in a notice (ignored); a value that names no control at all (and is
+/** Which controls to show: { show: a Set of 'start', 'pause', 'reset', 'objectives' and field ids, fellBack,
+ *  ignored }. Unknown names are named in a notice (ignored); a value that names no control at all (and is
  *  not "none") gives the default set (fell back), so that a typo never leaves a figure without its buttons. */
 export function visibleControls(attr) {
   const asked = words(attr ?? DEFAULT_CONTROLS);
@@ -89,9 +88,9 @@ export function visibleControls(attr) {
 }
 
 // The notices of an attribute, by kind (as fromUrlParams gives them): values that fell back, and parts ignored.
-function kinds(fellBack = [], ignored = []) { return { notices: [...fellBack, ...ignored], fellBack, ignored }; }
+function kinds(fellBack = [], ignored = []) { return { fellBack, ignored }; }
 
-/** The IntersectionObserver rootMargin of a margin attribute: { margin, notices }. The browser's own parser
+/** The IntersectionObserver rootMargin of a margin attribute: { margin, fellBack, ignored }. The browser's own parser
  *  judges it (IntersectionObserver throws on "abc"), so that an invalid value falls back with a notice like any
  *  other attribute instead of leaving the figure without its observer. */
 export function viewMargin(attrValue) {
@@ -107,7 +106,7 @@ export function viewMargin(attrValue) {
 // autoplay="off", "false", "no" or "0" waits for Start; anything else (or nothing) trains in view.
 const autoplayOn = (value) => !['off', 'false', 'no', '0'].includes((value || 'on').trim().toLowerCase());
 
-/** Which charts to draw: { names, notices }; unknown names are named, and none known gives the default pair. */
+/** Which charts to draw: { names, fellBack, ignored }; unknown names are named, and none known gives the default pair. */
 export function chosenCharts(attr) {
   const asked = words(attr || DEFAULT_CHARTS.join(','));
   const names = asked.filter((c) => CHART_NAMES.includes(c));
@@ -146,7 +145,6 @@ export class DissipateFigure extends HTMLElement {
     const all = [settings, controls, charts, margin];
     this.fellBack = all.flatMap((k) => k.fellBack);
     this.ignored = all.flatMap((k) => k.ignored);
-    this.notices = [...this.fellBack, ...this.ignored];
     this.autoplay = autoplayOn(attr(this, 'autoplay'));
     // A figure that waits for Start must have a Start button, or it could never train.
     if (!this.autoplay) this.show.add('start');
