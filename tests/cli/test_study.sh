@@ -58,6 +58,20 @@ for f in infonce_seed1.jsonl study_table.md study_summary.json img/study_stsb_de
 done
 [ "$(docs_sum)" = "$before" ] && ok || fail "a study with --out elsewhere changed docs/"
 cp "$S/infonce_seed1.jsonl" "$TMP/log1"
+# The summary's scores are the log's: best dev, test at that step, and dev and test at the last evaluation.
+"$PY" - "$S/infonce_seed1.jsonl" "$S/study_summary.json" <<'EOF' && ok || fail "the summary does not match the log"
+import json, sys
+ev = [r for r in map(json.loads, open(sys.argv[1])) if r.get("type") == "eval"]
+dev = [r for r in ev if r["set"] == "dev"]
+test = {r["step"]: r["spearman"] for r in ev if r["set"] == "test"}
+best = max(dev, key=lambda r: r["spearman"])
+got = json.load(open(sys.argv[2]))["infonce"][0]
+want = {"best_dev": best["spearman"], "best_step": best["step"], "test_at_best": test[best["step"]],
+        "final_dev": dev[-1]["spearman"], "final_test": test[dev[-1]["step"]]}
+bad = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
+if bad: print(bad, file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF
 
 # Other settings over the same logs: refused, naming the difference, the log kept.
 expect_refused "other settings" "batch 8 (asked 32)" study --out "$S" --only infonce --batch 32 --lr 5e-3

@@ -202,7 +202,8 @@ def summarise(log):
     dev, test = ev["dev"], {r["step"]: r for r in ev["test"]}
     best = max(dev, key=lambda r: r["spearman"])
     return {"best_dev": best["spearman"], "best_step": best["step"], "final_dev": dev[-1]["spearman"],
-            "test_at_best": test[best["step"]]["spearman"], "start_dev": dev[0]["spearman"],
+            "test_at_best": test[best["step"]]["spearman"], "final_test": test[dev[-1]["step"]]["spearman"],
+            "start_dev": dev[0]["spearman"],
             "final_gd": steps[-1]["gd"], "steps": steps, "dev": dev}
 
 
@@ -449,10 +450,11 @@ def write_report(args, results, figs):
     spread = f", mean ± std over {n} seeds" if n > 1 else ", one seed"
     # the optimizer and learning rate in the header, so that a table copied elsewhere still says how it was trained
     lines = [f"| objective ({args.optimizer}, lr {args.lr:g}){spread} | best dev | final dev (step {args.steps}) | "
-             f"test at best dev | best-dev step per seed | final gd (seed {args.seeds[0]}) |", "|---|---|---|---|---|---|"]
+             f"test at best dev | final test (step {args.steps}) | best-dev step per seed | final gd (seed {args.seeds[0]}) |",
+             "|---|---|---|---|---|---|---|"]
     for label, per_seed in results.items():
         cols = []
-        for key in ("best_dev", "final_dev", "test_at_best"):
+        for key in ("best_dev", "final_dev", "test_at_best", "final_test"):
             m, sd = mean_std([r[key] for r in per_seed])
             cols.append(f"{m:.2f} ± {sd:.2f}" if len(per_seed) > 1 else f"{m:.2f}")  # one seed: no spread
         bs = ", ".join(str(r["best_step"]) for r in per_seed)
@@ -465,7 +467,7 @@ def write_report(args, results, figs):
     with open(table_path, "w") as f:
         f.write(table + "\n")
     with open(summary_path, "w") as f:
-        json.dump({k: [{x: r[x] for x in ("best_dev", "best_step", "final_dev", "test_at_best", "final_gd")}
+        json.dump({k: [{x: r[x] for x in ("best_dev", "best_step", "final_dev", "test_at_best", "final_test", "final_gd")}
                        for r in v] for k, v in results.items()}, f, indent=1)
     print(table)
     print(f"start (step 0) dev {start:.2f}")
