@@ -9,7 +9,6 @@
 #include "sts_sets.h"
 #include "trainer.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
