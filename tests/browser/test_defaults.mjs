@@ -17,8 +17,8 @@ const native = args.includes('--native') ? args[args.indexOf('--native') + 1] : 
 const data = process.env.DSP_DATA_DIR || path.join(REPO, '../shared/data');
 
 // The engine's defaults for one objective: a one-step run with no hyper-parameter flags, on a few sentences.
-function engineConfig(tmp, objective) {
-  const log = path.join(tmp, `${objective}.jsonl`);
+function engineConfig(tmp, objective, name = objective) {
+  const log = path.join(tmp, `${name}.jsonl`); // a name per run: the CLI refuses to replace a log unasked
   execFileSync(native, ['train', '--model', path.join(REPO, 'models/tiny'), '--corpus', path.join(tmp, 'corpus.txt'),
     '--objective', objective, '--steps', '1', '--batch', '2', '--eval-every', '0', '--log', log, '--quiet'],
     { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -48,7 +48,7 @@ await runTest('defaults', async (t, cleanup) => {
   }
 
   // global settings the page shares with the CLI
-  const rec = engineConfig(tmp, 'infonce');
+  const rec = engineConfig(tmp, 'infonce', 'globals');
   const def = C.defaultConfig();
   t.ok(`optimizer: page ${def.optimizer} = engine ${rec.optimizer}`, def.optimizer === rec.optimizer);
   t.ok(`pooler: page ${def.pooler} = engine ${rec.pooler}`, def.pooler === rec.pooler);

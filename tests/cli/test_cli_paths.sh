@@ -2,7 +2,8 @@
 # Nothing a command reads, or writes itself, is replaced by another of its outputs, and a refused command changes
 # nothing: --log, and encode's and parity-dump's --out, are checked before any work against the model folder, the
 # inputs, the config file and the run's own saves (however the path is spelled); train and pretrain refuse an --out
-# that already holds a model unless --force; a run that fails on its inputs leaves no --out folder behind.
+# that already holds a model, and a --log that already holds records, unless --force; a run that fails on its inputs
+# leaves no --out folder behind.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/small_setup.sh"
 model_sum=$(cat "$M"/* | md5sum)
@@ -94,6 +95,21 @@ expect_fail "pretrain over a model" "already holds a model (config.json); pass -
 [ "$(md5sum < "$TMP/o3/model.safetensors")" = "$o3_sum" ] && ok || fail "a refused run replaced the model in --out"
 expect_ok "train --force" "$DSP" "${T[@]}" --out "$TMP/o3" --seed 7 --force
 [ "$(md5sum < "$TMP/o3/model.safetensors")" != "$o3_sum" ] && ok || fail "train --force did not replace the model"
+
+# a --log that holds an earlier run's records is replaced only with --force; an empty one loses nothing
+expect_ok "train with a log" "$DSP" "${T[@]}" --log "$TMP/l1.jsonl"
+l1_sum=$(md5sum < "$TMP/l1.jsonl")
+expect_fail "train over a log" "--log $TMP/l1.jsonl already holds" "$DSP" "${T[@]}" --log "$TMP/l1.jsonl" --seed 7
+expect_fail "pretrain over a log" "pass --force to replace it" "$DSP" pretrain --model "$M" --corpus "$C" \
+  --out "$TMP/p9" --steps 2 --batch 4 --log "$TMP/l1.jsonl"
+[ "$(md5sum < "$TMP/l1.jsonl")" = "$l1_sum" ] && [ ! -e "$TMP/p9" ] && ok ||
+  fail "a refused run changed its --log or made its --out"
+expect_ok "train --force over a log" "$DSP" "${T[@]}" --log "$TMP/l1.jsonl" --seed 7 --force
+[ "$(md5sum < "$TMP/l1.jsonl")" != "$l1_sum" ] && grep -q '"seed":7' "$TMP/l1.jsonl" && ok ||
+  fail "train --force did not replace the log"
+: > "$TMP/l2.jsonl"
+expect_ok "train into an empty log" "$DSP" "${T[@]}" --log "$TMP/l2.jsonl"
+[ -s "$TMP/l2.jsonl" ] && ok || fail "the run wrote nothing into the empty log"
 
 # a run refused on its inputs leaves no --out folder (it is made once they have loaded)
 expect_fail "train, corpus absent" "nosuch.txt" "$DSP" train --model "$M" --corpus "$TMP/nosuch.txt" --out "$TMP/o4/x"

@@ -72,7 +72,7 @@ expect_fail "train warmup >= steps" "--warmup must be fewer than --steps" "$DSP"
 # flags with no effect are named
 expect_ok "flags without effect" "$DSP" "${T[@]}" --steps 1 --save-every 1 --eval-every 5 --momentum 0.5 --force
 for w in "--save-every does not apply without --out" "--eval-every does not apply without --eval" \
-         "--force does not apply without --out" \
+         "--force does not apply without --out or --log" \
          "--momentum does not apply to the adamw optimizer"; do
   grep -q -- "warning: $w; it is ignored" "$TMP/err" && ok || fail "no warning '$w': $(cat "$TMP/err")"
 done

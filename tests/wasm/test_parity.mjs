@@ -52,7 +52,9 @@ if (!existsSync(join(model, 'model.safetensors'))) {
 // ---------------------------------------------------------------- native
 async function native(objective) {
     const log = join(work, `${objective}.jsonl`), out = join(work, `${objective}-model`);
-    rmSync(out, { recursive: true, force: true }); // a previous run's: the CLI refuses to replace a model unasked
+    // a previous run's: the CLI refuses to replace a model or a log unasked
+    rmSync(out, { recursive: true, force: true });
+    rmSync(log, { force: true });
     await promisify(execFile)(cli, ['train', '--model', model, '--corpus', corpus, '--eval', dev,
         '--objective', objective, '--steps', String(STEPS), '--batch', String(BATCH), '--seed', String(SEED),
         '--lr', String(LR), '--eval-every', String(EVAL_EVERY), '--kernels', 'simd128', '--threads', '1',

@@ -19,8 +19,9 @@ static const char *USAGE =
     "the word embeddings. Trains every encoder weight; saves the encoder (the decoder bias is not part of it).\n"
     "A step that masks no token (short sentences, a small --mask-prob) changes nothing and logs loss and accuracy\n"
     "as null; a run in which no step masked a token is an error. --out is created once the inputs have loaded; a\n"
-    "folder that already holds a model is refused unless --force. Progress lines show the loss and accuracy\n"
-    "smoothed over steps (the log has each step's). A log that cannot be written stops the run, as train's.";
+    "folder that already holds a model, and a --log that already holds records, are refused unless --force.\n"
+    "Progress lines show the loss and accuracy smoothed over steps (the log has each step's). A log that cannot\n"
+    "be written stops the run, as train's.";
 
 /* The run's first record, as train's: every setting that changes what it computes, exactly, so that the record
  * alone can repeat the run. */
@@ -63,7 +64,7 @@ int cmd_pretrain(int argc, char **argv) {
         {"model", ARG_STR, &model_dir, "DIR", "starting model (required)", 0, 0},
         {"corpus", ARG_STRLIST, &corpus_paths, "FILE...", "text, one sentence per line (required)", 0, 0},
         {"out", ARG_STR, &out, "DIR", "where to save the pre-trained model (required)", 0, 0},
-        {"force", ARG_BOOL, &force, NULL, "replace the model --out already holds (refused without it)", 0, 0},
+        {"force", ARG_BOOL, &force, NULL, "replace the model --out and the log --log already hold\n(refused without it)", 0, 0},
         {"steps", ARG_INT, &steps, "N", "updates (default 10000)", 0, 0},
         {"batch", ARG_INT, &cfg.batch_size, "N", "sentences per step (default 64)", 0, 0},
         {"max-len", ARG_INT, &cfg.max_len, "N", "tokens per sentence (default 32)", 0, 0},

@@ -19,10 +19,11 @@ static const char *USAGE =
     "Fine-tunes a BERT encoder with unsupervised SimCSE (two dropout views per sentence) and the chosen objective:\n"
     "infonce, au (alignment + uniformity), dcl, dclp, mpt, met, mat. Writes one JSONL record per step and per\n"
     "evaluation; a NaN or Inf stops the run with a message and leaves the log and earlier checkpoints intact.\n"
-    "--out is created (with its parents) once the inputs have loaded; a folder that already holds a model is\n"
-    "refused unless --force. --log may not be one of the --model folder's files, one of the files saved into\n"
-    "--out, nor the --config file. With --save-best, --out holds the model of the step that scored best on the\n"
-    "first --eval set (SimCSE keeps its checkpoint the same way) rather than the last step's.\n"
+    "--out is created (with its parents) once the inputs have loaded; a folder that already holds a model, and a\n"
+    "--log that already holds records, are refused unless --force. --log may not be one of the --model folder's\n"
+    "files, one of the files saved into --out, nor the --config file. With --save-best, --out holds the model of\n"
+    "the step that scored best on the first --eval set (SimCSE keeps its checkpoint the same way) rather than the\n"
+    "last step's.\n"
     "Each --eval set is named in the log by its file's stem (\"dev\"), with as many parent folders as it takes\n"
     "to tell apart two of the same stem (\"a/dev\", \"b/dev\"); a path given twice (however spelled) is refused.\n"
     "An eval record's align is over the pairs with a gold score >= 4 only (Wang & Isola's convention on STS-B's\n"
@@ -71,7 +72,7 @@ static int build_config(const train_opts *o, const arg_spec *specs, int n, dsp_t
     /* flags that change nothing in this run are most likely a mistake: named, as --tau with au is */
     args_warn_ignored(specs, n, "momentum", c->optim.kind != DSP_OPT_SGD, "does not apply to the adamw optimizer");
     args_warn_ignored(specs, n, "save-every", !o->out, "does not apply without --out");
-    args_warn_ignored(specs, n, "force", !o->out, "does not apply without --out");
+    args_warn_ignored(specs, n, "force", !o->out && !o->log, "does not apply without --out or --log");
     /* --save-best without its inputs would silently save nothing (no --out) or the last step (no --eval) */
     if (o->save_best && (!o->out || o->eval.count == 0))
         return dsp_fail(err, "--save-best needs --out (where to save) and --eval (the first set picks the step)");
@@ -191,7 +192,7 @@ int cmd_train(int argc, char **argv) {
         {"eval-every", ARG_INT, &o.eval_every, "K", "evaluate every K steps, and at the start and end (default 50)", 0, 0},
         {"log", ARG_STR, &o.log, "FILE", "JSONL log: a config record, one record per step and per evaluation", 0, 0},
         {"out", ARG_STR, &o.out, "DIR", "save the trained model here (Hugging Face layout) at the end", 0, 0},
-        {"force", ARG_BOOL, &o.force, NULL, "replace the model --out already holds (refused without it)", 0, 0},
+        {"force", ARG_BOOL, &o.force, NULL, "replace the model --out and the log --log already hold\n(refused without it)", 0, 0},
         {"save-every", ARG_INT, &o.save_every, "K", "also save to --out every K steps (default 0: only at the end)", 0, 0},
         {"save-best", ARG_BOOL, &o.save_best, NULL, "save to --out the model of the evaluation that scored best on the\n"
          "first --eval set, instead of the last step's", 0, 0},

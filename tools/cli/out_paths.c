@@ -196,9 +196,19 @@ int cli_check_log(const char *log, const char *config, const char *model_dir, co
     return 0;
 }
 
+/* Refuses a --log that already holds an earlier run's records (a regular file with something in it) unless `force`:
+ * the run would truncate it. An empty file, a pipe or /dev/stdout loses nothing. */
+static int check_no_log_in(const char *log, int force, dsp_err *err) {
+    struct stat st;
+    if (!log || force || stat(log, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return 0;
+    return dsp_fail(err, "--log %s already holds %lld bytes (an earlier run's log?); pass --force to replace it, or "
+                         "choose another name", log, (long long)st.st_size);
+}
+
 int cli_check_run_outputs(const char *log, const char *out, int force, const char *model_dir, const char *config,
                           const char *const *inputs, int n_inputs, dsp_err *err) {
-    if (cli_check_not_input("log", log, inputs, n_inputs, err) || cli_check_log(log, config, model_dir, out, err))
+    if (cli_check_not_input("log", log, inputs, n_inputs, err) || cli_check_log(log, config, model_dir, out, err) ||
+        check_no_log_in(log, force, err))
         return -1;
     if (cli_check_not_model_dir("out", out, model_dir, err) || cli_check_no_model_in("out", out, force, err))
         return -1;

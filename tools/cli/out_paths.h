@@ -32,7 +32,8 @@ int cli_check_no_model_in(const char *flag, const char *dir, int force, dsp_err 
  * replaced by it. */
 int cli_check_log(const char *log, const char *config, const char *model_dir, const char *out_dir, dsp_err *err);
 /* Every check a training run (train, pretrain) makes on its --log and --out before any work: the log is no input,
- * none of cli_check_log's files; --out is not the --model folder, holds no model unless `force`, and can be made.
+ * none of cli_check_log's files, and holds no earlier records unless `force`; --out is not the --model folder,
+ * holds no model unless `force`, and can be made.
  * NULL log or out: not given. */
 int cli_check_run_outputs(const char *log, const char *out, int force, const char *model_dir, const char *config,
                           const char *const *inputs, int n_inputs, dsp_err *err);

@@ -120,7 +120,7 @@ def engine_step_times(dsp, model_dir, corpus, batch, steps, threads, pooler, tmp
         c0 = child_cpu_ms()
         sh([dsp, "train", "--model", model_dir, "--corpus", corpus, "--batch", str(batch), "--max-len", "32",
             "--steps", str(n), "--threads", str(threads), "--lr", "1e-4", "--schedule", "constant",
-            "--pooler", pooler, "--eval-every", "0", "--log", log, "--quiet"])
+            "--pooler", pooler, "--eval-every", "0", "--log", log, "--force", "--quiet"])
         cpu.append(child_cpu_ms() - c0)
     cpu_per_step = (cpu[1] - cpu[0]) / steps
     kernels, ms = "?", []

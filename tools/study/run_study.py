@@ -420,7 +420,9 @@ def main():
         if state == "incomplete":
             print(f"rerun: {log} is incomplete (an interrupted run): running it again from the start")
     os.makedirs(args.out, exist_ok=True)
-    todo = [(cmd, log) for _, log, cmd, state in jobs if state != "complete"]
+    # a rerun replaces its log, which dissipate train refuses without --force
+    todo = [(cmd + (["--force"] if state != "missing" else []), log) for _, log, cmd, state in jobs
+            if state != "complete"]
     if todo:  # recorded before the runs start, so that a log cut short by a kill is still checked on resume
         digests = digests or input_digests(first_asked)
         inputs.update({os.path.basename(log): digests for _, log in todo})
