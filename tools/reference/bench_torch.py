@@ -22,9 +22,10 @@ two sides alternating), so that a slow spell of this shared machine falls on all
 Reported over all rounds: the median wall ms/step of the --steps timed steps after warm-up of each round, the
 median CPU ms/step (all threads), the fastest step (what the code costs when the machine is quiet), the ratios
 PyTorch / engine (> 1: the engine is faster), and the ratio of each side at its own fastest thread count.
-Last, the bound the arithmetic sets: `dissipate bench` counts the step's floating-point operations and measures one
-core's multiply-add ceiling with the engine's kernels; no 1-thread step can be faster than the one at that ceiling,
-so PyTorch's 1-thread step over it is the largest ratio any engine doing this arithmetic could reach here.
+Last, the bound the arithmetic sets: `dissipate bench` counts the step's floating-point operations and measures the
+multiply-add ceiling of the engine's kernels on one core and on the most threads timed at once; no step can be
+faster than the one at that ceiling, so PyTorch's step over it is the largest ratio any engine doing this
+arithmetic could reach here, at that thread count.
 """
 import argparse
 import collections
@@ -137,17 +138,26 @@ def engine_step_times(dsp, model_dir, corpus, batch, steps, threads, pooler, tmp
     return ms[1:], cpu_per_step, kernels
 
 
-def arithmetic_floor(dissipate, model, sentences, batch, pooler, kernels):
-    """(GFLOP per step, the kernels' 1-core ceiling in GFLOP/s, the step time at that ceiling in ms) from
-    `dissipate bench`, which counts the step's operations (with a [CLS] pooler, only those it computes)."""
-    out = sh([dissipate, "bench", "--model", model, "--corpus", sentences, "--batch", str(batch), "--steps", "1",
-              "--threads-max", "1", "--kernels", kernels, "--pooler", pooler, "--no-gemm"])
+CEILING_RUNS = 9  # the ceiling is the fastest of this many runs of the multiply-add loop: one run reads low
+
+
+def arithmetic_floor(dissipate, model, sentences, batch, pooler, kernels, threads_max):
+    """(GFLOP per step, {threads: multiply-add ceiling in GFLOP/s}) from `dissipate bench`, which counts the step's
+    operations (with a [CLS] pooler, only those it computes) and measures its kernels' multiply-add loop on one core
+    and on threads_max threads at once."""
+    out = sh([dissipate, "bench", "--model", model, "--corpus", sentences, "--batch", str(batch), "--steps",
+              str(CEILING_RUNS), "--threads-max", str(threads_max), "--kernels", kernels, "--pooler", pooler,
+              "--no-gemm"])
     flop = re.search(r"([0-9.]+) GFLOP/step", out)
-    ceiling = re.search(rf"^\s*{re.escape(kernels)}\s+([0-9.]+) GFLOP/s: ([0-9.]+) ms at 1 thread", out, re.M)
-    if not flop or not ceiling:
-        raise SystemExit(f"bench_torch: could not read the step's GFLOP and the {kernels} ceiling from "
+    one = re.search(rf"^\s*{re.escape(kernels)}\s+([0-9.]+) GFLOP/s: [0-9.]+ ms at 1 thread", out, re.M)
+    many = re.search(r"(\d+) threads at once ([0-9.]+) GFLOP/s", out)
+    if not flop or not one or (threads_max > 1 and not many):
+        raise SystemExit(f"bench_torch: could not read the step's GFLOP and the {kernels} ceilings from "
                          f"`dissipate bench`:\n{out}")
-    return float(flop.group(1)), float(ceiling.group(1)), float(ceiling.group(2))
+    ceilings = {1: float(one.group(1))}
+    if many:
+        ceilings[int(many.group(1))] = float(many.group(2))
+    return float(flop.group(1)), ceilings
 
 
 def check_args(ap, a):
@@ -275,14 +285,20 @@ def main():
         print(f"each at its fastest thread count (median wall): PyTorch {best_torch[0]:.1f} ms ({best_torch[1]} "
               f"thread{'s' if best_torch[1] > 1 else ''}), engine {best_eng[0]:.1f} ms ({best_eng[1]} "
               f"thread{'s' if best_eng[1] > 1 else ''}): {best_torch[0] / best_eng[0]:.2f}x")
-        if 1 in runs:
-            g = runs[1]
-            gflop, ceiling, floor_ms = arithmetic_floor(a.dissipate, model, sentences, a.batch, a.pooler, g["kernels"])
-            print(f"the arithmetic's bound at 1 thread: the engine's step is {gflop:.3g} GFLOP, {floor_ms:.1f} ms at one "
-                  f"{g['kernels']} core's multiply-add ceiling measured now ({ceiling:.1f} GFLOP/s)\n"
-                  f"  PyTorch's step over that: {med(g['torch_ms']) / floor_ms:.2f}x on medians, "
-                  f"{min(g['torch_ms']) / floor_ms:.2f}x on fastest steps, the most any engine doing this arithmetic "
-                  f"could reach here (the engine above ran at {floor_ms / med(g['eng_ms']):.0%} and "
+        # the bound the arithmetic sets, at 1 thread and at the most threads timed (the loop on all at once)
+        g0 = runs[min(a.threads)]
+        gflop, ceilings = arithmetic_floor(a.dissipate, model, sentences, a.batch, a.pooler, g0["kernels"],
+                                           max(a.threads))
+        print(f"the arithmetic's bound: the engine's step is {gflop:.3g} GFLOP; {g0['kernels']}'s multiply-add "
+              f"ceiling measured now, the fastest of {CEILING_RUNS} runs:")
+        for n in a.threads:
+            if n not in ceilings:
+                continue
+            g, floor_ms = runs[n], 1000 * gflop / ceilings[n]
+            print(f"  {n} thread{'s' if n > 1 else ''}: {ceilings[n]:.1f} GFLOP/s, a step of {floor_ms:.1f} ms at it; "
+                  f"PyTorch's step over that: {med(g['torch_ms']) / floor_ms:.2f}x on medians, "
+                  f"{min(g['torch_ms']) / floor_ms:.2f}x on fastest steps, the most any engine doing this "
+                  f"arithmetic could reach here (the engine above ran at {floor_ms / med(g['eng_ms']):.0%} and "
                   f"{floor_ms / min(g['eng_ms']):.0%} of the ceiling)")
         print(f"load average after: {open('/proc/loadavg').read().split()[0]}")
 
