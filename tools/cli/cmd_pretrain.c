@@ -64,7 +64,8 @@ int cmd_pretrain(int argc, char **argv) {
         {"model", ARG_STR, &model_dir, "DIR", "starting model (required)", 0, 0},
         {"corpus", ARG_STRLIST, &corpus_paths, "FILE...", "text, one sentence per line (required)", 0, 0},
         {"out", ARG_STR, &out, "DIR", "where to save the pre-trained model (required)", 0, 0},
-        {"force", ARG_BOOL, &force, NULL, "replace the model --out and the log --log already hold\n(refused without it)", 0, 0},
+        {"force", ARG_BOOL, &force, NULL, "replace the model --out and the log --log already hold\n"
+         "(refused without it)", 0, 0},
         {"steps", ARG_INT, &steps, "N", "updates (default 10000)", 0, 0},
         {"batch", ARG_INT, &cfg.batch_size, "N", "sentences per step (default 64)", 0, 0},
         {"max-len", ARG_INT, &cfg.max_len, "N", "tokens per sentence (default 32)", 0, 0},

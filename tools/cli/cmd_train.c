@@ -192,7 +192,8 @@ int cmd_train(int argc, char **argv) {
         {"eval-every", ARG_INT, &o.eval_every, "K", "evaluate every K steps, and at the start and end (default 50)", 0, 0},
         {"log", ARG_STR, &o.log, "FILE", "JSONL log: a config record, one record per step and per evaluation", 0, 0},
         {"out", ARG_STR, &o.out, "DIR", "save the trained model here (Hugging Face layout) at the end", 0, 0},
-        {"force", ARG_BOOL, &o.force, NULL, "replace the model --out and the log --log already hold\n(refused without it)", 0, 0},
+        {"force", ARG_BOOL, &o.force, NULL, "replace the model --out and the log --log already hold\n"
+         "(refused without it)", 0, 0},
         {"save-every", ARG_INT, &o.save_every, "K", "also save to --out every K steps (default 0: only at the end)", 0, 0},
         {"save-best", ARG_BOOL, &o.save_best, NULL, "save to --out the model of the evaluation that scored best on the\n"
          "first --eval set, instead of the last step's", 0, 0},

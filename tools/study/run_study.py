@@ -452,7 +452,8 @@ def write_report(args, results, figs):
     spread = f", mean ± std over {n} seeds" if n > 1 else ", one seed"
     # the optimizer and learning rate in the header, so that a table copied elsewhere still says how it was trained
     lines = [f"| objective ({args.optimizer}, lr {args.lr:g}){spread} | best dev | final dev (step {args.steps}) | "
-             f"test at best dev | final test (step {args.steps}) | best-dev step per seed | final gd (seed {args.seeds[0]}) |",
+             f"test at best dev | final test (step {args.steps}) | best-dev step per seed | "
+             f"final gd (seed {args.seeds[0]}) |",
              "|---|---|---|---|---|---|---|"]
     for label, per_seed in results.items():
         cols = []
@@ -469,8 +470,8 @@ def write_report(args, results, figs):
     with open(table_path, "w") as f:
         f.write(table + "\n")
     with open(summary_path, "w") as f:
-        json.dump({k: [{x: r[x] for x in ("best_dev", "best_step", "final_dev", "test_at_best", "final_test", "final_gd")}
-                       for r in v] for k, v in results.items()}, f, indent=1)
+        keys = ("best_dev", "best_step", "final_dev", "test_at_best", "final_test", "final_gd")
+        json.dump({k: [{x: r[x] for x in keys} for r in v] for k, v in results.items()}, f, indent=1)
     print(table)
     print(f"start (step 0) dev {start:.2f}")
     print(f"wrote {table_path}, {summary_path} and the figures in {args.report_dir}: "
