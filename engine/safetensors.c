@@ -167,27 +167,41 @@ static int cmp_begin(const void *a, const void *b) {
     return x->end < y->end ? -1 : x->end > y->end;
 }
 
-/* Sorting by begin makes overlap a property of neighbours. Zero-byte tensors overlap nothing. */
-static int check_overlap(const dsp_safetensors *st, dsp_err *err) {
-    if (st->count < 2) return 0;
-    const dsp_st_entry **order = malloc((size_t)st->count * sizeof *order);
+/* The data section must be exactly the tensors' bytes, back to back: sorted by (begin, end), each tensor begins
+ * where the one before it ends, the first at 0 and the last at the section's end. This is Hugging Face's own
+ * rule (safetensors rejects a gap or an overlap as InvalidOffset, uncovered bytes at the end as
+ * MetadataIncompleteBuffer), so a file read here is one its library reads too; and bytes that belong to no
+ * tensor are a sign of a damaged or hand-made file, which is better named than silently skipped. */
+static int check_layout(const dsp_safetensors *st, dsp_err *err) {
+    const dsp_st_entry **order = malloc(((size_t)st->count + 1) * sizeof *order);
     if (!order) return dsp_fail(err, "out of memory");
     for (int i = 0; i < st->count; i++) order[i] = &st->entries[i];
     qsort(order, (size_t)st->count, sizeof *order, cmp_begin);
     const dsp_st_entry *prev = NULL;
-    for (int i = 0; i < st->count; i++) {
+    size_t at = 0; /* where the next tensor must begin */
+    int r = 0;
+    for (int i = 0; i < st->count && !r; i++) {
         const dsp_st_entry *e = order[i];
-        if (e->begin == e->end) continue;
-        if (prev && e->begin < prev->end) {
-            int r = dsp_fail(err, "tensors \"%s\" [%zu, %zu) and \"%s\" [%zu, %zu) overlap", prev->name,
-                             prev->begin, prev->end, e->name, e->begin, e->end);
-            free(order);
-            return r;
-        }
+        if (e->begin < at)
+            r = dsp_fail(err, "tensors \"%s\" [%zu, %zu) and \"%s\" [%zu, %zu) overlap", prev->name, prev->begin,
+                         prev->end, e->name, e->begin, e->end);
+        else if (e->begin > at && prev)
+            r = dsp_fail(err, "tensor \"%s\" begins at byte %zu of the data section, but \"%s\" before it ends at %zu: "
+                         "%zu bytes belong to no tensor (the tensors must lie back to back, as Hugging Face's "
+                         "safetensors requires)", e->name, e->begin, prev->name, at, e->begin - at);
+        else if (e->begin > at)
+            r = dsp_fail(err, "the first tensor, \"%s\", begins at byte %zu of the data section, not at 0: %zu bytes "
+                         "belong to no tensor (the tensors must lie back to back, as Hugging Face's safetensors "
+                         "requires)", e->name, e->begin, e->begin);
         prev = e;
+        at = e->end;
     }
     free(order);
-    return 0;
+    if (!r && at != st->data_len)
+        r = dsp_fail(err, "the tensors cover %zu of the data section's %zu bytes: the last %zu belong to no tensor "
+                     "(a damaged file? Hugging Face's safetensors rejects it too)", at, st->data_len,
+                     st->data_len - at);
+    return r;
 }
 
 static int parse_header(dsp_safetensors *st, const dsp_json *root, dsp_err *err) {
@@ -203,7 +217,7 @@ static int parse_header(dsp_safetensors *st, const dsp_json *root, dsp_err *err)
         if (parse_entry(&st->entries[st->count], root->keys[i], &root->items[i], st->data_len, err)) return -1;
         st->count++;
     }
-    return check_overlap(st, err);
+    return check_layout(st, err);
 }
 
 int dsp_st_parse(dsp_safetensors *st, const uint8_t *bytes, size_t len, dsp_err *err) {

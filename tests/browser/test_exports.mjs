@@ -32,6 +32,15 @@ function parseSafetensors(bytes) {
     if (!width) throw new Error(`${name}: dtype ${e.dtype}`);
     if (!(a >= 0 && b <= dataLen && b - a === width * e.shape.reduce((x, y) => x * y, 1))) throw new Error(`${name}: offsets ${a}..${b} vs shape ${e.shape}`);
   }
+  // Hugging Face's own reader also wants the tensors back to back from 0 to the end of the file.
+  const spans = Object.entries(header).filter(([k]) => k !== '__metadata__').map(([, e]) => e.data_offsets)
+    .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let at = 0;
+  for (const [a, b] of spans) {
+    if (a !== at) throw new Error(`a tensor begins at byte ${a} of the data section where the one before ends at ${at}`);
+    at = b;
+  }
+  if (at !== dataLen) throw new Error(`the tensors cover ${at} of the data section's ${dataLen} bytes`);
   return { header, dataStart: 8 + n };
 }
 

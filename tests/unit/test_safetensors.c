@@ -226,8 +226,9 @@ static void expect_parse_error(const char *header, size_t data_len, const char *
 }
 
 static void test_bf16_read(void) {
-    /* 1.0, -2.5, 0.15625 in BF16 (little-endian), after 2 bytes belonging to nobody. */
+    /* 1.0, -2.5, 0.15625 in BF16 (little-endian), after another tensor's 2 bytes: offsets are honoured. */
     const char *h = "{\"w\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[2,8]},"
+                    "\"pad\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]},"
                     "\"__metadata__\":{\"format\":\"pt\"}}";
     size_t len;
     uint8_t *b = make(h, 8, &len);
@@ -304,13 +305,34 @@ static void test_malformed(void) {
     snprintf(h, sizeof h, "{\"%s\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", longname);
     expect_parse_error(h, 8, "longer than 127 bytes");
 
-    /* Valid edge cases: zero-sized tensors may share an offset, holes are tolerated, trailing slack too. */
+    /* Bytes that belong to no tensor (Hugging Face's safetensors rejects these files too): before the first
+     * tensor, between two, after the last; and a zero-sized tensor inside another's bytes. */
+    expect_parse_error("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12,
+                       "the first tensor, \"w\", begins at byte 4 of the data section, not at 0: 4 bytes belong to no");
+    snprintf(h, sizeof h, "{%s,\"v\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[12,16]}}", w);
+    expect_parse_error(h, 16, "tensor \"v\" begins at byte 12 of the data section, but \"w\" before it ends at 8: 4 bytes");
+    expect_parse_error(h, 20, "tensor \"v\" begins at byte 12"); /* the gap is named before the tail */
+    snprintf(h, sizeof h, "{%s}", w);
+    expect_parse_error(h, 9, "the tensors cover 8 of the data section's 9 bytes: the last 1 belong to no tensor");
+    expect_parse_error("{\"__metadata__\":{\"format\":\"pt\"}}", 3, "the tensors cover 0 of the data section's 3");
+    snprintf(h, sizeof h, "{%s,\"z\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]}}", w);
+    expect_parse_error(h, 8, "overlap");
+
+    /* Valid edge cases: zero-sized tensors may share an offset, and lie at either end; headers list tensors in
+     * any order; a file of metadata alone has an empty data section. */
     size_t len;
     b = make("{\"a\":{\"dtype\":\"F32\",\"shape\":[0,4],\"data_offsets\":[4,4]},"
              "\"b\":{\"dtype\":\"U8\",\"shape\":[],\"data_offsets\":[4,5]},"
-             "\"c\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 9, &len);
+             "\"c\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+             "\"d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},"
+             "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[5,5]}}", 5, &len);
     CHECK_OK(dsp_st_parse(&st, b, len, &err), &err);
-    CHECK(st.count == 3 && st.entries[1].ndim == 0);
+    CHECK(st.count == 5 && st.entries[1].ndim == 0);
+    dsp_st_free(&st);
+    free(b);
+    b = make("{\"__metadata__\":{\"format\":\"pt\"}}", 0, &len);
+    CHECK_OK(dsp_st_parse(&st, b, len, &err), &err);
+    CHECK(st.count == 0);
     dsp_st_free(&st);
     free(b);
 }
