@@ -173,6 +173,7 @@ static int cmp_begin(const void *a, const void *b) {
  * MetadataIncompleteBuffer), so a file read here is one its library reads too; and bytes that belong to no
  * tensor are a sign of a damaged or hand-made file, which is better named than silently skipped. */
 static int check_layout(const dsp_safetensors *st, dsp_err *err) {
+    /* + 1: a file of metadata alone has no tensors, and malloc(0) may return NULL, which is not out of memory */
     const dsp_st_entry **order = malloc(((size_t)st->count + 1) * sizeof *order);
     if (!order) return dsp_fail(err, "out of memory");
     for (int i = 0; i < st->count; i++) order[i] = &st->entries[i];
