@@ -11,6 +11,7 @@
  * and Chromium reject), min/max follow minps's "a < b ? a : b" rule on both (wasm's pmin/pmax, arguments
  * swapped), and the horizontal reductions combine lanes in one fixed order. Only the 256-bit build fuses
  * multiply-adds. sf_madd is the scalar twin of vf_madd, for tails that must round like the vector body.
+ * vf_all(mask) is true when every lane of a comparison's mask is set.
  * vf_prefetch is a hint only (a no-op in wasm). vi holds W 32-bit integer lanes; vu holds W/2 64-bit lanes, for
  * the counter-based hash of the dropout masks (vu_mul: the low 64 bits of the product, built from 32-bit
  * multiplies where the ISA has no 64-bit one).
@@ -54,6 +55,7 @@ static inline vf vf_min(vf a, vf b) { return _mm256_min_ps(a, b); }
 static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
 static inline vf vf_lt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
 static inline vf vf_select(vf mask, vf a, vf b) { return _mm256_blendv_ps(b, a, mask); }
+static inline int vf_all(vf mask) { return _mm256_movemask_ps(mask) == 0xff; }
 static inline vf vf_and(vf a, vf b) { return _mm256_and_ps(a, b); }
 static inline vf vf_or(vf a, vf b) { return _mm256_or_ps(a, b); }
 static inline vi vf_bits(vf a) { return _mm256_castps_si256(a); }
@@ -134,6 +136,7 @@ static inline vf vf_min(vf a, vf b) { return wasm_f32x4_pmin(b, a); }
 static inline vf vf_max(vf a, vf b) { return wasm_f32x4_pmax(b, a); }
 static inline vf vf_lt(vf a, vf b) { return wasm_f32x4_lt(a, b); }
 static inline vf vf_select(vf mask, vf a, vf b) { return wasm_v128_bitselect(a, b, mask); }
+static inline int vf_all(vf mask) { return wasm_i32x4_all_true(mask); }
 static inline vf vf_and(vf a, vf b) { return wasm_v128_and(a, b); }
 static inline vf vf_or(vf a, vf b) { return wasm_v128_or(a, b); }
 static inline vi vf_bits(vf a) { return a; }
@@ -194,6 +197,7 @@ static inline vf vf_min(vf a, vf b) { return _mm_min_ps(a, b); }
 static inline vf vf_max(vf a, vf b) { return _mm_max_ps(a, b); }
 static inline vf vf_lt(vf a, vf b) { return _mm_cmplt_ps(a, b); }
 static inline vf vf_select(vf mask, vf a, vf b) { return _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b)); }
+static inline int vf_all(vf mask) { return _mm_movemask_ps(mask) == 0xf; }
 static inline vf vf_and(vf a, vf b) { return _mm_and_ps(a, b); }
 static inline vf vf_or(vf a, vf b) { return _mm_or_ps(a, b); }
 static inline vi vf_bits(vf a) { return _mm_castps_si128(a); }
@@ -264,6 +268,7 @@ static inline vf vf_min(vf a, vf b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
 static inline vf vf_max(vf a, vf b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
 static inline vf vf_lt(vf a, vf b) { return vreinterpretq_f32_u32(vcltq_f32(a, b)); }
 static inline vf vf_select(vf mask, vf a, vf b) { return vbslq_f32(vreinterpretq_u32_f32(mask), a, b); }
+static inline int vf_all(vf mask) { return vminvq_u32(vreinterpretq_u32_f32(mask)) != 0; }
 static inline vf vf_and(vf a, vf b) {
     return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(a), vreinterpretq_u32_f32(b)));
 }

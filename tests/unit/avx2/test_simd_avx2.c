@@ -1,0 +1,68 @@
+/* test_simd_avx2.c — the 256-bit vocabulary's shortcuts against the plain forms they stand for, bit for bit:
+ * vf_all against the lanes of a mask, and vf_erf's early return for vectors with every lane in its small branch
+ * against the same lanes computed through both branches and the blend. (test_mathfn checks the 128-bit vocabulary
+ * the same way.) Built only where the engine has its AVX2 kernels; skipped, and reported as skipped, on a CPU
+ * without AVX2 and FMA. */
+#include "testutil.h"
+
+#include <stdint.h>
+
+static void test_all(void);
+static void test_erf_early_return(void);
+
+/* main runs on any x86-64 CPU: only what follows the pragma uses AVX2 and FMA, and only after the check. */
+int main(void) {
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+        printf("skipped: this CPU has no AVX2 and FMA\n");
+        return 77;
+    }
+    test_all();
+    test_erf_early_return();
+    return dsp_test_end("test_simd_avx2");
+}
+
+#pragma GCC target("avx2,fma")
+#define DSP_SIMD_WIDTH 8
+#include "simd.h"
+#include "mathfn.h"
+
+static int same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+static void test_all(void) {
+    const vf one = vf_splat(1.0f);
+    const float below[8] = {0.5f, 0.0f, 0.25f, 0.75f, 0.125f, 0.9f, 0.1f, -3.0f};
+    CHECK(vf_all(vf_lt(vf_loadu(below), one)));
+    for (int off = 0; off < 8; off++) { /* one lane not below, in every position: at 1, then NaN */
+        float x[8];
+        memcpy(x, below, sizeof x);
+        x[off] = 1.0f;
+        CHECK_MSG(!vf_all(vf_lt(vf_loadu(x), one)), "lane %d at 1", off);
+        x[off] = NAN;
+        CHECK_MSG(!vf_all(vf_lt(vf_loadu(x), one)), "lane %d NaN", off);
+    }
+}
+
+/* Each lane of an all-small vector (the early return) against the same value beside a lane of 2 (both branches). */
+static void test_erf_early_return(void) {
+    unsigned long long seed = 11;
+    long diff = 0;
+    for (int round = 0; round < 100000; round++) {
+        float x[8], fast[8];
+        for (int l = 0; l < 8; l++) x[l] = dsp_test_rand(&seed) * (round % 2 ? 0.999f : 1e-3f);
+        vf_storeu(fast, vf_erf(vf_loadu(x)));
+        for (int l = 0; l < 8; l++) {
+            float mixed[8], full[8];
+            for (int m = 0; m < 8; m++) mixed[m] = m == l ? x[l] : 2.0f;
+            vf_storeu(full, vf_erf(vf_loadu(mixed)));
+            diff += !same_bits(fast[l], full[l]);
+        }
+    }
+    CHECK_MSG(diff == 0, "vf_erf's early return differs from its blend in %ld lanes", diff);
+    float with_nan[8] = {0.5f, NAN, -0.25f, 0.0f, 0.1f, -0.9f, 0.3f, 0.7f}, got[8], alone[8];
+    vf_storeu(got, vf_erf(vf_loadu(with_nan)));
+    with_nan[1] = 0.0f;
+    vf_storeu(alone, vf_erf(vf_loadu(with_nan)));
+    CHECK(isnan(got[1]));
+    for (int l = 0; l < 8; l++)
+        if (l != 1) CHECK_MSG(same_bits(got[l], alone[l]), "lane %d beside a NaN", l);
+}
