@@ -34,12 +34,13 @@ static inline void dots_tails(const float *x, const float *y, size_t stride, int
 
 /* out[j] = vdot(x, y0 + j·stride, n) for j in [0, count): eight (then four) dots at a time, each with its own
  * accumulator and the very same operations as vdot, so the results are vdot's bits, but eight multiply-add chains
- * run side by side instead of one waiting on itself, and each vector of x is loaded once for all of them. The
- * accumulators are named variables: an array of them ends up on the stack. */
+ * run side by side instead of one waiting on itself, and each vector of x is loaded once for all of them; the eight
+ * horizontal sums are one vf_hsums8 (vf_hsum's bits). The accumulators are named variables: an array of them ends
+ * up on the stack. */
 #define DOTS_ZERO(u) vf s##u = vf_zero();
 #define DOTS_STEP(u) s##u = vf_madd(xv, vf_loadu(y + (size_t)(u) * stride + i), s##u);
 #define DOTS_HSUM(u) r[u] = vf_hsum(s##u);
-#define DOTS_BLOCK(CNT, EACH)                                     \
+#define DOTS_BLOCK(CNT, EACH, HSUMS)                             \
     for (; j + (CNT) <= count; j += (CNT)) {                     \
         const float *y = y0 + (size_t)j * stride;                \
         EACH(DOTS_ZERO)                                          \
@@ -49,15 +50,15 @@ static inline void dots_tails(const float *x, const float *y, size_t stride, int
             EACH(DOTS_STEP)                                      \
         }                                                        \
         float r[CNT];                                            \
-        EACH(DOTS_HSUM)                                          \
+        HSUMS                                                    \
         dots_tails(x, y, stride, i, n, (CNT), r, out + j);       \
     }
 #define DOTS_EIGHT(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define DOTS_FOUR(X) X(0) X(1) X(2) X(3)
 static inline void vdots(const float *x, const float *y0, size_t stride, int count, int n, float *out) {
     int j = 0;
-    DOTS_BLOCK(8, DOTS_EIGHT)
-    DOTS_BLOCK(4, DOTS_FOUR)
+    DOTS_BLOCK(8, DOTS_EIGHT, vf_hsums8(s0, s1, s2, s3, s4, s5, s6, s7, r);)
+    DOTS_BLOCK(4, DOTS_FOUR, DOTS_FOUR(DOTS_HSUM))
     for (; j < count; j++) out[j] = vdot(x, y0 + (size_t)j * stride, n);
 }
 

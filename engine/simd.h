@@ -11,7 +11,8 @@
  * and Chromium reject), min/max follow minps's "a < b ? a : b" rule on both (wasm's pmin/pmax, arguments
  * swapped), and the horizontal reductions combine lanes in one fixed order. Only the 256-bit build fuses
  * multiply-adds. sf_madd is the scalar twin of vf_madd, for tails that must round like the vector body.
- * vf_all(mask) is true when every lane of a comparison's mask is set.
+ * vf_all(mask) is true when every lane of a comparison's mask is set. vf_hsums8 is vf_hsum of eight vectors at once
+ * (the same bits, fewer shuffles).
  * vf_prefetch is a hint only (a no-op in wasm). vi holds W 32-bit integer lanes; vu holds W/2 64-bit lanes, for
  * the counter-based hash of the dropout masks (vu_mul: the low 64 bits of the product, built from 32-bit
  * multiplies where the ISA has no 64-bit one).
@@ -94,6 +95,20 @@ static inline float vf_hsum(vf v) {
     t = _mm_add_ss(t, _mm_shuffle_ps(t, t, 1));
     return _mm_cvtss_f32(t);
 }
+/* out[u] = vf_hsum(s_u) for eight vectors, bit for bit: vf_hsum's tree level by level (the halves, then lanes
+ * i and i + 2, then the last two lanes), several vectors to a register at each level: 23 instructions, not 48. */
+#define DSP_HALVES_(a, b) _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31))
+#define DSP_SPLIT_ADD_(a, b, lo, hi) _mm256_add_ps(_mm256_shuffle_ps(a, b, lo), _mm256_shuffle_ps(a, b, hi))
+static inline void vf_hsums8(vf s0, vf s1, vf s2, vf s3, vf s4, vf s5, vf s6, vf s7, float *out) {
+    __m256 t01 = DSP_HALVES_(s0, s1), t23 = DSP_HALVES_(s2, s3), t45 = DSP_HALVES_(s4, s5), t67 = DSP_HALVES_(s6, s7);
+    /* per 128-bit lane: [x0 + x2, x1 + x3] of t01's vector, then of t23's */
+    __m256 u0213 = DSP_SPLIT_ADD_(t01, t23, _MM_SHUFFLE(1, 0, 1, 0), _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 u4657 = DSP_SPLIT_ADD_(t45, t67, _MM_SHUFFLE(1, 0, 1, 0), _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 r = DSP_SPLIT_ADD_(u0213, u4657, _MM_SHUFFLE(2, 0, 2, 0), _MM_SHUFFLE(3, 1, 3, 1)); /* 0 2 4 6 | 1 3 5 7 */
+    _mm256_storeu_ps(out, _mm256_permutevar8x32_ps(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
+#undef DSP_HALVES_
+#undef DSP_SPLIT_ADD_
 static inline float vf_hmax(vf v) {
     __m128 t = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     t = _mm_max_ps(t, _mm_movehl_ps(t, t));
@@ -160,6 +175,12 @@ static inline float vf_hsum(vf v) {
     vf t = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
     return wasm_f32x4_extract_lane(t, 0) + wasm_f32x4_extract_lane(t, 1);
 }
+static inline void vf_hsums4(vf a, vf b, vf c, vf d, float *out) { /* out[u] = vf_hsum(u-th), bit for bit */
+    vf ab = wasm_f32x4_add(wasm_i32x4_shuffle(a, b, 0, 1, 4, 5), wasm_i32x4_shuffle(a, b, 2, 3, 6, 7));
+    vf cd = wasm_f32x4_add(wasm_i32x4_shuffle(c, d, 0, 1, 4, 5), wasm_i32x4_shuffle(c, d, 2, 3, 6, 7));
+    wasm_v128_store(out,
+                    wasm_f32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 2, 4, 6), wasm_i32x4_shuffle(ab, cd, 1, 3, 5, 7)));
+}
 static inline float vf_hmax(vf v) {
     vf t = vf_max(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
     float a = wasm_f32x4_extract_lane(t, 0), b = wasm_f32x4_extract_lane(t, 1);
@@ -225,6 +246,13 @@ static inline float vf_hsum(vf v) {
     vf t = _mm_add_ps(v, _mm_movehl_ps(v, v)); /* l0 + l2, l1 + l3 */
     t = _mm_add_ss(t, _mm_shuffle_ps(t, t, 1));
     return _mm_cvtss_f32(t);
+}
+/* out[u] = vf_hsum of the u-th vector, bit for bit: both levels of its tree for all four at once. */
+static inline void vf_hsums4(vf a, vf b, vf c, vf d, float *out) {
+    vf ab = _mm_add_ps(_mm_movelh_ps(a, b), _mm_movehl_ps(b, a)); /* a0 + a2, a1 + a3, b0 + b2, b1 + b3 */
+    vf cd = _mm_add_ps(_mm_movelh_ps(c, d), _mm_movehl_ps(d, c));
+    _mm_storeu_ps(out, _mm_add_ps(_mm_shuffle_ps(ab, cd, _MM_SHUFFLE(2, 0, 2, 0)),
+                                  _mm_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 1, 3, 1))));
 }
 static inline float vf_hmax(vf v) {
     vf t = _mm_max_ps(v, _mm_movehl_ps(v, v));
@@ -299,6 +327,11 @@ static inline float vf_hsum(vf v) {
     vf t = vaddq_f32(v, vextq_f32(v, v, 2));
     return vgetq_lane_f32(t, 0) + vgetq_lane_f32(t, 1);
 }
+static inline void vf_hsums4(vf a, vf b, vf c, vf d, float *out) { /* out[u] = vf_hsum(u-th), bit for bit */
+    vf ab = vaddq_f32(vcombine_f32(vget_low_f32(a), vget_low_f32(b)), vcombine_f32(vget_high_f32(a), vget_high_f32(b)));
+    vf cd = vaddq_f32(vcombine_f32(vget_low_f32(c), vget_low_f32(d)), vcombine_f32(vget_high_f32(c), vget_high_f32(d)));
+    vst1q_f32(out, vaddq_f32(vuzp1q_f32(ab, cd), vuzp2q_f32(ab, cd)));
+}
 static inline float vf_hmax(vf v) {
     vf t = vf_max(v, vextq_f32(v, v, 2));
     float a = vgetq_lane_f32(t, 0), b = vgetq_lane_f32(t, 1);
@@ -307,6 +340,13 @@ static inline float vf_hmax(vf v) {
 
 #else
 #error "simd.h: no mapping for this target and DSP_SIMD_WIDTH"
+#endif
+
+#if DSP_SIMD_WIDTH == 4
+static inline void vf_hsums8(vf s0, vf s1, vf s2, vf s3, vf s4, vf s5, vf s6, vf s7, float *out) {
+    vf_hsums4(s0, s1, s2, s3, out);
+    vf_hsums4(s4, s5, s6, s7, out + 4);
+}
 #endif
 
 #endif

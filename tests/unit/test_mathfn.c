@@ -71,6 +71,24 @@ static void test_vocabulary_rules(void) {
               "the hsum case must tell the orders apart");
     const float m[4] = {-1.0f, 3.0f, 2.0f, -5.0f};
     CHECK(vf_hmax(vf_loadu(m)) == 3.0f);
+    /* vf_hsums8: vf_hsum of each vector, bit for bit, for sums whose order shows in their bits */
+    unsigned long long seed = 5;
+    long hsums_diff = 0;
+    for (int round = 0; round < 20000; round++) {
+        float x[8][4], got[8];
+        vf v[8];
+        for (int u = 0; u < 8; u++) {
+            for (int l = 0; l < 4; l++) x[u][l] = ldexpf(dsp_test_rand(&seed), (int)(dsp_test_rand(&seed) * 20.0f));
+            v[u] = vf_loadu(x[u]);
+        }
+        vf_hsums8(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], got);
+        for (int u = 0; u < 8; u++) hsums_diff += !same_bits(got[u], vf_hsum(v[u]));
+    }
+    CHECK_MSG(hsums_diff == 0, "vf_hsums8 differs from vf_hsum in %ld sums (" DSP_SIMD_NAME ")", hsums_diff);
+    vf hv = vf_loadu(h), zero = vf_zero();
+    float hs[8];
+    vf_hsums8(zero, hv, zero, zero, zero, zero, zero, hv, hs);
+    CHECK(same_bits(hs[1], want) && same_bits(hs[7], want) && hs[0] == 0.0f);
     /* vf_all: every lane, not any lane nor the first; a NaN lane fails the compare */
     const float lo[4] = {0.0f, 0.5f, -3.0f, 0.25f}, one_off[4] = {0.0f, 0.5f, -3.0f, 2.0f};
     const float nan_lane[4] = {0.0f, NAN, 0.0f, 0.0f};

@@ -1,12 +1,13 @@
 /* test_simd_avx2.c — the 256-bit vocabulary's shortcuts against the plain forms they stand for, bit for bit:
- * vf_all against the lanes of a mask, and vf_erf's early return for vectors with every lane in its small branch
- * against the same lanes computed through both branches and the blend. (test_mathfn checks the 128-bit vocabulary
- * the same way.) Built only where the engine has its AVX2 kernels; skipped, and reported as skipped, on a CPU
- * without AVX2 and FMA. */
+ * vf_hsums8 against eight vf_hsum calls, vf_all against the lanes of a mask, and vf_erf's early return for vectors
+ * with every lane in its small branch against the same lanes computed through both branches and the blend.
+ * (test_mathfn checks the 128-bit vocabulary the same way.) Built only where the engine has its AVX2 kernels;
+ * skipped, and reported as skipped, on a CPU without AVX2 and FMA. */
 #include "testutil.h"
 
 #include <stdint.h>
 
+static void test_hsums8(void);
 static void test_all(void);
 static void test_erf_early_return(void);
 
@@ -16,6 +17,7 @@ int main(void) {
         printf("skipped: this CPU has no AVX2 and FMA\n");
         return 77;
     }
+    test_hsums8();
     test_all();
     test_erf_early_return();
     return dsp_test_end("test_simd_avx2");
@@ -27,6 +29,34 @@ int main(void) {
 #include "mathfn.h"
 
 static int same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* A value of random sign and magnitude between 2^-20 and 2^20, so that the order of a sum shows in its bits. */
+static float spread(unsigned long long *seed) {
+    float m = dsp_test_rand(seed);
+    int e = (int)((dsp_test_rand(seed) + 1.0f) * 20.0f) - 20;
+    return ldexpf(m, e);
+}
+
+static void test_hsums8(void) {
+    unsigned long long seed = 7;
+    long diff = 0, order_shows = 0;
+    for (int round = 0; round < 20000; round++) {
+        float x[8][8], got[8];
+        for (int u = 0; u < 8; u++)
+            for (int l = 0; l < 8; l++) x[u][l] = spread(&seed);
+        vf s[8];
+        for (int u = 0; u < 8; u++) s[u] = vf_loadu(x[u]);
+        vf_hsums8(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], got);
+        for (int u = 0; u < 8; u++) {
+            float want = vf_hsum(s[u]), in_order = 0.0f;
+            for (int l = 0; l < 8; l++) in_order += x[u][l];
+            diff += !same_bits(got[u], want);
+            order_shows += !same_bits(want, in_order);
+        }
+    }
+    CHECK_MSG(diff == 0, "vf_hsums8 differs from vf_hsum in %ld sums", diff);
+    CHECK_MSG(order_shows > 1000, "the data must tell summation orders apart (%ld sums did)", order_shows);
+}
 
 static void test_all(void) {
     const vf one = vf_splat(1.0f);
