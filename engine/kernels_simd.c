@@ -355,16 +355,13 @@ static void dropout_run_span(const dsp_dropout_job *j, size_t i, size_t end) {
     const vu key = vu_splat(j->key);
     const vi below = vi_splat(dsp_dropout_threshold(j->p) - 1);
     const vf scale = vf_splat(j->scale), zero = vf_zero();
+    uint8_t *keep = j->keep; /* a local: a store through a byte pointer would make gcc reload every field of j */
     for (; i + W <= end; i += W) {
-        vi u = vu_pack_lo32(hash_top24(key, r0), hash_top24(key, r1));
-        vf f = vf_select(vi_float(vi_gt(u, below)), scale, zero);
+        vi kept = vi_gt(vu_pack_lo32(hash_top24(key, r0), hash_top24(key, r1)), below);
+        vf f = vf_select(vi_float(kept), scale, zero);
         vf y = vf_mul(vf_loadu(j->x + i), f);
         vf_storeu(j->x + i, j->residual ? vf_add(y, vf_loadu(j->residual + i)) : y);
-        if (j->keep) {
-            float fs[W];
-            vf_storeu(fs, f);
-            for (int l = 0; l < W; l++) j->keep[i + l] = fs[l] != 0.0f;
-        }
+        if (keep) vi_store_flags(keep + i, kept); /* f != 0 exactly where kept: scale > 0 whenever p < 1 */
         r0 = vu_add(r0, step);
         r1 = vu_add(r1, step);
     }

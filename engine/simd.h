@@ -11,7 +11,8 @@
  * and Chromium reject), min/max follow minps's "a < b ? a : b" rule on both (wasm's pmin/pmax, arguments
  * swapped), and the horizontal reductions combine lanes in one fixed order. Only the 256-bit build fuses
  * multiply-adds. sf_madd is the scalar twin of vf_madd, for tails that must round like the vector body.
- * vf_all(mask) is true when every lane of a comparison's mask is set. vf_hsums8 is vf_hsum of eight vectors at once
+ * vf_all(mask) is true when every lane of a comparison's mask is set; vi_store_flags writes a mask as W bytes of 0
+ * or 1. vf_hsums8 is vf_hsum of eight vectors at once
  * (the same bits, fewer shuffles).
  * vf_prefetch is a hint only (a no-op in wasm). vi holds W 32-bit integer lanes; vu holds W/2 64-bit lanes, for
  * the counter-based hash of the dropout masks (vu_mul: the low 64 bits of the product, built from 32-bit
@@ -23,6 +24,7 @@
 #define DSP_SIMD_H
 
 #include <stdint.h>
+#include <string.h>
 
 #ifndef DSP_SIMD_WIDTH
 #error "simd.h needs DSP_SIMD_WIDTH (4 or 8)"
@@ -67,6 +69,11 @@ static inline vi vi_sub(vi a, vi b) { return _mm256_sub_epi32(a, b); }
 #define vi_shr(a, n) _mm256_srli_epi32((a), (n)) /* logical */
 #define vi_shl(a, n) _mm256_slli_epi32((a), (n))
 static inline vi vi_gt(vi a, vi b) { return _mm256_cmpgt_epi32(a, b); } /* signed; all ones where a > b */
+/* W bytes at p: 1 where the mask's lane is set (all ones), 0 where it is clear (the lanes saturate to bytes). */
+static inline void vi_store_flags(uint8_t *p, vi mask) {
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(mask), _mm256_extracti128_si256(mask, 1));
+    _mm_storel_epi64((__m128i *)p, _mm_and_si128(_mm_packs_epi16(w, w), _mm_set1_epi8(1)));
+}
 /* 64-bit lanes (W/2 of them), for the counter-based hash */
 typedef __m256i vu;
 static inline vu vu_splat(uint64_t x) { return _mm256_set1_epi64x((long long)x); }
@@ -162,6 +169,11 @@ static inline vi vi_sub(vi a, vi b) { return wasm_i32x4_sub(a, b); }
 #define vi_shr(a, n) wasm_u32x4_shr((a), (n))
 #define vi_shl(a, n) wasm_i32x4_shl((a), (n))
 static inline vi vi_gt(vi a, vi b) { return wasm_i32x4_gt(a, b); }
+static inline void vi_store_flags(uint8_t *p, vi mask) { /* W bytes: 1 where the lane is set, else 0 */
+    vi w = wasm_i16x8_narrow_i32x4(mask, mask);
+    int32_t bytes = wasm_i32x4_extract_lane(wasm_v128_and(wasm_i8x16_narrow_i16x8(w, w), wasm_i8x16_splat(1)), 0);
+    memcpy(p, &bytes, sizeof bytes);
+}
 typedef v128_t vu;
 static inline vu vu_splat(uint64_t x) { return wasm_i64x2_splat((int64_t)x); }
 static inline vu vu_loadu(const uint64_t *p) { return wasm_v128_load(p); }
@@ -229,6 +241,11 @@ static inline vi vi_sub(vi a, vi b) { return _mm_sub_epi32(a, b); }
 #define vi_shr(a, n) _mm_srli_epi32((a), (n))
 #define vi_shl(a, n) _mm_slli_epi32((a), (n))
 static inline vi vi_gt(vi a, vi b) { return _mm_cmpgt_epi32(a, b); }
+static inline void vi_store_flags(uint8_t *p, vi mask) { /* W bytes: 1 where the lane is set, else 0 */
+    __m128i w = _mm_packs_epi32(mask, mask);
+    int32_t bytes = _mm_cvtsi128_si32(_mm_and_si128(_mm_packs_epi16(w, w), _mm_set1_epi8(1)));
+    memcpy(p, &bytes, sizeof bytes);
+}
 typedef __m128i vu;
 static inline vu vu_splat(uint64_t x) { return _mm_set1_epi64x((long long)x); }
 static inline vu vu_loadu(const uint64_t *p) { return _mm_loadu_si128((const __m128i *)p); }
@@ -311,6 +328,11 @@ static inline vi vi_sub(vi a, vi b) { return vsubq_s32(a, b); }
 #define vi_shr(a, n) vreinterpretq_s32_u32(vshrq_n_u32(vreinterpretq_u32_s32(a), (n)))
 #define vi_shl(a, n) vshlq_n_s32((a), (n))
 static inline vi vi_gt(vi a, vi b) { return vreinterpretq_s32_u32(vcgtq_s32(a, b)); }
+static inline void vi_store_flags(uint8_t *p, vi mask) { /* W bytes: 1 where the lane is set, else 0 */
+    uint16x4_t w = vmovn_u32(vreinterpretq_u32_s32(mask));
+    uint32_t bytes = vget_lane_u32(vreinterpret_u32_u8(vand_u8(vmovn_u16(vcombine_u16(w, w)), vdup_n_u8(1))), 0);
+    memcpy(p, &bytes, sizeof bytes);
+}
 typedef uint64x2_t vu;
 static inline vu vu_splat(uint64_t x) { return vdupq_n_u64(x); }
 static inline vu vu_loadu(const uint64_t *p) { return vld1q_u64(p); }
