@@ -192,6 +192,8 @@ static inline void dsp_attn_forward_block(const dsp_attn_job *a, int task, dsp_d
     float *P = a->att + B.blk; /* [len, len] */
     const uint64_t key = dsp_stream_key(a->drop.seed, a->drop.stream);
     const int queries = a->cls_only ? 1 : B.len;
+    const float drop_p = a->drop.p;
+    uint8_t *keep_out = a->keep_out; /* locals: a store through a byte pointer would make gcc reload a's fields */
     for (int i = 0; i < queries; i++) {
         const float *q = dsp_attn_vec(a, &B, i, B.q); /* [d] */
         float *row = P + (size_t)i * B.len;
@@ -204,10 +206,10 @@ static inline void dsp_attn_forward_block(const dsp_attn_job *a, int task, dsp_d
             float coef[DSP_ATTN_CHUNK]; /* the probabilities after dropout */
             for (int j = 0; j < n; j++) {
                 float p = row[j0 + j];
-                if (a->drop.p > 0.0f) {
+                if (drop_p > 0.0f) {
                     size_t idx = B.blk + (size_t)i * B.len + j0 + j;
-                    float f = dsp_dropout_keyed(key, idx, a->drop.p, B.keep);
-                    if (a->keep_out) a->keep_out[idx] = f != 0.0f;
+                    float f = dsp_dropout_keyed(key, idx, drop_p, B.keep);
+                    if (keep_out) keep_out[idx] = f != 0.0f;
                     p *= f;
                 }
                 coef[j] = p;
