@@ -12,8 +12,7 @@
  * swapped), and the horizontal reductions combine lanes in one fixed order. Only the 256-bit build fuses
  * multiply-adds. sf_madd is the scalar twin of vf_madd, for tails that must round like the vector body.
  * vf_all(mask) is true when every lane of a comparison's mask is set; vi_store_flags writes a mask as W bytes of 0
- * or 1. vf_hsums8 is vf_hsum of eight vectors at once
- * (the same bits, fewer shuffles).
+ * or 1. vf_hsums8 is vf_hsum of eight vectors at once (the same bits, fewer shuffles).
  * vf_prefetch is a hint only (a no-op in wasm). vi holds W 32-bit integer lanes; vu holds W/2 64-bit lanes, for
  * the counter-based hash of the dropout masks (vu_mul: the low 64 bits of the product, built from 32-bit
  * multiplies where the ISA has no 64-bit one).

@@ -30,8 +30,6 @@ static double ulp_error(float got, double want) {
     return fabs((double)got - want) / ulp_at(want);
 }
 
-static int same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
-
 static void sweep(const char *name, float (*f)(float), double (*ref)(double), double lo, double hi, long n,
                   double max_ulp) {
     double worst = 0, at = 0;
@@ -58,15 +56,15 @@ static void test_vocabulary_rules(void) {
     vf_storeu(mx, vf_max(vf_loadu(a), vf_loadu(b)));
     for (int l = 0; l < 4; l++) {
         float want_min = a[l] < b[l] ? a[l] : b[l], want_max = a[l] > b[l] ? a[l] : b[l];
-        CHECK_MSG(same_bits(mn[l], want_min) || (isnan(mn[l]) && isnan(want_min)),
+        CHECK_MSG(dsp_same_bits(mn[l], want_min) || (isnan(mn[l]) && isnan(want_min)),
                   "vf_min lane %d: %g, want %g (" DSP_SIMD_NAME ")", l, mn[l], want_min);
-        CHECK_MSG(same_bits(mx[l], want_max) || (isnan(mx[l]) && isnan(want_max)),
+        CHECK_MSG(dsp_same_bits(mx[l], want_max) || (isnan(mx[l]) && isnan(want_max)),
                   "vf_max lane %d: %g, want %g (" DSP_SIMD_NAME ")", l, mx[l], want_max);
     }
     /* (1 + -1) + (2^-24 + 2^-24) = 2^-23, where adding in lane order gives 2^-24 and in pairs (l0 + l1) + (l2 + l3) too */
     const float h[4] = {1.0f, 0x1p-24f, -1.0f, 0x1p-24f};
     float want = (h[0] + h[2]) + (h[1] + h[3]);
-    CHECK_MSG(same_bits(vf_hsum(vf_loadu(h)), want), "vf_hsum must add (l0 + l2) + (l1 + l3) (" DSP_SIMD_NAME ")");
+    CHECK_MSG(dsp_same_bits(vf_hsum(vf_loadu(h)), want), "vf_hsum must add (l0 + l2) + (l1 + l3) (" DSP_SIMD_NAME ")");
     CHECK_MSG(want != ((h[0] + h[1]) + h[2]) + h[3] && want != (h[0] + h[1]) + (h[2] + h[3]),
               "the hsum case must tell the orders apart");
     const float m[4] = {-1.0f, 3.0f, 2.0f, -5.0f};
@@ -82,13 +80,13 @@ static void test_vocabulary_rules(void) {
             v[u] = vf_loadu(x[u]);
         }
         vf_hsums8(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], got);
-        for (int u = 0; u < 8; u++) hsums_diff += !same_bits(got[u], vf_hsum(v[u]));
+        for (int u = 0; u < 8; u++) hsums_diff += !dsp_same_bits(got[u], vf_hsum(v[u]));
     }
     CHECK_MSG(hsums_diff == 0, "vf_hsums8 differs from vf_hsum in %ld sums (" DSP_SIMD_NAME ")", hsums_diff);
     vf hv = vf_loadu(h), zero = vf_zero();
     float hs[8];
     vf_hsums8(zero, hv, zero, zero, zero, zero, zero, hv, hs);
-    CHECK(same_bits(hs[1], want) && same_bits(hs[7], want) && hs[0] == 0.0f);
+    CHECK(dsp_same_bits(hs[1], want) && dsp_same_bits(hs[7], want) && hs[0] == 0.0f);
     /* vf_all: every lane, not any lane nor the first; a NaN lane fails the compare */
     const float lo[4] = {0.0f, 0.5f, -3.0f, 0.25f}, one_off[4] = {0.0f, 0.5f, -3.0f, 2.0f};
     const float nan_lane[4] = {0.0f, NAN, 0.0f, 0.0f};
@@ -117,14 +115,14 @@ int main(void) {
     sweep("erf", dsp_erff, ref_erf, 0.9, 1.1, 500000, 1.5);
     sweep("erf", dsp_erff, ref_erf, 1e-6, 1e-3, 200000, 1.5);
     sweep("erf", dsp_erff, ref_erf, 1e-42, 1e-37, 200000, 1.5);
-    CHECK(same_bits(dsp_erff(0.0f), 0.0f) && same_bits(dsp_erff(-0.0f), -0.0f));
+    CHECK(dsp_same_bits(dsp_erff(0.0f), 0.0f) && dsp_same_bits(dsp_erff(-0.0f), -0.0f));
     CHECK(dsp_erff(INFINITY) == 1.0f && dsp_erff(-INFINITY) == -1.0f);
     CHECK(dsp_erff(4.0f) == 1.0f && dsp_erff(-30.0f) == -1.0f);
     CHECK(isnan(dsp_erff(NAN)));
     int odd = 1;
     for (int i = 0; i < 100000; i++) {
         float x = (float)i * 7e-5f;
-        odd &= same_bits(dsp_erff(-x), -dsp_erff(x));
+        odd &= dsp_same_bits(dsp_erff(-x), -dsp_erff(x));
     }
     CHECK_MSG(odd, "erf(-x) must be -erf(x) bit for bit");
 
@@ -147,8 +145,8 @@ int main(void) {
         vf_storeu(e, vf_exp(v));
         vf_storeu(r, vf_erf(v));
         for (int l = 0; l < 4; l++) {
-            diff_exp += !same_bits(e[l], dsp_expf(x[l]));
-            diff_erf += !same_bits(r[l], dsp_erff(x[l]));
+            diff_exp += !dsp_same_bits(e[l], dsp_expf(x[l]));
+            diff_erf += !dsp_same_bits(r[l], dsp_erff(x[l]));
         }
     }
     CHECK_MSG(diff_exp == 0, "vector exp differs from scalar in %ld lanes (" DSP_SIMD_NAME ")", diff_exp);
@@ -160,7 +158,7 @@ int main(void) {
     CHECK(isnan(o[0]));
     float nan_among_small[4] = {0.5f, NAN, -0.25f, 0.0f};
     vf_storeu(o, vf_erf(vf_loadu(nan_among_small)));
-    CHECK(same_bits(o[0], dsp_erff(0.5f)) && isnan(o[1]) && same_bits(o[2], dsp_erff(-0.25f)) && o[3] == 0.0f);
+    CHECK(dsp_same_bits(o[0], dsp_erff(0.5f)) && isnan(o[1]) && dsp_same_bits(o[2], dsp_erff(-0.25f)) && o[3] == 0.0f);
     test_vocabulary_rules();
 #else
     printf("note: no 128-bit vocabulary in this compilation; vector forms are covered by test_kernels\n");

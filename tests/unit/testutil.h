@@ -87,6 +87,9 @@ static inline const char *dsp_test_tmp(const char *rel, char *buf, size_t cap) {
     return buf;
 }
 
+/* The same float, bit for bit (so -0 differs from +0, and a NaN equals only its own pattern). */
+static inline int dsp_same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
 /* Deterministic test data: xorshift in [-1, 1). */
 static inline float dsp_test_rand(unsigned long long *s) {
     *s ^= *s << 13; *s ^= *s >> 7; *s ^= *s << 17;

@@ -28,8 +28,6 @@ int main(void) {
 #include "simd.h"
 #include "mathfn.h"
 
-static int same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
-
 /* A value of random sign and magnitude between 2^-20 and 2^20, so that the order of a sum shows in its bits. */
 static float spread(unsigned long long *seed) {
     float m = dsp_test_rand(seed);
@@ -50,8 +48,8 @@ static void test_hsums8(void) {
         for (int u = 0; u < 8; u++) {
             float want = vf_hsum(s[u]), in_order = 0.0f;
             for (int l = 0; l < 8; l++) in_order += x[u][l];
-            diff += !same_bits(got[u], want);
-            order_shows += !same_bits(want, in_order);
+            diff += !dsp_same_bits(got[u], want);
+            order_shows += !dsp_same_bits(want, in_order);
         }
     }
     CHECK_MSG(diff == 0, "vf_hsums8 differs from vf_hsum in %ld sums", diff);
@@ -84,7 +82,7 @@ static void test_erf_early_return(void) {
             float mixed[8], full[8];
             for (int m = 0; m < 8; m++) mixed[m] = m == l ? x[l] : 2.0f;
             vf_storeu(full, vf_erf(vf_loadu(mixed)));
-            diff += !same_bits(fast[l], full[l]);
+            diff += !dsp_same_bits(fast[l], full[l]);
         }
     }
     CHECK_MSG(diff == 0, "vf_erf's early return differs from its blend in %ld lanes", diff);
@@ -94,5 +92,5 @@ static void test_erf_early_return(void) {
     vf_storeu(alone, vf_erf(vf_loadu(with_nan)));
     CHECK(isnan(got[1]));
     for (int l = 0; l < 8; l++)
-        if (l != 1) CHECK_MSG(same_bits(got[l], alone[l]), "lane %d beside a NaN", l);
+        if (l != 1) CHECK_MSG(dsp_same_bits(got[l], alone[l]), "lane %d beside a NaN", l);
 }
