@@ -84,7 +84,12 @@ static float *scratch_get(int slot, size_t n) {
 /* Micro-tile: MR rows × NV vectors. Measured on the development machine (Zen 5), micro-kernel alone:
  * SSE2 3×16 about 50 GFLOP/s (6×8: 47, 4×8: 45 — gcc re-loads an A splat for each of its uses, and the
  * loads become the limit), AVX2 6×16 about 115; V8 runs 4×8 best (larger tiles spill). */
-#if DSP_SIMD_WIDTH == 8 || defined(__AVX__) || defined(__ARM_NEON) /* AVX2; 128-bit in AVX's encoding; NEON */
+#if DSP_SIMD_WIDTH == 16 /* AVX-512: 32 registers hold the 24 accumulators, 4 B vectors and the A broadcast */
+#define MR 6
+#define NV 4
+#define PRESPLAT 0
+#define DIRECT_A 1
+#elif DSP_SIMD_WIDTH == 8 || defined(__AVX__) || defined(__ARM_NEON) /* AVX2; 128-bit in AVX's encoding; NEON */
 #define MR 6
 #define NV 2
 #define PRESPLAT 0
@@ -103,7 +108,12 @@ static float *scratch_get(int slot, size_t n) {
 #define NR (NV * W)                /* micro-tile columns */
 #define AK (PRESPLAT ? MR * W : MR) /* floats per k in a packed A panel */
 #define A_VECS ((MR + W - 1) / W)   /* vectors that cover a panel's k-row */
-#if DSP_SIMD_WIDTH == 8 || defined(__AVX__) || defined(__ARM_NEON)
+#if DSP_SIMD_WIDTH == 16
+#ifndef DSP_KC
+#define DSP_KC 128
+#endif
+#define KC DSP_KC
+#elif DSP_SIMD_WIDTH == 8 || defined(__AVX__) || defined(__ARM_NEON)
 #define KC 512 /* k block: a B micro-panel (KC×NR) stays in L1; AVX2 and VEX-128 measured best at 512 */
 #else
 #define KC 256 /* SSE's splatted A block is 4× larger: 256 keeps it in L2 */

@@ -6,6 +6,10 @@
  * DSP_HAVE_AVX2 then); elsewhere a request for AVX2 (or for SIMD128_SSE2) resolves to an error, and a context
  * that names it anyway runs the 128-bit kernels. The 128-bit set runs its VEX object where the CPU has AVX:
  * the same operations in the same order, so the same bits, in three-operand instructions with a broadcast load.
+ * The AVX-512 object (DSP_HAVE_AVX512) holds the GEMM alone: the avx512 set runs it for the matmuls and the AVX2
+ * object for everything else. Its micro-kernel adds each element's products one fused multiply-add at a time in
+ * increasing k, as AVX2's does, so the two sets give the same bits; it exists for the speed of CPUs whose 512-bit
+ * units are full width (Zen 5: twice AVX2's multiply-adds per cycle).
  */
 #include "kernels.h"
 #include "kernels_shared.h"
@@ -21,13 +25,14 @@ const char *dsp_kernels_name(dsp_kernels k) {
     case DSP_KERNELS_SIMD128: return "simd128";
     case DSP_KERNELS_AVX2: return "avx2";
     case DSP_KERNELS_SIMD128_SSE2: return "sse2";
+    case DSP_KERNELS_AVX512: return "avx512";
     }
     return "unknown";
 }
 
 int dsp_kernels_parse(const char *name, dsp_kernels *out) {
     static const dsp_kernels all[] = {DSP_KERNELS_AUTO, DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_AVX2,
-                                      DSP_KERNELS_SIMD128_SSE2};
+                                      DSP_KERNELS_SIMD128_SSE2, DSP_KERNELS_AVX512};
     if (!name) return -1;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(name, dsp_kernels_name(all[i])) == 0) {
@@ -41,6 +46,15 @@ int dsp_kernels_parse(const char *name, dsp_kernels *out) {
 static int avx2_available(void) {
 #if defined(DSP_HAVE_AVX2) && (defined(__GNUC__) || defined(__clang__))
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/* Does this build contain the 512-bit GEMM, and does this CPU run it (and the AVX2 kernels beside it)? */
+static int avx512_available(void) {
+#if defined(DSP_HAVE_AVX512) && (defined(__GNUC__) || defined(__clang__))
+    return avx2_available() && __builtin_cpu_supports("avx512f");
 #else
     return 0;
 #endif
@@ -60,7 +74,7 @@ static int vex128_available(void) {
 int dsp_kernels_resolve(dsp_kernels want, dsp_kernels *got, dsp_err *err) {
     switch (want) {
     case DSP_KERNELS_AUTO:
-        *got = avx2_available() ? DSP_KERNELS_AVX2 : DSP_KERNELS_SIMD128;
+        *got = avx512_available() ? DSP_KERNELS_AVX512 : avx2_available() ? DSP_KERNELS_AVX2 : DSP_KERNELS_SIMD128;
         return 0;
     case DSP_KERNELS_SCALAR:
     case DSP_KERNELS_SIMD128:
@@ -76,6 +90,16 @@ int dsp_kernels_resolve(dsp_kernels want, dsp_kernels *got, dsp_err *err) {
         *got = want;
         return 0;
 #endif
+    case DSP_KERNELS_AVX512:
+#ifndef DSP_HAVE_AVX512
+        return dsp_fail(err, "kernels \"avx512\": this build has no AVX-512 GEMM (it exists only in native x86-64 "
+                             "builds); use \"avx2\", \"simd128\" or \"auto\"");
+#else
+        if (!avx512_available())
+            return dsp_fail(err, "kernels \"avx512\": this CPU lacks AVX-512F (or AVX2 and FMA); use \"auto\"");
+        *got = want;
+        return 0;
+#endif
     case DSP_KERNELS_SIMD128_SSE2:
 #ifndef DSP_HAVE_AVX2
         return dsp_fail(err, "kernels \"sse2\": only native x86-64 builds have the SSE2 encoding; use \"simd128\"");
@@ -84,20 +108,27 @@ int dsp_kernels_resolve(dsp_kernels want, dsp_kernels *got, dsp_err *err) {
         return 0;
 #endif
     }
-    return dsp_fail(err, "kernels: unknown kernel set %d (expected auto, scalar, simd128, sse2 or avx2)", (int)want);
+    return dsp_fail(err, "kernels: unknown kernel set %d (expected auto, scalar, simd128, sse2, avx2 or avx512)",
+                    (int)want);
 }
 
 /* The compiled object a set runs on. */
-typedef enum { OBJ_SCALAR, OBJ_SIMD128, OBJ_SIMD128_VEX, OBJ_AVX2 } kernel_object;
+typedef enum { OBJ_SCALAR, OBJ_SIMD128, OBJ_SIMD128_VEX, OBJ_AVX2, OBJ_AVX512 } kernel_object;
 
 /* The object a context really runs: AUTO (an unresolved context) is resolved here; SIMD128 takes the VEX object
- * where the CPU has AVX; AVX2 and SIMD128_SSE2 fall back to the 128-bit kernels where they are not built in. */
+ * where the CPU has AVX; AVX2 and SIMD128_SSE2 fall back to the 128-bit kernels where they are not built in, AVX512
+ * to AVX2 (the same bits) where it is not. */
 static kernel_object object_for(dsp_kernels s) {
     if (s == DSP_KERNELS_AUTO) dsp_kernels_resolve(s, &s, NULL);
     switch (s) {
     case DSP_KERNELS_SCALAR: return OBJ_SCALAR;
 #ifdef DSP_HAVE_AVX2
     case DSP_KERNELS_AVX2: return OBJ_AVX2;
+#ifdef DSP_HAVE_AVX512
+    case DSP_KERNELS_AVX512: return OBJ_AVX512;
+#else
+    case DSP_KERNELS_AVX512: return OBJ_AVX2;
+#endif
     case DSP_KERNELS_SIMD128: return vex128_available() ? OBJ_SIMD128_VEX : OBJ_SIMD128;
 #endif
     default: return OBJ_SIMD128;
@@ -116,6 +147,7 @@ const char *dsp_kernels_encoding(dsp_kernels set) {
 #endif
     case OBJ_SIMD128_VEX: return "128-bit AVX encoding";
     case OBJ_AVX2: return "256-bit AVX2 + FMA";
+    case OBJ_AVX512: return "512-bit AVX-512F matmuls, 256-bit AVX2 + FMA elsewhere";
     }
     return "?";
 }
@@ -127,7 +159,8 @@ const char *dsp_kernels_encoding(dsp_kernels set) {
     dsp_prof_begin(k->prof);                                             \
     switch (object_for(k->set)) {                                        \
     case OBJ_SCALAR: name##_scalar(__VA_ARGS__); break;                  \
-    case OBJ_AVX2: name##_avx2(__VA_ARGS__); break;                      \
+    case OBJ_AVX2: /* the avx512 set's kernels but for its matmuls (DISPATCH_GEMM) */ \
+    case OBJ_AVX512: name##_avx2(__VA_ARGS__); break;                    \
     case OBJ_SIMD128_VEX: name##_simd128vex(__VA_ARGS__); break;         \
     default: name##_simd128(__VA_ARGS__); break;                         \
     }                                                                    \
@@ -141,12 +174,25 @@ const char *dsp_kernels_encoding(dsp_kernels set) {
     }                                                                    \
     dsp_prof_end(k->prof, __func__);
 #endif
+#ifdef DSP_HAVE_AVX512 /* the matmuls: the avx512 set's own object */
+#define DISPATCH_GEMM(name, ...)                                         \
+    if (object_for(k->set) == OBJ_AVX512) {                              \
+        dsp_prof_begin(k->prof);                                         \
+        name##_avx512(__VA_ARGS__);                                      \
+        dsp_prof_end(k->prof, __func__);                                 \
+    } else {                                                             \
+        DISPATCH(name, __VA_ARGS__)                                      \
+    }
+#else
+#define DISPATCH_GEMM DISPATCH
+#endif
 
 dsp_adamw_span_fn dsp_adamw_span_for(dsp_kernels set) {
     switch (object_for(set)) {
     case OBJ_SCALAR: return dsp_adamw_span_scalar;
 #ifdef DSP_HAVE_AVX2
-    case OBJ_AVX2: return dsp_adamw_span_avx2;
+    case OBJ_AVX2:
+    case OBJ_AVX512: return dsp_adamw_span_avx2;
     case OBJ_SIMD128_VEX: return dsp_adamw_span_simd128vex;
 #endif
     default: return dsp_adamw_span_simd128;
@@ -158,6 +204,9 @@ dsp_peak_fn dsp_peak_for(dsp_kernels set, int *lanes) {
     case OBJ_SCALAR: return NULL;
 #ifdef DSP_HAVE_AVX2
     case OBJ_AVX2: *lanes = 8; return dsp_peak_madd_avx2;
+#ifdef DSP_HAVE_AVX512
+    case OBJ_AVX512: *lanes = 16; return dsp_peak_madd_avx512;
+#endif
     case OBJ_SIMD128_VEX: *lanes = 4; return dsp_peak_madd_simd128vex;
 #endif
     default: *lanes = 4; return dsp_peak_madd_simd128;
@@ -166,23 +215,23 @@ dsp_peak_fn dsp_peak_for(dsp_kernels set, int *lanes) {
 
 void dsp_matmul_forward(const dsp_kctx *k, float *out, const float *inp, const float *w, const float *b, int T,
                         int C, int OC) {
-    DISPATCH(dsp_matmul_forward, k, out, inp, w, b, T, C, OC)
+    DISPATCH_GEMM(dsp_matmul_forward, k, out, inp, w, b, T, C, OC)
 }
 
 void dsp_matmul_backward(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                          const float *inp, const float *w, int T, int C, int OC) {
-    DISPATCH(dsp_matmul_backward, k, dinp, dw, db, dout, inp, w, T, C, OC, 0, NULL, NULL)
+    DISPATCH_GEMM(dsp_matmul_backward, k, dinp, dw, db, dout, inp, w, T, C, OC, 0, NULL, NULL)
 }
 
 void dsp_matmul_backward_overwrite(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                                    const float *inp, const float *w, int T, int C, int OC) {
-    DISPATCH(dsp_matmul_backward, k, dinp, dw, db, dout, inp, w, T, C, OC, 1, NULL, NULL)
+    DISPATCH_GEMM(dsp_matmul_backward, k, dinp, dw, db, dout, inp, w, T, C, OC, 1, NULL, NULL)
 }
 
 void dsp_matmul_backward_gelu(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
                               const float *inp, const float *w, const float *pre, const float *cdf, int T, int C,
                               int OC) {
-    DISPATCH(dsp_matmul_backward, k, dinp, dw, db, dout, inp, w, T, C, OC, 1, pre, cdf)
+    DISPATCH_GEMM(dsp_matmul_backward, k, dinp, dw, db, dout, inp, w, T, C, OC, 1, pre, cdf)
 }
 
 void dsp_layernorm_forward(const dsp_kctx *k, float *out, float *mean, float *rstd, const float *inp,

@@ -165,6 +165,12 @@ DSP_DECLARE_KERNEL_SET(scalar)
 DSP_DECLARE_KERNEL_SET(simd128)
 DSP_DECLARE_KERNEL_SET(simd128vex)
 DSP_DECLARE_KERNEL_SET(avx2)
+/* The avx512 set is avx2's but for the matmuls, which its 512-bit object (gemm_simd.c alone) provides. */
+void dsp_matmul_forward_avx512(const dsp_kctx *k, float *out, const float *inp, const float *w, const float *b, int T,
+                               int C, int OC);
+void dsp_matmul_backward_avx512(const dsp_kctx *k, float *dinp, float *dw, float *db, const float *dout,
+                                const float *inp, const float *w, int T, int C, int OC, int dinp_set,
+                                const float *gelu_pre, const float *gelu_cdf);
 
 /* ---- the arithmetic ceiling of a vector set, for benchmarks: `reps` rounds of DSP_PEAK_CHAINS independent
  * accumulations c += x·m with the set's multiply-add (vf_madd, as its GEMM micro-kernel uses it: fused in AVX2, a
@@ -178,5 +184,6 @@ dsp_peak_fn dsp_peak_for(dsp_kernels set, int *lanes);
 float dsp_peak_madd_simd128(long reps);
 float dsp_peak_madd_simd128vex(long reps);
 float dsp_peak_madd_avx2(long reps);
+float dsp_peak_madd_avx512(long reps);
 
 #endif

@@ -5,6 +5,9 @@
  *                        in AVX's three-operand encoding, vf_bcast a vbroadcastss), NEON on AArch64,
  *                        wasm_simd128 under Emscripten
  *   DSP_SIMD_WIDTH == 8: AVX2 + FMA (the object is compiled with -mavx2 -mfma)
+ *   DSP_SIMD_WIDTH == 16: AVX-512F, for the GEMM alone (gemm_simd.c, peak_simd.c; compiled with -mavx512f): only
+ *                        the words those files use. Each lane's multiply-add is AVX2's fused one, so the GEMM's
+ *                        per-element chain (init, then one product at a time in increasing k) gives AVX2's bits.
  *
  * The 128-bit mappings compute the same bits on every host: every operation is a single IEEE operation
  * (add, sub, mul, div), vf_madd is a multiply then an add (wasm has no FMA outside relaxed SIMD, which node 20
@@ -26,12 +29,30 @@
 #include <string.h>
 
 #ifndef DSP_SIMD_WIDTH
-#error "simd.h needs DSP_SIMD_WIDTH (4 or 8)"
+#error "simd.h needs DSP_SIMD_WIDTH (4, 8 or 16)"
 #endif
 
 #define DSP_VF_W DSP_SIMD_WIDTH
 
-#if DSP_SIMD_WIDTH == 8 /* ---------------------------------------------------------------- AVX2 + FMA */
+#if DSP_SIMD_WIDTH == 16 /* ----------------------------------------------- AVX-512F: the GEMM's words only */
+#include <immintrin.h>
+#include <math.h>
+typedef __m512 vf;
+#define DSP_SIMD_NAME "avx512"
+static inline vf vf_zero(void) { return _mm512_setzero_ps(); }
+static inline vf vf_splat(float x) { return _mm512_set1_ps(x); }
+static inline vf vf_load(const float *p) { return _mm512_load_ps(p); }
+static inline vf vf_loadu(const float *p) { return _mm512_loadu_ps(p); }
+static inline void vf_store(float *p, vf v) { _mm512_store_ps(p, v); }
+static inline void vf_storeu(float *p, vf v) { _mm512_storeu_ps(p, v); }
+static inline vf vf_bcast(const float *p) { return _mm512_set1_ps(*p); } /* vbroadcastss from memory */
+static inline void vf_prefetch(const float *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
+static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
+static inline vf vf_madd(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+static inline float sf_madd(float a, float b, float c) { return fmaf(a, b, c); }
+static inline float vf_hsum(vf v) { return _mm512_reduce_add_ps(v); } /* the ceiling loop's result only */
+
+#elif DSP_SIMD_WIDTH == 8 /* ---------------------------------------------------------------- AVX2 + FMA */
 #include <immintrin.h>
 #include <math.h>
 typedef __m256 vf;

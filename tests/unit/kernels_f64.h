@@ -148,9 +148,9 @@ static inline float *f64_test_data(size_t n, unsigned long long *seed, float sca
     return x;
 }
 
-/* The kernel sets to test: scalar, SIMD128, and SIMD128_SSE2 and AVX2 when this build and CPU have them. Returns
- * the count. */
-#define F64_MAX_SETS 4 /* scalar, simd128, its SSE2 encoding where simd128 runs AVX's, avx2 */
+/* The kernel sets to test: scalar, SIMD128, and SIMD128_SSE2, AVX2 and AVX512 when this build and CPU have them.
+ * Returns the count. */
+#define F64_MAX_SETS 5 /* scalar, simd128, its SSE2 encoding where simd128 runs AVX's, avx2, avx512 */
 static inline int f64_kernel_sets(dsp_kernels sets[F64_MAX_SETS]) {
     dsp_err err;
     dsp_kernels got;
@@ -160,8 +160,13 @@ static inline int f64_kernel_sets(dsp_kernels sets[F64_MAX_SETS]) {
     if (dsp_kernels_resolve(DSP_KERNELS_SIMD128_SSE2, &got, &err) == 0) sets[n++] = DSP_KERNELS_SIMD128_SSE2;
     if (dsp_kernels_resolve(DSP_KERNELS_AVX2, &got, &err) == 0) sets[n++] = DSP_KERNELS_AVX2;
     else printf("note: AVX2 kernels not tested here: %s\n", err.msg);
+    if (dsp_kernels_resolve(DSP_KERNELS_AVX512, &got, &err) == 0) sets[n++] = DSP_KERNELS_AVX512;
+    else printf("note: AVX-512 matmuls not tested here: %s\n", err.msg);
     return n;
 }
+
+/* The sets whose multiply-adds are fused (one rounding): AVX2, and AVX512, which is AVX2's but for its matmuls. */
+static inline int f64_fuses(dsp_kernels s) { return s == DSP_KERNELS_AVX2 || s == DSP_KERNELS_AVX512; }
 
 /* The 128-bit sets, whose results must be the scalar reference's bits. */
 static inline int f64_is_simd128(dsp_kernels s) { return s == DSP_KERNELS_SIMD128 || s == DSP_KERNELS_SIMD128_SSE2; }

@@ -346,9 +346,10 @@ int main(void) {
     test_eval_without_mlp(&ts);
     const size_t P = n_params();
     const int S = 6; /* 6 steps of 8 sentences: crosses the epoch boundary of 40 sentences */
-    const dsp_kernels sets[] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2, DSP_KERNELS_AVX2};
-    float *w_simd128 = NULL;
-    for (int k = 0; k < 4; k++) {
+    const dsp_kernels sets[] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2, DSP_KERNELS_AVX2,
+                                DSP_KERNELS_AVX512};
+    float *w_simd128 = NULL, *w_avx2 = NULL;
+    for (int k = 0; k < 5; k++) {
         dsp_kernels got;
         if (dsp_kernels_resolve(sets[k], &got, NULL)) continue; /* absent on this CPU/build */
         double l1[6], l2[6], l4[6];
@@ -363,10 +364,16 @@ int main(void) {
         if (got == DSP_KERNELS_SIMD128_SSE2)
             CHECK_MSG(w_simd128 && memcmp(w1, w_simd128, P * sizeof(float)) == 0,
                       "simd128 in SSE2 and in AVX's encoding train to different weights");
-        if (w1 != w_simd128) free(w1);
+        /* and the avx512 set (avx2's kernels, 512-bit matmuls) trains to avx2's bits */
+        if (got == DSP_KERNELS_AVX2) w_avx2 = w1;
+        if (got == DSP_KERNELS_AVX512)
+            CHECK_MSG(w_avx2 && memcmp(w1, w_avx2, P * sizeof(float)) == 0,
+                      "avx512 and avx2 train to different weights");
+        if (w1 != w_simd128 && w1 != w_avx2) free(w1);
         free(w2); free(w4);
     }
     free(w_simd128);
+    free(w_avx2);
     /* same seed → same run; another seed → another run */
     double a[6], b[6], c[6];
     float *wa = run(&ts, 2, DSP_KERNELS_AUTO, 42, S, a, DSP_OBJ_AU);
