@@ -51,7 +51,7 @@ expect_fail "relu activation" "relu" "$DSP" eval --model "$TMP/relu" --sts "$DEV
 expect_fail "H % A" "divisible" "$DSP" init --vocab "$TMP/vocab.txt" --out "$TMP/x" --hidden 30 --heads 4
 # bench: an unknown kernel set is refused; a chosen one is the only set timed, at every thread count, with the
 # median and the fastest step, under the machine's load average
-expect_fail "bench kernels" "--kernels takes all, scalar, simd128, sse2 or avx2" "$DSP" bench --kernels nope
+expect_fail "bench kernels" "--kernels takes all, scalar, simd128, sse2, avx2 or avx512" "$DSP" bench --kernels nope
 expect_ok "bench one set" "$DSP" bench --model "$TMP/model" --corpus "$C" --batch 4 --steps 2 --threads-max 2 \
   --kernels simd128 --no-gemm
 if grep -q "best ms" "$TMP/out" && [ "$(grep -cE '^simd128 +[12] ' "$TMP/out")" -eq 2 ] &&
@@ -105,11 +105,13 @@ then ok; else fail "bench --pooler cls ($cls_flop against mean's $mean_flop GFLO
 # the GEMM table follows --kernels too: 4 shapes x 3 products, each simd128 cell "fastest/median" with fastest >= median
 expect_ok "bench gemm table" "$DSP" bench --model "$TMP/model" --corpus "$C" --batch 4 --steps 1 --threads-max 1 \
   --kernels simd128
-# columns: scalar simd128 sse2 avx2 openblas ratios; sse2 (simd128 in SSE2 encoding) is timed iff simd128 runs AVX's
+# columns: scalar simd128 sse2 avx2 avx512 openblas, 3 ratios; sse2 (simd128 in SSE2 encoding) is timed iff simd128
+# runs AVX's
 vex=0; grep -q "simd128 runs as 128-bit AVX encoding" "$TMP/out" && vex=1
-if awk -v vex=$vex '$1 == "1" && $(NF-5) ~ /\// { n++; split($(NF-5), r, "/"); split($(NF-4), e, "/")
-                                         if ($(NF-6) != "-" || $(NF-3) != "-" || !(r[1] + 0 >= r[2] + 0 && r[2] + 0 > 0)) bad++
-                                         if (vex ? !(e[1] + 0 >= e[2] + 0 && e[2] + 0 > 0) : $(NF-4) != "-") bad++ }
+if awk -v vex=$vex '$1 == "1" && $(NF-7) ~ /\// { n++; split($(NF-7), r, "/"); split($(NF-6), e, "/")
+                                         if ($(NF-8) != "-" || $(NF-5) != "-" || $(NF-4) != "-") bad++
+                                         if (!(r[1] + 0 >= r[2] + 0 && r[2] + 0 > 0)) bad++
+                                         if (vex ? !(e[1] + 0 >= e[2] + 0 && e[2] + 0 > 0) : $(NF-6) != "-") bad++ }
         END { exit !(n == 12 && bad == 0) }' "$TMP/out" && grep -q "fastest/median of 15 runs" "$TMP/out"; then ok
 else fail "bench gemm table: $(cat "$TMP/out")"; fi
 # ... and the 1-thread GEMM as a share of the ceiling, for each vector set timed (simd128, and sse2 where it differs,

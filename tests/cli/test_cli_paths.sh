@@ -66,7 +66,7 @@ expect_ok "encode into a new folder" "$DSP" "${E[@]}" --out "$TMP/new2/sub/e.st"
 # its metadata names the kernel set that ran: "auto" resolved to a real set, and a chosen set by its name
 meta_kernels() { head -c 4096 "$1" | grep -ao '"kernels":"[a-z0-9]*"' | head -1; }
 case "$(meta_kernels "$TMP/new2/sub/e.st")" in
-  '"kernels":"scalar"' | '"kernels":"simd128"' | '"kernels":"sse2"' | '"kernels":"avx2"') ok ;;
+  '"kernels":"scalar"' | '"kernels":"simd128"' | '"kernels":"sse2"' | '"kernels":"avx2"' | '"kernels":"avx512"') ok ;;
   *) fail "encode's metadata names no resolved kernel set: '$(meta_kernels "$TMP/new2/sub/e.st")'" ;;
 esac
 expect_ok "encode --kernels scalar" "$DSP" "${E[@]}" --kernels scalar --out "$TMP/new2/scalar.st"

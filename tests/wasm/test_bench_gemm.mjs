@@ -11,10 +11,10 @@ const out = execFileSync(process.execPath, [join(st.dir, 'bench-gemm.js')], { en
 const rows = out.split('\n').filter((l) => /^1\s/.test(l)).map((l) => l.trim().split(/\s+/));
 check(rows.length === 12, `12 rows, got ${rows.length}:\n${out}`);
 for (const r of rows) {
-    const [scalar, simd, sse2, avx2, blas] = r.slice(-7, -2);
+    const [scalar, simd, sse2, avx2, avx512, blas] = r.slice(-9, -3);
     const [fast, med] = simd.split('/').map(Number);
     check(fast >= med && med > 0, `simd128 cell ${simd} in: ${r.join(' ')}`);
-    check([scalar, sse2, avx2, blas].every((c) => c === '-'), `only simd128 timed: ${r.join(' ')}`);
+    check([scalar, sse2, avx2, avx512, blas].every((c) => c === '-'), `only simd128 timed: ${r.join(' ')}`);
 }
 check(/OpenBLAS: not available in WebAssembly/.test(out), 'says OpenBLAS is absent');
 done('wasm bench_gemm');

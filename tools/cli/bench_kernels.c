@@ -21,7 +21,7 @@
 #define N_SHAPES 4
 #define N_PRODUCTS 3
 #define MAX_THREADS_ROWS 2
-#define N_SETS 4 /* scalar, simd128, simd128 in SSE2 encoding, avx2 */
+#define N_SETS 5 /* scalar, simd128, simd128 in SSE2 encoding, avx2, avx512 */
 static const int SHAPES[N_SHAPES][2] = {{128, 384}, {128, 128}, {128, 512}, {512, 128}}; /* (C, OC) */
 static const char *SHAPE_NAMES[N_SHAPES] = {"qkv 128>384", "128>128", "ffn 128>512", "ffn 512>128"};
 static const char *PRODUCTS[N_PRODUCTS] = {"fwd", "dinp", "dw"};
@@ -226,7 +226,7 @@ int dsp_bench_shows(dsp_kernels only, dsp_kernels set) {
  * the arithmetic the packing, loads and loop overhead leave. */
 static void print_ceiling_shares(FILE *out, const int have[N_SETS], dsp_ceiling ceiling[N_SETS],
                                  rate one_thread[N_SHAPES][N_PRODUCTS][N_SETS + 1]) {
-    static const char *names[N_SETS] = {"scalar", "simd128", "sse2", "avx2"};
+    static const char *names[N_SETS] = {"scalar", "simd128", "sse2", "avx2", "avx512"};
     int any = 0;
     for (int s = 1; s < N_SETS; s++) {
         if (!have[s]) continue;
@@ -263,7 +263,7 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
     dsp_bench_load_average(load, sizeof load);
     int rows = threads_max < 1 ? 1 : threads_max > MAX_THREADS_ROWS ? MAX_THREADS_ROWS : threads_max;
     const dsp_kernels want[N_SETS] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2,
-                                      DSP_KERNELS_AVX2};
+                                      DSP_KERNELS_AVX2, DSP_KERNELS_AVX512};
     int have[N_SETS];
     for (int s = 0; s < N_SETS; s++) {
         dsp_kernels got;
@@ -317,18 +317,20 @@ int dsp_bench_gemm(FILE *out, int threads_max, dsp_kernels only) {
         fprintf(out, "OpenBLAS: libopenblas.so.0 not loadable (%s); column left empty\n", dlerror());
 #endif
     }
-    fprintf(out, "%-7s %-12s %-5s %11s %11s %11s %11s %11s %10s %8s\n", "threads", "shape C>OC", "prod", "scalar",
-            "simd128", "sse2", "avx2", "openblas", "simd128/ob", "avx2/ob");
+    fprintf(out, "%-7s %-12s %-5s %11s %11s %11s %11s %11s %11s %10s %8s %9s\n", "threads", "shape C>OC", "prod",
+            "scalar", "simd128", "sse2", "avx2", "avx512", "openblas", "simd128/ob", "avx2/ob", "avx512/ob");
     for (int th = 1; th <= rows; th++)
         for (int sh = 0; sh < N_SHAPES; sh++)
             for (int p = 0; p < N_PRODUCTS; p++) {
                 const rate *r = g[th - 1][sh][p];
-                char cell[N_SETS + 1][24], ratio[2][16];
+                char cell[N_SETS + 1][24], ratio[3][16];
                 for (int s = 0; s <= N_SETS; s++) rate_text(cell[s], s < N_SETS ? have[s] : have_ob, r[s]);
                 cell_text(ratio[0], have_ob && have[1], r[1].best / r[N_SETS].best, "%.2f");
                 cell_text(ratio[1], have_ob && have[3], r[3].best / r[N_SETS].best, "%.2f");
-                fprintf(out, "%-7d %-12s %-5s %11s %11s %11s %11s %11s %10s %8s\n", th, SHAPE_NAMES[sh], PRODUCTS[p],
-                        cell[0], cell[1], cell[2], cell[3], cell[4], ratio[0], ratio[1]);
+                cell_text(ratio[2], have_ob && have[4], r[4].best / r[N_SETS].best, "%.2f");
+                fprintf(out, "%-7d %-12s %-5s %11s %11s %11s %11s %11s %11s %10s %8s %9s\n", th, SHAPE_NAMES[sh],
+                        PRODUCTS[p], cell[0], cell[1], cell[2], cell[3], cell[4], cell[5], ratio[0], ratio[1],
+                        ratio[2]);
             }
 #if CEILING_SHOWN
     print_ceiling_shares(out, have, ceiling, g[0]);

@@ -145,8 +145,8 @@ int cmd_bench(int argc, char **argv) {
         {"steps", ARG_INT, &steps, "N", "timed steps per configuration; the median and the fastest are reported (default 10)",
          0, 0},
         {"threads-max", ARG_INT, &threads_max, "N", "time 1..N threads (default 2)", 0, 0},
-        {"kernels", ARG_STR, &kernels_name, "NAME", "all | scalar | simd128 | sse2 | avx2: time only this set, in both tables (default\n"
-         "all; simd128 also times its SSE2 encoding, sse2, where it runs AVX's)", 0,
+        {"kernels", ARG_STR, &kernels_name, "NAME", "all | scalar | simd128 | sse2 | avx2 | avx512: time only this set, in both tables\n"
+         "(default all; simd128 also times its SSE2 encoding, sse2, where it runs AVX's)", 0,
          0},
         {"pooler", ARG_STR, &pooler_name, "NAME",
          "mean | cls | cls_mlp: the sentence vector (default mean, the training default;\ncls_mlp is SimCSE's; with "
@@ -167,7 +167,7 @@ int cmd_bench(int argc, char **argv) {
     dsp_kernels only_set = DSP_KERNELS_AUTO; /* all */
     if (strcmp(kernels_name, "all") != 0) {
         if (dsp_kernels_parse(kernels_name, &only_set) || only_set == DSP_KERNELS_AUTO)
-            return cli_usage_error("bench", "--kernels takes all, scalar, simd128, sse2 or avx2");
+            return cli_usage_error("bench", "--kernels takes all, scalar, simd128, sse2, avx2 or avx512");
         if (dsp_kernels_resolve(only_set, &only_set, &err)) return cli_error(&err);
     }
 
@@ -201,9 +201,9 @@ int cmd_bench(int argc, char **argv) {
     if (load[0]) printf("load average at start (other work on this machine slows every row): %s\n", load);
     printf("%-8s %7s %10s %10s %9s %10s %9s\n", "kernels", "threads", "ms/step", "GFLOP/s", "speedup", "best ms",
            "speedup");
-    enum { N_STEP_SETS = 4 };
+    enum { N_STEP_SETS = 5 };
     const dsp_kernels sets[N_STEP_SETS] = {DSP_KERNELS_SCALAR, DSP_KERNELS_SIMD128, DSP_KERNELS_SIMD128_SSE2,
-                                           DSP_KERNELS_AVX2};
+                                           DSP_KERNELS_AVX2, DSP_KERNELS_AVX512};
     dsp_ceiling ceilings[N_STEP_SETS];
     int profiled[N_STEP_SETS] = {0};
     ceiling_pool = threads_max > 1 ? dsp_pool_create(threads_max) : NULL;

@@ -201,7 +201,7 @@ int cmd_eval(int argc, char **argv) {
         {"pooler", ARG_STR, &pooler_name, "NAME", "cls | cls_mlp (evaluates as cls) | mean (default mean)", 0, 0},
         {"max-len", ARG_INT, &max_len, "N", "tokens per sentence (default 32)", 0, 0},
         {"threads", ARG_INT, &threads, "N", "worker threads (default 1)", 0, 0},
-        {"kernels", ARG_STR, &kernels_name, "NAME", "auto | scalar | simd128 | sse2 | avx2", 0, 0},
+        {"kernels", ARG_STR, &kernels_name, "NAME", "auto | scalar | simd128 | sse2 | avx2 | avx512", 0, 0},
         {"json", ARG_BOOL, &json, NULL, "print one JSON object instead of the table", 0, 0},
     };
     dsp_err err = {{0}};

@@ -58,7 +58,7 @@ static int build_config(const train_opts *o, const arg_spec *specs, int n, dsp_t
     if (dsp_pooler_parse(o->pooler, &c->pooler))
         return dsp_fail(err, "unknown pooler '%s' (cls, cls_mlp, mean)", o->pooler);
     if (dsp_kernels_parse(o->kernels, &c->kernels))
-        return dsp_fail(err, "unknown kernel set '%s' (auto, scalar, simd128, sse2, avx2)", o->kernels);
+        return dsp_fail(err, "unknown kernel set '%s' (auto, scalar, simd128, sse2, avx2, avx512)", o->kernels);
     c->batch_size = o->batch;
     c->max_len = o->max_len;
     c->seed = o->seed;
@@ -187,8 +187,9 @@ int cmd_train(int argc, char **argv) {
         {"dropout", ARG_DOUBLE, &o.dropout, "P", "override the model's hidden and attention dropout", 0, 0},
         {"seed", ARG_U64, &o.seed, "N", "seed of shuffling and dropout (default 42)", 0, 0},
         {"threads", ARG_INT, &o.threads, "N", "worker threads (default 1)", 0, 0},
-        {"kernels", ARG_STR, &o.kernels, "NAME", "auto | scalar | simd128 | sse2 | avx2 (simd128 matches the browser bit for bit;\n"
-         "sse2 is simd128 in SSE2 encoding, the same bits)", 0, 0},
+        {"kernels", ARG_STR, &o.kernels, "NAME", "auto | scalar | simd128 | sse2 | avx2 | avx512 (simd128 matches the browser bit\n"
+         "for bit; sse2 is simd128 in SSE2 encoding, avx512 is avx2 with 512-bit matmuls: the same\n"
+         "bits each; auto: the widest this CPU runs)", 0, 0},
         {"eval-every", ARG_INT, &o.eval_every, "K", "evaluate every K steps, and at the start and end (default 50)", 0, 0},
         {"log", ARG_STR, &o.log, "FILE", "JSONL log: a config record, one record per step and per evaluation", 0, 0},
         {"out", ARG_STR, &o.out, "DIR", "save the trained model here (Hugging Face layout) at the end", 0, 0},
