@@ -234,6 +234,9 @@ def main():
               f"{a.rounds} rounds of {a.steps} steps per configuration")
         print(f"PyTorch {torch.__version__} float32 on the system BLAS (OPENBLAS_CORETYPE="
               f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}); engine: {a.dissipate}")
+        if os.environ.get("OPENBLAS_CORETYPE"):  # e.g. Haswell's AVX2 kernels on a CPU with full-width AVX-512
+            print("note: OPENBLAS_CORETYPE pins PyTorch's BLAS kernels; unset it to let OpenBLAS choose its own for "
+                  "this CPU (the fair comparison when the engine runs wider kernels, as avx512 does)")
         print(f"load average before: {open('/proc/loadavg').read().split()[0]} (other processes inflate wall "
               f"times; CPU time per step is the steadier measure at 1 thread)")
         print(f"{'threads':>7s} {'openblas':>10s} {'engine':>7s} | {'wall ms/step: pytorch':>22s} {'engine':>7s} "
