@@ -132,6 +132,7 @@ typedef struct {
     float *Bp;                         /* packed B: [ceil(N/NR)][K][NR] */
     int m_panels, m_blocks;            /* rows in MR-row panels; row blocks of about m_panels/m_blocks */
     int nc, n_blocks;                  /* column block width (a multiple of NR) and count */
+    int by_column;                     /* tasks numbered column block by column block (see gemm_plan) */
     float *row_sums;                   /* dw's bias gradient, or NULL: row_sums[m] += Σ_k A(m,k), k increasing,
                                         * added while A is packed (it is read then anyway) */
     const float *gelu_pre, *gelu_cdf;  /* or NULL: once a block of C is complete, C = C·gelu'(gelu_pre) (laid out
@@ -451,7 +452,8 @@ static void gemm_block(const gemm_job *g, int m0, int m1, int n0, int n1, int jn
  * while it is still in cache, which saves a pass over dinp from memory. */
 static void gemm_task(void *vctx, int task, int thread) {
     const gemm_job *g = run_job_at(vctx, &task);
-    int im = task / g->n_blocks, jn = task % g->n_blocks;
+    int im = g->by_column ? task % g->m_blocks : task / g->n_blocks;
+    int jn = g->by_column ? task / g->m_blocks : task % g->n_blocks;
     int m0 = MR * (int)((long)im * g->m_panels / g->m_blocks);
     int m1 = MR * (int)((long)(im + 1) * g->m_panels / g->m_blocks);
     if (m1 > g->M) m1 = g->M;
@@ -473,10 +475,13 @@ static int gemm_plan(gemm_job *g, int threads) {
     /* Several threads and B wider than A is tall (dW of the FFN's output layer: M = 128, N = 512): cut the columns
      * too. Every block of rows reads all of its columns' packed B, so with row blocks alone each thread streams the
      * whole of B (K·N) and packs its share of A (M·K); with a column block per thread it streams its share of B and
-     * packs all of A: less traffic exactly when N > M (this product gained about 12% at 2 threads). */
-    if (threads > 1 && g->N > g->M) {
+     * packs all of A: less traffic exactly when N > M (this product gained about 12% at 2 threads). The tasks are
+     * then numbered column block by column block, so that the pool's contiguous range of tasks per thread is a
+     * column block, not a row block of every column. */
+    g->by_column = 0;
+    if (threads > 1 && g->N >= g->M) {
         int per = (panels + threads - 1) / threads;
-        if (per * NR < g->nc) g->nc = per * NR;
+        if (per * NR < g->nc) g->nc = per * NR, g->by_column = 1;
     }
     g->n_blocks = (g->N + g->nc - 1) / g->nc;
     /* Row blocks: as large as L2 allows, smaller when that leaves fewer than two tasks per thread; cut at
