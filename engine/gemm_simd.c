@@ -12,7 +12,8 @@
  *    through memory, which does not change the arithmetic: every output element starts from its bias, 0 or
  *    old value and adds its K products one at a time in increasing k, whatever the blocking, tile shape or
  *    thread count. With separate multiply and add (128-bit) that is exactly the scalar reference's order, so
- *    *_simd128 matches *_scalar bit for bit; the 256-bit build fuses each multiply-add (one rounding less).
+ *    *_simd128 matches *_scalar bit for bit; the 256-bit build fuses each multiply-add (one rounding less), and
+ *    the 512-bit build (the avx512 set's matmuls) fuses them the same way, so *_avx512 matches *_avx2 bit for bit.
  *  - Tasks are equal blocks of output rows (× column blocks when N is wide), in row order (the pool hands each
  *    thread a contiguous range of them first, so it mostly reads the rows its share of the last job wrote). The
  *    backward's two products (dinp and dW) are one packing job and one compute job (gemm_run_job).
@@ -83,7 +84,9 @@ static float *scratch_get(int slot, size_t n) {
 
 /* Micro-tile: MR rows × NV vectors. Measured on the development machine (Zen 5), micro-kernel alone:
  * SSE2 3×16 about 50 GFLOP/s (6×8: 47, 4×8: 45 — gcc re-loads an A splat for each of its uses, and the
- * loads become the limit), AVX2 6×16 about 115; V8 runs 4×8 best (larger tiles spill). */
+ * loads become the limit), AVX2 6×16 about 115; V8 runs 4×8 best (larger tiles spill). AVX-512 6×64 (this
+ * project's Zen 5 machine, full-width 512-bit units): 184–204 for forward and dinp in the GEMM table at 1 thread;
+ * whole training steps ran alike with k blocks of 128 and 256, slower with 64. */
 #if DSP_SIMD_WIDTH == 16 /* AVX-512: 32 registers hold the 24 accumulators, 4 B vectors and the A broadcast */
 #define MR 6
 #define NV 4
