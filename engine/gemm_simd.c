@@ -112,10 +112,7 @@ static float *scratch_get(int slot, size_t n) {
 #define AK (PRESPLAT ? MR * W : MR) /* floats per k in a packed A panel */
 #define A_VECS ((MR + W - 1) / W)   /* vectors that cover a panel's k-row */
 #if DSP_SIMD_WIDTH == 16
-#ifndef DSP_KC
-#define DSP_KC 128
-#endif
-#define KC DSP_KC
+#define KC 128 /* the 64-column B micro-panel (KC×NR, 32 KiB) stays in L1 */
 #elif DSP_SIMD_WIDTH == 8 || defined(__AVX__) || defined(__ARM_NEON)
 #define KC 512 /* k block: a B micro-panel (KC×NR) stays in L1; AVX2 and VEX-128 measured best at 512 */
 #else

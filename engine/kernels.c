@@ -159,8 +159,10 @@ const char *dsp_kernels_encoding(dsp_kernels set) {
     dsp_prof_begin(k->prof);                                             \
     switch (object_for(k->set)) {                                        \
     case OBJ_SCALAR: name##_scalar(__VA_ARGS__); break;                  \
-    case OBJ_AVX2: /* the avx512 set's kernels but for its matmuls (DISPATCH_GEMM) */ \
-    case OBJ_AVX512: name##_avx2(__VA_ARGS__); break;                    \
+    case OBJ_AVX2:                                                       \
+    case OBJ_AVX512: /* AVX2's, but for the matmuls (DISPATCH_GEMM) */   \
+        name##_avx2(__VA_ARGS__);                                        \
+        break;                                                           \
     case OBJ_SIMD128_VEX: name##_simd128vex(__VA_ARGS__); break;         \
     default: name##_simd128(__VA_ARGS__); break;                         \
     }                                                                    \

@@ -44,11 +44,13 @@
  * a zeroed buffer. With the forward's cdf the erf (most of the cost) is skipped; without, it is recomputed exactly
  * as the forward computed it. out may be dout. Used by dsp_gelu_backward and, on each block of dinp while the
  * caches hold it, by the matmul backward that ends in a GELU (dsp_matmul_backward_gelu). */
+#if DSP_SIMD_WIDTH >= 8 /* the AVX2 object's span, exported (kernels_simd.c) */
+void dsp_gelu_backward_span_avx2(float *out, const float *inp, const float *cdf_in, const float *dout, size_t i,
+                                 size_t end);
+#endif
 #if DSP_SIMD_WIDTH == 16
 /* The 512-bit object holds only the GEMM: a matmul that ends in a GELU runs the AVX2 object's span, so that every
  * element rounds as in the avx2 set, the scalar tail of a width that is not a multiple of 8 included. */
-void dsp_gelu_backward_span_avx2(float *out, const float *inp, const float *cdf_in, const float *dout, size_t i,
-                                 size_t end);
 #define gelu_backward_span dsp_gelu_backward_span_avx2
 #else
 static inline void gelu_backward_span(float *out, const float *inp, const float *cdf_in, const float *dout, size_t i,
@@ -65,10 +67,6 @@ static inline void gelu_backward_span(float *out, const float *inp, const float 
         out[i] = sf_madd(dout[i], sf_madd(x, dsp_normpdff(x), cdf), 0.0f);
     }
 }
-#if DSP_SIMD_WIDTH == 8
-void dsp_gelu_backward_span_avx2(float *out, const float *inp, const float *cdf_in, const float *dout, size_t i,
-                                 size_t end);
-#endif
 #endif
 
 #endif

@@ -752,8 +752,6 @@ static void test_matmul_gelu(dsp_pool *pool, int T, int C, int OC, unsigned long
     free(dout); free(inp); free(w); free(pre); free(cdf); free(act);
 }
 
-/* AdamW's update loop: every set gives the scalar reference's bits (vector bodies and tails: n = 1 .. 41 and
- * 1003), and the reference is the textbook update, computed here in double, to within float rounding. */
 /* The avx512 set's matmuls give the avx2 set's bits: every product (forward with and without a bias; the backward
  * accumulating, overwriting, and ending in a GELU with and without the forward's CDF), serially and on 2 threads.
  * Where this build or CPU has no AVX-512, f64_kernel_sets has said so and there is nothing to compare. */
@@ -797,6 +795,8 @@ static void test_avx512_is_avx2(int T, int C, int OC, unsigned long long seed) {
     free(inp), free(w), free(b), free(dout), free(pre), free(start), free(cdf), free(act);
 }
 
+/* AdamW's update loop: every set gives the scalar reference's bits (vector bodies and tails: n = 1 .. 41 and
+ * 1003), and the reference is the textbook update, computed here in double, to within float rounding. */
 static void test_adamw(void) {
     const size_t n = 1003;
     float *p0 = falloc(n), *m0 = falloc(n), *v0 = falloc(n), *g = falloc(n);
@@ -855,7 +855,8 @@ static void test_peak(void) {
     for (int si = 0; si < n_sets; si++) {
         if (sets[si] == DSP_KERNELS_SCALAR) continue;
         dsp_peak_fn fn = dsp_peak_for(sets[si], &lanes);
-        CHECK_MSG(fn && (lanes == 4 || lanes == 8 || lanes == 16), "peak loop of %s: lanes %d", dsp_kernels_name(sets[si]), lanes);
+        CHECK_MSG(fn && (lanes == 4 || lanes == 8 || lanes == 16), "peak loop of %s: lanes %d",
+                  dsp_kernels_name(sets[si]), lanes);
         if (!fn) continue;
         const int rows = 16, row = DSP_PEAK_CHAINS / 2 * lanes, cycles = 5;
         double want = 0;
@@ -909,8 +910,8 @@ int main(void) {
     test_names();
     test_alloc_lines();
     dsp_pool *pool = dsp_pool_create(2);
-    /* Past every blocking boundary of the SIMD GEMM: k blocks of 128 (AVX-512), 256 (SSE, wasm) and 512 (AVX2), column blocks
-     * of 512, several row blocks in each product, and edge tiles everywhere. */
+    /* Past every blocking boundary of the SIMD GEMM: k blocks of 128 (AVX-512), 256 (SSE, wasm) and 512 (AVX2),
+     * column blocks of 512, several row blocks in each product, and edge tiles everywhere. */
     const int shapes[][3] = {{1, 1, 1},     {2, 3, 5},    {7, 13, 29},    {37, 130, 77}, {301, 257, 35},
                              {5, 300, 17},  {97, 16, 48}, {600, 520, 19}, {130, 40, 200}};
     for (int i = 0; i < 9; i++) test_matmul(pool, shapes[i][0], shapes[i][1], shapes[i][2], 1000 + i);

@@ -145,7 +145,8 @@ int cmd_bench(int argc, char **argv) {
         {"steps", ARG_INT, &steps, "N", "timed steps per configuration; the median and the fastest are reported (default 10)",
          0, 0},
         {"threads-max", ARG_INT, &threads_max, "N", "time 1..N threads (default 2)", 0, 0},
-        {"kernels", ARG_STR, &kernels_name, "NAME", "all | scalar | simd128 | sse2 | avx2 | avx512: time only this set, in both tables\n"
+        {"kernels", ARG_STR, &kernels_name, "NAME",
+         "all | scalar | simd128 | sse2 | avx2 | avx512: time only this set, in both tables\n"
          "(default all; simd128 also times its SSE2 encoding, sse2, where it runs AVX's)", 0,
          0},
         {"pooler", ARG_STR, &pooler_name, "NAME",

@@ -94,7 +94,8 @@ int cmd_encode(int argc, char **argv) {
         {"pooler", ARG_STR, &pooler_name, "NAME", "cls | cls_mlp | mean (default mean)", 0, 0},
         {"max-len", ARG_INT, &max_len, "N", "tokens per sentence for --text-file (default 32)", 0, 0},
         {"hidden", ARG_BOOL, &want_hidden, NULL, "also write the final hidden states [T, H]", 0, 0},
-        {"kernels", ARG_STR, &kernels_name, "NAME", "auto | scalar | simd128 | sse2 | avx2 | avx512 (default auto)", 0, 0},
+        {"kernels", ARG_STR, &kernels_name, "NAME", "auto | scalar | simd128 | sse2 | avx2 | avx512 (default auto)", 0,
+         0},
         {"threads", ARG_INT, &threads, "N", "worker threads (default 1)", 0, 0},
     };
     dsp_err err = {{0}};

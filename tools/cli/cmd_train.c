@@ -187,7 +187,8 @@ int cmd_train(int argc, char **argv) {
         {"dropout", ARG_DOUBLE, &o.dropout, "P", "override the model's hidden and attention dropout", 0, 0},
         {"seed", ARG_U64, &o.seed, "N", "seed of shuffling and dropout (default 42)", 0, 0},
         {"threads", ARG_INT, &o.threads, "N", "worker threads (default 1)", 0, 0},
-        {"kernels", ARG_STR, &o.kernels, "NAME", "auto | scalar | simd128 | sse2 | avx2 | avx512 (simd128 matches the browser bit\n"
+        {"kernels", ARG_STR, &o.kernels, "NAME",
+         "auto | scalar | simd128 | sse2 | avx2 | avx512 (simd128 matches the browser bit\n"
          "for bit; sse2 is simd128 in SSE2 encoding, avx512 is avx2 with 512-bit matmuls: the same\n"
          "bits each; auto: the widest this CPU runs)", 0, 0},
         {"eval-every", ARG_INT, &o.eval_every, "K", "evaluate every K steps, and at the start and end (default 50)", 0, 0},
